@@ -1,0 +1,310 @@
+"""Per (symbol, timeframe) bounded candle buffers, persisted to SQLite.
+
+Live data arrives as 1 s candles (the last one may still be forming and is updated in place);
+1 m candles are aggregated from them exactly. Closed candles are written to SQLite, so a restart
+brings the history back, and listeners hear about every candle that closes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.candles import Candle, aggregate, bucket_start, candles_to_frame, timeframe_ms
+from core.db import Database
+
+log = logging.getLogger(__name__)
+
+BASE_TIMEFRAME = "1s"
+DERIVED_TIMEFRAMES = ("1m",)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS candles (
+    symbol TEXT NOT NULL, timeframe TEXT NOT NULL, time INTEGER NOT NULL,
+    open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+    volume REAL NOT NULL,
+    PRIMARY KEY (symbol, timeframe, time)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class ClosedCandle:
+    symbol: str
+    timeframe: str
+    candle: Candle
+
+
+class _Series:
+    """Time-ordered candles of one (symbol, timeframe), at most ``maxlen`` of them."""
+
+    def __init__(self, maxlen: int):
+        self.maxlen = maxlen
+        self.candles: list[Candle] = []
+        self.times: list[int] = []
+
+    def last(self) -> Candle | None:
+        return self.candles[-1] if self.candles else None
+
+    def upsert_last(self, candle: Candle) -> Candle | None:
+        """Add or replace the newest candle; returns the previous newest if this closed it."""
+        if self.candles and self.times[-1] == candle.time:
+            self.candles[-1] = candle
+            return None
+        closed_prev = None
+        if self.candles and not self.candles[-1].closed:
+            closed_prev = self.candles[-1].with_closed()
+            self.candles[-1] = closed_prev
+        self.candles.append(candle)
+        self.times.append(candle.time)
+        self._trim()
+        return closed_prev
+
+    def merge(self, candles: Iterable[Candle]) -> None:
+        """Insert or replace candles at any time (history, imports)."""
+        by_time = dict(zip(self.times, self.candles, strict=True))
+        for candle in candles:
+            by_time[candle.time] = candle
+        self.times = sorted(by_time)
+        self.candles = [by_time[t] for t in self.times]
+        self._trim()
+
+    def since(self, since: int | None, limit: int | None) -> list[Candle]:
+        start = 0 if since is None else bisect.bisect_left(self.times, since)
+        end = len(self.candles) if limit is None else min(len(self.candles), start + limit)
+        return self.candles[start:end]
+
+    def bucket(self, start: int, end: int) -> list[Candle]:
+        lo = bisect.bisect_left(self.times, start)
+        hi = bisect.bisect_left(self.times, end)
+        return self.candles[lo:hi]
+
+    def _trim(self) -> None:
+        extra = len(self.candles) - self.maxlen
+        if extra > 0:
+            del self.candles[:extra]
+            del self.times[:extra]
+
+
+class CandleStore:
+    """Thread-safe candle buffers. ``ingest`` takes live 1 s candles; ``merge_history`` takes
+    closed candles of any timeframe (backfill, gap fill, imports)."""
+
+    def __init__(self, db: Database | None, buffer_sizes: dict[str, int] | None = None):
+        self._db = db
+        self._sizes = dict(buffer_sizes or {})
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[ClosedCandle], None]] = []
+        self._versions: dict[tuple[str, str], int] = {}
+        if db is not None:
+            db.ensure(SCHEMA)
+
+    # ---- setup -------------------------------------------------------------------------
+    def add_listener(self, listener: Callable[[ClosedCandle], None]) -> None:
+        self._listeners.append(listener)
+
+    def load(self) -> int:
+        """Fill the buffers from SQLite (newest ``maxlen`` candles of each stored series)."""
+        if self._db is None:
+            return 0
+        loaded = 0
+        for row in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles"):
+            symbol, timeframe = row["symbol"], row["timeframe"]
+            series = self._get(symbol, timeframe)
+            rows = self._db.query(
+                "SELECT time, open, high, low, close, volume FROM candles"
+                " WHERE symbol=? AND timeframe=? ORDER BY time DESC LIMIT ?",
+                (symbol, timeframe, series.maxlen),
+            )
+            series.merge(Candle(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows)
+            self._bump(symbol, timeframe)
+            loaded += len(rows)
+        log.info("loaded %d candles from %s", loaded, self._db.path)
+        return loaded
+
+    def _get(self, symbol: str, timeframe: str) -> _Series:
+        key = (symbol, timeframe)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series(self._sizes.get(timeframe, 2880))
+        return series
+
+    def _bump(self, symbol: str, timeframe: str) -> None:
+        key = (symbol, timeframe)
+        self._versions[key] = self._versions.get(key, 0) + 1
+
+    # ---- writing -----------------------------------------------------------------------
+    def ingest(self, symbol: str, candles: Sequence[Candle]) -> list[ClosedCandle]:
+        """Apply live 1 s candles in time order. A candle older than the newest one held is
+        ignored (a feed re-sending what we have); the newest may be replaced while forming."""
+        closed: list[ClosedCandle] = []
+        with self._lock:
+            base = self._get(symbol, BASE_TIMEFRAME)
+            for candle in candles:
+                last = base.last()
+                if last is not None and candle.time < last.time:
+                    continue
+                prev = base.upsert_last(candle)
+                if prev is not None:
+                    closed.append(ClosedCandle(symbol, BASE_TIMEFRAME, prev))
+                if candle.closed:
+                    closed.append(ClosedCandle(symbol, BASE_TIMEFRAME, candle))
+                for timeframe in DERIVED_TIMEFRAMES:
+                    closed.extend(self._derive(symbol, timeframe, candle))
+            for event in closed:
+                self._bump(symbol, event.timeframe)
+            self._bump(symbol, BASE_TIMEFRAME)
+            for timeframe in DERIVED_TIMEFRAMES:
+                self._bump(symbol, timeframe)
+        self._finish(closed)
+        return closed
+
+    def _derive(self, symbol: str, timeframe: str, candle: Candle) -> list[ClosedCandle]:
+        frame = timeframe_ms(timeframe)
+        start = bucket_start(candle.time, frame)
+        parts = self._get(symbol, BASE_TIMEFRAME).bucket(start, start + frame)
+        derived = self._get(symbol, timeframe)
+        last = derived.last()
+        if last is not None and start < last.time:
+            return []
+        if last is not None and last.time == start and parts[0].time > start and last.closed:
+            # The bucket began before the 1 s buffer (e.g. history): keep what history said.
+            return []
+        bar_closed = candle.closed and candle.time + timeframe_ms(BASE_TIMEFRAME) >= start + frame
+        events = []
+        prev = derived.upsert_last(aggregate(parts, start, closed=bar_closed))
+        if prev is not None:
+            events.append(ClosedCandle(symbol, timeframe, prev))
+        if bar_closed:
+            events.append(ClosedCandle(symbol, timeframe, derived.last()))
+        return events
+
+    def merge_history(self, symbol: str, timeframe: str, candles: Sequence[Candle]) -> int:
+        """Insert closed candles (backfill, gap fill, import). For 1 s candles the derived
+        timeframes are rebuilt for the buckets they touch. Returns how many were merged."""
+        if not candles:
+            return 0
+        candles = [c.with_closed() for c in sorted(candles, key=lambda c: c.time)]
+        with self._lock:
+            series = self._get(symbol, timeframe)
+            series.merge(candles)
+            self._bump(symbol, timeframe)
+            derived_rows: list[tuple[str, Candle]] = []
+            if timeframe == BASE_TIMEFRAME:
+                for derived_tf in DERIVED_TIMEFRAMES:
+                    rebuilt = self._rebuild(symbol, derived_tf, candles)
+                    derived_rows.extend((derived_tf, c) for c in rebuilt)
+                    self._bump(symbol, derived_tf)
+        rows = [(timeframe, c) for c in candles] + [r for r in derived_rows if r[1].closed]
+        self._persist(symbol, rows)
+        return len(candles)
+
+    def _rebuild(self, symbol: str, timeframe: str, candles: Sequence[Candle]) -> list[Candle]:
+        frame = timeframe_ms(timeframe)
+        base = self._get(symbol, BASE_TIMEFRAME)
+        newest = base.last()
+        starts = sorted({bucket_start(c.time, frame) for c in candles})
+        rebuilt = []
+        for start in starts:
+            parts = base.bucket(start, start + frame)
+            if not parts:
+                continue
+            closed = newest is not None and newest.time >= start + frame
+            rebuilt.append(aggregate(parts, start, closed=closed))
+        series = self._get(symbol, timeframe)
+        # Buckets whose 1 s candles start after the bucket start are partial: keep history's.
+        existing = dict(zip(series.times, series.candles, strict=True))
+        keep = [c for c in rebuilt if c.time not in existing or parts_cover(base, c.time, frame)]
+        series.merge(keep)
+        return keep
+
+    def _finish(self, closed: list[ClosedCandle]) -> None:
+        if closed:
+            by_symbol: dict[str, list[tuple[str, Candle]]] = {}
+            for event in closed:
+                by_symbol.setdefault(event.symbol, []).append((event.timeframe, event.candle))
+            for symbol, rows in by_symbol.items():
+                self._persist(symbol, rows)
+        for event in closed:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("candle listener failed on %s", event)
+
+    def _persist(self, symbol: str, rows: list[tuple[str, Candle]]) -> None:
+        if self._db is None or not rows:
+            return
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (symbol, tf, c.time, c.open, c.high, c.low, c.close, c.volume)
+                    for tf, c in rows
+                ],
+            )
+
+    # ---- reading -----------------------------------------------------------------------
+    def series(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return sorted(self._series)
+
+    def has(self, symbol: str, timeframe: str | None = None) -> bool:
+        with self._lock:
+            if timeframe is None:
+                return any(s == symbol for s, _ in self._series)
+            return (symbol, timeframe) in self._series
+
+    def candles(
+        self, symbol: str, timeframe: str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Buffered candles with open time >= since, oldest first, at most ``limit``."""
+        with self._lock:
+            series = self._series.get((symbol, timeframe))
+            return [] if series is None else series.since(since, limit)
+
+    def tail(self, symbol: str, timeframe: str, count: int) -> list[Candle]:
+        with self._lock:
+            series = self._series.get((symbol, timeframe))
+            return [] if series is None else series.candles[-count:]
+
+    def latest(self, symbol: str, timeframe: str) -> Candle | None:
+        with self._lock:
+            series = self._series.get((symbol, timeframe))
+            return None if series is None else series.last()
+
+    def version(self, symbol: str, timeframe: str) -> int:
+        with self._lock:
+            return self._versions.get((symbol, timeframe), 0)
+
+    def history(
+        self, symbol: str, timeframe: str, start: int | None = None, end: int | None = None
+    ) -> pd.DataFrame:
+        """Every stored closed candle in [start, end) as a DataFrame indexed by time. Reads
+        SQLite, which holds more than the buffers."""
+        if self._db is None:
+            candles = [c for c in self.candles(symbol, timeframe, since=start) if c.closed]
+            if end is not None:
+                candles = [c for c in candles if c.time < end]
+            return candles_to_frame(candles)
+        rows = self._db.query(
+            "SELECT time, open, high, low, close, volume FROM candles"
+            " WHERE symbol=? AND timeframe=? AND time>=? AND time<? ORDER BY time",
+            (symbol, timeframe, start if start is not None else -1, end if end is not None else 2**62),
+        )
+        frame = pd.DataFrame(
+            [tuple(r) for r in rows], columns=["time", "open", "high", "low", "close", "volume"]
+        )
+        return frame.set_index("time")
+
+
+def parts_cover(base: _Series, start: int, frame: int) -> bool:
+    """True when the 1 s buffer holds the first second of the bucket at ``start``."""
+    parts = base.bucket(start, start + frame)
+    return bool(parts) and parts[0].time == start
