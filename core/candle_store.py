@@ -215,7 +215,10 @@ class CandleStore:
             parts = base.bucket(start, start + frame)
             if not parts:
                 continue
-            closed = newest is not None and newest.time >= start + frame
+            closed = newest is not None and (
+                newest.time >= start + frame
+                or (newest.closed and newest.time + timeframe_ms(BASE_TIMEFRAME) >= start + frame)
+            )
             rebuilt.append(aggregate(parts, start, closed=closed))
         series = self._get(symbol, timeframe)
         # Buckets whose 1 s candles start after the bucket start are partial: keep history's.

@@ -1,0 +1,78 @@
+"""Entry point.
+
+``python app.py [--config PATH] [--host H] [--port N]`` serves the dashboard;
+``python app.py <command> ...`` runs the same jobs from the command line (see ``--help``).
+``create_app(config_path)`` builds the Dash app without serving it (tests, WSGI); call
+``app.server.extensions["orchestrator"].start()`` to start the feed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import dash  # noqa: E402
+
+from core.config import Config, ConfigError, load_config  # noqa: E402
+from core.orchestrator import Orchestrator  # noqa: E402
+
+log = logging.getLogger("tradedash")
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
+    """The Dash app with its REST API, holding one Orchestrator (not started)."""
+    from dashboard import live_charts, status  # noqa: F401  (registers callbacks)
+    from dashboard.api import register_api
+    from dashboard.context import EXTENSION
+    from dashboard.layout import page
+
+    config = config or load_config(config_path)
+    orch = Orchestrator(config)
+    app = dash.Dash(
+        __name__,
+        title=config.dashboard.title,
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.server.extensions[EXTENSION] = orch
+    app.layout = lambda: page(config, orch.symbols(), side_panels=[])
+    register_api(app.server)
+    return app
+
+
+def serve(args) -> int:
+    app = create_app(args.config)
+    config: Config = app.server.extensions["orchestrator"].config
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    app.server.extensions["orchestrator"].start()
+    log.info("dashboard on http://%s:%d", host, port)
+    # One process, no reloader: the reloader would start a second feed and scheduler.
+    app.run(host=host, port=port, debug=config.server.debug, use_reloader=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cli import build_parser
+
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    parser = build_parser(serve)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

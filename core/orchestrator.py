@@ -1,0 +1,156 @@
+"""The one object that owns live state: candle store, prediction deques, feed, background jobs.
+
+REST routes, Dash callbacks and tests reach it as ``server.extensions["orchestrator"]`` and read
+snapshots from it; nothing outside touches a deque or a thread directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from core.candle_store import ClosedCandle, CandleStore
+from core.candles import Candle
+from core.config import Config
+from core.db import Database
+from core.predictions import KINDS, PredictionBook
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Orchestrator:
+    def __init__(self, config: Config, db: Database | None = None, feed=None):
+        self.config = config
+        self.db = db if db is not None else Database(config.data_path / "tradedash.db")
+        self.store = CandleStore(self.db, config.buffers)
+        self.predictions = PredictionBook(
+            self.db, list(config.symbols), config.orchestrator.prediction_maxlen
+        )
+        self._feed = feed
+        self._runner = None
+        self._started = False
+        self._start_lock = threading.Lock()
+        self._closed_listeners: list = []
+        self.store.add_listener(self._on_closed)
+        self.store.load()
+        self.predictions.load()
+
+    # ---- names the original system used ----------------------------------------------------
+    @property
+    def recent_dqn_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("dqn")
+
+    @property
+    def recent_cnn_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("cnn")
+
+    @property
+    def recent_transformer_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("transformer")
+
+    def store_dqn_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("dqn", symbol, data)
+
+    def store_cnn_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("cnn", symbol, data)
+
+    def store_transformer_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("transformer", symbol, data)
+
+    def store_prediction(self, kind: str, symbol: str, data: dict) -> dict:
+        """Validate, keep in the symbol's deque and write to SQLite; raises PredictionError."""
+        return self.predictions.add(kind, symbol, data)
+
+    def clear_predictions(self, symbol: str) -> None:
+        self.predictions.clear(symbol)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Backfill history, then start the feed. Safe to call twice (it starts once)."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+        from core.feed_runner import FeedRunner
+        from core.feeds import make_feed
+
+        feed = self._feed or make_feed(self.config)
+        self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
+        sim = self.config.feed.sim
+        self._runner.backfill_all(
+            backfill_1m_ms=int(sim.backfill_1m_hours * 3_600_000),
+            backfill_1s_ms=int(sim.backfill_1s_minutes * 60_000),
+        )
+        self._runner.start()
+        log.info("orchestrator started with feed %s", type(feed).__name__)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+        self._started = False
+
+    def add_closed_listener(self, listener) -> None:
+        """Called with each ClosedCandle (models run on closed candles)."""
+        self._closed_listeners.append(listener)
+
+    def _on_closed(self, event: ClosedCandle) -> None:
+        for listener in self._closed_listeners:
+            listener(event)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def symbols(self) -> list[str]:
+        """Configured live symbols first, then symbols that only have imported history."""
+        live = list(self.config.symbols)
+        extra = sorted({s for s, _ in self.store.series()} - set(live))
+        return live + extra
+
+    def timeframes(self, symbol: str) -> list[str]:
+        if symbol in self.config.symbols:
+            return list(self.config.timeframes)
+        return sorted({tf for s, tf in self.store.series() if s == symbol})
+
+    def feed_status(self) -> dict[str, dict[str, Any]]:
+        if self._runner is None:
+            return {s: {"status": "stopped", "last_update": None} for s in self.config.symbols}
+        return self._runner.status()
+
+    def live_updates(
+        self, symbol: str, timeframe: str, since: int | None = None, limit: int = 500
+    ) -> dict[str, Any]:
+        """The payload of ``GET /api/live-updates`` (arguments already validated)."""
+        if since is None:
+            latest = self.store.latest(symbol, timeframe)
+            candles: list[Candle] = [latest] if latest else []
+        else:
+            candles = self.store.candles(symbol, timeframe, since=since, limit=limit)
+        status = self.feed_status().get(symbol, {"status": "stopped", "last_update": None})
+        return {
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "server_time": now_ms(),
+            "candles": [c.to_dict() for c in candles],
+            "predictions": self.predictions.snapshot(symbol, since),
+            "feed": {"status": status["status"], "last_update": status["last_update"]},
+        }
+
+    def health(self) -> dict[str, Any]:
+        feeds = {
+            s: {"status": v["status"], "last_update": v["last_update"]}
+            for s, v in self.feed_status().items()
+        }
+        models = {kind: sum(len(d) for d in self.predictions.deques(kind).values()) for kind in KINDS}
+        return {
+            "status": "ok",
+            "feeds": feeds,
+            "models": {"predictions_held": models},
+            "version": VERSION,
+        }

@@ -1,0 +1,205 @@
+"""Model predictions: validation against the schema of DESIGN.md, per-symbol bounded deques,
+and SQLite persistence so nothing is lost on restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import uuid
+from collections import deque
+from typing import Any
+
+from core.candles import is_timeframe
+from core.db import Database
+
+log = logging.getLogger(__name__)
+
+KINDS = ("dqn", "cnn", "transformer")
+DIRECTIONS = ("UP", "DOWN", "STABLE")
+ACTIONS = ("BUY", "SELL", "HOLD")
+SOURCES = ("live", "backtest", "training")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    cleared INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS predictions_symbol ON predictions (symbol, kind, cleared, seq);
+"""
+
+
+class PredictionError(ValueError):
+    """A prediction that does not follow the schema; the message says which field and why."""
+
+
+def _number(data: dict, field: str, kind: str, positive: bool = False) -> float:
+    value = data.get(field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PredictionError(f"{kind} prediction: {field} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise PredictionError(f"{kind} prediction: {field} must be finite, got {value}")
+    if positive and value <= 0:
+        raise PredictionError(f"{kind} prediction: {field} must be > 0, got {value}")
+    return float(value)
+
+
+def _choice(data: dict, field: str, kind: str, allowed: tuple[str, ...]) -> str:
+    value = data.get(field)
+    value = value.upper() if isinstance(value, str) else value
+    if value not in allowed:
+        raise PredictionError(
+            f"{kind} prediction: {field} must be one of {', '.join(allowed)}, got {value!r}"
+        )
+    return value
+
+
+def normalize_prediction(kind: str, symbol: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Check a prediction and return it in the stored form (id, defaults, floats)."""
+    if kind not in KINDS:
+        raise PredictionError(f"unknown prediction kind {kind!r}: use one of {', '.join(KINDS)}")
+    if not isinstance(data, dict):
+        raise PredictionError(f"{kind} prediction must be a mapping, got {type(data).__name__}")
+    timestamp = data.get("timestamp")
+    if timestamp is None:
+        raise PredictionError(f"{kind} prediction: timestamp (epoch ms) is required")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or timestamp < 0:
+        raise PredictionError(f"{kind} prediction: timestamp must be epoch ms, got {timestamp!r}")
+    confidence = _number(data, "confidence", kind)
+    if not 0 <= confidence <= 1:
+        raise PredictionError(f"{kind} prediction: confidence must be in 0..1, got {confidence}")
+    timeframe = data.get("timeframe", "1m")
+    if not is_timeframe(timeframe):
+        raise PredictionError(f"{kind} prediction: timeframe {timeframe!r} is not like 1s or 1m")
+    source = data.get("source", "live")
+    if source not in SOURCES:
+        raise PredictionError(
+            f"{kind} prediction: source must be one of {', '.join(SOURCES)}, got {source!r}"
+        )
+    out = dict(data)
+    out.update(
+        id=str(data.get("id") or uuid.uuid4().hex),
+        model=str(data.get("model") or kind),
+        model_version=None if data.get("model_version") is None else str(data["model_version"]),
+        symbol=symbol,
+        timeframe=timeframe,
+        timestamp=int(timestamp),
+        source=source,
+        confidence=confidence,
+        kind=kind,
+    )
+    if kind == "dqn":
+        out["action"] = _choice(data, "action", kind, ACTIONS)
+        out["price"] = _number(data, "price", kind, positive=True)
+    else:
+        out["direction"] = _choice(data, "direction", kind, DIRECTIONS)
+        out["current_price"] = _number(data, "current_price", kind, positive=True)
+        out["horizon_minutes"] = _number(data, "horizon_minutes", kind, positive=True)
+        target = "target_price" if kind == "cnn" else "predicted_price"
+        out[target] = _number(data, target, kind, positive=True)
+        if kind == "transformer":
+            change = (out[target] / out["current_price"] - 1) * 100
+            out["price_change"] = (
+                _number(data, "price_change", kind) if "price_change" in data else change
+            )
+    return out
+
+
+class PredictionBook:
+    """Per symbol, a bounded deque per model kind, mirrored to SQLite.
+
+    ``seq(symbol)`` changes whenever that symbol's predictions change, so readers can tell
+    cheaply whether there is anything new to draw.
+    """
+
+    def __init__(self, db: Database | None, symbols: list[str], maxlen: int = 50):
+        self._db = db
+        self.maxlen = maxlen
+        self._lock = threading.RLock()
+        self._deques: dict[str, dict[str, deque]] = {kind: {} for kind in KINDS}
+        self._seq: dict[str, int] = {}
+        for symbol in symbols:
+            self._ensure(symbol)
+        if db is not None:
+            db.ensure(SCHEMA)
+
+    def _ensure(self, symbol: str) -> None:
+        for kind in KINDS:
+            self._deques[kind].setdefault(symbol, deque(maxlen=self.maxlen))
+        self._seq.setdefault(symbol, 0)
+
+    def deques(self, kind: str) -> dict[str, deque]:
+        return self._deques[kind]
+
+    def load(self) -> int:
+        """Refill the deques from SQLite: the newest ``maxlen`` uncleared predictions each."""
+        if self._db is None:
+            return 0
+        count = 0
+        with self._lock:
+            for symbol in list(self._seq):
+                for kind in KINDS:
+                    rows = self._db.query(
+                        "SELECT data FROM predictions WHERE symbol=? AND kind=? AND cleared=0"
+                        " ORDER BY seq DESC LIMIT ?",
+                        (symbol, kind, self.maxlen),
+                    )
+                    target = self._deques[kind][symbol]
+                    target.clear()
+                    target.extend(json.loads(r["data"]) for r in reversed(rows))
+                    count += len(rows)
+                self._seq[symbol] += 1
+        return count
+
+    def add(self, kind: str, symbol: str, data: dict[str, Any]) -> dict[str, Any]:
+        prediction = normalize_prediction(kind, symbol, data)
+        with self._lock:
+            self._ensure(symbol)
+            if self._db is not None:
+                with self._db.transaction() as conn:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO predictions (id, kind, symbol, timestamp, data)"
+                        " VALUES (?,?,?,?,?)",
+                        (
+                            prediction["id"],
+                            kind,
+                            symbol,
+                            prediction["timestamp"],
+                            json.dumps(prediction),
+                        ),
+                    )
+            self._deques[kind][symbol].append(prediction)
+            self._seq[symbol] += 1
+        return prediction
+
+    def clear(self, symbol: str) -> None:
+        """Empty the symbol's deques. Stored rows are kept (marked cleared) for later review."""
+        with self._lock:
+            self._ensure(symbol)
+            for kind in KINDS:
+                self._deques[kind][symbol].clear()
+            if self._db is not None:
+                with self._db.transaction() as conn:
+                    conn.execute("UPDATE predictions SET cleared=1 WHERE symbol=?", (symbol,))
+            self._seq[symbol] += 1
+
+    def snapshot(self, symbol: str, since: int | None = None) -> dict[str, list[dict]]:
+        with self._lock:
+            out = {}
+            for kind in KINDS:
+                items = list(self._deques[kind].get(symbol, ()))
+                if since is not None:
+                    items = [p for p in items if p["timestamp"] >= since]
+                out[kind] = items
+            return out
+
+    def seq(self, symbol: str) -> int:
+        with self._lock:
+            return self._seq.get(symbol, 0)

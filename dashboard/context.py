@@ -1,0 +1,13 @@
+"""Where callbacks and routes find the live state: the Flask app's extensions (Flask convention)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from core.orchestrator import Orchestrator
+
+EXTENSION = "orchestrator"
+
+
+def orchestrator() -> Orchestrator:
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,64 @@
+"""The page: header (symbol, overlays, feed status), charts, and the side panels."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.config import Config
+from dashboard import ids, live_charts, status
+
+OVERLAY_OPTIONS = [
+    {"label": " DQN ▲▼", "value": "dqn"},
+    {"label": " CNN ◆", "value": "cnn"},
+    {"label": " Transformer ★", "value": "transformer"},
+]
+
+
+def header(config: Config, symbols: list[str]) -> html.Div:
+    return html.Div(
+        dbc.Row(
+            [
+                dbc.Col(html.H5(config.dashboard.title, className="mb-0"), width="auto"),
+                dbc.Col(
+                    dcc.Dropdown(
+                        id=ids.SYMBOL,
+                        options=[{"label": s, "value": s} for s in symbols],
+                        value=symbols[0],
+                        clearable=False,
+                        style={"minWidth": "11rem", "color": "#222"},
+                    ),
+                    width="auto",
+                ),
+                dbc.Col(
+                    dcc.Checklist(
+                        id=ids.OVERLAYS,
+                        options=OVERLAY_OPTIONS,
+                        value=[o["value"] for o in OVERLAY_OPTIONS],
+                        inline=True,
+                        inputClassName="ms-2",
+                    ),
+                    width="auto",
+                ),
+                dbc.Col(status.layout()),
+            ],
+            align="center",
+            className="g-2",
+        ),
+        className="app-header",
+    )
+
+
+def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
+    """Built per page load (Dash calls it), so the symbol list includes imported symbols."""
+    charts = dbc.Col(live_charts.layout(), lg=8 if side_panels else 12)
+    body = [charts]
+    if side_panels:
+        body.append(dbc.Col(dbc.Tabs(side_panels, id=ids.TABS), lg=4, className="side-panel"))
+    return html.Div(
+        [
+            header(config, symbols),
+            dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
+            dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
+        ]
+    )

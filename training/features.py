@@ -1,0 +1,282 @@
+"""Scale-free features of candles, one pure function shared by training, live inference and the API.
+
+Every feature at row ``t`` depends only on candles up to ``t`` (no look-ahead), and every one is
+free of the price and volume scale (ratios to price or ATR, z-scores, oscillators in 0..1) so a
+model trained on one symbol transfers to another.
+
+>>> spec = FeatureSpec()
+>>> feats = compute_features(candles, spec)  # doctest: +SKIP
+>>> list(feats.columns) == feature_columns(spec) + ["warmup"]  # doctest: +SKIP
+True
+>>> X = window_matrix(feats[feature_columns(spec)], window=8)  # doctest: +SKIP
+
+The first ``spec.warmup`` rows are flagged ``warmup``: there the indicators are undefined (NaN,
+never filled) or still depend on where the series started (the exponential smoothing in RSI, MACD,
+ATR and ADX has not yet forgotten its seed). From row ``spec.warmup`` on, features computed from
+any longer history agree (to about 1e-4 of their scale), so live inference needs ``spec.warmup``
+candles of history before the model's window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import talib
+from numpy.lib.stride_tricks import sliding_window_view
+
+from training.autolabel import CDL_PATTERNS, check_patterns, ohlc_arrays
+
+# Bump when a feature's definition changes: dataset versions hash it.
+FEATURES_VERSION = 1
+# Relative weight the seed of an exponential smoothing may keep when warm-up ends.
+SETTLE_TOLERANCE = 1e-4
+GEOMETRY = ("body", "upper_shadow", "lower_shadow", "range")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The ``features:`` section of config.yaml. An empty tuple turns that indicator off."""
+
+    rsi_periods: tuple[int, ...] = (14,)
+    macd: tuple[int, ...] = (12, 26, 9)
+    bollinger_period: int = 20
+    bollinger_std: float = 2.0
+    atr_period: int = 14
+    adx_period: int = 14
+    obv: bool = True
+    obv_window: int = 20
+    ma_ratios: tuple[int, ...] = (5, 20, 50)
+    stoch: tuple[int, ...] = (14, 3, 3)
+    return_lags: tuple[int, ...] = (1, 2, 3, 5, 10)
+    volume_zscore_window: int = 20
+    cdl_patterns: tuple[str, ...] | None = None
+    include_cdl: bool = True
+
+    def validate(self, key: str = "features") -> None:
+        def need(ok: bool, name: str, message: str) -> None:
+            if not ok:
+                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
+
+        def whole(value: object, low: int) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+        for name in ("rsi_periods", "ma_ratios"):
+            values = getattr(self, name)
+            need(all(whole(v, 2) for v in values), name, "must be a list of periods >= 2")
+        need(all(whole(v, 1) for v in self.return_lags), "return_lags", "must be lags >= 1")
+        need(
+            len(self.macd) == 0 or (len(self.macd) == 3 and all(whole(v, 2) for v in self.macd)),
+            "macd",
+            "must be [fast, slow, signal] periods >= 2, or [] to turn MACD off",
+        )
+        need(len(self.macd) == 0 or self.macd[0] < self.macd[1], "macd", "fast must be < slow")
+        need(
+            len(self.stoch) == 0 or (len(self.stoch) == 3 and all(whole(v, 1) for v in self.stoch)),
+            "stoch",
+            "must be [fastk, slowk, slowd] periods >= 1, or [] to turn it off",
+        )
+        for name in ("bollinger_period", "atr_period", "adx_period", "obv_window"):
+            need(whole(getattr(self, name), 2), name, "must be a whole number >= 2")
+        need(whole(self.volume_zscore_window, 2), "volume_zscore_window", "must be >= 2")
+        std = self.bollinger_std
+        ok = isinstance(std, (int, float)) and not isinstance(std, bool) and 0 < std <= 10
+        need(ok and math.isfinite(std), "bollinger_std", "must be a number in (0, 10]")
+        if self.cdl_patterns is not None:
+            try:
+                check_patterns(self.cdl_patterns)
+            except ValueError as exc:
+                raise ValueError(f"{key}.cdl_patterns: {exc}") from None
+            need(len(set(self.cdl_patterns)) == len(self.cdl_patterns), "cdl_patterns", "repeats")
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The CDL functions these features use (none when ``include_cdl`` is false)."""
+        if not self.include_cdl:
+            return ()
+        return CDL_PATTERNS if self.cdl_patterns is None else tuple(self.cdl_patterns)
+
+    @property
+    def warmup(self) -> int:
+        """Rows at the start of a series whose features are not yet valid."""
+        need = [self.atr_period + _settle(1 / self.atr_period), 1, self.volume_zscore_window - 1]
+        need += [n + _settle(1 / n) for n in self.rsi_periods]
+        if self.macd:
+            fast, slow, signal = self.macd
+            ema = _settle(2 / (slow + 1)) + _settle(2 / (signal + 1))
+            need.append(slow + signal - 2 + ema)
+        need.append(self.bollinger_period - 1)
+        need.append(2 * self.adx_period - 1 + 2 * _settle(1 / self.adx_period))
+        if self.obv:
+            need.append(self.obv_window - 1)
+        need += [n - 1 for n in self.ma_ratios] + list(self.return_lags)
+        if self.stoch:
+            need.append(sum(self.stoch) - 3)
+        need += [_cdl_lookback(name) for name in self.patterns]
+        return max(need)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (lists for tuples), as stored in dataset manifests."""
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def _settle(alpha: float) -> int:
+    """Steps after which an exponential smoothing's seed weighs less than SETTLE_TOLERANCE."""
+    return math.ceil(math.log(SETTLE_TOLERANCE) / math.log(1 - alpha))
+
+
+@cache
+def _cdl_lookback(name: str) -> int:
+    import talib.abstract
+
+    return int(talib.abstract.Function(name).lookback)
+
+
+def feature_columns(spec: FeatureSpec) -> list[str]:
+    """Names of the feature columns :func:`compute_features` returns, in its (stable) order."""
+    cols = [f"rsi_{n}" for n in spec.rsi_periods]
+    if spec.macd:
+        cols += ["macd", "macd_signal", "macd_hist"]
+    cols += ["bb_pctb", "bb_width", "atr", "adx"]
+    if spec.obv:
+        cols.append("obv_z")
+    cols += [f"close_sma_{n}" for n in spec.ma_ratios]
+    if spec.stoch:
+        cols += ["stoch_k", "stoch_d"]
+    cols += list(GEOMETRY) + [f"{g}_atr" for g in GEOMETRY] + ["gap"]
+    cols += [f"ret_{k}" for k in spec.return_lags]
+    cols.append("volume_z")
+    cols += [f"cdl_{name[3:].lower()}" for name in spec.patterns]
+    return cols
+
+
+def compute_features(candles: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Features of each candle, same index, columns ``feature_columns(spec) + ["warmup"]``.
+
+    * RSI, ADX, stochastic K/D: TA-Lib's 0..100 scaled to 0..1.
+    * MACD line, signal and histogram divided by the close; ATR divided by the close.
+    * Bollinger %b (0 at the lower band, 1 at the upper; 0.5 when the bands collapse) and width
+      (band distance over the middle band).
+    * ``obv_z``: z-score of on-balance volume over ``obv_window`` candles (free of OBV's origin).
+    * ``close_sma_n``: close / SMA(n) - 1. ``ret_k``: log(close_t / close_{t-k}).
+    * Candle geometry: body (close - open, signed), upper and lower shadow and high-low range,
+      each over the close and (``*_atr``) over the ATR; ``gap``: open / previous close - 1.
+    * ``volume_z``: z-score of volume over ``volume_zscore_window`` candles (0 if it is flat).
+    * ``cdl_<name>``: sign of TA-Lib's pattern output, -1 bearish, 0 none, 1 bullish.
+
+    ``warmup`` is true for the first ``spec.warmup`` rows and for any later row where a feature
+    is NaN (a NaN in the candles); NaN values are left as they are.
+    """
+    times = candles.index
+    if not (times.is_monotonic_increasing and times.is_unique):
+        raise ValueError("candles must be indexed by unique, ascending open times")
+    o, h, low, c = ohlc_arrays(candles)
+    if "volume" not in candles.columns:
+        raise ValueError("candles lack column 'volume'")
+    v = np.ascontiguousarray(candles["volume"].to_numpy(dtype=np.float64))
+    columns = feature_columns(spec)
+    out = np.empty((len(c), len(columns)), dtype=np.float64)
+    slot = {name: i for i, name in enumerate(columns)}
+    if len(c) == 0:
+        frame = pd.DataFrame(out, index=times, columns=columns)
+        frame["warmup"] = np.zeros(0, dtype=bool)
+        return frame
+
+    def put(name: str, values: np.ndarray) -> None:
+        out[:, slot[name]] = values
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for n in spec.rsi_periods:
+            put(f"rsi_{n}", talib.RSI(c, n) / 100)
+        if spec.macd:
+            line, signal, hist = talib.MACD(c, *spec.macd)
+            put("macd", line / c)
+            put("macd_signal", signal / c)
+            put("macd_hist", hist / c)
+        std = float(spec.bollinger_std)
+        upper, middle, lower = talib.BBANDS(c, spec.bollinger_period, std, std, 0)
+        width = upper - lower
+        put(
+            "bb_pctb",
+            np.where(width > 0, (c - lower) / width, np.where(np.isnan(width), np.nan, 0.5)),
+        )
+        put("bb_width", width / middle)
+        atr = talib.ATR(h, low, c, spec.atr_period)
+        put("atr", atr / c)
+        put("adx", talib.ADX(h, low, c, spec.adx_period) / 100)
+        if spec.obv:
+            put("obv_z", _zscore(talib.OBV(c, v), spec.obv_window))
+        for n in spec.ma_ratios:
+            put(f"close_sma_{n}", c / talib.SMA(c, n) - 1)
+        if spec.stoch:
+            fastk, slowk, slowd = spec.stoch
+            k, d = talib.STOCH(h, low, c, fastk, slowk, 0, slowd, 0)
+            put("stoch_k", k / 100)
+            put("stoch_d", d / 100)
+        top, bottom = np.maximum(o, c), np.minimum(o, c)
+        geometry = {"body": c - o, "upper_shadow": h - top, "lower_shadow": bottom - low}
+        geometry["range"] = h - low
+        for name, value in geometry.items():
+            put(name, value / c)
+            put(f"{name}_atr", np.where((value == 0) & (atr == 0), 0.0, value / atr))
+        prev = np.concatenate(([np.nan], c[:-1]))
+        put("gap", o / prev - 1)
+        log_c = np.log(c)
+        for k in spec.return_lags:
+            put(f"ret_{k}", _lagged_diff(log_c, k))
+        put("volume_z", _zscore(v, spec.volume_zscore_window))
+        for name in spec.patterns:
+            signs = np.sign(getattr(talib, name)(o, h, low, c)).astype(np.float64)
+            signs[: _cdl_lookback(name)] = np.nan
+            put(f"cdl_{name[3:].lower()}", signs)
+
+    frame = pd.DataFrame(out, index=times, columns=columns, copy=False)
+    warm = np.isnan(out).any(axis=1)
+    warm[: spec.warmup] = True
+    frame["warmup"] = warm
+    return frame
+
+
+def _lagged_diff(x: np.ndarray, k: int) -> np.ndarray:
+    result = np.full_like(x, np.nan)
+    if k < len(x):
+        result[k:] = x[k:] - x[:-k]
+    return result
+
+
+def _zscore(x: np.ndarray, window: int) -> np.ndarray:
+    """(x - mean) / std over the trailing ``window`` values, 0 where the window is flat."""
+    result = np.full_like(x, np.nan)
+    if len(x) < window:
+        return result
+    view = sliding_window_view(x, window)
+    mean = view.mean(axis=1)
+    std = view.std(axis=1)
+    dev = x[window - 1 :] - mean
+    # Flat windows (std 0, up to rounding) mean the value equals the mean: z is 0.
+    flat = std <= 1e-12 * np.maximum(np.abs(mean), 1e-300)
+    result[window - 1 :] = np.where(flat, 0.0, dev / np.where(flat, 1.0, std))
+    return result
+
+
+def window_matrix(features: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Each row with the values of the ``window`` rows up to it, flattened for tabular models.
+
+    Columns are ``f"{col}@{k}"`` for k = 0 (the row itself) .. window-1 (k rows back), grouped by
+    k, for every column of ``features`` except ``warmup``; NaN where the history is missing. A row
+    is complete when none of the rows in its window is a warm-up row.
+    """
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise ValueError(f"window must be a whole number >= 1, got {window!r}")
+    cols = [col for col in features.columns if col != "warmup"]
+    values = features[cols].to_numpy(dtype=np.float64)
+    n, f = values.shape
+    out = np.full((n, f * window), np.nan)
+    for k in range(min(window, n)):
+        out[k:, k * f : (k + 1) * f] = values[: n - k]
+    names = [f"{col}@{k}" for k in range(window) for col in cols]
+    return pd.DataFrame(out, index=features.index, columns=names, copy=False)
