@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import live_charts, status  # noqa: F401  (registers callbacks)
+    from dashboard import annotations, live_charts, status  # noqa: F401  (registers callbacks)
     from dashboard.api import register_api
     from dashboard.context import EXTENSION
     from dashboard.layout import page
@@ -41,7 +41,9 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         update_title=None,
     )
     app.server.extensions[EXTENSION] = orch
-    app.layout = lambda: page(config, orch.symbols(), side_panels=[])
+    app.layout = lambda: page(
+        config, orch.symbols(), side_panels=[annotations.layout(config.annotations.labels)]
+    )
     register_api(app.server)
     return app
 
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
+        return 2
+    except (ValueError, OSError) as exc:
+        # Bad arguments, files and data: every such error says what is wrong and where.
+        log.error("%s", exc)
         return 2
 
 

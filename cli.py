@@ -1,8 +1,109 @@
-"""Command-line interface of ``python app.py``: serving and the jobs the dashboard runs."""
+"""Command-line interface of ``python app.py``: serving, and the jobs the dashboard runs.
+
+Each command prints a short result; a bad argument or file ends with a message that says what is
+wrong and where, and exit status 2. Commands work on the same ``data/`` as the dashboard (SQLite
+in WAL mode, so the dashboard may be running meanwhile).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+
+log = logging.getLogger("tradedash.cli")
+
+
+def _orchestrator(args):
+    from core.config import load_config
+    from core.orchestrator import Orchestrator
+
+    return Orchestrator(load_config(args.config))
+
+
+def _time(text: str | None) -> int | None:
+    from dashboard.timefmt import parse_time
+
+    return None if text is None else parse_time(text, "time")
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def cmd_autolabel(args) -> int:
+    from core.labelling import autolabel_series
+
+    orch = _orchestrator(args)
+
+    def progress(fraction, stage):
+        log.info("%3.0f%% %s", fraction * 100, stage)
+
+    result = autolabel_series(
+        orch, args.symbol, args.timeframe, _time(args.start), _time(args.end),
+        args.patterns or None, progress,
+    )  # fmt: skip
+    _out(
+        f"{result['found']} pattern spans found in {result['candles']} candles of "
+        f"{args.symbol} {args.timeframe}; {result['added']} new, pending review"
+    )
+    return 0
+
+
+def cmd_review(args) -> int:
+    orch = _orchestrator(args)
+    spans = orch.annotations.list(
+        symbol=args.symbol, timeframe=args.timeframe, source=args.source, label=args.label,
+        status=args.status,
+    )  # fmt: skip
+    status = "accepted" if args.accept else "rejected"
+    count = orch.annotations.set_status([s.id for s in spans], status, label=args.relabel)
+    _out(
+        f"{count} spans marked {status}"
+        + (f" and relabelled {args.relabel}" if args.relabel else "")
+    )
+    return 0
+
+
+def cmd_export(args) -> int:
+    from training.annotations_io import export_spans
+
+    orch = _orchestrator(args)
+    spans = orch.annotations.list(symbol=args.symbol, status=args.status, source=args.source)
+    path = export_spans(spans, args.file)
+    _out(f"{len(spans)} spans written to {path}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from training.annotations_io import read_spans
+
+    orch = _orchestrator(args)
+    spans = read_spans(args.file)
+    added = orch.annotations.add_many(spans)
+    _out(
+        f"{len(spans)} spans read from {args.file}; {added} new, {len(spans) - added} already there"
+    )
+    return 0
+
+
+def cmd_candles_import(args) -> int:
+    from core.imports import import_candles
+
+    orch = _orchestrator(args)
+    count = import_candles(orch, args.file, args.symbol, args.timeframe)
+    _out(f"{count} {args.timeframe} candles imported for {args.symbol}")
+    return 0
+
+
+def cmd_dataset_build(args) -> int:
+    from core.dataset_builder import build_from_store
+
+    orch = _orchestrator(args)
+    info = build_from_store(orch, args.symbols, args.timeframes, args.encoding)
+    _out(f"dataset {info.version}: {info.rows} rows, labels {info.label_counts} -> {info.path}")
+    return 0
 
 
 def build_parser(serve) -> argparse.ArgumentParser:
@@ -13,5 +114,52 @@ def build_parser(serve) -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to bind (default from config: 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default from config: 8050)")
     parser.set_defaults(handler=serve)
-    parser.add_subparsers(dest="command", title="commands")
+    commands = parser.add_subparsers(dest="command", title="commands")
+
+    auto = commands.add_parser("autolabel", help="find TA-Lib CDL patterns, add pending spans")
+    auto.add_argument("--symbol", required=True)
+    auto.add_argument("--timeframe", default="1m")
+    auto.add_argument("--from", dest="start", help="UTC time, e.g. '2026-01-31 14:00'")
+    auto.add_argument("--to", dest="end", help="UTC time")
+    auto.add_argument("--patterns", nargs="*", help="CDL function names (default: all 61)")
+    auto.set_defaults(handler=cmd_autolabel)
+
+    ann = commands.add_parser("annotations", help="review, export or import spans")
+    ann_commands = ann.add_subparsers(dest="annotations_command", required=True)
+    review = ann_commands.add_parser("review", help="accept or reject spans in bulk")
+    verdict = review.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--accept", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    review.add_argument("--symbol")
+    review.add_argument("--timeframe")
+    review.add_argument("--source", choices=["human", "talib", "model"])
+    review.add_argument("--label")
+    review.add_argument("--status", default="pending", help="which spans (default: pending)")
+    review.add_argument("--relabel", help="give the reviewed spans this label")
+    review.set_defaults(handler=cmd_review)
+    export = ann_commands.add_parser("export", help="write spans to FILE (.json or .csv)")
+    export.add_argument("file")
+    export.add_argument("--symbol")
+    export.add_argument("--status")
+    export.add_argument("--source")
+    export.set_defaults(handler=cmd_export)
+    imp = ann_commands.add_parser("import", help="read spans from FILE (.json or .csv)")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_import)
+
+    candles = commands.add_parser("candles", help="candle history")
+    candle_commands = candles.add_subparsers(dest="candles_command", required=True)
+    cimp = candle_commands.add_parser("import", help="import a CSV/Parquet OHLCV file")
+    cimp.add_argument("file")
+    cimp.add_argument("--symbol", required=True, help="name it appears under in the selector")
+    cimp.add_argument("--timeframe", required=True, help="1s, 1m, 5m, 1h, 1d ...")
+    cimp.set_defaults(handler=cmd_candles_import)
+
+    dataset = commands.add_parser("dataset", help="training datasets")
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
+    build = dataset_commands.add_parser("build", help="build a dataset from accepted spans")
+    build.add_argument("--symbols", nargs="*")
+    build.add_argument("--timeframes", nargs="*")
+    build.add_argument("--encoding", choices=["windowed", "bio"], default="windowed")
+    build.set_defaults(handler=cmd_dataset_build)
     return parser

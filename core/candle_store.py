@@ -247,10 +247,7 @@ class CandleStore:
         with self._db.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (symbol, tf, c.time, c.open, c.high, c.low, c.close, c.volume)
-                    for tf, c in rows
-                ],
+                [(symbol, tf, c.time, c.open, c.high, c.low, c.close, c.volume) for tf, c in rows],
             )
 
     # ---- reading -----------------------------------------------------------------------
@@ -299,7 +296,12 @@ class CandleStore:
         rows = self._db.query(
             "SELECT time, open, high, low, close, volume FROM candles"
             " WHERE symbol=? AND timeframe=? AND time>=? AND time<? ORDER BY time",
-            (symbol, timeframe, start if start is not None else -1, end if end is not None else 2**62),
+            (
+                symbol,
+                timeframe,
+                start if start is not None else -1,
+                end if end is not None else 2**62,
+            ),
         )
         frame = pd.DataFrame(
             [tuple(r) for r in rows], columns=["time", "open", "high", "low", "close", "volume"]

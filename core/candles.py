@@ -27,7 +27,8 @@ def timeframe_ms(timeframe: str) -> int:
     match = _TIMEFRAME_RE.match(timeframe or "")
     if not match:
         raise ValueError(
-            f"unknown timeframe {timeframe!r}: use a number and a unit s, m, h, d or w, e.g. 1s, 1m, 1h"
+            f"unknown timeframe {timeframe!r}: use a number and a unit s, m, h, d or w,"
+            " e.g. 1s, 1m, 1h"
         )
     return int(match.group(1)) * _UNITS_MS[match.group(2)]
 
@@ -80,7 +81,7 @@ def validate_candle(candle: Candle, where: str = "candle") -> Candle:
 
 
 def aggregate(candles: Sequence[Candle], bucket_time: int, closed: bool) -> Candle:
-    """Merge consecutive candles into one: first open, max high, min low, last close, summed volume."""
+    """Merge consecutive candles: first open, max high, min low, last close, summed volume."""
     if not candles:
         raise ValueError("aggregate needs at least one candle")
     return Candle(

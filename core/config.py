@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 
 from core.candles import is_timeframe
+from training.features import FeatureSpec
+from training.pipeline import TrainingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -68,7 +70,9 @@ class SimFeedConfig:
         _check(20 <= self.tick_interval_ms <= 1000, f"{key}.tick_interval_ms", "must be 20..1000")
         _check(0 <= self.backfill_1m_hours <= 24 * 30, f"{key}.backfill_1m_hours", "must be 0..720")
         _check(
-            0 <= self.backfill_1s_minutes <= 24 * 60, f"{key}.backfill_1s_minutes", "must be 0..1440"
+            0 <= self.backfill_1s_minutes <= 24 * 60,
+            f"{key}.backfill_1s_minutes",
+            "must be 0..1440",
         )
 
 
@@ -126,10 +130,14 @@ class DashboardConfig:
 
     def validate(self, key: str) -> None:
         _check(
-            200 <= self.refresh_interval_ms <= 60_000, f"{key}.refresh_interval_ms", "must be 200..60000"
+            200 <= self.refresh_interval_ms <= 60_000,
+            f"{key}.refresh_interval_ms",
+            "must be 200..60000",
         )
         _check(self.window_1s_minutes > 0, f"{key}.window_1s_minutes", "must be > 0")
-        _check(10 <= self.window_1m_candles <= 20_000, f"{key}.window_1m_candles", "must be 10..20000")
+        _check(
+            10 <= self.window_1m_candles <= 20_000, f"{key}.window_1m_candles", "must be 10..20000"
+        )
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,21 @@ class OrchestratorConfig:
     prediction_maxlen: int = 50
 
     def validate(self, key: str) -> None:
-        _check(1 <= self.prediction_maxlen <= 10_000, f"{key}.prediction_maxlen", "must be 1..10000")
+        _check(
+            1 <= self.prediction_maxlen <= 10_000, f"{key}.prediction_maxlen", "must be 1..10000"
+        )
+
+
+@dataclass(frozen=True)
+class AnnotationsConfig:
+    labels: tuple[str, ...] = (
+        "bull_flag", "bear_flag", "double_top", "double_bottom", "head_and_shoulders",
+        "breakout", "breakdown", "reversal_up", "reversal_down", "consolidation",
+    )  # fmt: skip
+    author: str = "annotator"
+
+    def validate(self, key: str) -> None:
+        _check(all(label.strip() for label in self.labels), f"{key}.labels", "has an empty label")
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,9 @@ class Config:
     feed: FeedConfig = field(default_factory=FeedConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     orchestrator: OrchestratorConfig = field(default_factory=OrchestratorConfig)
+    annotations: AnnotationsConfig = field(default_factory=AnnotationsConfig)
+    features: FeatureSpec = field(default_factory=FeatureSpec)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 
@@ -164,11 +189,17 @@ class Config:
             f"the live charts are 1s and 1m: use [1s, 1m], got {list(self.timeframes)}",
         )
         for timeframe, size in self.buffers.items():
-            _check(is_timeframe(timeframe), f"buffers.{timeframe}", "is not a timeframe like 1s or 1m")
+            _check(
+                is_timeframe(timeframe), f"buffers.{timeframe}", "is not a timeframe like 1s or 1m"
+            )
             _check(60 <= size <= 1_000_000, f"buffers.{timeframe}", "must be 60..1000000 candles")
         if self.feed.kind == "csv":
             missing = [s for s in self.symbols if s not in self.feed.csv.files]
             _check(not missing, "feed.csv.files", f"no file for symbols {missing}")
+
+    @property
+    def datasets_path(self) -> Path:
+        return self.data_path / "datasets"
 
     @property
     def data_path(self) -> Path:
@@ -238,7 +269,7 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
 def _build(cls: type, data: Any, key: str) -> Any:
     _check(isinstance(data, dict), key or "config", f"must be a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    names = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "base_dir"}
     unknown = sorted(set(data) - names)
     prefix = f"{key}." if key else ""
     if unknown:
@@ -252,7 +283,11 @@ def _build(cls: type, data: Any, key: str) -> Any:
             obj.validate(key)
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
-            if dataclasses.is_dataclass(value) and f.name not in data and hasattr(value, "validate"):
+            if (
+                dataclasses.is_dataclass(value)
+                and f.name not in data
+                and hasattr(value, "validate")
+            ):
                 value.validate(f"{prefix}{f.name}")
     except ConfigError:
         raise

@@ -12,10 +12,12 @@ import time
 from collections import deque
 from typing import Any
 
-from core.candle_store import ClosedCandle, CandleStore
+from core.annotations import AnnotationStore
+from core.candle_store import CandleStore, ClosedCandle
 from core.candles import Candle
 from core.config import Config
 from core.db import Database
+from core.jobs import JobManager, JobState
 from core.predictions import KINDS, PredictionBook
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ class Orchestrator:
         self._start_lock = threading.Lock()
         self._closed_listeners: list = []
         self.store.add_listener(self._on_closed)
+        self.annotations = AnnotationStore(self.db, self.candle_times)
+        self.jobs = JobManager()
         self.store.load()
         self.predictions.load()
 
@@ -96,7 +100,28 @@ class Orchestrator:
     def stop(self) -> None:
         if self._runner is not None:
             self._runner.stop()
+        self.jobs.shutdown()
         self._started = False
+
+    def start_autolabel(
+        self, symbol: str, timeframe: str, hours: float, patterns: list[str] | None = None
+    ) -> JobState:
+        """Auto-label the last ``hours`` of a series in the background."""
+        from core.labelling import autolabel_series
+
+        latest = self.store.latest(symbol, timeframe)
+        if latest is None:
+            raise ValueError(f"no candles stored for {symbol} {timeframe}")
+        end = latest.time
+        start = end - int(hours * 3_600_000)
+        title = f"auto-label {symbol} {timeframe}, last {hours:g} h"
+        return self.jobs.submit(
+            "autolabel",
+            title,
+            lambda job: autolabel_series(
+                self, symbol, timeframe, start, end, patterns, job.progress, job.cancelled
+            ),
+        )
 
     def add_closed_listener(self, listener) -> None:
         """Called with each ClosedCandle (models run on closed candles)."""
@@ -117,6 +142,12 @@ class Orchestrator:
         if symbol in self.config.symbols:
             return list(self.config.timeframes)
         return sorted({tf for s, tf in self.store.series() if s == symbol})
+
+    def candle_times(self, symbol: str, timeframe: str, start: int, end: int) -> list[int] | None:
+        """Open times of stored candles in [start, end], or None for an unknown series."""
+        if not self.store.has(symbol, timeframe):
+            return None
+        return self.store.history(symbol, timeframe, start, end + 1).index.tolist()
 
     def feed_status(self) -> dict[str, dict[str, Any]]:
         if self._runner is None:
@@ -147,7 +178,9 @@ class Orchestrator:
             s: {"status": v["status"], "last_update": v["last_update"]}
             for s, v in self.feed_status().items()
         }
-        models = {kind: sum(len(d) for d in self.predictions.deques(kind).values()) for kind in KINDS}
+        models = {
+            kind: sum(len(d) for d in self.predictions.deques(kind).values()) for kind in KINDS
+        }
         return {
             "status": "ok",
             "feeds": feeds,

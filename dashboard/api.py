@@ -50,7 +50,8 @@ def symbol_and_timeframe() -> tuple[str, str]:
     served = orch.timeframes(symbol)
     if not is_timeframe(timeframe) or timeframe not in served:
         raise ApiError(
-            400, f"timeframe {timeframe!r} is not served for {symbol}; use one of {', '.join(served)}"
+            400,
+            f"timeframe {timeframe!r} is not served for {symbol}; use one of {', '.join(served)}",
         )
     return symbol, timeframe
 

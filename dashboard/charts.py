@@ -247,3 +247,54 @@ def build_figure(
     fig.update_yaxes(showgrid=True, gridcolor="#2a2e39", side="right")
     fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False)
     return fig
+
+
+# A qualitative palette; a label keeps its colour across sessions (hash of its name).
+LABEL_PALETTE = (
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#aaffc3", "#808000",
+)  # fmt: skip
+
+
+def label_color(label: str) -> str:
+    digest = sum((i + 1) * ord(ch) for i, ch in enumerate(label))
+    return LABEL_PALETTE[digest % len(LABEL_PALETTE)]
+
+
+def span_shapes(spans: Sequence, timeframe: str, selected_id: str | None = None) -> list[dict]:
+    """Translucent bands for annotated spans (filled: human-made or accepted; fainter and
+    dashed while pending review). Rejected spans are not drawn."""
+    frame = timeframe_ms(timeframe)
+    shapes = []
+    for span in spans:
+        if span.status == "rejected":
+            continue
+        color = label_color(span.label)
+        pending = span.status == "pending"
+        selected = span.id == selected_id
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": span.start,
+                "x1": span.end + frame,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": color,
+                "opacity": 0.12 if pending else 0.22,
+                "layer": "below",
+                "line": {
+                    "color": "#ffffff" if selected else color,
+                    "width": 2 if selected else 1,
+                    "dash": "dot" if pending else "solid",
+                },
+                "label": {
+                    "text": span.label,
+                    "textposition": "top left",
+                    "font": {"size": 10, "color": color},
+                },
+                "name": f"span:{span.id}",
+            }
+        )
+    return shapes

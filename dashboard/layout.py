@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.config import Config
-from dashboard import ids, live_charts, status
+from dashboard import annotations, ids, live_charts, status
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},
@@ -60,5 +60,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             header(config, symbols),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
+            *annotations.stores(),
         ]
     )

@@ -13,8 +13,14 @@ from core.config import Config, config_from_dict
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
-def make_candles(n: int, start: int = 1_700_000_000_000, frame_ms: int = 1000, seed: int = 1,
-                 price: float = 100.0, closed_last: bool = True) -> list[Candle]:
+def make_candles(
+    n: int,
+    start: int = 1_700_000_000_000,
+    frame_ms: int = 1000,
+    seed: int = 1,
+    price: float = 100.0,
+    closed_last: bool = True,
+) -> list[Candle]:
     """A consistent random-walk candle series (OHLC valid, volume > 0)."""
     rng = np.random.default_rng(seed)
     out = []
@@ -24,8 +30,17 @@ def make_candles(n: int, start: int = 1_700_000_000_000, frame_ms: int = 1000, s
         close = max(0.01, open_ * float(np.exp(rng.normal(0, 0.002))))
         high = max(open_, close) * (1 + abs(float(rng.normal(0, 0.001))))
         low = min(open_, close) * (1 - abs(float(rng.normal(0, 0.001))))
-        out.append(Candle(start + i * frame_ms, open_, high, low, close,
-                          float(rng.uniform(1, 10)), closed=closed_last or i < n - 1))
+        out.append(
+            Candle(
+                start + i * frame_ms,
+                open_,
+                high,
+                low,
+                close,
+                float(rng.uniform(1, 10)),
+                closed=closed_last or i < n - 1,
+            )
+        )
     return out
 
 
@@ -35,4 +50,5 @@ def make_config(tmp_path):
         data = {"data_dir": str(tmp_path / "data")}
         data.update(overrides)
         return config_from_dict(data, base_dir=tmp_path)
+
     return factory

@@ -11,11 +11,20 @@ def client(make_config):
     app = create_app(config=make_config())
     orch = app.server.extensions["orchestrator"]
     orch.store.ingest("BTC/USDT", make_candles(90, start=T0, closed_last=False))
-    orch.store_dqn_prediction("BTC/USDT", {"timestamp": T0 + 5000, "confidence": 0.7,
-                                           "action": "SELL", "price": 100.0})
-    orch.store_cnn_prediction("BTC/USDT", {"timestamp": T0 - 60_000, "confidence": 0.7,
-                                           "direction": "UP", "current_price": 100.0,
-                                           "target_price": 101.0, "horizon_minutes": 5})
+    orch.store_dqn_prediction(
+        "BTC/USDT", {"timestamp": T0 + 5000, "confidence": 0.7, "action": "SELL", "price": 100.0}
+    )
+    orch.store_cnn_prediction(
+        "BTC/USDT",
+        {
+            "timestamp": T0 - 60_000,
+            "confidence": 0.7,
+            "direction": "UP",
+            "current_price": 100.0,
+            "target_price": 101.0,
+            "horizon_minutes": 5,
+        },
+    )
     return app.server.test_client()
 
 
@@ -44,7 +53,10 @@ def test_minute_candles_are_served(client):
 
 
 def test_limit_is_capped_at_5000(client):
-    assert client.get("/api/live-updates?symbol=BTC/USDT&timeframe=1s&since=0&limit=99999").status_code == 200
+    assert (
+        client.get("/api/live-updates?symbol=BTC/USDT&timeframe=1s&since=0&limit=99999").status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(

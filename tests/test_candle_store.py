@@ -31,7 +31,12 @@ def test_one_minute_candles_equal_aggregation_of_ingested_seconds(tmp_path):
     got = store.candles("X", "1m")
     assert [c.time for c in got] == [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000]
     for mine, ref in zip(got, expected, strict=True):
-        assert (mine.open, mine.high, mine.low, mine.close) == (ref.open, ref.high, ref.low, ref.close)
+        assert (mine.open, mine.high, mine.low, mine.close) == (
+            ref.open,
+            ref.high,
+            ref.low,
+            ref.close,
+        )
         assert abs(mine.volume - ref.volume) < 1e-9
     assert [c.closed for c in got] == [True, True, True, False]  # 5 s of the last minute
 

@@ -14,25 +14,59 @@ T0 = 1_700_000_000_000
 def preds():
     return {
         "dqn": [
-            {"id": "a", "kind": "dqn", "model": "dqn", "timestamp": T0 + 2000, "confidence": 0.9,
-             "action": "BUY", "price": 100.0},
-            {"id": "b", "kind": "dqn", "model": "dqn", "timestamp": T0 + 3000, "confidence": 0.2,
-             "action": "SELL", "price": 100.0},
+            {
+                "id": "a",
+                "kind": "dqn",
+                "model": "dqn",
+                "timestamp": T0 + 2000,
+                "confidence": 0.9,
+                "action": "BUY",
+                "price": 100.0,
+            },
+            {
+                "id": "b",
+                "kind": "dqn",
+                "model": "dqn",
+                "timestamp": T0 + 3000,
+                "confidence": 0.2,
+                "action": "SELL",
+                "price": 100.0,
+            },
         ],
         "cnn": [
-            {"id": "c", "kind": "cnn", "model": "cnn", "timestamp": T0 + 4000, "confidence": 0.5,
-             "direction": "UP", "current_price": 100.0, "target_price": 102.0, "horizon_minutes": 1},
+            {
+                "id": "c",
+                "kind": "cnn",
+                "model": "cnn",
+                "timestamp": T0 + 4000,
+                "confidence": 0.5,
+                "direction": "UP",
+                "current_price": 100.0,
+                "target_price": 102.0,
+                "horizon_minutes": 1,
+            },
         ],
         "transformer": [
-            {"id": "d", "kind": "transformer", "model": "transformer", "timestamp": T0 + 4000,
-             "confidence": 1.0, "direction": "DOWN", "current_price": 100.0,
-             "predicted_price": 97.0, "price_change": -3.0, "horizon_minutes": 2},
+            {
+                "id": "d",
+                "kind": "transformer",
+                "model": "transformer",
+                "timestamp": T0 + 4000,
+                "confidence": 1.0,
+                "direction": "DOWN",
+                "current_price": 100.0,
+                "predicted_price": 97.0,
+                "price_change": -3.0,
+                "horizon_minutes": 2,
+            },
         ],
     }
 
 
 def test_figure_arrays_are_plain_lists_so_patches_can_extend_them():
-    fig = build_figure(make_candles(30, start=T0), preds(), "1s", {"dqn", "cnn", "transformer"}, "X")
+    fig = build_figure(
+        make_candles(30, start=T0), preds(), "1s", {"dqn", "cnn", "transformer"}, "X"
+    )
     data = fig.to_plotly_json()["data"]
     assert isinstance(data[TRACE["candles"]]["close"], list)
     assert isinstance(data[TRACE["volume"]]["y"], list)

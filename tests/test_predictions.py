@@ -14,13 +14,27 @@ def dqn(i=0, **kw):
 
 
 def cnn(**kw):
-    return {"timestamp": TS, "confidence": 0.6, "direction": "UP", "current_price": 100.0,
-            "target_price": 101.0, "horizon_minutes": 5, **kw}
+    return {
+        "timestamp": TS,
+        "confidence": 0.6,
+        "direction": "UP",
+        "current_price": 100.0,
+        "target_price": 101.0,
+        "horizon_minutes": 5,
+        **kw,
+    }
 
 
 def transformer(**kw):
-    return {"timestamp": TS, "confidence": 0.7, "direction": "DOWN", "current_price": 100.0,
-            "predicted_price": 98.0, "horizon_minutes": 10, **kw}
+    return {
+        "timestamp": TS,
+        "confidence": 0.7,
+        "direction": "DOWN",
+        "current_price": 100.0,
+        "predicted_price": 98.0,
+        "horizon_minutes": 10,
+        **kw,
+    }
 
 
 def test_normalized_prediction_follows_the_schema():
@@ -79,7 +93,11 @@ def test_predictions_survive_a_restart_in_order(make_config):
         orch.store_dqn_prediction("SOL/USDT", dqn(i))
     orch.store_transformer_prediction("SOL/USDT", transformer())
     again = Orchestrator(config)
-    assert [p["timestamp"] for p in again.recent_dqn_predictions["SOL/USDT"]] == [TS, TS + 1, TS + 2]
+    assert [p["timestamp"] for p in again.recent_dqn_predictions["SOL/USDT"]] == [
+        TS,
+        TS + 1,
+        TS + 2,
+    ]
     assert again.recent_transformer_predictions["SOL/USDT"][0]["predicted_price"] == 98.0
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import talib
 
-from training.spans import Span
+from training.spans import Span, make_spans
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +186,8 @@ def autolabel(
     span_end = times[end_idx[order]].tolist()
     span_label = labels[label_idx[order]].tolist()
     confidence = np.minimum(np.abs(values[order]) / 100.0, 1.0).tolist()
-    spans = [
-        Span(None, symbol, timeframe, s, e, label, "talib", "pending", confidence=c)
-        for s, e, label, c in zip(span_start, span_end, span_label, confidence, strict=True)
-    ]
+    template = Span(None, symbol, timeframe, 0, 0, "", "talib", "pending")
+    spans = make_spans(template, span_start, span_end, span_label, confidence)
     log.debug(
         "autolabel %s %s: %d spans from %d patterns", symbol, timeframe, len(spans), len(names)
     )

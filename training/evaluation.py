@@ -66,7 +66,9 @@ def confusion_matrix(
     true, pred = _labels(y_true), _labels(y_pred)
     if len(true) != len(pred):
         raise ValueError(f"y_true has {len(true)} labels but y_pred has {len(pred)}")
-    order = [str(c) for c in classes] if classes is not None else sorted(set(true) | set(pred))
+    if classes is None:
+        classes = sorted(set(true.tolist()) | set(pred.tolist()))
+    order = [str(c) for c in classes]
     index = {label: i for i, label in enumerate(order)}
     matrix = np.zeros((len(order), len(order)), dtype=np.int64)
     for t, p in zip(true, pred, strict=True):

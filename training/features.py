@@ -179,7 +179,8 @@ def compute_features(candles: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         raise ValueError("candles lack column 'volume'")
     v = np.ascontiguousarray(candles["volume"].to_numpy(dtype=np.float64))
     columns = feature_columns(spec)
-    out = np.empty((len(c), len(columns)), dtype=np.float64)
+    # Column-major, so that each feature is written contiguously and the frame shares the memory.
+    out = np.empty((len(c), len(columns)), dtype=np.float64, order="F")
     slot = {name: i for i, name in enumerate(columns)}
     if len(c) == 0:
         frame = pd.DataFrame(out, index=times, columns=columns)

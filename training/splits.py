@@ -25,7 +25,8 @@ class Split(NamedTuple):
     boundaries: tuple[int, int]  # first time of validation, first time of test
 
 
-def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
+def check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
+    """Three positive fractions adding up to 1, or a ValueError saying what is wrong."""
     if len(fractions) != 3:
         raise ValueError(f"split fractions must be 3 numbers (train, val, test), got {fractions}")
     train, val, test = (float(f) for f in fractions)
@@ -53,7 +54,7 @@ def time_split(
     >>> split.train.tolist(), split.val.tolist(), split.test.tolist()
     ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [12, 13, 14], [17, 18, 19])
     """
-    train_f, val_f, _ = _check_fractions(fractions)
+    train_f, val_f, _ = check_fractions(fractions)
     if purge < 0:
         raise ValueError(f"purge must be >= 0 candles, got {purge}")
     time_values = np.asarray(times, dtype=np.int64)

@@ -1,0 +1,157 @@
+"""Long work (auto-labelling, training, backtests, imports) as background scheduler jobs.
+
+Each job reports progress and its current stage, can be cancelled, and ends as done, failed (with
+its error) or cancelled. One job of a kind runs at a time. The scheduler is APScheduler's
+``BackgroundScheduler`` with a small thread pool, started on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its Cancel button was pressed."""
+
+
+class JobBusy(RuntimeError):
+    """A job of the same kind is already running."""
+
+
+@dataclass
+class JobState:
+    id: str
+    kind: str
+    title: str
+    status: str = RUNNING
+    progress: float = 0.0
+    stage: str = "queued"
+    message: str = ""
+    result: Any = None
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["result"] = self.result if isinstance(self.result, (dict, list, str, int)) else None
+        return data
+
+
+class JobContext:
+    """What a running job sees: report progress, check for cancellation."""
+
+    def __init__(self, state: JobState, cancel: threading.Event):
+        self._state = state
+        self._cancel = cancel
+
+    def progress(self, fraction: float, stage: str | None = None) -> None:
+        self._state.progress = max(0.0, min(1.0, float(fraction)))
+        if stage:
+            self._state.stage = stage
+        self.check()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise JobCancelled()
+
+
+class JobManager:
+    def __init__(self, max_workers: int = 2, keep: int = 50):
+        self._jobs: dict[str, JobState] = {}
+        self._cancels: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._scheduler = None
+        self._max_workers = max_workers
+        self._keep = keep
+
+    def _ensure_scheduler(self):
+        if self._scheduler is None:
+            from apscheduler.executors.pool import ThreadPoolExecutor
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            self._scheduler = BackgroundScheduler(
+                executors={"default": ThreadPoolExecutor(self._max_workers)},
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                timezone="UTC",
+            )
+            self._scheduler.start()
+        return self._scheduler
+
+    def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any]) -> JobState:
+        """Run ``fn(context)`` in the background; raises JobBusy if a ``kind`` job runs."""
+        with self._lock:
+            busy = [j for j in self._jobs.values() if j.kind == kind and j.status == RUNNING]
+            if busy:
+                raise JobBusy(f"a {kind} job is already running: {busy[0].title}")
+            state = JobState(uuid.uuid4().hex[:12], kind, title)
+            cancel = threading.Event()
+            self._jobs[state.id] = state
+            self._cancels[state.id] = cancel
+            self._trim()
+        self._ensure_scheduler().add_job(self._run, args=(state, cancel, fn), id=state.id)
+        return state
+
+    def schedule(self, job_id: str, minutes: int, fn: Callable[[], None]) -> None:
+        """A periodic trigger (e.g. retraining); ``fn`` usually calls ``submit``."""
+        self._ensure_scheduler().add_job(
+            fn, "interval", minutes=minutes, id=job_id, replace_existing=True
+        )
+
+    def _run(self, state: JobState, cancel: threading.Event, fn) -> None:
+        context = JobContext(state, cancel)
+        state.stage = "running"
+        try:
+            state.result = fn(context)
+            state.status, state.progress = DONE, 1.0
+            state.stage = "done"
+        except JobCancelled:
+            state.status, state.stage, state.message = CANCELLED, "cancelled", "cancelled by user"
+        except Exception as exc:  # a job's failure is shown in the UI, never kills the server
+            log.error("job %s failed: %s\n%s", state.title, exc, traceback.format_exc())
+            state.status, state.stage, state.message = FAILED, "failed", f"{exc}"
+        finally:
+            state.finished_at = time.time()
+
+    def cancel(self, job_id: str) -> bool:
+        event = self._cancels.get(job_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def get(self, job_id: str) -> JobState | None:
+        return self._jobs.get(job_id)
+
+    def latest(self, kind: str) -> JobState | None:
+        jobs = [j for j in self._jobs.values() if j.kind == kind]
+        return max(jobs, key=lambda j: j.started_at) if jobs else None
+
+    def list(self) -> list[JobState]:
+        return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
+
+    def _trim(self) -> None:
+        finished = [j for j in self.list() if j.status != RUNNING]
+        for job in finished[self._keep :]:
+            self._jobs.pop(job.id, None)
+            self._cancels.pop(job.id, None)
+
+    def shutdown(self) -> None:
+        for event in self._cancels.values():
+            event.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None

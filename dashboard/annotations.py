@@ -1,0 +1,497 @@
+"""The Annotate panel: label a selected range, edit/delete/undo spans, review TA-Lib spans,
+filter the span list and jump the chart to a span, and run auto-labelling as a job."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import (
+    ALL,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    ctx,
+    dash_table,
+    dcc,
+    html,
+    no_update,
+)
+
+from core.candles import bucket_start, timeframe_ms
+from dashboard import ids
+from dashboard.context import orchestrator
+from dashboard.timefmt import format_ms, parse_time
+from training.autolabel import CDL_PATTERNS
+from training.spans import Span, SpanError
+
+TABLE_COLUMNS = [
+    {"name": "start (UTC)", "id": "start_text"},
+    {"name": "end", "id": "end_text"},
+    {"name": "tf", "id": "timeframe"},
+    {"name": "label", "id": "label"},
+    {"name": "source", "id": "source"},
+    {"name": "status", "id": "status"},
+    {"name": "conf", "id": "confidence"},
+]
+
+
+def _button(label, id_, color="secondary", **kw):
+    return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1", **kw)
+
+
+def layout(labels: tuple[str, ...]) -> dbc.Tab:
+    new_span = html.Div(
+        [
+            html.Div(
+                "Select a range on a chart (box-select tool), then label it.",
+                className="text-muted small",
+            ),
+            html.Div(id=ids.ANN_SELECTION_TEXT, className="fw-bold my-1"),
+            dbc.InputGroup(
+                [
+                    dbc.Input(
+                        id=ids.ANN_LABEL,
+                        placeholder="label (pick or type a new one)",
+                        list=ids.ANN_LABELS_LIST,
+                        autocomplete="off",
+                    ),
+                    _button("Save span", ids.ANN_SAVE, "primary"),
+                ],
+                size="sm",
+            ),
+            html.Datalist(id=ids.ANN_LABELS_LIST, children=[html.Option(value=v) for v in labels]),
+            dbc.Input(id=ids.ANN_NOTE, placeholder="note (optional)", size="sm", className="mt-1"),
+        ],
+        className="mb-2",
+    )
+    selected = html.Div(
+        [
+            html.Div("Selected span", className="fw-bold"),
+            html.Div(id=ids.ANN_SELECTED_TEXT, className="small text-muted mb-1"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Input(
+                            id=ids.ANN_EDIT_LABEL,
+                            placeholder="label",
+                            size="sm",
+                            list=ids.ANN_LABELS_LIST,
+                        )
+                    ),
+                    dbc.Col(dbc.Input(id=ids.ANN_EDIT_START, placeholder="start UTC", size="sm")),
+                    dbc.Col(dbc.Input(id=ids.ANN_EDIT_END, placeholder="end UTC", size="sm")),
+                ],
+                className="g-1 mb-1",
+            ),
+            _button("Save changes", ids.ANN_UPDATE, "primary"),
+            _button("Accept", ids.ANN_ACCEPT, "success"),
+            _button("Reject", ids.ANN_REJECT, "warning"),
+            _button("Delete", ids.ANN_DELETE, "danger"),
+            _button("Undo last change", ids.ANN_UNDO),
+        ],
+        className="mb-2",
+    )
+    table = html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id=ids.ANN_FILTER_LABEL, placeholder="label", className="dark-dropdown"
+                        )
+                    ),
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id=ids.ANN_FILTER_SOURCE,
+                            placeholder="source",
+                            options=["human", "talib", "model"],
+                        )
+                    ),
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id=ids.ANN_FILTER_STATUS,
+                            placeholder="status",
+                            options=["accepted", "pending", "rejected"],
+                        )
+                    ),
+                ],
+                className="g-1 mb-1",
+                style={"color": "#222"},
+            ),
+            dash_table.DataTable(
+                id=ids.ANN_TABLE,
+                columns=TABLE_COLUMNS,
+                data=[],
+                page_size=10,
+                sort_action="native",
+                style_as_list_view=True,
+                style_header={"backgroundColor": "#222", "color": "#ddd"},
+                style_cell={
+                    "backgroundColor": "#1b1f2a",
+                    "color": "#ddd",
+                    "fontSize": 12,
+                    "padding": "2px 6px",
+                    "textAlign": "left",
+                },
+            ),
+            _button("Accept all shown", ids.ANN_BULK_ACCEPT, "success"),
+            _button("Reject all shown", ids.ANN_BULK_REJECT, "warning"),
+        ]
+    )
+    auto = html.Div(
+        [
+            html.Div("Auto-label with TA-Lib (61 CDL patterns)", className="fw-bold"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Select(id=ids.AUTO_TF, options=["1m", "1s"], value="1m", size="sm"),
+                        width=3,
+                    ),
+                    dbc.Col(
+                        dbc.InputGroup(
+                            [
+                                dbc.Input(
+                                    id=ids.AUTO_HOURS, type="number", value=6, min=0.1, step=0.1
+                                ),
+                                dbc.InputGroupText("hours back"),
+                            ],
+                            size="sm",
+                        )
+                    ),
+                ],
+                className="g-1 mb-1",
+            ),
+            dcc.Dropdown(
+                id=ids.AUTO_PATTERNS,
+                options=list(CDL_PATTERNS),
+                multi=True,
+                placeholder="all 61 patterns",
+                style={"color": "#222"},
+            ),
+            html.Div(
+                [
+                    _button("Run auto-label", ids.AUTO_RUN, "info"),
+                    _button("Cancel", ids.AUTO_CANCEL),
+                ],
+                className="mt-1",
+            ),
+            dbc.Progress(id=ids.AUTO_PROGRESS, value=0, className="my-1", style={"height": "6px"}),
+            html.Div(id=ids.AUTO_STATUS, className="small"),
+        ]
+    )
+    body = html.Div(
+        [
+            new_span,
+            html.Hr(className="my-1"),
+            selected,
+            dbc.Alert(id=ids.ANN_MESSAGE, is_open=False, className="py-1 px-2 small", fade=False),
+            html.Hr(className="my-1"),
+            table,
+            html.Hr(className="my-1"),
+            auto,
+        ],
+        className="p-2",
+    )
+    return dbc.Tab(body, label="Annotate", tab_id="annotate")
+
+
+def stores() -> list:
+    """Page-level state of the panel (outside the tabs, so it exists whichever tab shows)."""
+    return [
+        dcc.Store(id=ids.ANN_SELECTION),
+        dcc.Store(id=ids.ANN_SELECTED),
+        dcc.Store(id=ids.ANN_VERSION, data=0),
+        dcc.Store(id=ids.AUTO_JOB),
+    ]
+
+
+# ---- pure helpers ----------------------------------------------------------------------
+def table_rows(spans: list[Span]) -> list[dict]:
+    return [
+        {
+            "id": s.id,
+            "start_text": format_ms(s.start),
+            "end_text": format_ms(s.end),
+            "timeframe": s.timeframe,
+            "label": s.label,
+            "source": s.source,
+            "status": s.status,
+            "confidence": "" if s.confidence is None else round(s.confidence, 2),
+        }
+        for s in spans
+    ]
+
+
+def span_at(spans: list[Span], time_ms: int) -> Span | None:
+    """The narrowest span covering a clicked candle (the most specific one)."""
+    covering = [s for s in spans if s.start <= time_ms <= s.end and s.status != "rejected"]
+    return min(covering, key=lambda s: s.end - s.start) if covering else None
+
+
+def message(text: str, color: str = "success"):
+    return text, True, color
+
+
+# ---- callbacks -------------------------------------------------------------------------
+@callback(
+    Output(ids.ANN_SELECTION, "data"),
+    Output(ids.ANN_SELECTION_TEXT, "children"),
+    Input(ids.chart(ALL), "selectedData"),
+    State(ids.SYMBOL, "value"),
+    prevent_initial_call=True,
+)
+def on_range_selected(_selections, symbol):
+    trigger = ctx.triggered_id
+    selected = ctx.triggered[0]["value"] if ctx.triggered else None
+    if not trigger or not selected or "range" not in selected:
+        return None, ""
+    timeframe = trigger["tf"]
+    x0, x1 = sorted(parse_time(v) for v in selected["range"]["x"][:2])
+    frame = timeframe_ms(timeframe)
+    times = orchestrator().candle_times(symbol, timeframe, bucket_start(x0, frame), x1) or []
+    if not times:
+        return None, "No closed candles in the selected range."
+    selection = {"symbol": symbol, "timeframe": timeframe, "start": times[0], "end": times[-1]}
+    span = f"{format_ms(times[0])} → {format_ms(times[-1])}"
+    text = f"{symbol} {timeframe}: {span} ({len(times)} candles)"
+    return selection, text
+
+
+@callback(
+    Output(ids.ANN_SELECTED, "data"),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.chart(ALL), "clickData"),
+    Input(ids.ANN_TABLE, "active_cell"),
+    State(ids.SYMBOL, "value"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def on_span_picked(_clicks, active_cell, symbol, chart_ids):
+    """Click a band on a chart, or a row of the list (which also moves the chart to it)."""
+    orch = orchestrator()
+    unchanged = [no_update] * len(chart_ids)
+    trigger = ctx.triggered_id
+    if trigger == ids.ANN_TABLE:
+        if not active_cell or not active_cell.get("row_id"):
+            return no_update, unchanged
+        try:
+            span = orch.annotations.get(active_cell["row_id"])
+        except SpanError:
+            return None, unchanged
+        return span.id, [
+            jump_patch(orch, span) if c["tf"] == span.timeframe else no_update for c in chart_ids
+        ]
+    clicked = ctx.triggered[0]["value"] if ctx.triggered else None
+    if not clicked or not clicked.get("points"):
+        return no_update, unchanged
+    timeframe = trigger["tf"]
+    time_ms = bucket_start(parse_time(clicked["points"][0]["x"]), timeframe_ms(timeframe))
+    spans = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=time_ms, end=time_ms)
+    span = span_at(spans, time_ms)
+    return (span.id if span else None), unchanged
+
+
+def jump_patch(orch, span: Span) -> Patch:
+    """Move the chart's view to a span with some context either side."""
+    frame = timeframe_ms(span.timeframe)
+    pad = max(20 * frame, (span.end - span.start) * 2)
+    x0, x1 = span.start - pad, span.end + frame + pad
+    candles = orch.store.history(span.symbol, span.timeframe, x0, x1)
+    patch = Patch()
+    patch["layout"]["xaxis"]["range"] = [x0, x1]
+    patch["layout"]["xaxis"]["autorange"] = False
+    if not candles.empty:
+        low, high = float(candles["low"].min()), float(candles["high"].max())
+        margin = (high - low) * 0.08 or high * 0.001
+        patch["layout"]["yaxis"]["range"] = [low - margin, high + margin]
+        patch["layout"]["yaxis"]["autorange"] = False
+    return patch
+
+
+@callback(
+    Output(ids.ANN_SELECTED_TEXT, "children"),
+    Output(ids.ANN_EDIT_LABEL, "value"),
+    Output(ids.ANN_EDIT_START, "value"),
+    Output(ids.ANN_EDIT_END, "value"),
+    Input(ids.ANN_SELECTED, "data"),
+    Input(ids.ANN_VERSION, "data"),
+)
+def show_selected(span_id, _version):
+    if not span_id:
+        return "Click a band on the chart or a row below.", "", "", ""
+    try:
+        span = orchestrator().annotations.get(span_id)
+    except SpanError:
+        return "The selected span no longer exists.", "", "", ""
+    conf = "" if span.confidence is None else f" · confidence {span.confidence:.2f}"
+    text = (
+        f"{span.label} · {span.source} · {span.status}{conf} · {span.symbol} "
+        f"{span.timeframe}" + (f" · {span.note}" if span.note else "")
+    )
+    return text, span.label, format_ms(span.start), format_ms(span.end)
+
+
+ACTIONS = (
+    ids.ANN_SAVE,
+    ids.ANN_UPDATE,
+    ids.ANN_DELETE,
+    ids.ANN_ACCEPT,
+    ids.ANN_REJECT,
+    ids.ANN_UNDO,
+    ids.ANN_BULK_ACCEPT,
+    ids.ANN_BULK_REJECT,
+)
+
+
+@callback(
+    Output(ids.ANN_MESSAGE, "children"),
+    Output(ids.ANN_MESSAGE, "is_open"),
+    Output(ids.ANN_MESSAGE, "color"),
+    Output(ids.ANN_VERSION, "data", allow_duplicate=True),
+    Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
+    *[Input(a, "n_clicks") for a in ACTIONS],
+    State(ids.ANN_SELECTION, "data"),
+    State(ids.ANN_LABEL, "value"),
+    State(ids.ANN_NOTE, "value"),
+    State(ids.ANN_SELECTED, "data"),
+    State(ids.ANN_EDIT_LABEL, "value"),
+    State(ids.ANN_EDIT_START, "value"),
+    State(ids.ANN_EDIT_END, "value"),
+    State(ids.ANN_TABLE, "derived_virtual_data"),
+    prevent_initial_call=True,
+)
+def on_action(*args):
+    selection, label, note, selected, edit_label, edit_start, edit_end, shown = args[len(ACTIONS) :]
+    orch = orchestrator()
+    store = orch.annotations
+    action = ctx.triggered_id
+    try:
+        if action == ids.ANN_SAVE:
+            if not selection:
+                raise SpanError("select a range on a chart first (box-select tool)")
+            span = store.create(
+                Span(
+                    None,
+                    selection["symbol"],
+                    selection["timeframe"],
+                    selection["start"],
+                    selection["end"],
+                    label or "",
+                    "human",
+                    "accepted",
+                    note=note or "",
+                    author=orch.config.annotations.author,
+                )
+            )
+            return (
+                *message(f"Saved {span.label} ({span.symbol} {span.timeframe})"),
+                store.version,
+                span.id,
+            )
+        if action == ids.ANN_UNDO:
+            done = store.undo()
+            return (*message(done or "Nothing to undo", "info"), store.version, no_update)
+        if action in (ids.ANN_BULK_ACCEPT, ids.ANN_BULK_REJECT):
+            status = "accepted" if action == ids.ANN_BULK_ACCEPT else "rejected"
+            count = store.set_status([row["id"] for row in shown or []], status)
+            return (*message(f"Marked {count} spans {status}"), store.version, no_update)
+        if not selected:
+            raise SpanError("select a span first: click its band on the chart or its row")
+        if action == ids.ANN_DELETE:
+            span = store.delete(selected)
+            return (*message(f"Deleted {span.label} (Undo brings it back)"), store.version, None)
+        if action in (ids.ANN_ACCEPT, ids.ANN_REJECT):
+            status = "accepted" if action == ids.ANN_ACCEPT else "rejected"
+            span = store.update(selected, status=status)
+            return (*message(f"{span.label}: {status}"), store.version, selected)
+        span = store.update(
+            selected,
+            label=(edit_label or "").strip(),
+            start=parse_time(edit_start, "start"),
+            end=parse_time(edit_end, "end"),
+        )
+        return (*message(f"Updated {span.label}"), store.version, selected)
+    except (SpanError, ValueError) as exc:
+        return (*message(str(exc), "danger"), no_update, no_update)
+
+
+@callback(
+    Output(ids.ANN_TABLE, "data"),
+    Output(ids.ANN_FILTER_LABEL, "options"),
+    Output(ids.ANN_LABELS_LIST, "children"),
+    Input(ids.ANN_VERSION, "data"),
+    Input(ids.ANN_FILTER_LABEL, "value"),
+    Input(ids.ANN_FILTER_SOURCE, "value"),
+    Input(ids.ANN_FILTER_STATUS, "value"),
+    Input(ids.SYMBOL, "value"),
+)
+def refresh_table(_version, label, source, status, symbol):
+    orch = orchestrator()
+    spans = orch.annotations.list(symbol=symbol, label=label, source=source, status=status)
+    spans.sort(key=lambda s: s.start, reverse=True)
+    labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
+    return table_rows(spans[:2000]), labels, [html.Option(value=v) for v in labels]
+
+
+@callback(
+    Output(ids.ANN_VERSION, "data"),
+    Input(ids.TICK, "n_intervals"),
+    State(ids.ANN_VERSION, "data"),
+)
+def follow_version(_n, shown):
+    """Writes from jobs and other processes (the CLI) reach the page within a tick."""
+    current = orchestrator().annotations.version
+    return no_update if current == shown else current
+
+
+@callback(
+    Output(ids.AUTO_JOB, "data"),
+    Output(ids.AUTO_STATUS, "children", allow_duplicate=True),
+    Input(ids.AUTO_RUN, "n_clicks"),
+    Input(ids.AUTO_CANCEL, "n_clicks"),
+    State(ids.SYMBOL, "value"),
+    State(ids.AUTO_TF, "value"),
+    State(ids.AUTO_HOURS, "value"),
+    State(ids.AUTO_PATTERNS, "value"),
+    State(ids.AUTO_JOB, "data"),
+    prevent_initial_call=True,
+)
+def on_autolabel(_run, _cancel, symbol, timeframe, hours, patterns, job_id):
+    orch = orchestrator()
+    if ctx.triggered_id == ids.AUTO_CANCEL:
+        if job_id and orch.jobs.cancel(job_id):
+            return no_update, "Cancelling…"
+        return no_update, "No auto-label job is running."
+    if not hours or float(hours) <= 0:
+        return no_update, "Hours back must be a number > 0."
+    try:
+        job = orch.start_autolabel(symbol, timeframe, float(hours), patterns or None)
+    except Exception as exc:  # busy, unknown series: say so in the panel
+        return no_update, str(exc)
+    return job.id, f"Started {job.title}"
+
+
+@callback(
+    Output(ids.AUTO_PROGRESS, "value"),
+    Output(ids.AUTO_PROGRESS, "label"),
+    Output(ids.AUTO_STATUS, "children"),
+    Input(ids.TICK, "n_intervals"),
+    State(ids.AUTO_JOB, "data"),
+)
+def autolabel_progress(_n, job_id):
+    job = orchestrator().jobs.get(job_id) if job_id else None
+    if job is None:
+        return no_update, no_update, no_update
+    pct = round(job.progress * 100)
+    if job.status == "done":
+        result = job.result or {}
+        text = (
+            f"Done: {result.get('found', 0)} patterns found, {result.get('added', 0)} new "
+            "pending spans to review."
+        )
+    elif job.status == "running":
+        text = f"{job.title}: {job.stage}"
+    else:
+        text = f"{job.title}: {job.status}. {job.message}"
+    return pct, f"{pct}%", text

@@ -1,0 +1,142 @@
+"""A trader opens the dashboard: live charts, overlays, zoom, symbol switch."""
+
+import time
+
+import pytest
+
+from tests.browser.conftest import figure_data
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for(predicate, timeout=10.0, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def test_page_loads_both_charts_with_no_console_errors(page, served):
+    assert figure_data(page, "1s", "gd.data[0].x.length") > 100
+    assert figure_data(page, "1m", "gd.data[0].x.length") > 100
+    assert figure_data(page, "1m", "gd.data[0].type") == "candlestick"
+    assert page.locator("#feed-status").inner_text().count("ok") == 3
+    time.sleep(1.5)
+    assert served.console_errors == []
+
+
+def test_both_charts_grow_live(page):
+    first_1s = figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]")
+    wait_for(lambda: figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]") > first_1s)
+    # The forming 1m candle changes every second even before a new minute starts.
+    before = figure_data(
+        page, "1m", "JSON.stringify(gd.data[0].close.slice(-1).concat(gd.data[0].x.length))"
+    )
+    wait_for(
+        lambda: (
+            figure_data(
+                page, "1m", "JSON.stringify(gd.data[0].close.slice(-1).concat(gd.data[0].x.length))"
+            )
+            != before
+        )
+    )
+
+
+def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, served):
+    orch = served.orch
+    symbol = "BTC/USDT"
+    last = orch.store.latest(symbol, "1s")
+    ts = last.time
+    orch.store_dqn_prediction(
+        symbol,
+        {
+            "timestamp": ts,
+            "confidence": 0.9,
+            "action": "BUY",
+            "price": last.close,
+            "timeframe": "1s",
+        },
+    )
+    orch.store_dqn_prediction(
+        symbol,
+        {
+            "timestamp": ts,
+            "confidence": 0.5,
+            "action": "SELL",
+            "price": last.close,
+            "timeframe": "1s",
+        },
+    )
+    orch.store_cnn_prediction(
+        symbol,
+        {
+            "timestamp": ts,
+            "confidence": 0.8,
+            "direction": "UP",
+            "current_price": last.close,
+            "target_price": last.close * 1.002,
+            "horizon_minutes": 1,
+        },
+    )
+    orch.store_transformer_prediction(
+        symbol,
+        {
+            "timestamp": ts,
+            "confidence": 0.6,
+            "direction": "DOWN",
+            "current_price": last.close,
+            "predicted_price": last.close * 0.998,
+            "horizon_minutes": 2,
+        },
+    )
+    wait_for(lambda: figure_data(page, "1s", "gd.data[5].x.length") == 1)
+    traces = figure_data(
+        page, "1s", "gd.data.slice(2, 6).map(t => [t.marker.symbol, t.marker.color, t.x.length])"
+    )
+    assert traces == [
+        ["triangle-up", ["#00e676"], 1],
+        ["triangle-down", ["#ff1744"], 1],
+        ["diamond", ["#00e5ff"], 1],
+        ["star", ["#ff9800"], 1],
+    ]
+    # Drawn, not only in the data: four marker points and the two target lines.
+    assert page.locator("#chart-1s .scatterlayer .point").count() >= 4
+    dashes = figure_data(page, "1s", "gd.layout.shapes.map(s => s.line.dash).sort()")
+    assert dashes == ["dashdot", "dot"]
+    # The overlay toggle hides them again.
+    page.get_by_label("CNN ◆").uncheck()
+    wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 0)
+    assert figure_data(page, "1s", "gd.data[5].x.length") == 1
+
+
+def test_zoom_survives_ticks(page):
+    box = page.locator("#chart-1s .nsewdrag").first.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=8)
+    page.mouse.up()
+    zoomed = wait_for(
+        lambda: figure_data(
+            page, "1s", "gd.layout.xaxis.autorange === false && gd.layout.xaxis.range"
+        )
+    )
+    length = figure_data(page, "1s", "gd.data[0].x.length")
+    last = figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]")
+    wait_for(lambda: figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]") > last)
+    time.sleep(1.2)
+    assert figure_data(page, "1s", "gd.layout.xaxis.range") == zoomed
+    assert figure_data(page, "1s", "gd.data[0].x.length") >= length - 3
+
+
+def test_switching_symbol_shows_that_symbols_candles(page, served):
+    eth_close = served.orch.store.latest("ETH/USDT", "1m").close
+    page.locator("#symbol-select").click()
+    page.get_by_role("option", name="ETH/USDT").click()
+    wait_for(lambda: "ETH/USDT" in (figure_data(page, "1m", "gd.layout.title.text") or ""))
+    shown = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
+    assert abs(shown - eth_close) / eth_close < 0.05
+    assert "ETH/USDT" in figure_data(page, "1s", "gd.layout.title.text")

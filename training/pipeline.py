@@ -1,0 +1,425 @@
+"""Train a pattern classifier on a dataset version, track it in MLflow, register it.
+
+    result = train("xgboost", dataset_root="data/datasets", data_dir="data", config=TrainingConfig())
+    result.model_version, result.metrics["val_macro_f1"], result.champion.reason
+
+Steps: load the dataset -> window matrix per series, keeping rows whose whole window is past the
+features' warm-up -> split by time with a purge gap -> balance the training period -> fit ->
+evaluate on validation and test -> log params, metrics, dataset input, artifacts and the model ->
+register a version -> apply the champion policy. Any failure marks the MLflow run FAILED (a
+cancel: KILLED) and leaves the champion alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from models.base import CallbackList, Predictor, TrainingCallback
+from models.registry import MODELS, create_model, get_model_class
+from training import evaluation
+from training.datasets import latest_dataset, load_dataset
+from training.features import window_matrix
+from training.splits import check_fractions, time_split
+from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
+
+logger = logging.getLogger(__name__)
+
+BALANCING = ("class_weight", "oversample", "none")
+EXAMPLE_ROWS = 5
+
+
+def _default_params() -> dict[str, dict[str, Any]]:
+    return {
+        "random_forest": {"n_estimators": 200, "min_samples_leaf": 2},
+        "xgboost": {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.1},
+    }
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The ``training:`` section of config.yaml."""
+
+    model_name_prefix: str = "pattern"
+    registered_model: str = "pattern-classifier"
+    experiment: str = "pattern-classifier"
+    default_model: str = "xgboost"
+    window: int = 8
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    purge: int | None = None  # candles dropped after each split boundary; None = window
+    balancing: Literal["class_weight", "oversample", "none"] = "class_weight"
+    min_class_support: int = 10
+    min_improvement: float = 0.0
+    params: dict[str, dict[str, Any]] = field(default_factory=_default_params)
+    tracking_uri: str | None = None
+    schedule_minutes: int | None = None
+    threads: int = 1
+    seed: int = 0
+
+    @property
+    def effective_purge(self) -> int:
+        return self.window if self.purge is None else self.purge
+
+    def validate(self, key: str = "training") -> None:
+        def need(ok: bool, name: str, message: str) -> None:
+            if not ok:
+                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
+
+        def whole(value: Any, low: int) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+        need(bool(self.model_name_prefix.strip()), "model_name_prefix", "must not be empty")
+        need(bool(self.registered_model.strip()), "registered_model", "must not be empty")
+        need(bool(self.experiment.strip()), "experiment", "must not be empty")
+        need(self.default_model in MODELS, "default_model", f"must be one of {sorted(MODELS)}")
+        need(whole(self.window, 1) and self.window <= 512, "window", "must be 1..512 candles")
+        try:
+            check_fractions(self.split)
+        except ValueError as exc:
+            raise ValueError(f"{key}.split: {exc}") from None
+        need(
+            self.purge is None or whole(self.purge, self.window),
+            "purge",
+            f"must be >= window ({self.window}) candles, or empty for the window",
+        )
+        need(self.balancing in BALANCING, "balancing", f"must be one of {list(BALANCING)}")
+        need(whole(self.min_class_support, 0), "min_class_support", "must be >= 0")
+        need(0 <= self.min_improvement <= 1, "min_improvement", "must be in [0, 1] (macro-F1)")
+        need(whole(self.threads, 1), "threads", "must be a whole number >= 1")
+        need(
+            self.schedule_minutes is None or whole(self.schedule_minutes, 1),
+            "schedule_minutes",
+            "must be >= 1, or empty for no schedule",
+        )
+        for name, params in self.params.items():
+            if name not in MODELS:
+                raise ValueError(
+                    f"{key}.params.{name}: unknown model (known: {', '.join(sorted(MODELS))})"
+                )
+            try:
+                create_model(name, **params)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{key}.params.{name}: {exc}") from None
+
+    def model_params(self, model_type: str) -> dict[str, Any]:
+        """Configured hyperparameters, with the thread cap and seed applied."""
+        cls = get_model_class(model_type)
+        params = dict(self.params.get(model_type, {}))
+        allowed = cls._param_names()
+        if "n_jobs" in allowed:
+            params["n_jobs"] = self.threads
+        if "random_state" in allowed:
+            params.setdefault("random_state", self.seed)
+        return params
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    run_id: str
+    model_type: str
+    registered_model: str
+    model_version: str
+    dataset_version: str
+    metrics: dict[str, float]
+    per_class: dict[str, dict[str, dict[str, float]]]  # {"val"|"test": {label: {...}}}
+    champion: ChampionDecision
+    rare_classes: dict[str, int]
+    rows: dict[str, int]  # train (after balancing), val, test
+
+
+@dataclass
+class WindowedData:
+    """Model inputs of a dataset: one row per candle with a complete, warm window."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    times: np.ndarray
+    series: np.ndarray  # "<symbol>|<timeframe>"
+
+
+def build_windows(
+    df: pd.DataFrame, feature_cols: list[str], window: int, target: str = "label"
+) -> WindowedData:
+    """Window matrix per (symbol, timeframe) series; rows whose window touches a warm-up row or
+    the series start are dropped."""
+    parts, labels, times, series = [], [], [], []
+    for (symbol, timeframe), group in df.groupby(["symbol", "timeframe"], sort=True):
+        group = group.sort_values("time", kind="stable")
+        matrix = window_matrix(group[feature_cols], window)
+        warm = group["warmup"].astype(bool).to_numpy()
+        touched = pd.Series(warm).rolling(window, min_periods=1).max().to_numpy() > 0
+        keep = ~touched
+        keep[: window - 1] = False
+        parts.append(matrix.loc[keep].astype(np.float64))
+        labels.append(group[target].astype(str).to_numpy()[keep])
+        times.append(group["time"].to_numpy(dtype=np.int64)[keep])
+        series.append(np.full(int(keep.sum()), f"{symbol}|{timeframe}", dtype=object))
+    if not parts or not sum(len(p) for p in parts):
+        raise ValueError(
+            f"no rows with a complete window of {window} candles after the features' warm-up: "
+            "the dataset is too short"
+        )
+    return WindowedData(
+        X=pd.concat(parts).reset_index(drop=True),
+        y=np.concatenate(labels),
+        times=np.concatenate(times),
+        series=np.concatenate(series),
+    )
+
+
+def balance(
+    y: np.ndarray, method: str, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training row indices and sample weights for a balancing method.
+
+    ``class_weight``: every row, weighted ``n / (k * n_class)``; ``oversample``: rows of smaller
+    classes drawn again (seeded) up to the largest class, no weights; ``none``: as is.
+    """
+    rows = np.arange(len(y))
+    if method == "none":
+        return rows, None
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if method == "class_weight":
+        weights = len(y) / (len(classes) * counts)
+        return rows, weights[inverse]
+    if method == "oversample":
+        rng = np.random.default_rng(seed)
+        target = counts.max()
+        picked = [rows]
+        for code, count in enumerate(counts):
+            if count < target:
+                picked.append(rng.choice(rows[inverse == code], size=target - count, replace=True))
+        return np.sort(np.concatenate(picked), kind="stable"), None
+    raise ValueError(f"unknown balancing {method!r} (use one of {list(BALANCING)})")
+
+
+class _Scaled(TrainingCallback):
+    """Maps a sub-task's progress into ``[low, high]`` of the whole run."""
+
+    def __init__(self, hooks: CallbackList, low: float, high: float):
+        self.hooks, self.low, self.high = hooks, low, high
+
+    def on_stage(self, stage: str) -> None:
+        self.hooks.on_stage(stage)
+
+    def on_progress(self, fraction: float) -> None:
+        self.hooks.on_progress(self.low + (self.high - self.low) * fraction)
+
+    def should_stop(self) -> bool:
+        return self.hooks.should_stop()
+
+
+def _limit_threads(threads: int) -> Any:
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")  # only when something already imported it
+    if torch is not None:
+        torch.set_num_threads(threads)
+    return threadpool_limits(limits=threads)
+
+
+def _metric_key(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in text)
+
+
+def train(
+    model_type: str,
+    dataset_root: str | Path,
+    data_dir: str | Path,
+    config: TrainingConfig | None = None,
+    dataset_version: str | None = None,
+    callback: TrainingCallback | None = None,
+) -> TrainingResult:
+    """Train, evaluate, log and register one model; see the module docstring."""
+    config = config or TrainingConfig()
+    config.validate("training")
+    get_model_class(model_type)
+    hooks = CallbackList(callback)
+    if dataset_version is None:
+        latest = latest_dataset(Path(dataset_root))
+        if latest is None:
+            raise ValueError(f"no dataset in {dataset_root}: build one from accepted labels first")
+        dataset_version = latest.version
+    tracker = Tracker(data_dir, config.tracking_uri, config.experiment)
+    run_name = f"{config.model_name_prefix}-{model_type}-{dataset_version}"
+    tags = {"model_type": model_type, "dataset_version": str(dataset_version)}
+    hooks.on_stage("starting")
+    with tracker.start_run(run_name, tags) as run_id:
+        return _train_in_run(
+            tracker, run_id, model_type, Path(dataset_root), str(dataset_version), config, hooks
+        )
+
+
+def _train_in_run(
+    tracker: Tracker,
+    run_id: str,
+    model_type: str,
+    dataset_root: Path,
+    dataset_version: str,
+    config: TrainingConfig,
+    hooks: CallbackList,
+) -> TrainingResult:
+    def stage(name: str, progress: float) -> None:
+        hooks.check_stop()
+        hooks.on_stage(name)
+        hooks.on_progress(progress)
+
+    stage("loading", 0.0)
+    df, manifest = load_dataset(dataset_root, dataset_version)
+    feature_cols = list(manifest["feature_columns"])
+    target = "bio" if manifest.get("encoding") == "bio" else "label"
+    tracker.log_dataset(df, dataset_version, dataset_root / dataset_version)
+
+    stage("windows", 0.1)
+    data = build_windows(df, feature_cols, config.window, target)
+    split = time_split(data.times, config.split, config.effective_purge, groups=data.series)
+    train_rows, weights = balance(data.y[split.train], config.balancing, config.seed)
+    X_train = data.X.iloc[split.train[train_rows]]
+    y_train = data.y[split.train[train_rows]]
+    train_counts = evaluation.class_counts(data.y[split.train])
+    all_labels = set(data.y)
+    if target == "label":
+        all_labels |= set(manifest.get("label_counts", {}))
+    rare = evaluation.rare_classes(train_counts, config.min_class_support, all_labels)
+    if rare:
+        logger.warning("classes with fewer than %d training rows: %s", config.min_class_support, rare)
+
+    params = config.model_params(model_type)
+    tracker.log_params(
+        {
+            "model_type": model_type,
+            **{f"model.{k}": v for k, v in params.items()},
+            "dataset_version": dataset_version,
+            "dataset_window": manifest.get("window"),
+            "encoding": manifest.get("encoding", "windowed"),
+            "window": config.window,
+            "purge": config.effective_purge,
+            "split": list(config.split),
+            "balancing": config.balancing,
+            "min_class_support": config.min_class_support,
+            "threads": config.threads,
+            "n_features": len(feature_cols),
+            "n_inputs": data.X.shape[1],
+            "rows_train": len(split.train),
+            "rows_train_balanced": len(train_rows),
+            "rows_val": len(split.val),
+            "rows_test": len(split.test),
+            "val_start": split.boundaries[0],
+            "test_start": split.boundaries[1],
+        }
+    )
+    tracker.set_tags({"rare_classes": json.dumps(rare)})
+
+    stage("fitting", 0.2)
+    model: Predictor = create_model(model_type, **params)
+    started = time.perf_counter()
+    with _limit_threads(config.threads):
+        model.fit(X_train, y_train, sample_weight=weights, callbacks=_Scaled(hooks, 0.2, 0.8))
+        fit_seconds = time.perf_counter() - started
+        stage("evaluating", 0.8)
+        reports = {
+            name: evaluation.classification_report(data.y[rows], model.predict(data.X.iloc[rows]))
+            for name, rows in (("val", split.val), ("test", split.test))
+        }
+    metrics: dict[str, float] = {"fit_seconds": fit_seconds}
+    for name, report in reports.items():
+        metrics[f"{name}_macro_f1"] = report.macro_f1
+        metrics[f"{name}_accuracy"] = report.accuracy
+        for label, row in report.per_class().items():
+            metrics[_metric_key(f"{name}_f1.{label}")] = row["f1"]
+    tracker.log_metrics(metrics)
+    per_class = {name: report.per_class() for name, report in reports.items()}
+
+    stage("logging", 0.85)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _write_evaluation(folder / "evaluation", reports, model, rare)
+        tracker.log_artifacts(folder / "evaluation", "evaluation")
+        predictor_dir = model.save(folder / "predictor")
+        info = {
+            "model_type": model_type,
+            "dataset_version": dataset_version,
+            "feature_spec": manifest.get("feature_spec"),
+            "feature_columns": feature_cols,
+            "window": config.window,
+            "target": target,
+            "trained_at": int(time.time() * 1000),
+            "run_id": run_id,
+            "registered_model": config.registered_model,
+            "metrics": {
+                name: {"macro_f1": report.macro_f1, "per_class": per_class[name]}
+                for name, report in reports.items()
+            },
+            "rare_classes": rare,
+        }
+        (predictor_dir / TRAINING_INFO_FILE).write_text(json.dumps(info, indent=2))
+        example = data.X.iloc[split.val[:EXAMPLE_ROWS]].reset_index(drop=True)
+        from models.pyfunc import predictions_frame
+
+        model_uri = tracker.log_model(predictor_dir, example, predictions_frame(model, example))
+
+    stage("registering", 0.95)
+    version = tracker.register(
+        model_uri,
+        config.registered_model,
+        tags={
+            "model_type": model_type,
+            "dataset_version": dataset_version,
+            "run_id": run_id,
+            "val_macro_f1": metrics["val_macro_f1"],
+            "test_macro_f1": metrics["test_macro_f1"],
+        },
+    )
+    tracker.set_tags({"model_version": version, "registered_model": config.registered_model})
+    decision = tracker.decide_champion(
+        config.registered_model, version, metrics["val_macro_f1"], config.min_improvement
+    )
+    tracker.set_tags(
+        {
+            "champion_decision": "promoted" if decision.promoted else "kept",
+            "champion_reason": decision.reason,
+        }
+    )
+    hooks.on_stage("done")
+    hooks.on_progress(1.0)
+    return TrainingResult(
+        run_id=run_id,
+        model_type=model_type,
+        registered_model=config.registered_model,
+        model_version=version,
+        dataset_version=dataset_version,
+        metrics=metrics,
+        per_class=per_class,
+        champion=decision,
+        rare_classes=rare,
+        rows={"train": len(train_rows), "val": len(split.val), "test": len(split.test)},
+    )
+
+
+def _write_evaluation(
+    folder: Path,
+    reports: dict[str, evaluation.ClassificationReport],
+    model: Predictor,
+    rare: dict[str, int],
+) -> None:
+    folder.mkdir(parents=True)
+    for name, report in reports.items():
+        evaluation.save_confusion_png(
+            report, folder / f"confusion_{name}.png", f"{name}: macro-F1 {report.macro_f1:.3f}"
+        )
+        evaluation.save_class_table_csv(report, folder / f"classes_{name}.csv")
+    columns = model.feature_names_in_ or []
+    evaluation.feature_importance_table(columns, model.feature_importances()).to_csv(
+        folder / "feature_importances.csv", index=False
+    )
+    (folder / "rare_classes.json").write_text(json.dumps(rare, indent=2))
+

@@ -1,0 +1,376 @@
+"""MLflow wiring: where runs live, what a training run logs, and the champion policy.
+
+By default everything stays under the data folder: the tracking and registry store is
+``sqlite:///<data_dir>/mlflow.db`` and artifacts go to ``<data_dir>/mlartifacts`` (set on the
+experiment when it is created, so nothing lands in ``./mlruns``). A remote server is one config
+value (``training.tracking_uri: http://host:5000``); its own artifact store is used then.
+
+The champion is the registered model version with alias ``champion``. The alias moves only when
+a new version's validation macro-F1 beats the champion's by at least ``min_improvement`` (and is
+strictly higher: a tie keeps the incumbent). The decision and its reason are returned and kept as
+tags of the run.
+
+``mlflow`` is imported inside functions only: it takes seconds and the web server does not need
+it to start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.base import Predictor, TrainingCancelled
+
+logger = logging.getLogger(__name__)
+
+CHAMPION_ALIAS = "champion"
+SCORE_METRIC = "val_macro_f1"
+MODEL_ARTIFACT = "model"
+PREDICTOR_ARTIFACT = "predictor"  # same as models.pyfunc.PREDICTOR_ARTIFACT
+TRAINING_INFO_FILE = "training.json"
+MODELS_PACKAGE = Path(__file__).resolve().parent.parent / "models"
+# Distributions a logged model needs to load anywhere (pinned to what is installed here).
+MODEL_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "skops", "xgboost-cpu")
+
+
+@dataclass(frozen=True)
+class ChampionDecision:
+    promoted: bool
+    reason: str
+    version: str | None
+    score: float | None
+    previous_version: str | None = None
+    previous_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_tracking_uri(data_dir: str | Path) -> str:
+    """``sqlite:///<absolute data_dir>/mlflow.db``."""
+    return f"sqlite:///{(Path(data_dir).resolve() / 'mlflow.db').as_posix()}"
+
+
+def _is_local(uri: str) -> bool:
+    return uri.startswith(("sqlite:", "file:")) or "://" not in uri
+
+
+def pip_requirements() -> list[str]:
+    """Exact pins of the packages a logged model needs, as installed now."""
+    pins = []
+    for name in MODEL_REQUIREMENTS:
+        candidates = (name, "xgboost") if name == "xgboost-cpu" else (name,)
+        for candidate in candidates:
+            try:
+                pins.append(f"{candidate}=={importlib.metadata.version(candidate)}")
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return pins
+
+
+def _mlflow() -> Any:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    return mlflow
+
+
+def _float(value: Any) -> float | None:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if np.isfinite(result) else None
+
+
+class Tracker:
+    """One MLflow store (tracking + registry) and one experiment."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        tracking_uri: str | None = None,
+        experiment: str = "pattern-classifier",
+    ):
+        self.data_dir = Path(data_dir)
+        self.tracking_uri = tracking_uri or default_tracking_uri(self.data_dir)
+        self.experiment = experiment
+        self.artifact_location = (
+            (self.data_dir.resolve() / "mlartifacts").as_uri()
+            if _is_local(self.tracking_uri)
+            else None
+        )
+        self._experiment_id: str | None = None
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    def activate(self) -> Any:
+        """Point MLflow's process-wide URIs at this store; returns the ``mlflow`` module."""
+        mlflow = _mlflow()
+        if _is_local(self.tracking_uri):
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        return mlflow
+
+    @property
+    def client(self) -> Any:
+        self.activate()
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def experiment_id(self) -> str:
+        if self._experiment_id is None:
+            client = self.client
+            found = client.get_experiment_by_name(self.experiment)
+            if found is not None:
+                self._experiment_id = found.experiment_id
+            else:
+                self._experiment_id = client.create_experiment(
+                    self.experiment, artifact_location=self.artifact_location
+                )
+        return self._experiment_id
+
+    # ---- a training run ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def start_run(self, run_name: str, tags: Mapping[str, str] | None = None) -> Iterator[str]:
+        """Open a run and yield its id. An exception marks it FAILED (a cancel: KILLED), with
+        the error as tag ``error``, and propagates."""
+        mlflow = self.activate()
+        run = mlflow.start_run(
+            experiment_id=self.experiment_id(), run_name=run_name, tags=dict(tags or {})
+        )
+        try:
+            yield run.info.run_id
+        except BaseException as exc:
+            status = (
+                "KILLED" if isinstance(exc, TrainingCancelled | KeyboardInterrupt) else "FAILED"
+            )
+            with contextlib.suppress(Exception):
+                mlflow.set_tag("error", f"{type(exc).__name__}: {exc}"[:5000])
+            mlflow.end_run(status=status)
+            raise
+        mlflow.end_run(status="FINISHED")
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        mlflow = self.activate()
+        flat = {
+            k: json.dumps(v) if isinstance(v, dict | list | tuple) else v for k, v in params.items()
+        }
+        mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        mlflow = self.activate()
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if _float(v) is not None})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self.activate().set_tags({k: str(v) for k, v in tags.items()})
+
+    def log_dataset(
+        self, df: pd.DataFrame, version: str, source: str | Path, context: str = "training"
+    ) -> None:
+        """Record the dataset version as the run's input (and as tag ``dataset_version``)."""
+        mlflow = self.activate()
+        import mlflow.data
+
+        with warnings.catch_warnings():
+            # MLflow's notes on a local path source and on integer columns (the times) do not
+            # apply: the dataset is recorded, not served.
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(
+                df, source=str(source), name=f"dataset-{version}", targets="label"
+            )
+            mlflow.log_input(dataset, context=context, tags={"version": str(version)})
+        mlflow.set_tag("dataset_version", str(version))
+
+    def log_artifacts(self, folder: str | Path, artifact_path: str | None = None) -> None:
+        self.activate().log_artifacts(str(folder), artifact_path=artifact_path)
+
+    def log_model(
+        self,
+        predictor_dir: str | Path,
+        input_example: pd.DataFrame,
+        output_example: pd.DataFrame,
+    ) -> str:
+        """Log the saved predictor as an MLflow pyfunc model; returns its model URI."""
+        mlflow = self.activate()
+        import mlflow.pyfunc
+        from mlflow.models import infer_signature
+
+        code_file = MODELS_PACKAGE / "pyfunc.py"
+        with tempfile.TemporaryDirectory() as tmp:
+            # Log a clean copy of the package (no __pycache__) so the model loads anywhere.
+            package = Path(tmp) / "models"
+            shutil.copytree(MODELS_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_ARTIFACT,
+                python_model=str(code_file),
+                artifacts={PREDICTOR_ARTIFACT: str(predictor_dir)},
+                code_paths=[str(package)],
+                pip_requirements=pip_requirements(),
+                signature=infer_signature(input_example, output_example),
+                input_example=input_example,
+            )
+        return info.model_uri
+
+    # ---- registry ------------------------------------------------------------------------------
+
+    def register(self, model_uri: str, name: str, tags: Mapping[str, Any]) -> str:
+        """Create a new version of registered model ``name``; returns the version number."""
+        mlflow = self.activate()
+        version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
+        return str(version.version)
+
+    def champion_score(self, name: str, version: str) -> float | None:
+        client = self.client
+        model_version = client.get_model_version(name, version)
+        score = _float(model_version.tags.get(SCORE_METRIC))
+        if score is None and model_version.run_id:
+            score = _float(client.get_run(model_version.run_id).data.metrics.get(SCORE_METRIC))
+        return score
+
+    def decide_champion(
+        self, name: str, version: str, score: float, min_improvement: float
+    ) -> ChampionDecision:
+        """Apply the champion policy to a newly registered version, moving the alias if it wins."""
+        client = self.client
+        current = self._alias_version(name)
+        if current is None:
+            decision = ChampionDecision(
+                True, "first registered model: becomes champion", version, score
+            )
+        else:
+            previous = self.champion_score(name, current.version)
+            gain = score - previous if previous is not None else None
+            if previous is None:
+                promoted = True
+                reason = f"champion v{current.version} has no {SCORE_METRIC}: replaced"
+            elif gain > 0 and gain >= min_improvement:
+                promoted = True
+                reason = (
+                    f"{SCORE_METRIC} {score:.4f} beats champion v{current.version} "
+                    f"({previous:.4f}) by {gain:.4f} >= {min_improvement}"
+                )
+            else:
+                promoted = False
+                reason = (
+                    f"{SCORE_METRIC} {score:.4f} vs champion v{current.version} "
+                    f"({previous:.4f}): gain {gain:+.4f} is not a strict improvement of at "
+                    f"least {min_improvement}; champion kept"
+                )
+            decision = ChampionDecision(
+                promoted, reason, version, score, str(current.version), previous
+            )
+        if decision.promoted:
+            client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+        logger.info("champion decision for %s v%s: %s", name, version, decision.reason)
+        return decision
+
+    def _alias_version(self, name: str, alias: str = CHAMPION_ALIAS) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            return None
+
+    def champion_info(self, name: str) -> dict[str, Any] | None:
+        """The champion version of ``name`` and its scores, or None if there is none yet."""
+        current = self._alias_version(name)
+        if current is None:
+            return None
+        tags = dict(current.tags)
+        return {
+            "name": name,
+            "version": str(current.version),
+            "alias": CHAMPION_ALIAS,
+            "run_id": current.run_id,
+            "model_type": tags.get("model_type"),
+            "dataset_version": tags.get("dataset_version"),
+            "val_macro_f1": _float(tags.get(SCORE_METRIC)),
+            "test_macro_f1": _float(tags.get("test_macro_f1")),
+            "created": int(current.creation_timestamp),
+            "model_uri": f"models:/{name}@{CHAMPION_ALIAS}",
+        }
+
+    def list_runs(self, limit: int = 20, name: str | None = None) -> list[dict[str, Any]]:
+        """Latest runs first: model type and version, dataset, macro-F1s, champion flag."""
+        champion = self.champion_info(name) if name else None
+        runs = self.client.search_runs(
+            [self.experiment_id()], order_by=["attributes.start_time DESC"], max_results=limit
+        )
+        rows = []
+        for run in runs:
+            tags, metrics = run.data.tags, run.data.metrics
+            rows.append(
+                {
+                    "run_id": run.info.run_id,
+                    "run_name": run.info.run_name,
+                    "status": run.info.status,
+                    "model_type": tags.get("model_type"),
+                    "version": tags.get("model_version"),
+                    "dataset": tags.get("dataset_version"),
+                    "val_macro_f1": _float(metrics.get(SCORE_METRIC)),
+                    "test_macro_f1": _float(metrics.get("test_macro_f1")),
+                    "champion": bool(champion and champion["run_id"] == run.info.run_id),
+                    "champion_decision": tags.get("champion_decision"),
+                    "created": int(run.info.start_time),
+                }
+            )
+        return rows
+
+    def download_model(self, name: str, version_or_alias: str = CHAMPION_ALIAS) -> Path:
+        """Local folder of a registered model version (cached under ``<data_dir>/model_cache``)."""
+        client = self.client
+        if version_or_alias.isdigit():
+            version = version_or_alias
+        else:
+            found = self._alias_version(name, version_or_alias)
+            if found is None:
+                raise LookupError(
+                    f"registered model {name!r} has no version with alias {version_or_alias!r}: "
+                    "train one first"
+                )
+            version = str(found.version)
+        target = self.data_dir / "model_cache" / name / version
+        if not (target / "MLmodel").is_file():
+            import mlflow.artifacts
+
+            source = client.get_model_version_download_uri(name, version)
+            tmp = Path(tempfile.mkdtemp(dir=self.data_dir, prefix=".download-"))
+            try:
+                local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(tmp))
+                if target.exists():
+                    shutil.rmtree(target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(local, target)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    def load_predictor(
+        self, name: str, version_or_alias: str = CHAMPION_ALIAS
+    ) -> tuple[Predictor, dict[str, Any]]:
+        """Our own predictor of a registered version (no pyfunc layer) and its training info."""
+        from models.registry import load_predictor
+
+        folder = self.download_model(name, version_or_alias) / "artifacts" / PREDICTOR_ARTIFACT
+        info_file = folder / TRAINING_INFO_FILE
+        info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+        return load_predictor(folder), info
