@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ NONE_LABEL = "none"
 OUTSIDE_TAG = "O"
 FORMAT_VERSION = 1
 OHLCV = ("open", "high", "low", "close", "volume")
+_VERSION_RE = re.compile(r"[0-9a-f]{12}")
 
 
 class DatasetError(ValueError):
@@ -306,7 +308,9 @@ def _info(folder: Path, manifest: dict) -> DatasetInfo:
 
 def load_dataset(root: Path, version: str) -> tuple[pd.DataFrame, dict]:
     """The rows and manifest of a built dataset, or :class:`DatasetError` if there is none."""
-    folder = Path(root) / str(version)
+    if not isinstance(version, str) or not _VERSION_RE.fullmatch(version):
+        raise DatasetError(f"{version!r} is not a dataset version (12 hex digits)")
+    folder = Path(root) / version
     if not (folder / "manifest.json").exists() or not (folder / "data.parquet").exists():
         known = ", ".join(m["version"] for m in list_datasets(root)) or "none built yet"
         raise DatasetError(f"no dataset {version!r} in {root} (known: {known})")

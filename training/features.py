@@ -171,6 +171,7 @@ def compute_features(candles: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     ``warmup`` is true for the first ``spec.warmup`` rows and for any later row where a feature
     is NaN (a NaN in the candles); NaN values are left as they are.
     """
+    spec.validate("features")
     times = candles.index
     if not (times.is_monotonic_increasing and times.is_unique):
         raise ValueError("candles must be indexed by unique, ascending open times")

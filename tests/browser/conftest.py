@@ -98,7 +98,5 @@ def page(browser, served):
 
 def figure_data(page, tf: str, expr: str):
     """Evaluate ``expr`` with ``gd`` bound to the chart's plotly element."""
-    return page.evaluate(
-        "() => { const gd = document.querySelector('#chart-%s .js-plotly-plot'); return %s; }"
-        % (tf, expr)
-    )
+    find = f"document.querySelector('#chart-{tf} .js-plotly-plot')"
+    return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
