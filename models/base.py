@@ -300,7 +300,9 @@ class Predictor(ABC):
                 "use models.registry.load_predictor"
             )
         if document.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{folder}: unsupported format_version {document.get('format_version')}")
+            raise ValueError(
+                f"{folder}: unsupported format_version {document.get('format_version')}"
+            )
         model = cls(**document["params"])
         model.classes_ = np.asarray(document["classes"], dtype=str)
         model.window_ = int(document["window"])

@@ -31,9 +31,7 @@ def create_model(name: str, **params: Any) -> Predictor:
     allowed = cls._param_names()
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise ValueError(
-            f"{name}: unknown parameter(s) {unknown} (allowed: {', '.join(allowed)})"
-        )
+        raise ValueError(f"{name}: unknown parameter(s) {unknown} (allowed: {', '.join(allowed)})")
     return cls(**params)
 
 

@@ -234,6 +234,8 @@ def test_clear_errors_for_missing_inputs(tmp_path, inputs):
         build_dataset(series, spans, SPEC, 8, tmp_path, encoding="iob")
     with pytest.raises(DatasetError, match="no dataset '0123456789ab' in .*none built yet"):
         load_dataset(tmp_path, "0123456789ab")
-    with pytest.raises(DatasetError, match=r"'../etc' is not a dataset version \(12 hex digits\)"):
+    with pytest.raises(
+        DatasetError, match=r"'../etc' is not a dataset version, 12 hex digits \(known: none"
+    ):
         load_dataset(tmp_path, "../etc")
     assert list(tmp_path.iterdir()) == []  # nothing half-written

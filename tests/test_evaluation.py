@@ -49,7 +49,9 @@ def test_agrees_with_scikit_learn_on_random_labels():
     np.testing.assert_allclose(report.recall, r)
     np.testing.assert_allclose(report.f1, f)
     assert report.support.tolist() == s.tolist()
-    assert report.macro_f1 == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert report.macro_f1 == pytest.approx(
+        f1_score(y_true, y_pred, average="macro", zero_division=0)
+    )
 
 
 def test_a_class_never_true_or_never_predicted_scores_zero_without_error():

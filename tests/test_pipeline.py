@@ -18,7 +18,8 @@ import pytest
 from models.base import TrainingCallback, TrainingCancelled
 from tests.pattern_data import build_pattern_dataset
 from training.datasets import load_dataset
-from training.pipeline import TrainingConfig, TrainingResult, balance, build_windows, train
+from training.pipeline import TrainingConfig, TrainingResult, train
+from training.samples import balance, build_windows
 from training.tracking import Tracker, default_tracking_uri
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -237,7 +238,14 @@ def test_windows_skip_warm_up_and_never_cross_series():
     data = build_windows(df, ["f"], window=2)
     # Rows 0-1 are warm-up and row 2's window holds row 1: rows 3, 4, 5 of each series remain.
     assert data.X.columns.tolist() == ["f@0", "f@1"]
-    assert data.X.to_numpy().tolist() == [[3, 2], [4, 3], [5, 4], [103, 102], [104, 103], [105, 104]]
+    assert data.X.to_numpy().tolist() == [
+        [3, 2],
+        [4, 3],
+        [5, 4],
+        [103, 102],
+        [104, 103],
+        [105, 104],
+    ]
     assert data.series.tolist() == ["A|1m"] * 3 + ["B|1m"] * 3
     with pytest.raises(ValueError, match="too short"):
         build_windows(df, ["f"], window=6)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import pytest
 
@@ -107,3 +108,16 @@ def test_make_spans_equals_the_constructor():
     with pytest.raises(dataclasses.FrozenInstanceError):
         made[0].label = "c"
     assert template.label == ""
+
+
+def test_make_spans_leaves_the_garbage_collector_as_it_found_it():
+    template = Span(None, "X", "1m", 0, 0, "", "talib", "pending")
+    assert gc.isenabled()
+    make_spans(template, [1], [1], ["a"], [None])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make_spans(template, [1], [1], ["a"], [None])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -308,11 +308,11 @@ def _info(folder: Path, manifest: dict) -> DatasetInfo:
 
 def load_dataset(root: Path, version: str) -> tuple[pd.DataFrame, dict]:
     """The rows and manifest of a built dataset, or :class:`DatasetError` if there is none."""
+    known = ", ".join(m["version"] for m in list_datasets(root)) or "none built yet"
     if not isinstance(version, str) or not _VERSION_RE.fullmatch(version):
-        raise DatasetError(f"{version!r} is not a dataset version (12 hex digits)")
+        raise DatasetError(f"{version!r} is not a dataset version, 12 hex digits (known: {known})")
     folder = Path(root) / version
     if not (folder / "manifest.json").exists() or not (folder / "data.parquet").exists():
-        known = ", ".join(m["version"] for m in list_datasets(root)) or "none built yet"
         raise DatasetError(f"no dataset {version!r} in {root} (known: {known})")
     manifest = json.loads((folder / "manifest.json").read_text())
     return pd.read_parquet(folder / "data.parquet"), manifest

@@ -1,6 +1,6 @@
 """Train a pattern classifier on a dataset version, track it in MLflow, register it.
 
-    result = train("xgboost", dataset_root="data/datasets", data_dir="data", config=TrainingConfig())
+    result = train("xgboost", "data/datasets", data_dir="data", config=TrainingConfig())
     result.model_version, result.metrics["val_macro_f1"], result.champion.reason
 
 Steps: load the dataset -> window matrix per series, keeping rows whose whole window is past the
@@ -21,27 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
 from models.base import CallbackList, Predictor, TrainingCallback
 from models.registry import MODELS, create_model, get_model_class
 from training import evaluation
 from training.datasets import latest_dataset, load_dataset
-from training.features import window_matrix
+from training.samples import BALANCING, balance, build_windows
 from training.splits import check_fractions, time_split
 from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
 
 logger = logging.getLogger(__name__)
 
-BALANCING = ("class_weight", "oversample", "none")
 EXAMPLE_ROWS = 5
 
 
 def _default_params() -> dict[str, dict[str, Any]]:
     return {
-        "random_forest": {"n_estimators": 200, "min_samples_leaf": 2},
-        "xgboost": {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.1},
+        "random_forest": {"n_estimators": 100, "min_samples_leaf": 2},
+        "xgboost": {"n_estimators": 200, "max_depth": 6, "learning_rate": 0.1, "max_bin": 64},
     }
 
 
@@ -136,72 +132,6 @@ class TrainingResult:
     rows: dict[str, int]  # train (after balancing), val, test
 
 
-@dataclass
-class WindowedData:
-    """Model inputs of a dataset: one row per candle with a complete, warm window."""
-
-    X: pd.DataFrame
-    y: np.ndarray
-    times: np.ndarray
-    series: np.ndarray  # "<symbol>|<timeframe>"
-
-
-def build_windows(
-    df: pd.DataFrame, feature_cols: list[str], window: int, target: str = "label"
-) -> WindowedData:
-    """Window matrix per (symbol, timeframe) series; rows whose window touches a warm-up row or
-    the series start are dropped."""
-    parts, labels, times, series = [], [], [], []
-    for (symbol, timeframe), group in df.groupby(["symbol", "timeframe"], sort=True):
-        group = group.sort_values("time", kind="stable")
-        matrix = window_matrix(group[feature_cols], window)
-        warm = group["warmup"].astype(bool).to_numpy()
-        touched = pd.Series(warm).rolling(window, min_periods=1).max().to_numpy() > 0
-        keep = ~touched
-        keep[: window - 1] = False
-        parts.append(matrix.loc[keep].astype(np.float64))
-        labels.append(group[target].astype(str).to_numpy()[keep])
-        times.append(group["time"].to_numpy(dtype=np.int64)[keep])
-        series.append(np.full(int(keep.sum()), f"{symbol}|{timeframe}", dtype=object))
-    if not parts or not sum(len(p) for p in parts):
-        raise ValueError(
-            f"no rows with a complete window of {window} candles after the features' warm-up: "
-            "the dataset is too short"
-        )
-    return WindowedData(
-        X=pd.concat(parts).reset_index(drop=True),
-        y=np.concatenate(labels),
-        times=np.concatenate(times),
-        series=np.concatenate(series),
-    )
-
-
-def balance(
-    y: np.ndarray, method: str, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training row indices and sample weights for a balancing method.
-
-    ``class_weight``: every row, weighted ``n / (k * n_class)``; ``oversample``: rows of smaller
-    classes drawn again (seeded) up to the largest class, no weights; ``none``: as is.
-    """
-    rows = np.arange(len(y))
-    if method == "none":
-        return rows, None
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    if method == "class_weight":
-        weights = len(y) / (len(classes) * counts)
-        return rows, weights[inverse]
-    if method == "oversample":
-        rng = np.random.default_rng(seed)
-        target = counts.max()
-        picked = [rows]
-        for code, count in enumerate(counts):
-            if count < target:
-                picked.append(rng.choice(rows[inverse == code], size=target - count, replace=True))
-        return np.sort(np.concatenate(picked), kind="stable"), None
-    raise ValueError(f"unknown balancing {method!r} (use one of {list(BALANCING)})")
-
-
 class _Scaled(TrainingCallback):
     """Maps a sub-task's progress into ``[low, high]`` of the whole run."""
 
@@ -291,7 +221,9 @@ def _train_in_run(
         all_labels |= set(manifest.get("label_counts", {}))
     rare = evaluation.rare_classes(train_counts, config.min_class_support, all_labels)
     if rare:
-        logger.warning("classes with fewer than %d training rows: %s", config.min_class_support, rare)
+        logger.warning(
+            "classes with fewer than %d training rows: %s", config.min_class_support, rare
+        )
 
     params = config.model_params(model_type)
     tracker.log_params(
@@ -422,4 +354,3 @@ def _write_evaluation(
         folder / "feature_importances.csv", index=False
     )
     (folder / "rare_classes.json").write_text(json.dumps(rare, indent=2))
-

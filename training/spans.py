@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -74,7 +75,7 @@ def make_spans(
 ) -> list[Span]:
     """Spans equal to ``replace(template, start=, end=, label=, confidence=)`` for each item.
 
-    About 2.5 times faster than calling the constructor per span (auto-labelling makes millions):
+    Several times faster than calling the constructor per span (auto-labelling makes millions):
     it fills each instance's ``__dict__`` directly instead of the frozen dataclass's field-by-field
     ``object.__setattr__``. The values must already have the right types; nothing is checked.
     """
@@ -82,13 +83,21 @@ def make_spans(
     new = object.__new__
     spans = []
     append = spans.append
-    for start, end, label, confidence in zip(starts, ends, labels, confidences, strict=True):
-        span = new(Span)
-        values = span.__dict__
-        values.update(base)
-        values["start"], values["end"], values["label"] = start, end, label
-        values["confidence"] = confidence
-        append(span)
+    # Spans hold no reference cycles: pausing the cyclic collector, which would otherwise walk
+    # every span made so far again and again, halves the time for a million spans.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for start, end, label, confidence in zip(starts, ends, labels, confidences, strict=True):
+            span = new(Span)
+            values = span.__dict__
+            values.update(base)
+            values["start"], values["end"], values["label"] = start, end, label
+            values["confidence"] = confidence
+            append(span)
+    finally:
+        if collecting:
+            gc.enable()
     return spans
 
 

@@ -186,7 +186,7 @@ class Tracker:
         self, df: pd.DataFrame, version: str, source: str | Path, context: str = "training"
     ) -> None:
         """Record the dataset version as the run's input (and as tag ``dataset_version``)."""
-        mlflow = self.activate()
+        self.activate()
         import mlflow.data
 
         with warnings.catch_warnings():
@@ -209,7 +209,7 @@ class Tracker:
         output_example: pd.DataFrame,
     ) -> str:
         """Log the saved predictor as an MLflow pyfunc model; returns its model URI."""
-        mlflow = self.activate()
+        self.activate()
         import mlflow.pyfunc
         from mlflow.models import infer_signature
 

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from core.candles import Candle
+from core.config import Config
 
 
 class FeedError(Exception):
@@ -25,7 +26,13 @@ class Feed(ABC):
 
     name: ClassVar[str]
 
-    def resume(self, symbol: str, last: Candle | None, timeframe: str = "1s") -> None:
+    @classmethod
+    def from_config(cls, config: Config) -> Feed:
+        """Build the feed from its section of the configuration (``config.feed.<name>``);
+        registered feeds (``core.feeds.FEEDS``) implement it."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from configuration")
+
+    def resume(self, symbol: str, last: Candle | None, timeframe: str = "1s") -> None:  # noqa: B027
         """Continue after ``last``, the newest stored candle of ``symbol`` (of ``timeframe``),
         or start afresh when None. The default does nothing: real markets continue by themselves.
         """

@@ -168,7 +168,9 @@ def _check(
             )
         top, bottom = np.maximum(o, c), np.minimum(o, c)
         rules.append((h < top, lambda i: f"high {h[i]:g} is below max(open, close) {top[i]:g}"))
-        rules.append((lo > bottom, lambda i: f"low {lo[i]:g} is above min(open, close) {bottom[i]:g}"))
+        rules.append(
+            (lo > bottom, lambda i: f"low {lo[i]:g} is above min(open, close) {bottom[i]:g}")
+        )
         rules.append((v < 0, lambda i: f"volume {v[i]:g} must be >= 0"))
         rules.append((time_ms < 0, lambda i: "time is before 1970"))
         step = np.diff(time_ms, prepend=-np.inf)
@@ -178,8 +180,10 @@ def _check(
         rules.append(
             (
                 step < 0,
-                lambda i: f"time {int(time_ms[i])} is before the previous row's "
-                f"{int(time_ms[i - 1])}: times must be strictly increasing",
+                lambda i: (
+                    f"time {int(time_ms[i])} is before the previous row's "
+                    f"{int(time_ms[i - 1])}: times must be strictly increasing"
+                ),
             )
         )
     first_bad = min((int(np.argmax(mask)) for mask, _ in rules if mask.any()), default=n)

@@ -31,8 +31,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MARKETS = {
     "BTC/USDT": MarketConfig(price=65_000.0, tick_size=0.1, daily_volatility=0.03, base_volume=2.0),
-    "ETH/USDT": MarketConfig(price=3_400.0, tick_size=0.01, daily_volatility=0.04, base_volume=20.0),
-    "SOL/USDT": MarketConfig(price=150.0, tick_size=0.001, daily_volatility=0.06, base_volume=150.0),
+    "ETH/USDT": MarketConfig(
+        price=3_400.0, tick_size=0.01, daily_volatility=0.04, base_volume=20.0
+    ),
+    "SOL/USDT": MarketConfig(
+        price=150.0, tick_size=0.001, daily_volatility=0.06, base_volume=150.0
+    ),
 }
 
 BLOCK_SECONDS = 3600  # one random stream per simulated hour
@@ -136,7 +140,9 @@ class SimFeed(Feed):
         if last is None:
             self._paths.pop(symbol, None)
             return
-        self._paths[symbol] = self._new_path(symbol, last.time + timeframe_ms(timeframe), last.close)
+        self._paths[symbol] = self._new_path(
+            symbol, last.time + timeframe_ms(timeframe), last.close
+        )
 
     def backfill(self, symbol: str, timeframe: str, start_ms: int, end_ms: int) -> list[Candle]:
         frame = timeframe_ms(timeframe)
