@@ -64,7 +64,7 @@ def main() -> None:
         predict_s = time.perf_counter() - started
         accuracy = float((model.predict(X.iloc[:10_000]) == y[:10_000]).mean())
         print(
-            f"{name:14s} fit {fit_s:7.2f} s ({fit_s / args.trees * 1000:6.1f} ms/tree, "
+            f"{name:14s} fit {fit_s:7.2f} s ({fit_s / args.trees * 1000:6.1f} ms/estimator, "
             f"{len(X) / fit_s:9,.0f} rows/s)   predict 10,000 rows {predict_s * 1000:7.1f} ms   "
             f"train accuracy {accuracy:.3f}"
         )

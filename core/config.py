@@ -317,3 +317,8 @@ def load_config(path: str | Path | None = None) -> Config:
         return config_from_dict(data, base_dir=path.resolve().parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+
+
+def build_section(cls: type, data: dict, key: str):
+    """One typed section from a mapping (e.g. the feature spec stored with a trained model)."""
+    return _build(cls, dict(data), key)

@@ -138,7 +138,7 @@ class FeedRunner:
             candle = self.store.latest(symbol, timeframe)
             if candle is not None:
                 end = candle.time + timeframe_ms(timeframe)
-                if newest is None or end > newest[0]:
+                if newest is None or end >= newest[0]:  # a tie goes to 1 s
                     newest = (end, candle, timeframe)
         if newest is None:
             self.feed.resume(symbol, None)

@@ -17,6 +17,7 @@ from core.candle_store import CandleStore, ClosedCandle
 from core.candles import Candle
 from core.config import Config
 from core.db import Database
+from core.inference import PatternService
 from core.jobs import JobManager, JobState
 from core.predictions import KINDS, PredictionBook
 
@@ -45,6 +46,7 @@ class Orchestrator:
         self.store.add_listener(self._on_closed)
         self.annotations = AnnotationStore(self.db, self.candle_times)
         self.jobs = JobManager()
+        self.patterns = PatternService(config)
         self.store.load()
         self.predictions.load()
 

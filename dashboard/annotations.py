@@ -10,7 +10,6 @@ from dash import (
     Output,
     Patch,
     State,
-    callback,
     ctx,
     dash_table,
     dcc,
@@ -20,10 +19,13 @@ from dash import (
 
 from core.candles import bucket_start, timeframe_ms
 from dashboard import ids
+from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.timefmt import format_ms, parse_time
 from training.autolabel import CDL_PATTERNS
 from training.spans import Span, SpanError
+
+callbacks = CallbackSet()
 
 TABLE_COLUMNS = [
     {"name": "start (UTC)", "id": "start_text"},
@@ -234,7 +236,7 @@ def message(text: str, color: str = "success"):
 
 
 # ---- callbacks -------------------------------------------------------------------------
-@callback(
+@callbacks.callback(
     Output(ids.ANN_SELECTION, "data"),
     Output(ids.ANN_SELECTION_TEXT, "children"),
     Input(ids.chart(ALL), "selectedData"),
@@ -258,7 +260,7 @@ def on_range_selected(_selections, symbol):
     return selection, text
 
 
-@callback(
+@callbacks.callback(
     Output(ids.ANN_SELECTED, "data"),
     Output(ids.chart(ALL), "figure", allow_duplicate=True),
     Input(ids.chart(ALL), "clickData"),
@@ -309,7 +311,7 @@ def jump_patch(orch, span: Span) -> Patch:
     return patch
 
 
-@callback(
+@callbacks.callback(
     Output(ids.ANN_SELECTED_TEXT, "children"),
     Output(ids.ANN_EDIT_LABEL, "value"),
     Output(ids.ANN_EDIT_START, "value"),
@@ -344,7 +346,7 @@ ACTIONS = (
 )
 
 
-@callback(
+@callbacks.callback(
     Output(ids.ANN_MESSAGE, "children"),
     Output(ids.ANN_MESSAGE, "is_open"),
     Output(ids.ANN_MESSAGE, "color"),
@@ -416,7 +418,7 @@ def on_action(*args):
         return (*message(str(exc), "danger"), no_update, no_update)
 
 
-@callback(
+@callbacks.callback(
     Output(ids.ANN_TABLE, "data"),
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
@@ -434,7 +436,7 @@ def refresh_table(_version, label, source, status, symbol):
     return table_rows(spans[:2000]), labels, [html.Option(value=v) for v in labels]
 
 
-@callback(
+@callbacks.callback(
     Output(ids.ANN_VERSION, "data"),
     Input(ids.TICK, "n_intervals"),
     State(ids.ANN_VERSION, "data"),
@@ -445,7 +447,7 @@ def follow_version(_n, shown):
     return no_update if current == shown else current
 
 
-@callback(
+@callbacks.callback(
     Output(ids.AUTO_JOB, "data"),
     Output(ids.AUTO_STATUS, "children", allow_duplicate=True),
     Input(ids.AUTO_RUN, "n_clicks"),
@@ -472,7 +474,7 @@ def on_autolabel(_run, _cancel, symbol, timeframe, hours, patterns, job_id):
     return job.id, f"Started {job.title}"
 
 
-@callback(
+@callbacks.callback(
     Output(ids.AUTO_PROGRESS, "value"),
     Output(ids.AUTO_PROGRESS, "label"),
     Output(ids.AUTO_STATUS, "children"),

@@ -3,12 +3,15 @@ only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
 
 from __future__ import annotations
 
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
+from dashboard.callbacks import CallbackSet
 from dashboard.chart_updates import ChartState, candle_patch, overlay_patch
 from dashboard.charts import build_figure, overlay_traces, prediction_shapes, span_shapes
 from dashboard.context import orchestrator
+
+callbacks = CallbackSet()
 
 
 def window_size(config, timeframe: str) -> int:
@@ -107,12 +110,12 @@ def tick(
         shapes += prediction_shapes(predictions, enabled, window_start)
         overlay_patch(patch, traces, shapes)
         new_state.overlay_key = key
-    if new_state == state:
+    if not candles and key == state.overlay_key:
         return no_update, no_update
     return patch, new_state.to_dict()
 
 
-@callback(
+@callbacks.callback(
     Output(ids.CHARTS, "children"),
     Input(ids.SYMBOL, "value"),
     State(ids.OVERLAYS, "value"),
@@ -124,7 +127,7 @@ def render_charts(symbol, enabled):
     return [chart_block(orch, symbol, tf, enabled or []) for tf in orch.timeframes(symbol)]
 
 
-@callback(
+@callbacks.callback(
     Output(ids.chart(MATCH), "figure"),
     Output(ids.chart_state(MATCH), "data"),
     Input(ids.TICK, "n_intervals"),

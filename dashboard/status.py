@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 
 from core.orchestrator import now_ms
 from dashboard import ids
+from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+
+callbacks = CallbackSet()
 
 
 def describe_age(last_update: int | None, now: int) -> str:
@@ -43,6 +46,6 @@ def layout() -> html.Div:
     return html.Div(id=ids.FEED_STATUS, className="feed-status")
 
 
-@callback(Output(ids.FEED_STATUS, "children"), Input(ids.TICK, "n_intervals"))
+@callbacks.callback(Output(ids.FEED_STATUS, "children"), Input(ids.TICK, "n_intervals"))
 def refresh_status(_n):
     return status_items(orchestrator().feed_status(), now_ms())

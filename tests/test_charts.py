@@ -152,3 +152,31 @@ def test_overlay_patch_replaces_prediction_traces_and_shapes():
     paths = [op["location"] for op in ops(patch)]
     assert ["layout", "shapes"] in paths
     assert ["data", TRACE["cnn"], "x"] in paths
+
+
+def test_a_tick_with_only_the_forming_candle_changed_still_sends_it(make_config):
+    from core.orchestrator import Orchestrator
+    from dashboard.live_charts import chart_view, tick
+
+    orch = Orchestrator(make_config())
+    candles = make_candles(30, start=T0, closed_last=False)
+    orch.store.ingest("BTC/USDT", candles)
+    _, state = chart_view(orch, "BTC/USDT", "1s", [], None)
+    moved = candles[-1].__class__(
+        candles[-1].time,
+        candles[-1].open,
+        candles[-1].high * 1.01,
+        candles[-1].low,
+        candles[-1].high * 1.01,
+        9.0,
+        closed=False,
+    )
+    orch.store.ingest("BTC/USDT", [moved])
+    patch, new_state = tick(orch, "BTC/USDT", "1s", [], state.to_dict())
+    assigned = {
+        tuple(op["location"]): op["params"]["value"]
+        for op in ops(patch)
+        if op["operation"] == "Assign"
+    }
+    assert assigned[("data", 0, "close", -1)] == moved.close
+    assert new_state["count"] == 30

@@ -64,7 +64,9 @@ def test_a_day_of_minute_history_for_three_symbols_takes_well_under_two_seconds(
 def test_volatility_clusters_in_minute_returns(day_of_minutes, symbol):
     returns = np.diff(np.log(closes(day_of_minutes[symbol])))
     size = np.abs(returns)
-    bound = 3.0 / math.sqrt(len(size))  # 3 standard errors of an autocorrelation under no clustering
+    bound = 3.0 / math.sqrt(
+        len(size)
+    )  # 3 standard errors of an autocorrelation under no clustering
     assert autocorrelation(size, 1) > bound
     assert np.mean([autocorrelation(size, lag) for lag in range(1, 11)]) > bound
 

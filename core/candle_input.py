@@ -1,0 +1,97 @@
+"""Candles sent by API clients: checked rule by rule, each refusal naming the candle and rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+FIELDS = ("time", "open", "high", "low", "close", "volume")
+
+
+class InputError(ValueError):
+    """Bad request data; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _number(candle: dict, name: str, index: int) -> float:
+    if name not in candle:
+        raise InputError(f"candle {index}: missing field {name!r} (need {', '.join(FIELDS)})")
+    value = candle[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"candle {index}: {name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(f"candle {index}: {name} must be finite, got {value}")
+    return float(value)
+
+
+def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:
+    """The candles of a request as a DataFrame indexed by time, or InputError saying what is wrong
+    (index counts from 0, as in the request's list)."""
+    if not isinstance(raw, list):
+        raise InputError("'candles' must be a list of {time, open, high, low, close, volume}")
+    if len(raw) > max_candles:
+        raise InputError(f"too many candles: {len(raw)} sent, at most {max_candles}", 413)
+    if len(raw) < min_candles:
+        raise InputError(
+            f"the model needs at least {min_candles} candles (its warm-up and window), "
+            f"got {len(raw)}"
+        )
+    rows = np.empty((len(raw), 6), dtype=float)
+    previous = None
+    for i, candle in enumerate(raw):
+        if not isinstance(candle, dict):
+            raise InputError(f"candle {i}: must be an object, got {type(candle).__name__}")
+        values = [_number(candle, name, i) for name in FIELDS]
+        time, open_, high, low, close, volume = values
+        if time < 0 or not float(time).is_integer():
+            raise InputError(f"candle {i}: time must be whole epoch milliseconds, got {time}")
+        if min(open_, high, low, close) <= 0:
+            raise InputError(f"candle {i}: prices must be > 0")
+        if high < max(open_, close):
+            raise InputError(f"candle {i}: high {high} is below max(open, close)")
+        if low > min(open_, close):
+            raise InputError(f"candle {i}: low {low} is above min(open, close)")
+        if volume < 0:
+            raise InputError(f"candle {i}: volume must be >= 0, got {volume}")
+        if previous is not None and time <= previous:
+            raise InputError(
+                f"candle {i}: time {int(time)} is not after the previous candle's {int(previous)}"
+                " (times must be strictly increasing)"
+            )
+        previous = time
+        rows[i] = values
+    frame = pd.DataFrame(rows[:, 1:], columns=list(FIELDS[1:]))
+    frame.index = pd.Index(rows[:, 0].astype(np.int64), name="time")
+    return frame
+
+
+def labels_to_spans(
+    times: np.ndarray, labels: np.ndarray, confidences: np.ndarray, min_confidence: float = 0.0,
+    none_label: str = "none",
+) -> list[dict]:  # fmt: skip
+    """Runs of the same predicted label (other than ``none``) as spans: start and end are the
+    open times of the run's first and last candles, confidence the run's mean."""
+    spans = []
+    i, n = 0, len(labels)
+    while i < n:
+        j = i
+        while j + 1 < n and labels[j + 1] == labels[i]:
+            j += 1
+        if labels[i] != none_label:
+            confidence = float(np.mean(confidences[i : j + 1]))
+            if confidence >= min_confidence:
+                spans.append(
+                    {
+                        "start": int(times[i]),
+                        "end": int(times[j]),
+                        "label": str(labels[i]),
+                        "confidence": round(confidence, 4),
+                    }
+                )
+        i = j + 1
+    return spans

@@ -1,0 +1,173 @@
+"""Serving the pattern classifier: the registry's champion, loaded lazily and swapped in when the
+alias moves, without a restart and without failing a request during the swap.
+
+Requests hold a reference to the ``LoadedModel`` they started with; a swap only replaces the
+service's reference, so a request in flight finishes on the model it began with.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.candle_input import InputError, labels_to_spans
+from core.config import Config, build_section
+from training.features import FeatureSpec, compute_features, window_matrix
+
+log = logging.getLogger(__name__)
+
+
+class NoModel(LookupError):
+    """No registered model to serve yet."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    predictor: Any
+    info: dict
+    spec: FeatureSpec
+    window: int
+
+    @property
+    def min_candles(self) -> int:
+        """History a prediction needs: the features' warm-up plus the model's window."""
+        return self.spec.warmup + self.window
+
+    def describe(self) -> dict:
+        keys = ("name", "version", "alias", "type", "classes", "window", "trained_at", "run_id",
+                "dataset_version")  # fmt: skip
+        return {k: self.info.get(k) for k in keys}
+
+
+def complete_rows(features: pd.DataFrame, window: int) -> np.ndarray:
+    """Positions of rows whose whole window lies past the features' warm-up."""
+    warm = features["warmup"].to_numpy(dtype=bool)
+    last_warm = np.flatnonzero(warm)
+    first = (int(last_warm[-1]) + 1 if len(last_warm) else 0) + window - 1
+    return np.arange(first, len(features))
+
+
+def predict_candles(loaded: LoadedModel, candles: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Per candle with a complete window: (times, labels, confidences). The same feature code as
+    training (``compute_features`` then ``window_matrix``)."""
+    features = compute_features(candles, loaded.spec)
+    rows = complete_rows(features, loaded.window)
+    if len(rows) == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=object), np.array([])
+    matrix = window_matrix(features, loaded.window).iloc[rows]
+    proba = loaded.predictor.predict_proba(matrix)
+    classes = np.asarray(loaded.predictor.classes_, dtype=object)
+    best = proba.argmax(axis=1)
+    return features.index.to_numpy()[rows], classes[best], proba[np.arange(len(best)), best]
+
+
+def load_model(config: Config, name: str | None = None, version: str = "champion") -> LoadedModel:
+    from training.tracking import Tracker
+
+    training = config.training
+    name = name or training.registered_model
+    tracker = Tracker(config.data_path, training.tracking_uri, training.experiment)
+    try:
+        predictor, info = tracker.load_predictor(name, version)
+    except LookupError as exc:
+        raise NoModel(str(exc)) from exc
+    except Exception as exc:  # MLflow says "not found" in several ways
+        if "not found" in str(exc).lower() or "RESOURCE_DOES_NOT_EXIST" in str(exc):
+            raise NoModel(f"no registered model {name!r} version {version!r}") from exc
+        raise
+    resolved = version
+    if not str(version).isdigit():
+        champion = tracker.champion_info(name)
+        resolved = champion["version"] if champion else version
+    spec = build_section(FeatureSpec, info.get("feature_spec") or {}, "feature_spec")
+    meta = predictor.metadata()
+    described = {
+        "name": name,
+        "version": str(resolved),
+        "alias": "champion" if not str(version).isdigit() else None,
+        "type": info.get("model_type", meta["name"]),
+        "classes": meta["classes"],
+        "window": int(info.get("window", meta["window"])),
+        "features": list(info.get("feature_columns") or []),
+        "trained_at": info.get("trained_at"),
+        "run_id": info.get("run_id"),
+        "dataset_version": info.get("dataset_version"),
+        "metrics": info.get("metrics", {}),
+    }
+    return LoadedModel(predictor, described, spec, described["window"])
+
+
+class PatternService:
+    """The served model. ``current()`` returns the champion, checking at most every
+    ``check_every_s`` whether the alias moved, and swapping the new version in when it did."""
+
+    def __init__(self, config: Config, check_every_s: float = 5.0, loader=load_model):
+        self.config = config
+        self.check_every_s = check_every_s
+        self._loader = loader
+        self._champion: LoadedModel | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._pinned: dict[tuple[str, str], LoadedModel] = {}
+
+    def current(self) -> LoadedModel:
+        loaded = self._champion
+        if loaded is None or time.monotonic() - self._checked_at > self.check_every_s:
+            self.refresh()
+            loaded = self._champion
+        if loaded is None:
+            raise NoModel(
+                "no pattern model is registered yet: label spans, build a dataset and press Train"
+                " (or run `python app.py train`)"
+            )
+        return loaded
+
+    def refresh(self) -> bool:
+        """Load the champion if the alias points at another version; True when swapped."""
+        with self._lock:
+            self._checked_at = time.monotonic()
+            try:
+                version = self._champion_version()
+            except Exception:  # the registry is unreachable: keep serving what we have
+                log.exception("could not read the champion alias")
+                return False
+            if version is None or (self._champion and self._champion.info["version"] == version):
+                return False
+            loaded = self._loader(self.config)
+            self._champion = loaded
+            log.info("serving %s version %s", loaded.info["name"], loaded.info["version"])
+            return True
+
+    def _champion_version(self) -> str | None:
+        from training.tracking import Tracker
+
+        training = self.config.training
+        tracker = Tracker(self.config.data_path, training.tracking_uri, training.experiment)
+        champion = tracker.champion_info(training.registered_model)
+        return None if champion is None else champion["version"]
+
+    def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:
+        """The champion, or a pinned registered version (kept loaded once asked for)."""
+        if not version and (not name or name == self.config.training.registered_model):
+            return self.current()
+        key = (name or self.config.training.registered_model, str(version or "champion"))
+        if key not in self._pinned:
+            if not key[1].isdigit() and key[1] != "champion":
+                raise InputError(f"version must be a number, got {version!r}")
+            self._pinned[key] = self._loader(self.config, key[0], key[1])
+        return self._pinned[key]
+
+    def predict(
+        self, candles: pd.DataFrame, loaded: LoadedModel, min_confidence: float = 0.0
+    ) -> dict:
+        times, labels, confidence = predict_candles(loaded, candles)
+        return {
+            "model": loaded.describe(),
+            "predictions": labels_to_spans(times, labels, confidence, min_confidence),
+        }

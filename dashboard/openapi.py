@@ -1,0 +1,102 @@
+"""The OpenAPI 3.1 description of the REST API, served at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from core.orchestrator import VERSION
+
+
+def _error_responses(*codes: int) -> dict:
+    words = {400: "Bad input: the message names the field, candle index and rule",
+             404: "Unknown symbol", 413: "Too large (body, candles or items)",
+             503: "No model registered yet: the message says how to train one"}  # fmt: skip
+    return {
+        str(code): {"description": words[code],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code in codes
+    }  # fmt: skip
+
+
+def openapi_document(max_candles: int, max_items: int) -> dict:
+    candle = {
+        "type": "object",
+        "required": ["time", "open", "high", "low", "close", "volume"],
+        "properties": {
+            "time": {"type": "integer", "description": "open time, UTC epoch ms, strictly increasing"},
+            "open": {"type": "number", "exclusiveMinimum": 0},
+            "high": {"type": "number", "description": ">= max(open, close)"},
+            "low": {"type": "number", "description": "<= min(open, close), > 0"},
+            "close": {"type": "number", "exclusiveMinimum": 0},
+            "volume": {"type": "number", "minimum": 0},
+        },
+    }  # fmt: skip
+    predict_request = {
+        "type": "object",
+        "required": ["candles"],
+        "properties": {
+            "candles": {"type": "array", "items": {"$ref": "#/components/schemas/Candle"},
+                        "maxItems": max_candles,
+                        "description": "at least the model's min_candles (see /api/model/info)"},
+            "symbol": {"type": "string"},
+            "timeframe": {"type": "string"},
+            "model": {"type": "string", "description": "registered model name"},
+            "version": {"type": ["string", "integer"], "description": "default: the champion"},
+            "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+    }  # fmt: skip
+    model = {
+        "type": "object",
+        "properties": {k: {} for k in ("name", "version", "alias", "type", "classes", "window",
+                                      "trained_at", "run_id", "dataset_version")},
+    }  # fmt: skip
+    predict_response = {
+        "type": "object",
+        "properties": {
+            "model": {"$ref": "#/components/schemas/Model"},
+            "predictions": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
+                               "label": {"type": "string"}, "confidence": {"type": "number"}}}},
+        },
+    }  # fmt: skip
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "TradeDash API", "version": VERSION},
+        "paths": {
+            "/api/live-updates": {"get": {
+                "summary": "Candles and predictions of a symbol since a time",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "timeframe", "in": "query", "schema": {"type": "string", "default": "1m"}},
+                    {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "default": 500, "maximum": 5000}},
+                ],
+                "responses": {"200": {"description": "candles, predictions, feed status"},
+                              **_error_responses(400, 404)}}},
+            "/api/health": {"get": {"summary": "Server, feeds and models",
+                                    "responses": {"200": {"description": "ok"}}}},
+            "/api/predict": {"post": {
+                "summary": "Pattern spans in a list of candles",
+                "requestBody": {"required": True, "content": json_body},
+                "responses": {"200": {"description": "spans", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+                    **_error_responses(400, 413, 503)}}},
+            "/api/predict/batch": {"post": {
+                "summary": f"Up to {max_items} predict requests; one result or error each, in order",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "maxItems": max_items, "items": {
+                        "$ref": "#/components/schemas/PredictRequest"}}}}}}},
+                "responses": {"200": {"description": "results"}, **_error_responses(400, 413)}}},
+            "/api/model/info": {"get": {
+                "summary": "The served model: classes, window, features, per-class metrics",
+                "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
+        },
+        "components": {"schemas": {
+            "Candle": candle, "PredictRequest": predict_request, "Model": model,
+            "PredictResponse": predict_response,
+            "Error": {"type": "object", "required": ["error"],
+                      "properties": {"error": {"type": "string"}}},
+        }},
+    }  # fmt: skip
