@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import annotations, live_charts, status
+    from dashboard import annotations, live_charts, status, training_panel
     from dashboard.api import register_api
     from dashboard.context import EXTENSION
     from dashboard.layout import page
@@ -40,11 +40,16 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    for module in (live_charts, status, annotations):
+    for module in (live_charts, status, annotations, training_panel):
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
     app.layout = lambda: page(
-        config, orch.symbols(), side_panels=[annotations.layout(config.annotations.labels)]
+        config,
+        orch.symbols(),
+        side_panels=[
+            annotations.layout(config.annotations.labels),
+            training_panel.layout(config.training.default_model),
+        ],
     )
     register_api(app.server)
     return app

@@ -106,6 +106,36 @@ def cmd_dataset_build(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from core.training_jobs import JobHooks, result_summary, train_now
+
+    orch = _orchestrator(args)
+    model = args.model or orch.config.training.default_model
+    state = {"stage": "starting"}
+
+    def report(fraction, stage):
+        if stage:
+            state["stage"] = stage
+            _out(f"[{model}] {stage}")
+        elif fraction is not None:
+            log.info("[%s] %s %3.0f%%", model, state["stage"], fraction * 100)
+
+    result = result_summary(train_now(orch, model, args.dataset, JobHooks(report, lambda: False)))
+    decision = result["champion"]
+    _out(
+        f"run {result['run_id']}: {model} version {result['model_version']} on dataset "
+        f"{result['dataset_version']}; validation macro-F1 {result['val_macro_f1']:.3f}, "
+        f"test macro-F1 {result['test_macro_f1']:.3f}"
+    )
+    _out(
+        f"champion: {'moved to this version' if decision['promoted'] else 'unchanged'}"
+        f" ({decision['reason']})"
+    )
+    for label, support in (result["rare_classes"] or {}).items():
+        _out(f"warning: class {label!r} has only {support} training examples (too rare to learn)")
+    return 0
+
+
 def build_parser(serve) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python app.py", description="TradeDash: live charts, annotation and training."
@@ -162,4 +192,13 @@ def build_parser(serve) -> argparse.ArgumentParser:
     build.add_argument("--timeframes", nargs="*")
     build.add_argument("--encoding", choices=["windowed", "bio"], default="windowed")
     build.set_defaults(handler=cmd_dataset_build)
+
+    train = commands.add_parser("train", help="train a pattern classifier, log it to MLflow")
+    train.add_argument(
+        "--model",
+        choices=["xgboost", "random_forest"],
+        help="model type (default: training.default_model)",
+    )
+    train.add_argument("--dataset", help="dataset version (default: the newest built)")
+    train.set_defaults(handler=cmd_train)
     return parser

@@ -24,9 +24,13 @@ def _number(candle: dict, name: str, index: int) -> float:
     value = candle[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"candle {index}: {name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise InputError(f"candle {index}: {name} must be finite, got {value}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise InputError(f"candle {index}: {name} must be finite, got {number}")
+    return number
 
 
 def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:

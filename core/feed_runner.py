@@ -191,7 +191,7 @@ class FeedRunner:
             state = self._states[symbol]
             if state.needs_fill:
                 merged = self._fill(symbol, now_ms)
-                log.info("%s: feed back, filled the gap with %d candles", symbol, merged)
+                log.debug("%s: filled the gap with %d candles", symbol, merged)
             candles = self.feed.poll(symbol, now_ms)
             self._check(candles, f"{symbol} live candles", BASE_MS)
             candles = [c.with_closed() for c in candles[:-1]] + candles[-1:]
@@ -224,7 +224,7 @@ class FeedRunner:
             state.failures += 1
             delay = min(
                 self.config.backoff_max_s,
-                self.config.backoff_initial_s * 2 ** (state.failures - 1),
+                self.config.backoff_initial_s * 2.0 ** min(state.failures - 1, 32),
             )
             delay *= self._rng.uniform(0.5, 1.0)  # jitter: symbols and processes spread out
             state.retry_at = self.clock() + delay

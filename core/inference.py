@@ -139,7 +139,21 @@ class PatternService:
                 return False
             if version is None or (self._champion and self._champion.info["version"] == version):
                 return False
-            loaded = self._loader(self.config)
+            try:
+                loaded = self._loader(self.config)
+            except Exception as exc:
+                # A champion that cannot be loaded (artifacts missing, unknown model type) must
+                # not fail requests that the current model can answer: keep it, retry later.
+                if self._champion is not None:
+                    log.exception(
+                        "could not load champion version %s: still serving version %s",
+                        version,
+                        self._champion.info["version"],
+                    )
+                    return False
+                if isinstance(exc, NoModel):
+                    raise
+                raise NoModel(f"the champion (version {version}) could not be loaded: {exc}") from exc
             self._champion = loaded
             log.info("serving %s version %s", loaded.info["name"], loaded.info["version"])
             return True

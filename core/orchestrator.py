@@ -19,6 +19,7 @@ from core.config import Config
 from core.db import Database
 from core.inference import PatternService
 from core.jobs import JobManager, JobState
+from core.pattern_live import LivePatterns
 from core.predictions import KINDS, PredictionBook
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ class Orchestrator:
         self.annotations = AnnotationStore(self.db, self.candle_times)
         self.jobs = JobManager()
         self.patterns = PatternService(config)
+        self.live_patterns = LivePatterns(
+            self.db, self.patterns, self.store, config.training.live_timeframes
+        )
+        self.add_closed_listener(self.live_patterns.on_closed)
         self.store.load()
         self.predictions.load()
 
@@ -88,6 +93,7 @@ class Orchestrator:
             self._started = True
         from core.feed_runner import FeedRunner
         from core.feeds import make_feed
+        from core.training_jobs import schedule_retraining
 
         feed = self._feed or make_feed(self.config)
         self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
@@ -97,11 +103,14 @@ class Orchestrator:
             backfill_1s_ms=int(sim.backfill_1s_minutes * 60_000),
         )
         self._runner.start()
+        self.live_patterns.start()
+        schedule_retraining(self)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
     def stop(self) -> None:
         if self._runner is not None:
             self._runner.stop()
+        self.live_patterns.stop()
         self.jobs.shutdown()
         self._started = False
 

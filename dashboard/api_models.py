@@ -41,8 +41,8 @@ def _body():
 
 def _min_confidence(item: dict) -> float:
     value = item.get("min_confidence", 0.0)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not 0 <= value <= 1:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not 0 <= value <= 1:  # NaN compares false; a huge integer is > 1
         raise InputError(f"min_confidence must be a number in 0..1, got {value!r}")
     return float(value)
 

@@ -298,3 +298,33 @@ def span_shapes(spans: Sequence, timeframe: str, selected_id: str | None = None)
             }
         )
     return shapes
+
+
+def pattern_shapes(spans: Sequence[dict], timeframe: str) -> list[dict]:
+    """The champion's live pattern spans: outlined boxes, never filled, so they can't be
+    mistaken for human labels; the outline's opacity follows the confidence."""
+    frame = timeframe_ms(timeframe)
+    shapes = []
+    for span in spans:
+        color = label_color(span["label"])
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": span["start"],
+                "x1": span["end"] + frame,
+                "y0": 0.02,
+                "y1": 0.98,
+                "fillcolor": "rgba(0,0,0,0)",
+                "opacity": confidence_opacity(span["confidence"]),
+                "line": {"color": color, "width": 1.5, "dash": "dash"},
+                "label": {
+                    "text": f"{span['label']} {span['confidence']:.2f}",
+                    "textposition": "bottom left",
+                    "font": {"size": 9, "color": color},
+                },
+                "name": f"pattern:{span['start']}:{span['label']}",
+            }
+        )
+    return shapes

@@ -6,6 +6,7 @@ TICK = "tick"
 FEED_STATUS = "feed-status"
 TABS = "side-tabs"
 CHARTS = "charts"
+PATTERN_MIN_CONF = "pattern-min-confidence"
 
 CHART_TIMEFRAMES = ("1s", "1m")
 
@@ -56,3 +57,19 @@ AUTO_CANCEL = "auto-cancel"
 AUTO_PROGRESS = "auto-progress"
 AUTO_STATUS = "auto-status"
 AUTO_JOB = "auto-job"
+
+# Train panel
+TRAIN_MODEL = "train-model"
+TRAIN_DATASET = "train-dataset"
+TRAIN_BUILD = "train-build"
+TRAIN_RUN = "train-run"
+TRAIN_CANCEL = "train-cancel"
+TRAIN_PROGRESS = "train-progress"
+TRAIN_STATUS = "train-status"
+TRAIN_MESSAGE = "train-message"
+TRAIN_RUNS = "train-runs"
+TRAIN_CHAMPION = "train-champion"
+TRAIN_CLASSES = "train-classes"
+TRAIN_CLASS_CHART = "train-class-chart"
+TRAIN_JOB = "train-job"
+TRAIN_VERSION = "train-version"

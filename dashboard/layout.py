@@ -6,12 +6,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.config import Config
-from dashboard import annotations, ids, live_charts, status
+from dashboard import annotations, ids, live_charts, status, training_panel
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},
     {"label": " CNN ◆", "value": "cnn"},
     {"label": " Transformer ★", "value": "transformer"},
+    {"label": " Patterns ▭", "value": "patterns"},
 ]
 
 
@@ -40,6 +41,26 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                     ),
                     width="auto",
                 ),
+                dbc.Col(
+                    html.Div(
+                        [
+                            html.Span("pattern confidence ≥", className="small me-1"),
+                            dcc.Slider(
+                                id=ids.PATTERN_MIN_CONF,
+                                min=0,
+                                max=1,
+                                step=0.05,
+                                value=0.5,
+                                marks={0: "0", 0.5: "0.5", 1: "1"},
+                                tooltip={"placement": "bottom"},
+                                className="flex-grow-1",
+                            ),
+                        ],
+                        className="d-flex align-items-center",
+                        style={"minWidth": "14rem"},
+                    ),
+                    width="auto",
+                ),
                 dbc.Col(status.layout()),
             ],
             align="center",
@@ -54,12 +75,14 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
     charts = dbc.Col(live_charts.layout(), lg=8 if side_panels else 12)
     body = [charts]
     if side_panels:
-        body.append(dbc.Col(dbc.Tabs(side_panels, id=ids.TABS), lg=4, className="side-panel"))
+        tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab="annotate")
+        body.append(dbc.Col(tabs, lg=4, className="side-panel"))
     return html.Div(
         [
             header(config, symbols),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),
+            *training_panel.stores(),
         ]
     )

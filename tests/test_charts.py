@@ -156,12 +156,12 @@ def test_overlay_patch_replaces_prediction_traces_and_shapes():
 
 def test_a_tick_with_only_the_forming_candle_changed_still_sends_it(make_config):
     from core.orchestrator import Orchestrator
-    from dashboard.live_charts import chart_view, tick
+    from dashboard.live_charts import chart_view, make_view, tick
 
     orch = Orchestrator(make_config())
     candles = make_candles(30, start=T0, closed_last=False)
     orch.store.ingest("BTC/USDT", candles)
-    _, state = chart_view(orch, "BTC/USDT", "1s", [], None)
+    _, state = chart_view(orch, "BTC/USDT", "1s", make_view([]))
     moved = candles[-1].__class__(
         candles[-1].time,
         candles[-1].open,
@@ -172,7 +172,7 @@ def test_a_tick_with_only_the_forming_candle_changed_still_sends_it(make_config)
         closed=False,
     )
     orch.store.ingest("BTC/USDT", [moved])
-    patch, new_state = tick(orch, "BTC/USDT", "1s", [], state.to_dict())
+    patch, new_state = tick(orch, "BTC/USDT", "1s", make_view([]), state.to_dict())
     assigned = {
         tuple(op["location"]): op["params"]["value"]
         for op in ops(patch)

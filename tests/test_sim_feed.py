@@ -64,9 +64,8 @@ def test_a_day_of_minute_history_for_three_symbols_takes_well_under_two_seconds(
 def test_volatility_clusters_in_minute_returns(day_of_minutes, symbol):
     returns = np.diff(np.log(closes(day_of_minutes[symbol])))
     size = np.abs(returns)
-    bound = 3.0 / math.sqrt(
-        len(size)
-    )  # 3 standard errors of an autocorrelation under no clustering
+    # three standard errors of an autocorrelation when there is no clustering
+    bound = 3.0 / math.sqrt(len(size))
     assert autocorrelation(size, 1) > bound
     assert np.mean([autocorrelation(size, lag) for lag in range(1, 11)]) > bound
 
@@ -202,3 +201,15 @@ def test_other_symbols_get_a_valid_character_derived_from_the_name():
     assert market == market_for("PEPE/EUR")
     assert market != market_for("WIF/EUR")
     market.validate("market")
+
+
+def test_resuming_from_days_ago_skips_ahead_from_the_last_price():
+    last = Candle(NOW - 30 * DAY, 64_000.0, 64_010.0, 63_990.0, 64_003.3, 1.5)
+    feed = SimFeed()
+    feed.resume("BTC/USDT", last)
+    began = time.perf_counter()
+    minutes = feed.backfill("BTC/USDT", "1m", NOW - HOUR, NOW)
+    assert time.perf_counter() - began < 0.5
+    assert [c.time for c in minutes] == list(range(NOW - HOUR, NOW, 60_000))
+    assert minutes[0].open == last.close
+    assert feed.poll("BTC/USDT", NOW + 500)[0].time == NOW

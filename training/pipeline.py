@@ -59,6 +59,7 @@ class TrainingConfig:
     tracking_uri: str | None = None
     schedule_minutes: int | None = None
     threads: int = 1
+    live_timeframes: tuple[str, ...] = ("1m",)  # the champion runs on each closed candle of these
     seed: int = 0
 
     @property

@@ -23,7 +23,9 @@ from core.feeds.base import Feed, FeedError
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000  # rows per request; Binance's maximum for klines and trades
-LIVE_LOOKBACK_MS = 600_000  # poll never asks further back than this (the runner fills holes)
+# poll never asks further back than this; the runner fills older holes from history
+LIVE_LOOKBACK_MS = 600_000
+TRADES_LOOKBACK_MS = 60_000
 
 
 def point_urls(urls: Any, api_url: str) -> Any:
@@ -116,6 +118,9 @@ class CcxtFeed(Feed):
         return timeframe in (self.client().timeframes or {})
 
     def close(self) -> None:
+        session = getattr(self._client, "session", None)
+        if session is not None:
+            session.close()
         self._client = None
         self._markets_loaded = False
 
@@ -142,10 +147,11 @@ class CcxtFeed(Feed):
     def poll(self, symbol: str, now_ms: int) -> list[Candle]:
         current = bucket_start(now_ms, 1000)
         since = self._cursor.get(symbol, current - 60_000)
-        since = max(since, current - LIVE_LOOKBACK_MS)
         if self.has_timeframe("1s"):
+            since = max(since, current - LIVE_LOOKBACK_MS)
             candles = self._ohlcv_range(symbol, "1s", since, current + 1000, now_ms)
         else:
+            since = max(since, current - TRADES_LOOKBACK_MS)
             candles = self._trade_seconds(
                 symbol, since, current + 1000, now_ms, self._last_close.get(symbol)
             )

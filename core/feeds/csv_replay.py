@@ -23,7 +23,7 @@ import numpy as np
 from core.candles import OHLCV, Candle, bucket_start, resample, timeframe_ms
 from core.config import Config
 from core.feeds.base import Feed, FeedError
-from core.feeds.files import read_ohlcv_file
+from core.feeds.files import OhlcvFileError, read_ohlcv_file
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ class _Replay:
         gaps = np.diff(self.times)
         self.frame_ms = int(gaps.min()) if gaps.size else 60_000
         if self.frame_ms % 1000:
-            raise FeedError(
-                f"{path}: candles must be whole seconds apart, found {self.frame_ms} ms"
+            raise OhlcvFileError(
+                path, f"candles must be whole seconds apart, found {self.frame_ms} ms"
             )
         self.period = int(self.times[-1] - self.times[0]) + self.frame_ms
         self.decimals = _price_decimals(self.values[:, :4])

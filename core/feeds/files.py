@@ -61,10 +61,27 @@ def read_ohlcv_file(path: str | Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
+    """The rows, indexed so that line = index + 2. A clean file is parsed as numbers in one
+    pass; anything else is read again as text, so each bad value can be named exactly."""
+    fast = _parse_csv(path, skip_blank_lines=False)
+    by_name = {str(c).strip().lower(): c for c in fast.columns}
+    names = [by_name.get(n) for n in OHLCV]
+    time_name = next((by_name[n] for n in TIME_NAMES if n in by_name), None)
+    if time_name is not None and None not in names and not fast.empty:
+        numeric = all(
+            pd.api.types.is_float_dtype(fast[n]) or pd.api.types.is_integer_dtype(fast[n])
+            for n in names
         )
+        if numeric and not fast[[time_name, *names]].isna().to_numpy().any():
+            return fast
+    frame = _parse_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    blank = (frame.fillna("").apply(lambda col: col.str.strip()) == "").all(axis=1)
+    return frame[~blank]  # keeps the original index, so line = index + 2
+
+
+def _parse_csv(path: Path, **options) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **options)
     except pd.errors.EmptyDataError as exc:
         raise OhlcvFileError(path, "the file is empty", line=1) from exc
     except pd.errors.ParserError as exc:
@@ -73,8 +90,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise OhlcvFileError(path, f"not valid CSV: {str(exc).strip()}", line=line) from exc
     except UnicodeDecodeError as exc:
         raise OhlcvFileError(path, "not UTF-8 text") from exc
-    blank = (frame.fillna("").apply(lambda col: col.str.strip()) == "").all(axis=1)
-    return frame[~blank]  # keeps the original index, so line = index + 2
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -136,27 +151,29 @@ def _times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     return ms, missing, bad, "an ISO-8601 date"
 
 
+def _text(raw: pd.DataFrame, column: str, i: int) -> str:
+    return str(raw[column].iloc[i]).strip()
+
+
 def _check(
     path: Path, raw: pd.DataFrame, columns: dict[str, str], where: Callable[[int], dict]
 ) -> pd.DataFrame:
     n = len(raw)
     rules: list[tuple[np.ndarray, Callable[[int], str]]] = []
     time_ms, t_missing, t_bad, t_kind = _times(raw[columns["time"]])
-    t_text = raw[columns["time"]].astype(str).to_numpy()
     rules.append((t_missing, lambda i: "time is missing"))
-    rules.append((t_bad, lambda i: f"time {t_text[i].strip()!r} is not {t_kind}"))
+    rules.append((t_bad, lambda i: f"time {_text(raw, columns['time'], i)!r} is not {t_kind}"))
     values: dict[str, np.ndarray] = {}
     for name in OHLCV:
         column = raw[columns[name]]
         number, missing, bad = _numbers(column)
-        text = column.astype(str).to_numpy()
         values[name] = number
         rules.append((missing, lambda i, name=name: f"{name} is missing"))
         rules.append(
-            (bad, lambda i, name=name, text=text: f"{name} {text[i].strip()!r} is not a number")
+            (bad, lambda i, name=name: f"{name} {_text(raw, columns[name], i)!r} is not a number")
         )
         nonfinite = ~missing & ~bad & ~np.isfinite(number)
-        rules.append((nonfinite, lambda i, name=name, text=text: f"{name} is {text[i].strip()}"))
+        rules.append((nonfinite, lambda i, name=name: f"{name} is {_text(raw, columns[name], i)}"))
     o, h, lo, c, v = (values[name] for name in OHLCV)
     with np.errstate(invalid="ignore"):
         for name in ("open", "high", "low", "close"):

@@ -40,6 +40,7 @@ DEFAULT_MARKETS = {
 }
 
 BLOCK_SECONDS = 3600  # one random stream per simulated hour
+MAX_SKIP_MS = 2 * 86_400_000  # a request further than this past the path starts a new one
 MINUTE_SECONDS = 60  # GARCH step
 NU = 3.0  # Student-t degrees of freedom: fat tails, finite variance
 T_SCALE = math.sqrt((NU - 2.0) / NU)  # makes the t draws unit-variance
@@ -153,6 +154,7 @@ class SimFeed(Feed):
         last = bucket_start(end_ms, frame)  # buckets must close by end_ms
         if first >= last:
             return []
+        path = self._skip_ahead(symbol, path, first)
         path.backfilled_to = max(path.backfilled_to, last)
         o, h, lo, c, v = self._seconds(symbol, path, first, last)
         per = frame // 1000
@@ -174,6 +176,7 @@ class SimFeed(Feed):
         if now_ms < path.anchor:
             return []
         current = bucket_start(now_ms, 1000)
+        path = self._skip_ahead(symbol, path, path.cursor or max(path.backfilled_to, current))
         cursor = path.cursor if path.cursor is not None else max(path.anchor, path.backfilled_to)
         candles: list[Candle] = []
         if cursor < current:
@@ -207,6 +210,18 @@ class SimFeed(Feed):
             path = self._paths[symbol] = self._new_path(symbol, default_anchor, market.price)
             log.debug("sim %s anchored at %d", symbol, default_anchor)
         return path
+
+    def _skip_ahead(self, symbol: str, path: _Path, start: int) -> _Path:
+        """A path asked for more than MAX_SKIP_MS past what it has generated (the app was off
+        for days) starts afresh at ``start`` from its last price: as if the market had paused,
+        instead of simulating every hour in between."""
+        frontier = path.anchor + (len(path.starts) - 1) * BLOCK_SECONDS * 1000
+        if start - frontier <= MAX_SKIP_MS:
+            return path
+        log.info("sim %s: skipping %.1f days of simulated time", symbol, (start - frontier) / 864e5)
+        fresh = self._new_path(symbol, start, path.starts[-1].close)
+        self._paths[symbol] = fresh
+        return fresh
 
     def _minute_variance(self, symbol: str) -> float:
         return self.market(symbol).daily_volatility ** 2 / 1440.0
