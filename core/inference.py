@@ -153,7 +153,9 @@ class PatternService:
                     return False
                 if isinstance(exc, NoModel):
                     raise
-                raise NoModel(f"the champion (version {version}) could not be loaded: {exc}") from exc
+                raise NoModel(
+                    f"the champion (version {version}) could not be loaded: {exc}"
+                ) from exc
             self._champion = loaded
             log.info("serving %s version %s", loaded.info["name"], loaded.info["version"])
             return True

@@ -55,6 +55,12 @@ class LivePatterns:
         if event.timeframe in self.timeframes:
             self._queue.put((event.symbol, event.timeframe))
 
+    def request(self, symbols) -> None:
+        """Label the recent candles of these symbols now (e.g. a new champion was swapped in)."""
+        for symbol in symbols:
+            for timeframe in self.timeframes:
+                self._queue.put((symbol, timeframe))
+
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()

@@ -51,7 +51,8 @@ def train_now(orch, model_type: str, dataset_version: str | None = None, hooks=N
     result = train(
         model_type, config.datasets_path, config.data_path, config.training, dataset_version, hooks
     )
-    orch.patterns.refresh()
+    if orch.patterns.refresh():
+        orch.live_patterns.request(orch.config.symbols)
     return result
 
 

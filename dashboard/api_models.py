@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 
 from flask import Blueprint, jsonify, request
 

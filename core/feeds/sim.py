@@ -8,7 +8,8 @@ The path is built from price ticks every ``tick_interval_ms``:
 * volume grows with the volatility regime and with the size of each tick's move.
 
 The path is a pure function of (seed, symbol, anchor), where the anchor is the first second the
-simulation owns: the resume point, or the first time asked for. It is generated an hour at a time
+simulation owns: the resume point, or else the start of the first backfill or poll (so ask for the
+longest history first; nothing before the anchor exists). It is generated an hour at a time
 with one random stream per hour, so polling in small steps and backfilling in one go give the
 same candles, and 1 m candles are exact aggregates of the 1 s ones.
 """

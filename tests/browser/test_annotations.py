@@ -1,0 +1,81 @@
+"""An annotator labels spans on the chart, edits them, and reviews TA-Lib auto-labels."""
+
+import pytest
+
+from tests.browser.conftest import figure_data
+from tests.browser.test_live_charts import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def span_labels(page, tf="1m"):
+    return figure_data(
+        page,
+        tf,
+        "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:')).map(s => s.label.text)",
+    )
+
+
+def drag_select(page, tf="1m", x0=0.70, x1=0.80):
+    page.locator(f"#chart-{tf} .modebar-btn[data-title='Box Select']").click()
+    box = page.locator(f"#chart-{tf} .nsewdrag").first.bounding_box()
+    y = box["y"] + box["height"] * 0.3
+    page.mouse.move(box["x"] + box["width"] * x0, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * x1, box["y"] + box["height"] * 0.6, steps=10)
+    page.mouse.up()
+
+
+def test_drag_label_relabel_delete_and_reload(page, served):
+    drag_select(page)
+    wait_for(lambda: "candles)" in page.locator("#ann-selection-text").inner_text())
+    page.locator("#ann-label").fill("bull_flag")
+    page.locator("#ann-note").fill("clean flag")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "Saved bull_flag" in page.locator("#ann-message").inner_text())
+    wait_for(lambda: span_labels(page) == ["bull_flag"])
+    stored = served.orch.annotations.list(symbol="BTC/USDT")
+    assert len(stored) == 1 and stored[0].source == "human" and stored[0].note == "clean flag"
+    assert stored[0].end > stored[0].start
+
+    # Reload: the span is still there.
+    page.reload()
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+    wait_for(lambda: span_labels(page) == ["bull_flag"])
+
+    # Pick it from the list, relabel it.
+    page.locator("#ann-table td[data-dash-column='label']").first.click()
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() == "bull_flag")
+    page.locator("#ann-edit-label").fill("bear_flag")
+    page.get_by_role("button", name="Save changes").click()
+    wait_for(lambda: span_labels(page) == ["bear_flag"])
+
+    # Delete, then undo brings it back.
+    page.get_by_role("button", name="Delete").click()
+    wait_for(lambda: span_labels(page) == [])
+    page.get_by_role("button", name="Undo last change").click()
+    wait_for(lambda: span_labels(page) == ["bear_flag"])
+
+
+def test_saving_without_a_selection_says_what_to_do(page):
+    page.locator("#ann-label").fill("x")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "select a range" in page.locator("#ann-message").inner_text())
+
+
+def test_auto_label_then_accept_one_span(page, served):
+    page.locator("#auto-hours").fill("2")
+    page.get_by_role("button", name="Run auto-label").click()
+    wait_for(lambda: "Done:" in page.locator("#auto-status").inner_text(), timeout=30)
+    pending = served.orch.annotations.list(symbol="BTC/USDT", source="talib", status="pending")
+    assert pending, "TA-Lib found no pattern in 2 hours of simulated candles"
+    # The table lists them; pick the first row and accept it.
+    wait_for(lambda: page.locator("#ann-table td[data-dash-column='status']").count() > 0)
+    first = page.locator("#ann-table td[data-dash-column='label']").first
+    label = first.inner_text()
+    first.click()
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() == label)
+    page.get_by_role("button", name="Accept", exact=True).click()
+    wait_for(lambda: f"{label}: accepted" in page.locator("#ann-message").inner_text())
+    accepted = served.orch.annotations.list(source="talib", status="accepted")
+    assert [s.label for s in accepted] == [label]

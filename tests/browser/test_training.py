@@ -1,0 +1,85 @@
+"""An operator builds a dataset, trains a model from the Train panel, and sees its patterns."""
+
+import pytest
+
+from core.labelling import autolabel_series
+from tests.browser.conftest import FAST_SIM, serve_app
+from tests.browser.test_live_charts import wait_for
+
+pytestmark = pytest.mark.browser
+
+SMALL_TRAINING = {
+    "window": 4,
+    "params": {"xgboost": {"n_estimators": 15, "max_depth": 3, "learning_rate": 0.3}},
+}
+
+
+@pytest.fixture
+def served(tmp_path):
+    sim = dict(FAST_SIM, backfill_1m_hours=16)
+    yield from serve_app(tmp_path, {"feed": {"sim": sim}, "training": SMALL_TRAINING})
+
+
+@pytest.fixture
+def labelled(served):
+    """An annotator's earlier work: TA-Lib spans on BTC/USDT, the three commonest accepted."""
+    orch = served.orch
+    autolabel_series(orch, "BTC/USDT", "1m")
+    pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
+    counts = {}
+    for span in pending:
+        counts[span.label] = counts.get(span.label, 0) + 1
+    common = sorted(counts, key=counts.get, reverse=True)[:3]
+    orch.annotations.set_status([s.id for s in pending if s.label in common], "accepted")
+    return common
+
+
+def pattern_count(page):
+    return page.evaluate(
+        "() => ((document.querySelector('#chart-1m .js-plotly-plot').layout.shapes) || [])"
+        ".filter(s => (s.name || '').startsWith('pattern:')).length"
+    )
+
+
+def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, labelled):
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("button", name="Build dataset from accepted labels").click()
+    wait_for(lambda: "Dataset " in page.locator("#train-message").inner_text(), timeout=30)
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: "Started: train xgboost" in page.locator("#train-message").inner_text())
+    # Progress shows a stage while it runs, then the result.
+    wait_for(lambda: "Done: version 1" in page.locator("#train-status").inner_text(), timeout=120)
+    wait_for(lambda: "★ champion" in page.locator("#train-runs").inner_text(), timeout=30)
+    assert "Champion: xgboost version 1" in page.locator("#train-champion").inner_text()
+    assert page.locator("#train-classes td[data-dash-column='label']").count() >= 2
+
+    # The champion labels the recent candles; its spans show as outlined boxes.
+    slider = page.locator("#pattern-min-confidence [role='slider']")
+    slider.focus()
+    page.keyboard.press("Home")  # confidence >= 0: every predicted span
+    everything = wait_for(lambda: pattern_count(page), timeout=60)
+    outline = page.evaluate(
+        "() => document.querySelector('#chart-1m .js-plotly-plot').layout.shapes"
+        ".find(s => (s.name || '').startsWith('pattern:'))"
+    )
+    assert outline["fillcolor"] == "rgba(0,0,0,0)" and outline["line"]["dash"] == "dash"
+    slider.focus()
+    page.keyboard.press("End")  # confidence >= 1: the low-confidence spans disappear
+    wait_for(lambda: pattern_count(page) < everything, timeout=10)
+
+
+def test_training_with_no_dataset_says_what_to_do(page, served):
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("button", name="Build dataset from accepted labels").click()
+    wait_for(lambda: "no accepted spans" in page.locator("#train-message").inner_text())
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(
+        lambda: (
+            "failed" in page.locator("#train-status").inner_text()
+            or "no dataset" in page.locator("#train-message").inner_text()
+        ),
+        timeout=30,
+    )
+    assert "build one from accepted labels" in (
+        page.locator("#train-status").inner_text() + page.locator("#train-message").inner_text()
+    )
