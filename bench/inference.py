@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -95,6 +96,8 @@ def main() -> None:
     parser.add_argument("--series-candles", type=int, default=3000)
     parser.add_argument("--trees", type=int, default=40)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:
         config = config_from_dict(
@@ -174,7 +177,7 @@ def main() -> None:
         f"request: {args.candles} candles -> {windows} complete windows "
         f"(warm-up {loaded.spec.warmup} + window {loaded.window} = min_candles "
         f"{loaded.min_candles}), {matrix.shape[1]} columns, {len(body) / 1024:.0f} KB JSON, "
-        f"{spans} spans; cpu count {os.cpu_count()}"
+        f"{spans} spans; cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}"
     )
     print()
     print(f"{'step (one request)':44s} {'p50 ms':>9s} {'p99 ms':>9s} {'x model':>8s}")

@@ -10,7 +10,11 @@ the callback body plus that serialisation. Variant B adds a new prediction every
 Part 2 starts the simulator feed and times ``GET /api/live-updates`` over real HTTP (werkzeug in
 a thread, ``requests`` in this one), with ``since`` = now - 10 s and without it.
 
-    python bench/live_updates.py [ticks] [requests]
+    python bench/live_updates.py [ticks] [requests] [whole_every]
+
+The whole figure is built on every ``whole_every``-th tick (default 2), every new-minute tick and
+every prediction tick: at 2,000 candles it costs a few hundred ms, and doing it every tick would
+take the run past two minutes.
 """
 
 from __future__ import annotations
@@ -117,84 +121,133 @@ def seed_bench_symbol(orch, history_minutes: int, ticks: int):
     return feed.backfill(BENCH, "1s", end, end + ticks * 1000)
 
 
-def run_ticks(orch, seconds, predict_every: int | None, rng: random.Random) -> dict:
-    """Ingest one 1 s candle per tick and answer the 1 m chart both ways."""
+def op_bytes(patch: Patch) -> dict[str, int]:
+    """Serialised size of a Patch's operations by what they touch."""
+    sizes = {"candles": 0, "overlay traces": 0, "shapes": 0}
+    for op in patch.to_plotly_json()["operations"]:
+        where = op["location"]
+        if where[:1] == ["layout"]:
+            part = "shapes"
+        elif where[:2] in (["data", 0], ["data", 1]):
+            part = "candles"
+        else:
+            part = "overlay traces"
+        sizes[part] += len(to_json_plotly(op))
+    return sizes
+
+
+def run_ticks(orch, seconds, predict_every: int | None, whole_every: int, rng) -> list[dict]:
+    """Ingest one 1 s candle per tick and answer the 1 m chart with a Patch; answer it with the
+    whole figure too on every ``whole_every``-th tick, every new minute and every prediction
+    tick (building the figure is what takes the time, and it hardly varies)."""
     tick, whole = chart_calls(ENABLED)
     _, raw = tick(orch, None)  # first draw: the browser's starting state
     raw = json.loads(json.dumps(raw))
-    out = {k: [] for k in ("patch_b", "patch_ms", "whole_b", "whole_ms", "patch_gz", "whole_gz")}
-    out["predict_ticks"] = []
+    samples = []
     for i, candle in enumerate(seconds):
         orch.store.ingest(BENCH, [candle])
-        if predict_every and i % predict_every == predict_every - 1:
+        predicted = bool(predict_every) and i % predict_every == predict_every - 1
+        if predicted:
             kind = KINDS[(i // predict_every) % len(KINDS)]
             orch.store_prediction(kind, BENCH, prediction(kind, candle.time, candle.close, rng))
-            out["predict_ticks"].append(i)
+        sample = {"predicted": predicted, "new_minute": candle.time % MINUTE == 0}
 
         start = time.perf_counter()
         patch, state = tick(orch, raw)
         body = dash_response(patch, state)
-        out["patch_ms"].append((time.perf_counter() - start) * 1000)
-        out["patch_b"].append(len(body))
-        out["patch_gz"].append(len(gzip.compress(body)))
+        sample["patch"] = (len(body), (time.perf_counter() - start) * 1000, gz(body))
         if not isinstance(patch, Patch):
             raise AssertionError(f"tick {i} sent {type(patch).__name__}, not a Patch")
+        if predicted:
+            sample["parts"] = op_bytes(patch)
         raw = json.loads(json.dumps(state))  # the dcc.Store round trip
 
-        start = time.perf_counter()
-        figure, whole_state = whole(orch)
-        body = dash_response(figure, whole_state.to_dict())
-        out["whole_ms"].append((time.perf_counter() - start) * 1000)
-        out["whole_b"].append(len(body))
-        out["whole_gz"].append(len(gzip.compress(body)))
+        if predicted or sample["new_minute"] or i % whole_every == 0:
+            start = time.perf_counter()
+            figure, whole_state = whole(orch)
+            body = dash_response(figure, whole_state.to_dict())
+            sample["whole"] = (len(body), (time.perf_counter() - start) * 1000, gz(body))
+        samples.append(sample)
     latest = orch.store.latest(BENCH, "1m")
     assert raw["count"] == 2000 and raw["last_time"] == latest.time, raw
-    return out
+    return samples
 
 
-def print_ticks(label: str, r: dict) -> None:
-    rows = [
-        ("patch", "patch_b", "patch_ms", "patch_gz"),
-        ("whole", "whole_b", "whole_ms", "whole_gz"),
-    ]
-    for path, b, ms, gz in rows:
+def gz(body: bytes) -> int:
+    return len(gzip.compress(body, 6))
+
+
+def print_ticks(label: str, samples: list[dict]) -> None:
+    stats = {}
+    for path in ("patch", "whole"):
+        rows = [s[path] for s in samples if path in s]
+        stats[path] = {
+            "n": len(rows),
+            "b": [pct([r[0] for r in rows], q) for q in (0.5, 0.99)],
+            "ms": [pct([r[1] for r in rows], q) for q in (0.5, 0.99)],
+            "gz": pct([r[2] for r in rows], 0.5),
+        }
+    for path, st in stats.items():
         print(
-            f"{label:<28} {path:<6} {pct(r[b], 0.5):>9,.0f} {pct(r[b], 0.99):>9,.0f} "
-            f"{pct(r[gz], 0.5):>8,.0f} {pct(r[ms], 0.5):>8.2f} {pct(r[ms], 0.99):>8.2f}"
+            f"{label:<27} {path:<5} {st['n']:>4} {st['b'][0]:>9,.0f} {st['b'][1]:>9,.0f} "
+            f"{st['gz']:>8,.0f} {st['ms'][0]:>8.2f} {st['ms'][1]:>8.2f}"
         )
-    ratio = [pct(r["whole_b"], q) / pct(r["patch_b"], q) for q in (0.5, 0.99)]
-    t_ratio = [pct(r["whole_ms"], q) / pct(r["patch_ms"], q) for q in (0.5, 0.99)]
-    gz_ratio = pct(r["whole_gz"], 0.5) / pct(r["patch_gz"], 0.5)
+    p, w = stats["patch"], stats["whole"]
     print(
-        f"{'':<28} {'x':<6} {ratio[0]:>9.0f} {ratio[1]:>9.1f} {gz_ratio:>8.0f} "
-        f"{t_ratio[0]:>8.1f} {t_ratio[1]:>8.1f}   (whole / patch)"
+        f"{'  whole / patch':<27} {'':<5} {'':>4} {w['b'][0] / p['b'][0]:>9.1f} "
+        f"{w['b'][1] / p['b'][1]:>9.1f} {w['gz'] / p['gz']:>8.1f} "
+        f"{w['ms'][0] / p['ms'][0]:>8.1f} {w['ms'][1] / p['ms'][1]:>8.1f}"
     )
 
 
-def part1(orch, ticks: int) -> None:
+def part1(orch, ticks: int, whole_every: int) -> None:
     rng = random.Random(1)
     seconds = seed_bench_symbol(orch, history_minutes=2100, ticks=2 * ticks)
     fill_predictions(orch, BENCH, rng)
-    runs = {
-        "A candles only": run_ticks(orch, seconds[:ticks], None, rng),
-        "B + prediction every 10": run_ticks(orch, seconds[ticks:], 10, rng),
-    }
-    b = runs["B + prediction every 10"]
-    pred = {k: [b[k][i] for i in b["predict_ticks"]] for k in b if k != "predict_ticks"}
-    pred["predict_ticks"] = []
+    a = run_ticks(orch, seconds[:ticks], None, whole_every, rng)
+    b = run_ticks(orch, seconds[ticks:], 10, whole_every, rng)
+    predicted = [s for s in b if s["predicted"]]
 
-    print(f"\n1. 1 m chart tick, 2,000 candles, {ticks} ticks per variant (1 s candle per tick)")
     print(
-        f"{'':<28} {'path':<6} {'B p50':>9} {'B p99':>9} {'gzip p50':>8}"
+        f"1. 1 m chart tick, 2,000 candles, all overlays on ({', '.join(ENABLED)}), "
+        f"{orch.predictions.maxlen} predictions per model kind held; {ticks} ticks per variant, "
+        f"one 1 s candle each. Bytes = Dash's response body (figure + state outputs)."
+    )
+    print(
+        f"{'':<27} {'path':<5} {'n':>4} {'B p50':>9} {'B p99':>9} {'gzip p50':>8}"
         f" {'ms p50':>8} {'ms p99':>8}"
     )
-    for label, r in runs.items():
-        print_ticks(label, r)
-    print_ticks(f"B, the {len(b['predict_ticks'])} prediction ticks", pred)
+    print_ticks("A candles only", a)
+    print_ticks("A, new-minute ticks only", [s for s in a if s["new_minute"]])
+    print_ticks("B + prediction every 10", b)
+    print_ticks(f"B, the {len(predicted)} prediction ticks", predicted)
+    parts = {k: pct([s["parts"][k] for s in predicted], 0.5) for k in predicted[0]["parts"]}
+    print(
+        "   a prediction tick's Patch, median bytes by part: "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in parts.items())
+    )
+
+
+def settle(limit_s: float = 15.0) -> float:
+    """Wait until this process's background threads (feed, model loading) use under a fifth of
+    a core, so the latencies are the steady state and not start-up work."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        cpu, wall = time.process_time(), time.perf_counter()
+        time.sleep(0.5)
+        if (time.process_time() - cpu) / (time.perf_counter() - wall) < 0.2:
+            break
+    return time.perf_counter() - started
 
 
 def part2(app, orch, n: int) -> None:
     rng = random.Random(2)
+    started = time.perf_counter()
+    # The live-pattern thread asks the model registry for a champion on each closed 1 m candle;
+    # the first ask imports MLflow and creates its tables (seconds of CPU). Do that once here so
+    # the latencies below are the steady state, not a one-off in the middle of them.
+    orch.patterns.refresh()
+    warm_s = time.perf_counter() - started
     started = time.perf_counter()
     orch.start()
     backfill_s = time.perf_counter() - started
@@ -206,10 +259,13 @@ def part2(app, orch, n: int) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/api/live-updates"
-    time.sleep(1.0)  # let the feed run a few polls
+    settled = settle()
     print(
         f"\n2. GET /api/live-updates over HTTP, {n} requests each, feed running "
-        f"(backfill {backfill_s:.1f} s; {LIVE} buffers 1s={buffers['1s']:,} 1m={buffers['1m']:,})"
+        f"(registry warm-up {warm_s:.1f} s, start {backfill_s:.1f} s, settled after "
+        f"{settled:.1f} s; {LIVE} buffers "
+        f"1s={buffers['1s']:,} 1m={buffers['1m']:,}, {orch.predictions.maxlen} predictions "
+        "per kind)"
     )
     print(f"{'request':<36} {'ms p50':>8} {'ms p99':>8} {'bytes p50':>10} {'candles':>8}")
     try:
@@ -244,6 +300,7 @@ def part2(app, orch, n: int) -> None:
 def main() -> None:
     ticks = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    whole_every = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         config = config_from_dict(
@@ -256,7 +313,7 @@ def main() -> None:
         app = create_app(config=config)
         orch = app.server.extensions["orchestrator"]
         try:
-            part1(orch, ticks)
+            part1(orch, ticks, whole_every)
             part2(app, orch, n)
         finally:
             orch.stop()

@@ -118,8 +118,13 @@ class PatternService:
 
     def current(self) -> LoadedModel:
         loaded = self._champion
-        if loaded is None or time.monotonic() - self._checked_at > self.check_every_s:
+        if loaded is None:
             self.refresh()
+            loaded = self._champion
+        elif time.monotonic() - self._checked_at > self.check_every_s:
+            # While one request checks (or loads a new version), the others keep answering
+            # with the model they have instead of queueing behind the lock.
+            self.refresh(wait=False)
             loaded = self._champion
         if loaded is None:
             raise NoModel(
@@ -128,37 +133,43 @@ class PatternService:
             )
         return loaded
 
-    def refresh(self) -> bool:
-        """Load the champion if the alias points at another version; True when swapped."""
-        with self._lock:
-            self._checked_at = time.monotonic()
-            try:
-                version = self._champion_version()
-            except Exception:  # the registry is unreachable: keep serving what we have
-                log.exception("could not read the champion alias")
+    def refresh(self, wait: bool = True) -> bool:
+        """Load the champion if the alias points at another version; True when swapped.
+        With ``wait=False`` it returns at once when another thread is already checking."""
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
+            return self._refresh_locked()
+        finally:
+            self._lock.release()
+
+    def _refresh_locked(self) -> bool:
+        self._checked_at = time.monotonic()
+        try:
+            version = self._champion_version()
+        except Exception:  # the registry is unreachable: keep serving what we have
+            log.exception("could not read the champion alias")
+            return False
+        if version is None or (self._champion and self._champion.info["version"] == version):
+            return False
+        try:
+            loaded = self._loader(self.config)
+        except Exception as exc:
+            # A champion that cannot be loaded (artifacts missing, unknown model type) must
+            # not fail requests that the current model can answer: keep it, retry later.
+            if self._champion is not None:
+                log.exception(
+                    "could not load champion version %s: still serving version %s",
+                    version,
+                    self._champion.info["version"],
+                )
                 return False
-            if version is None or (self._champion and self._champion.info["version"] == version):
-                return False
-            try:
-                loaded = self._loader(self.config)
-            except Exception as exc:
-                # A champion that cannot be loaded (artifacts missing, unknown model type) must
-                # not fail requests that the current model can answer: keep it, retry later.
-                if self._champion is not None:
-                    log.exception(
-                        "could not load champion version %s: still serving version %s",
-                        version,
-                        self._champion.info["version"],
-                    )
-                    return False
-                if isinstance(exc, NoModel):
-                    raise
-                raise NoModel(
-                    f"the champion (version {version}) could not be loaded: {exc}"
-                ) from exc
-            self._champion = loaded
-            log.info("serving %s version %s", loaded.info["name"], loaded.info["version"])
-            return True
+            if isinstance(exc, NoModel):
+                raise
+            raise NoModel(f"the champion (version {version}) could not be loaded: {exc}") from exc
+        self._champion = loaded
+        log.info("serving %s version %s", loaded.info["name"], loaded.info["version"])
+        return True
 
     def _champion_version(self) -> str | None:
         from training.tracking import Tracker
@@ -176,7 +187,11 @@ class PatternService:
         if key not in self._pinned:
             if not key[1].isdigit() and key[1] != "champion":
                 raise InputError(f"version must be a number, got {version!r}")
-            self._pinned[key] = self._loader(self.config, key[0], key[1])
+            try:
+                self._pinned[key] = self._loader(self.config, key[0], key[1])
+            except NoModel as exc:
+                # The client named a model or version that isn't there: not found, not 503.
+                raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
         return self._pinned[key]
 
     def predict(

@@ -26,7 +26,8 @@ OPTIONAL_KEYS = {"symbol", "timeframe", "model", "version", "min_confidence"}
 def _body():
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise InputError(f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB", 413)
-    raw = request.get_data(cache=False)
+    # Read at most one byte past the limit, also when the client sent no Content-Length.
+    raw = request.stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise InputError(f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB", 413)
     try:

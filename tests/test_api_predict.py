@@ -114,9 +114,9 @@ def test_before_any_model_503_says_how_to_train(api, path):
     assert "Train" in body["error"] and "python app.py train" in body["error"]
 
 
-def test_unknown_model_name_is_503_saying_to_train(api):
+def test_unknown_model_name_is_404_naming_it(api):
     response = api.predict({"candles": api.candles, "model": "no-such-model"})
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "'no-such-model'" in response.get_json()["error"]
     assert "train one" in response.get_json()["error"]
 

@@ -8,12 +8,14 @@ from tests.browser.test_live_charts import wait_for
 pytestmark = pytest.mark.browser
 
 
+SPAN_LABELS = (
+    "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:'))"
+    ".map(s => s.label.text)"
+)
+
+
 def span_labels(page, tf="1m"):
-    return figure_data(
-        page,
-        tf,
-        "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:')).map(s => s.label.text)",
-    )
+    return figure_data(page, tf, SPAN_LABELS)
 
 
 def drag_select(page, tf="1m", x0=0.70, x1=0.80):
