@@ -294,6 +294,7 @@ def part2(app, orch, n: int) -> None:
             print(f"feed status at the end: {status}")
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)
 
 

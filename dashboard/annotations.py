@@ -301,8 +301,10 @@ def jump_patch(orch, span: Span) -> Patch:
     x0, x1 = span.start - pad, span.end + frame + pad
     candles = orch.store.history(span.symbol, span.timeframe, x0, x1)
     patch = Patch()
-    patch["layout"]["xaxis"]["range"] = [x0, x1]
-    patch["layout"]["xaxis"]["autorange"] = False
+    # The price axis "matches" the volume axis (x2) below it, so both get the range.
+    for axis in ("xaxis", "xaxis2"):
+        patch["layout"][axis]["range"] = [x0, x1]
+        patch["layout"][axis]["autorange"] = False
     if not candles.empty:
         low, high = float(candles["low"].min()), float(candles["high"].max())
         margin = (high - low) * 0.08 or high * 0.001

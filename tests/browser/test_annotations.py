@@ -45,9 +45,18 @@ def test_drag_label_relabel_delete_and_reload(page, served):
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
     wait_for(lambda: span_labels(page) == ["bull_flag"])
 
-    # Pick it from the list, relabel it.
+    # Pick it from the list: the chart jumps to it. Then relabel it.
     page.locator("#ann-table td[data-dash-column='label']").first.click()
     wait_for(lambda: page.locator("#ann-edit-label").input_value() == "bull_flag")
+    x0, x1 = wait_for(
+        lambda: figure_data(
+            page, "1m", "gd.layout.xaxis.autorange === false && gd.layout.xaxis.range"
+        )
+    )
+    to_ms = page.evaluate("r => r.map(v => typeof v === 'number' ? v : Date.parse(v + 'Z'))",
+                          [x0, x1])  # fmt: skip
+    assert to_ms[0] < stored[0].start and stored[0].end < to_ms[1]
+    assert to_ms[1] - to_ms[0] < 6 * 3_600_000  # zoomed in, not the whole day
     page.locator("#ann-edit-label").fill("bear_flag")
     page.get_by_role("button", name="Save changes").click()
     wait_for(lambda: span_labels(page) == ["bear_flag"])
