@@ -116,7 +116,9 @@ class PredictionBook:
     """Per symbol, a bounded deque per model kind, mirrored to SQLite.
 
     ``seq(symbol)`` changes whenever that symbol's predictions change, so readers can tell
-    cheaply whether there is anything new to draw.
+    cheaply whether there is anything new to draw. Each prediction carries ``seq``, increasing in
+    the order predictions were stored, and ``epoch(symbol)`` changes when a symbol is cleared:
+    together they let a chart append only the new predictions.
     """
 
     def __init__(self, db: Database | None, symbols: list[str], maxlen: int = 50):
@@ -125,15 +127,20 @@ class PredictionBook:
         self._lock = threading.RLock()
         self._deques: dict[str, dict[str, deque]] = {kind: {} for kind in KINDS}
         self._seq: dict[str, int] = {}
+        self._epoch: dict[str, int] = {}
+        self._counter = 0
         for symbol in symbols:
             self._ensure(symbol)
         if db is not None:
             db.ensure(SCHEMA)
+            rows = db.query("SELECT MAX(seq) AS n FROM predictions")
+            self._counter = rows[0]["n"] or 0
 
     def _ensure(self, symbol: str) -> None:
         for kind in KINDS:
             self._deques[kind].setdefault(symbol, deque(maxlen=self.maxlen))
         self._seq.setdefault(symbol, 0)
+        self._epoch.setdefault(symbol, 0)
 
     def deques(self, kind: str) -> dict[str, deque]:
         return self._deques[kind]
@@ -147,24 +154,26 @@ class PredictionBook:
             for symbol in list(self._seq):
                 for kind in KINDS:
                     rows = self._db.query(
-                        "SELECT data FROM predictions WHERE symbol=? AND kind=? AND cleared=0"
+                        "SELECT seq, data FROM predictions WHERE symbol=? AND kind=? AND cleared=0"
                         " ORDER BY seq DESC LIMIT ?",
                         (symbol, kind, self.maxlen),
                     )
                     target = self._deques[kind][symbol]
                     target.clear()
-                    target.extend(json.loads(r["data"]) for r in reversed(rows))
+                    target.extend({**json.loads(r["data"]), "seq": r["seq"]} for r in reversed(rows))
                     count += len(rows)
                 self._seq[symbol] += 1
         return count
 
     def add(self, kind: str, symbol: str, data: dict[str, Any]) -> dict[str, Any]:
         prediction = normalize_prediction(kind, symbol, data)
+        prediction.pop("seq", None)
         with self._lock:
             self._ensure(symbol)
+            self._counter += 1
             if self._db is not None:
                 with self._db.transaction() as conn:
-                    conn.execute(
+                    cursor = conn.execute(
                         "INSERT OR REPLACE INTO predictions (id, kind, symbol, timestamp, data)"
                         " VALUES (?,?,?,?,?)",
                         (
@@ -175,6 +184,8 @@ class PredictionBook:
                             json.dumps(prediction),
                         ),
                     )
+                    self._counter = max(self._counter, cursor.lastrowid)
+            prediction["seq"] = self._counter
             self._deques[kind][symbol].append(prediction)
             self._seq[symbol] += 1
         return prediction
@@ -189,6 +200,7 @@ class PredictionBook:
                 with self._db.transaction() as conn:
                     conn.execute("UPDATE predictions SET cleared=1 WHERE symbol=?", (symbol,))
             self._seq[symbol] += 1
+            self._epoch[symbol] += 1
 
     def snapshot(self, symbol: str, since: int | None = None) -> dict[str, list[dict]]:
         with self._lock:
@@ -199,6 +211,10 @@ class PredictionBook:
                     items = [p for p in items if p["timestamp"] >= since]
                 out[kind] = items
             return out
+
+    def epoch(self, symbol: str) -> int:
+        with self._lock:
+            return self._epoch.get(symbol, 0)
 
     def seq(self, symbol: str) -> int:
         with self._lock:

@@ -6,12 +6,12 @@ the browser keeps in a ``dcc.Store``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from dash import Patch
 
 from core.candles import Candle
-from dashboard.charts import CANDLE_FIELDS, PREDICTION_TRACES, TRACE, volume_color
+from dashboard.charts import CANDLE_FIELDS, PREDICTION_TRACES, TRACE, marker_columns, volume_color
 
 # Past this many candles to drop or add in one tick, a whole new figure is cheaper and simpler.
 MAX_PATCH_CANDLES = 120
@@ -24,6 +24,12 @@ class ChartState:
     last_time: int | None
     count: int
     overlay_key: str
+    # What the overlays hold: [first seq, last seq, count] per list, the number of band shapes
+    # before the target lines, the prediction book's seq and the oldest drawn timestamp.
+    drawn: dict[str, list[int]] | None = None
+    bands: int = 0
+    book_seq: int = -1
+    oldest: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,9 +87,9 @@ def candle_patch(
         for name in ("x", "y"):
             del volume_trace[name][0]
         del volume_trace["marker"]["color"][0]
-    last_time = new[-1].time if new else state.last_time
-    count = state.count + len(new) - drop
-    return patch, ChartState(state.symbol, state.timeframe, last_time, count, state.overlay_key)
+    state = replace(state, last_time=new[-1].time if new else state.last_time,
+                    count=state.count + len(new) - drop)  # fmt: skip
+    return patch, state
 
 
 def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> Patch:
@@ -97,3 +103,64 @@ def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> 
                 target[key] = value
     patch["layout"]["shapes"] = shapes
     return patch
+
+
+# ---- incremental overlays --------------------------------------------------------------
+# Each overlay list in the browser (the markers of one prediction trace, the target lines)
+# holds a contiguous run of one kind's predictions in ``seq`` order. The chart state keeps
+# only (first seq, last seq, count) per list; with the deque in hand the server can tell
+# what the browser holds, so a tick drops what was evicted or left the window (always at the
+# front) and appends only what is new.
+
+LINES = "lines"
+
+
+def plan_list(
+    items: list[dict], drawn: list[int] | None, window_start: int | None
+) -> tuple[int, list[dict], list[int]] | None:
+    """(how many to drop at the front, items to append, new [first, last, count]) for one list.
+    ``items``: every candidate of the list, in seq order, each with ``seq`` and ``ts``. Returns
+    None when the browser's list can't be derived (the caller then replaces it whole)."""
+    first, last, count = drawn or (0, 0, 0)
+    survivors = [it for it in items if first <= it["seq"] <= last] if count else []
+    drop = count - len(survivors)
+    if drop < 0:
+        return None
+    while survivors and window_start is not None and survivors[0]["ts"] < window_start:
+        survivors.pop(0)
+        drop += 1
+    newer = [it for it in items if it["seq"] > last]
+    if not survivors:
+        # Nothing left on screen: start the run at the first prediction inside the window.
+        start = next(
+            (i for i, it in enumerate(newer) if window_start is None or it["ts"] >= window_start),
+            len(newer),
+        )
+        newer = newer[start:]
+    shown = survivors + newer
+    seen = max([last, *(it["seq"] for it in items)])
+    return drop, newer, [shown[0]["seq"] if shown else 0, seen, len(shown)]
+
+
+def append_markers(patch: Patch, trace: int, drop: int, points: list[dict]) -> None:
+    target = patch["data"][trace]
+    columns = marker_columns(points) if points else None
+    for key in ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color"):
+        node = target["marker"][key[7:]] if key.startswith("marker.") else target[key]
+        for _ in range(drop):
+            del node[0]
+        if columns:
+            node.extend(columns[key])
+
+
+def append_lines(patch: Patch, first_index: int, held: int, drop: int, lines: list[dict]) -> None:
+    """``held``: target lines the browser has after ``first_index`` band shapes."""
+    shapes = patch["layout"]["shapes"]
+    if first_index + held == 0:
+        # Plotly leaves an empty shapes list out of the figure: there is nothing to extend.
+        patch["layout"]["shapes"] = [item["shape"] for item in lines]
+        return
+    for _ in range(drop):
+        del shapes[first_index]
+    if lines:
+        shapes.extend([item["shape"] for item in lines])

@@ -55,7 +55,7 @@ def _hover(p: dict, *lines: str) -> str:
     return "<br>".join((head, *lines))
 
 
-def _marker_trace(points: list[dict]) -> dict:
+def marker_columns(points: list[dict]) -> dict:
     return {
         "x": [pt["x"] for pt in points],
         "y": [pt["y"] for pt in points],
@@ -74,8 +74,21 @@ def overlay_traces(
     window_start: int | None,
 ) -> dict[str, dict]:
     """Data of the four prediction traces (keys of ``PREDICTION_TRACES``), each as flat
-    ``{"x", "y", "hovertext", "marker.size", ...}`` lists. Predictions before the chart's first
-    candle are left out so they don't stretch the time axis."""
+    ``{"x", "y", "hovertext", "marker.size", ...}`` lists."""
+    points = overlay_points(predictions, candles, timeframe, enabled, window_start)
+    return {name: marker_columns(pts) for name, pts in points.items()}
+
+
+def overlay_points(
+    predictions: dict[str, list[dict]],
+    candles: Sequence[Candle],
+    timeframe: str,
+    enabled: Iterable[str],
+    window_start: int | None,
+) -> dict[str, list[dict]]:
+    """The markers of each prediction trace, in the order predictions were stored, each with
+    its prediction's ``seq``. Predictions before the chart's first candle are left out so they
+    don't stretch the time axis."""
     enabled = set(enabled)
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
@@ -94,6 +107,8 @@ def overlay_traces(
             offset = anchor * 0.0006
             points["dqn_buy" if buy else "dqn_sell"].append(
                 {
+                    "seq": p.get("seq", 0),
+                    "ts": p["timestamp"],
                     "x": p["timestamp"],
                     "y": anchor - offset if buy else anchor + offset,
                     "text": _hover(p, f"{p['action']} at {p['price']:.6g}"),
@@ -111,6 +126,8 @@ def overlay_traces(
             extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
             points[kind].append(
                 {
+                    "seq": p.get("seq", 0),
+                    "ts": p["timestamp"],
                     "x": horizon_end(p),
                     "y": p[target],
                     "text": _hover(
@@ -123,7 +140,7 @@ def overlay_traces(
                     "color": DIRECTION_COLORS[p["direction"]],
                 }
             )
-    return {name: _marker_trace(pts) for name, pts in points.items()}
+    return points
 
 
 def horizon_end(prediction: dict) -> int:
@@ -134,6 +151,13 @@ def prediction_shapes(
     predictions: dict[str, list[dict]], enabled: Iterable[str], window_start: int | None
 ) -> list[dict]:
     """Lines from the current price to the CNN target (dotted) and transformer target (dash-dot)."""
+    return [shape for _, shape in prediction_lines(predictions, enabled, window_start)]
+
+
+def prediction_lines(
+    predictions: dict[str, list[dict]], enabled: Iterable[str], window_start: int | None
+) -> list[tuple[int, dict]]:
+    """(seq, line shape) of each drawn CNN and transformer prediction, in ``seq`` order."""
     enabled = set(enabled)
     shapes = []
     for kind, target, dash in (
@@ -145,7 +169,7 @@ def prediction_shapes(
         for p in predictions.get(kind, []):
             if window_start is not None and p["timestamp"] < window_start:
                 continue
-            shapes.append(
+            shapes.append((p.get("seq", 0),
                 {
                     "type": "line",
                     "xref": "x",
@@ -158,8 +182,8 @@ def prediction_shapes(
                     "opacity": confidence_opacity(p["confidence"]),
                     "name": f"{kind}:{p['id']}",
                 }
-            )
-    return shapes
+            ))  # fmt: skip
+    return sorted(shapes, key=lambda item: item[0])
 
 
 def _apply_flat(trace: dict, flat: dict) -> None:
@@ -177,10 +201,18 @@ def build_figure(
     enabled: Iterable[str],
     symbol: str,
     extra_shapes: Sequence[dict] = (),
+    overlays: tuple[dict[str, dict], list[dict]] | None = None,
 ) -> go.Figure:
-    """The whole chart: candles, volume panel, prediction overlays, shapes."""
+    """The whole chart: candles, volume panel, prediction overlays, shapes. ``overlays`` are
+    precomputed (marker columns per trace, line shapes) when the caller tracks what it drew."""
     cols = candle_columns(candles)
     window_start = candles[0].time if candles else None
+    if overlays is None:
+        overlays = (
+            overlay_traces(predictions, candles, timeframe, enabled, window_start),
+            prediction_shapes(predictions, enabled, window_start),
+        )
+    traces, lines = overlays
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.02
     )
@@ -211,7 +243,6 @@ def build_figure(
         row=2,
         col=1,
     )
-    overlays = overlay_traces(predictions, candles, timeframe, enabled, window_start)
     styles = {
         "dqn_buy": ("DQN buy", "triangle-up"),
         "dqn_sell": ("DQN sell", "triangle-down"),
@@ -228,7 +259,7 @@ def build_figure(
             "marker": {"symbol": symbol_name, "line": {"width": 0}},
             "showlegend": False,
         }
-        _apply_flat(trace, overlays[name])
+        _apply_flat(trace, traces[name])
         fig.add_trace(go.Scatter(trace), row=1, col=1)
     fig.update_layout(
         template="plotly_dark",
@@ -239,7 +270,7 @@ def build_figure(
         uirevision=f"{symbol}|{timeframe}",
         hovermode="closest",
         dragmode="zoom",
-        shapes=[*extra_shapes, *prediction_shapes(predictions, enabled, window_start)],
+        shapes=[*extra_shapes, *lines],
         title={"text": f"{symbol} · {timeframe}", "x": 0.01, "font": {"size": 13}},
         font={"size": 11},
     )

@@ -7,12 +7,23 @@ from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
-from dashboard.chart_updates import ChartState, candle_patch, overlay_patch
+from dashboard.chart_updates import (
+    LINES,
+    ChartState,
+    append_lines,
+    append_markers,
+    candle_patch,
+    overlay_patch,
+    plan_list,
+)
 from dashboard.charts import (
+    PREDICTION_TRACES,
+    TRACE,
     build_figure,
-    overlay_traces,
+    marker_columns,
+    overlay_points,
     pattern_shapes,
-    prediction_shapes,
+    prediction_lines,
     span_shapes,
 )
 from dashboard.context import orchestrator
@@ -31,15 +42,14 @@ def window_size(config, timeframe: str) -> int:
 MAX_SPAN_SHAPES = 400
 
 
-def overlay_key(orch, symbol: str, view: dict, window_start: int | None) -> str:
-    """Changes whenever the drawn overlays would: new predictions, spans or pattern labels,
-    toggles, the selected span, the confidence slider, or a prediction leaving the window."""
-    snapshot = orch.predictions.snapshot(symbol, window_start)
-    visible = sum(len(v) for v in snapshot.values())
+def overlay_key(orch, symbol: str, view: dict) -> str:
+    """Changes when the overlays must be redrawn whole: toggles, spans or pattern labels, the
+    selected span, the confidence slider, or the symbol's predictions being cleared. New
+    predictions alone don't change it: they are appended."""
     return (
-        f"{orch.predictions.seq(symbol)}|{','.join(sorted(view['enabled']))}|{visible}"
-        f"|{orch.annotations.version}|{view['selected']}"
+        f"{','.join(sorted(view['enabled']))}|{orch.annotations.version}|{view['selected']}"
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
+        f"|{orch.predictions.epoch(symbol)}"
     )
 
 
@@ -53,21 +63,68 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
     return shapes
 
 
+def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles) -> dict[str, list]:
+    """Every drawable prediction, per overlay list (marker traces and target lines)."""
+    predictions = orch.predictions.snapshot(symbol)
+    lists = overlay_points(predictions, candles, timeframe, view["enabled"], None)
+    lists[LINES] = [
+        {"seq": seq, "ts": shape["x0"], "shape": shape}
+        for seq, shape in prediction_lines(predictions, view["enabled"], None)
+    ]
+    return lists
+
+
+def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
+    stamps = [it["ts"] for name, items in lists.items() for it in items
+              if drawn[name][2] and it["seq"] >= drawn[name][0]]  # fmt: skip
+    return min(stamps) if stamps else None
+
+
+def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
+    """Overlays drawn from scratch: (marker columns per trace, shapes); fills in ``state``."""
+    window_start = candles[0].time if candles else None
+    lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    drawn, chosen = {}, {}
+    for name, items in lists.items():
+        _, chosen[name], drawn[name] = plan_list(items, None, window_start)
+    bands = band_shapes(orch, symbol, timeframe, window_start, view)
+    state.overlay_key = overlay_key(orch, symbol, view)
+    state.drawn, state.bands = drawn, len(bands)
+    state.book_seq = orch.predictions.seq(symbol)
+    state.oldest = _oldest(lists, drawn)
+    traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
+    return traces, bands, [item["shape"] for item in chosen[LINES]]
+
+
+def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
+    """Append new predictions and drop those gone from the deque or the window; False when the
+    browser's overlays can't be derived (the caller redraws them whole)."""
+    window_start = candles[0].time if candles else None
+    lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    plans = {name: plan_list(items, state.drawn.get(name), window_start)
+             for name, items in lists.items()}  # fmt: skip
+    if any(plan is None for plan in plans.values()):
+        return False
+    for name in PREDICTION_TRACES:
+        drop, newer, _ = plans[name]
+        if drop or newer:
+            append_markers(patch, TRACE[name], drop, newer)
+    drop, newer, _ = plans[LINES]
+    if drop or newer:
+        append_lines(patch, state.bands, state.drawn[LINES][2], drop, newer)
+    state.drawn = {name: plan[2] for name, plan in plans.items()}
+    state.book_seq = orch.predictions.seq(symbol)
+    state.oldest = _oldest(lists, state.drawn)
+    return True
+
+
 def chart_view(orch, symbol: str, timeframe: str, view: dict):
     """A whole figure and its state, for a first draw or a symbol switch."""
     size = window_size(orch.config, timeframe)
     candles = orch.store.tail(symbol, timeframe, size)
-    window_start = candles[0].time if candles else None
-    predictions = orch.predictions.snapshot(symbol)
-    bands = band_shapes(orch, symbol, timeframe, window_start, view)
-    figure = build_figure(candles, predictions, timeframe, view["enabled"], symbol, bands)
-    state = ChartState(
-        symbol,
-        timeframe,
-        candles[-1].time if candles else None,
-        len(candles),
-        overlay_key(orch, symbol, view, window_start),
-    )
+    state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles), "")
+    traces, bands, lines = full_overlays(orch, symbol, timeframe, view, candles, state)
+    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines))
     return figure, state
 
 
@@ -114,16 +171,16 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         return figure, new_state.to_dict()
     shown = orch.store.tail(symbol, timeframe, new_state.count)
     window_start = shown[0].time if shown else None
-    key = overlay_key(orch, symbol, view, window_start)
-    if key != state.overlay_key:
-        enabled = view["enabled"]
-        predictions = orch.predictions.snapshot(symbol, window_start)
-        traces = overlay_traces(predictions, shown, timeframe, enabled, window_start)
-        shapes = band_shapes(orch, symbol, timeframe, window_start, view)
-        shapes += prediction_shapes(predictions, enabled, window_start)
-        overlay_patch(patch, traces, shapes)
-        new_state.overlay_key = key
-    if not candles and key == state.overlay_key:
+    redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
+    changed = orch.predictions.seq(symbol) != state.book_seq or (
+        state.oldest is not None and window_start is not None and state.oldest < window_start
+    )
+    if not redraw and changed:
+        redraw = not incremental_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
+    if redraw:
+        traces, bands, lines = full_overlays(orch, symbol, timeframe, view, shown, new_state)
+        overlay_patch(patch, traces, bands + lines)
+    if not candles and not redraw and not changed:
         return no_update, no_update
     return patch, new_state.to_dict()
 

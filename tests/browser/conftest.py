@@ -94,6 +94,8 @@ def page(browser, served):
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=20_000)
     yield page
     context.close()
+    # Every browser test also proves the page logged no error (a failed Patch shows only here).
+    assert served.console_errors == [], served.console_errors
 
 
 def figure_data(page, tf: str, expr: str):

@@ -1,0 +1,107 @@
+"""A tick sends only the new predictions (and drops those that left), never all overlays."""
+
+import json
+
+import plotly
+
+from core.candles import Candle
+from core.orchestrator import Orchestrator
+from dashboard.chart_updates import plan_list
+from dashboard.charts import TRACE
+from dashboard.live_charts import chart_view, make_view, tick
+from tests.conftest import make_candles
+
+T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
+ALL = ["dqn", "cnn", "transformer"]
+
+
+def cnn(ts, conf=0.6):
+    return {"timestamp": ts, "confidence": conf, "direction": "UP", "current_price": 100.0,
+            "target_price": 101.0, "horizon_minutes": 1}  # fmt: skip
+
+
+def ops(result):
+    return result.to_plotly_json()["operations"]
+
+
+def setup(make_config, maxlen=50, n=60):
+    orch = Orchestrator(make_config(orchestrator={"prediction_maxlen": maxlen}))
+    orch.store.ingest("BTC/USDT", make_candles(n, start=T0, closed_last=False))
+    return orch
+
+
+def test_plan_list_drops_evicted_and_out_of_window_items_and_appends_new_ones():
+    items = [{"seq": s, "ts": t} for s, t in ((5, 50), (6, 60), (7, 70), (9, 90))]
+    # The browser holds seq 3..7 (5 items); 3 and 4 were evicted, 5 left the window.
+    drop, newer, drawn = plan_list(items, [3, 7, 5], window_start=55)
+    assert drop == 3 and [it["seq"] for it in newer] == [9] and drawn == [6, 9, 3]
+
+
+def test_plan_list_from_nothing_starts_at_the_first_prediction_in_the_window():
+    items = [{"seq": s, "ts": t} for s, t in ((1, 10), (2, 20), (3, 30))]
+    drop, newer, drawn = plan_list(items, None, window_start=15)
+    assert drop == 0 and [it["seq"] for it in newer] == [2, 3] and drawn == [2, 3, 2]
+
+
+def test_a_new_prediction_is_appended_alone(make_config):
+    orch = setup(make_config)
+    for i in range(20):
+        orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 30_000, conf=0.9))
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    operations = ops(patch)
+    marker_ops = [op for op in operations if op["location"][:2] == ["data", TRACE["cnn"]]]
+    assert {op["operation"] for op in marker_ops} == {"Extend"}
+    assert all(len(op["params"]["value"]) == 1 for op in marker_ops)
+    shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]]
+    assert [op["operation"] for op in shape_ops] == ["Extend"]
+    assert new_state["drawn"]["cnn"][2] == 21
+    size = len(json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
+    assert size < 2_000, f"a one-prediction tick sent {size} bytes"
+
+
+def test_a_full_deque_drops_the_oldest_marker_and_line_as_it_appends(make_config):
+    orch = setup(make_config, maxlen=3)
+    for i in range(3):
+        orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 10_000))
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
+    assert ["data", TRACE["cnn"], "x", 0] in deletes
+    assert ["layout", "shapes", 0] in deletes
+    assert new_state["drawn"]["cnn"][2] == 3
+
+
+def test_clearing_or_toggling_redraws_the_overlays_whole(make_config):
+    orch = setup(make_config)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.clear_predictions("BTC/USDT")
+    patch, state2 = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    assigned = {tuple(op["location"]) for op in ops(patch) if op["operation"] == "Assign"}
+    assert ("data", TRACE["cnn"], "x") in assigned and ("layout", "shapes") in assigned
+    patch, _ = tick(orch, "BTC/USDT", "1s", make_view(["dqn"]), state2)
+    assert ("layout", "shapes") in {tuple(op["location"]) for op in ops(patch)}
+
+
+def test_a_prediction_leaving_the_window_is_dropped(make_config):
+    orch = setup(make_config, n=600)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 1000))
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 100_000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    assert state.drawn["cnn"][2] == 2
+    # Ten more seconds: the 1 s chart (600 candles) slides past the first prediction.
+    last = orch.store.latest("BTC/USDT", "1s")
+    for i in range(1, 11):
+        t = last.time + i * 1000
+        orch.store.ingest("BTC/USDT", [Candle(t, 100, 100.1, 99.9, 100, 1.0, closed=False)])
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
+    assert ["data", TRACE["cnn"], "x", 0] in deletes
+    assert new_state["drawn"]["cnn"][2] == 1
