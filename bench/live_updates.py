@@ -307,7 +307,7 @@ def main() -> None:
         config = config_from_dict(
             {
                 "data_dir": tmp,
-                "feed": {"sim": {"backfill_1m_hours": 36, "backfill_1s_minutes": 15}},
+                "feed": {"backfill_1m_hours": 36, "backfill_1s_minutes": 15},
             },
             base_dir=tmp,
         )

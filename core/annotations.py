@@ -70,9 +70,11 @@ class AnnotationStore:
         db.ensure(SCHEMA)
 
     @property
-    def version(self) -> int:
-        """Changes on every write, so views can tell when to redraw."""
-        return self._version
+    def version(self) -> str:
+        """Changes on every write, ours or another process's (the CLI while the dashboard runs:
+        SQLite's data_version moves when another connection commits), so views know to redraw."""
+        external = self._db.query("PRAGMA data_version")[0][0]
+        return f"{self._version}.{external}"
 
     def _check(self, span: Span) -> Span:
         times = self._candle_times(span.symbol, span.timeframe, span.start, span.end)

@@ -62,18 +62,10 @@ class MarketConfig:
 class SimFeedConfig:
     seed: int = 42
     tick_interval_ms: int = 250
-    backfill_1m_hours: float = 24.0
-    backfill_1s_minutes: float = 60.0
     markets: dict[str, MarketConfig] = field(default_factory=dict)
 
     def validate(self, key: str) -> None:
         _check(20 <= self.tick_interval_ms <= 1000, f"{key}.tick_interval_ms", "must be 20..1000")
-        _check(0 <= self.backfill_1m_hours <= 24 * 30, f"{key}.backfill_1m_hours", "must be 0..720")
-        _check(
-            0 <= self.backfill_1s_minutes <= 24 * 60,
-            f"{key}.backfill_1s_minutes",
-            "must be 0..1440",
-        )
 
 
 @dataclass(frozen=True)
@@ -106,6 +98,9 @@ class FeedConfig:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 30.0
     stale_after_s: float = 10.0
+    # History fetched (or, for the simulator, generated) at start where none is stored yet.
+    backfill_1m_hours: float = 24.0
+    backfill_1s_minutes: float = 60.0
     sim: SimFeedConfig = field(default_factory=SimFeedConfig)
     csv: CsvFeedConfig = field(default_factory=CsvFeedConfig)
     ccxt: CcxtFeedConfig = field(default_factory=CcxtFeedConfig)
@@ -119,6 +114,12 @@ class FeedConfig:
             "must be >= backoff_initial_s",
         )
         _check(self.stale_after_s > 0, f"{key}.stale_after_s", "must be > 0")
+        _check(0 <= self.backfill_1m_hours <= 24 * 30, f"{key}.backfill_1m_hours", "must be 0..720")
+        _check(
+            0 <= self.backfill_1s_minutes <= 24 * 60,
+            f"{key}.backfill_1s_minutes",
+            "must be 0..1440",
+        )
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,10 @@ class Orchestrator:
 
         feed = self._feed or make_feed(self.config)
         self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
-        sim = self.config.feed.sim
+        feed_config = self.config.feed
         self._runner.backfill_all(
-            backfill_1m_ms=int(sim.backfill_1m_hours * 3_600_000),
-            backfill_1s_ms=int(sim.backfill_1s_minutes * 60_000),
+            backfill_1m_ms=int(feed_config.backfill_1m_hours * 3_600_000),
+            backfill_1s_ms=int(feed_config.backfill_1s_minutes * 60_000),
         )
         self._runner.start()
         self.live_patterns.start()

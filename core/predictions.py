@@ -160,7 +160,9 @@ class PredictionBook:
                     )
                     target = self._deques[kind][symbol]
                     target.clear()
-                    target.extend({**json.loads(r["data"]), "seq": r["seq"]} for r in reversed(rows))
+                    target.extend(
+                        {**json.loads(r["data"]), "seq": r["seq"]} for r in reversed(rows)
+                    )
                     count += len(rows)
                 self._seq[symbol] += 1
         return count

@@ -5,8 +5,8 @@ import time
 from app import create_app
 from core.config import config_from_dict
 
-FAST = {"feed": {"sim": {"backfill_1m_hours": 2, "backfill_1s_minutes": 3, "tick_interval_ms": 50},
-                 "poll_interval_s": 0.05}}  # fmt: skip
+FAST = {"feed": {"backfill_1m_hours": 2, "backfill_1s_minutes": 3, "poll_interval_s": 0.05,
+                 "sim": {"tick_interval_ms": 50}}}  # fmt: skip
 
 
 def running_app(tmp_path):

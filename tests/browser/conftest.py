@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 
 # Small history so a test app starts in a second or two.
-FAST_SIM = {"backfill_1m_hours": 3, "backfill_1s_minutes": 5, "tick_interval_ms": 100}
+FAST_FEED = {"backfill_1m_hours": 3, "backfill_1s_minutes": 5, "sim": {"tick_interval_ms": 100}}
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Served:
 def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> Iterator[Served]:
     data = {
         "data_dir": str(tmp_path / "data"),
-        "feed": {"sim": dict(FAST_SIM)},
+        "feed": dict(FAST_FEED),
         "dashboard": {"refresh_interval_ms": 500},
     }
     for key, value in (overrides or {}).items():

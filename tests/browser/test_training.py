@@ -3,7 +3,7 @@
 import pytest
 
 from core.labelling import autolabel_series
-from tests.browser.conftest import FAST_SIM, serve_app
+from tests.browser.conftest import FAST_FEED, serve_app
 from tests.browser.test_live_charts import wait_for
 
 pytestmark = pytest.mark.browser
@@ -16,8 +16,8 @@ SMALL_TRAINING = {
 
 @pytest.fixture
 def served(tmp_path):
-    sim = dict(FAST_SIM, backfill_1m_hours=16)
-    yield from serve_app(tmp_path, {"feed": {"sim": sim}, "training": SMALL_TRAINING})
+    feed = dict(FAST_FEED, backfill_1m_hours=16)
+    yield from serve_app(tmp_path, {"feed": feed, "training": SMALL_TRAINING})
 
 
 @pytest.fixture
