@@ -90,3 +90,44 @@ def test_auto_label_then_accept_one_span(page, served):
     wait_for(lambda: f"{label}: accepted" in page.locator("#ann-message").inner_text())
     accepted = served.orch.annotations.list(source="talib", status="accepted")
     assert [s.label for s in accepted] == [label]
+
+
+CANDLE_POINT = """([start, end]) => {
+    const gd = document.querySelector('#chart-1m .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, c = gd.data[0];
+    const i = c.x.findIndex(t => t >= start && t <= end);
+    const box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(xa.d2l(c.x[i])),
+            box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2)];
+}"""
+
+
+def test_clicking_a_band_on_the_chart_selects_its_span(browser, served):
+    from training.spans import Span
+
+    orch = served.orch
+    last = orch.store.latest("BTC/USDT", "1m").time
+    span = orch.annotations.create(
+        Span(
+            None,
+            "BTC/USDT",
+            "1m",
+            last - 40 * 60_000,
+            last - 30 * 60_000,
+            "double_top",
+            "human",
+            "accepted",
+        )
+    )
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        page.goto(served.url)
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+        wait_for(lambda: span_labels(page) == ["double_top"])
+        x, y = page.evaluate(CANDLE_POINT, [span.start + 3 * 60_000, span.end])
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        wait_for(lambda: page.locator("#ann-edit-label").input_value() == "double_top")
+        assert "double_top · human · accepted" in page.locator("#ann-selected-text").inner_text()
+    finally:
+        page.close()
