@@ -118,7 +118,7 @@ def cmd_train(args) -> int:
             state["stage"] = stage
             _out(f"[{model}] {stage}")
         elif fraction is not None:
-            log.info("[%s] %s %3.0f%%", model, state["stage"], fraction * 100)
+            log.debug("[%s] %s %3.0f%%", model, state["stage"], fraction * 100)
 
     result = result_summary(train_now(orch, model, args.dataset, JobHooks(report, lambda: False)))
     decision = result["champion"]
