@@ -88,6 +88,17 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_from_model(args) -> int:
+    from core.labelling import model_spans_to_review
+
+    orch = _orchestrator(args)
+    result = model_spans_to_review(
+        orch, args.symbol, args.timeframe, _time(args.start), args.min_confidence
+    )
+    _out(f"{result['found']} model spans found; {result['added']} new, pending review")
+    return 0
+
+
 def cmd_candles_import(args) -> int:
     from core.imports import import_candles
 
@@ -176,6 +187,14 @@ def build_parser(serve) -> argparse.ArgumentParser:
     imp = ann_commands.add_parser("import", help="read spans from FILE (.json or .csv)")
     imp.add_argument("file")
     imp.set_defaults(handler=cmd_import)
+    model = ann_commands.add_parser(
+        "from-model", help="send the champion's predicted spans to review (active learning)"
+    )
+    model.add_argument("--symbol", required=True)
+    model.add_argument("--timeframe", default="1m")
+    model.add_argument("--from", dest="start", help="UTC time (default: all labelled candles)")
+    model.add_argument("--min-confidence", type=float, default=0.0)
+    model.set_defaults(handler=cmd_from_model)
 
     candles = commands.add_parser("candles", help="candle history")
     candle_commands = candles.add_subparsers(dest="candles_command", required=True)

@@ -1,4 +1,5 @@
-"""Auto-labelling as a job: stored candles -> TA-Lib CDL spans -> pending annotations."""
+"""Labels from machines, for people to review: TA-Lib CDL spans (auto-labelling, a job) and the
+champion model's predicted spans (the active-learning loop). Both arrive as pending annotations."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from core.jobs import JobCancelled
 from training.autolabel import Cancelled, autolabel
+from training.spans import Span
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +50,28 @@ def autolabel_series(
         "added": added,
         "candles": len(candles),
     }
+
+
+def model_spans_to_review(
+    orch,
+    symbol: str,
+    timeframe: str,
+    start: int | None = None,
+    min_confidence: float = 0.0,
+) -> dict:
+    """The active-learning step: the champion's predicted spans become pending ``model`` spans.
+    The annotator then confirms (accept), corrects (relabel) or dismisses (reject) each one, and
+    the next dataset learns from the verdicts. Spans already sent are not sent twice."""
+    orch.live_patterns.label_new(symbol, timeframe)  # catch up (the CLI runs without the app)
+    found = orch.live_patterns.spans(symbol, timeframe, start, min_confidence)
+    version = orch.patterns.current().info.get("version")
+    spans = [
+        Span(None, symbol, timeframe, s["start"], s["end"], s["label"], "model", "pending",
+             note=f"predicted by model version {version}", confidence=s["confidence"])
+        for s in found
+    ]  # fmt: skip
+    added = orch.annotations.add_many(spans, validate=False)
+    log.info(
+        "%d model spans of %s %s sent to review (%d new)", len(spans), symbol, timeframe, added
+    )
+    return {"found": len(spans), "added": added}

@@ -18,6 +18,7 @@ from dash import (
 )
 
 from core.candles import bucket_start, timeframe_ms
+from core.inference import NoModel
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
@@ -139,6 +140,16 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             ),
             _button("Accept all shown", ids.ANN_BULK_ACCEPT, "success"),
             _button("Reject all shown", ids.ANN_BULK_REJECT, "warning"),
+            html.Div(
+                [
+                    _button("Review model spans", ids.ANN_FROM_MODEL, "info"),
+                    html.Span(
+                        "the champion's spans at or above the confidence slider become pending "
+                        "'model' spans: accept to confirm, relabel to correct, reject to dismiss",
+                        className="small text-muted",
+                    ),
+                ]
+            ),
         ]
     )
     auto = html.Div(
@@ -345,6 +356,7 @@ ACTIONS = (
     ids.ANN_UNDO,
     ids.ANN_BULK_ACCEPT,
     ids.ANN_BULK_REJECT,
+    ids.ANN_FROM_MODEL,
 )
 
 
@@ -363,14 +375,19 @@ ACTIONS = (
     State(ids.ANN_EDIT_START, "value"),
     State(ids.ANN_EDIT_END, "value"),
     State(ids.ANN_TABLE, "derived_virtual_data"),
+    State(ids.SYMBOL, "value"),
+    State(ids.PATTERN_MIN_CONF, "value"),
     prevent_initial_call=True,
 )
 def on_action(*args):
-    selection, label, note, selected, edit_label, edit_start, edit_end, shown = args[len(ACTIONS) :]
+    (selection, label, note, selected, edit_label, edit_start, edit_end, shown, symbol,
+     min_confidence) = args[len(ACTIONS):]  # fmt: skip
     orch = orchestrator()
     store = orch.annotations
     action = ctx.triggered_id
     try:
+        if action == ids.ANN_FROM_MODEL:
+            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update)
         if action == ids.ANN_SAVE:
             if not selection:
                 raise SpanError("select a range on a chart first (box-select tool)")
@@ -418,6 +435,24 @@ def on_action(*args):
         return (*message(f"Updated {span.label}"), store.version, selected)
     except (SpanError, ValueError) as exc:
         return (*message(str(exc), "danger"), no_update, no_update)
+
+
+def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
+    from core.labelling import model_spans_to_review
+
+    found = added = 0
+    try:
+        for timeframe in orch.live_patterns.timeframes:
+            result = model_spans_to_review(orch, symbol, timeframe, None, min_confidence or 0.0)
+            found, added = found + result["found"], added + result["added"]
+    except NoModel as exc:
+        return message(str(exc), "warning")
+    if not found:
+        return message("The champion has predicted no span at this confidence yet.", "info")
+    return message(
+        f"{added} model spans to review ({found - added} already sent); "
+        "filter the list by source 'model'"
+    )
 
 
 @callbacks.callback(

@@ -67,6 +67,23 @@ def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, la
     page.keyboard.press("End")  # confidence >= 1: the low-confidence spans disappear
     wait_for(lambda: pattern_count(page) < everything, timeout=10)
 
+    # Active learning: the model's spans go to review; the annotator dismisses one.
+    slider.focus()
+    page.keyboard.press("Home")
+    page.get_by_role("tab", name="Annotate").click()
+    page.get_by_role("button", name="Review model spans").click()
+    wait_for(lambda: "model spans to review" in page.locator("#ann-message").inner_text())
+    sent = served.orch.annotations.list(source="model", status="pending")
+    assert sent and all(s.note.startswith("predicted by model version 1") for s in sent)
+    page.locator("#ann-filter-source").click()
+    page.get_by_role("option", name="model").click()
+    wait_for(lambda: set(page.locator("#ann-table td[data-dash-column='source']").all_inner_texts())
+             == {"model"})  # fmt: skip
+    page.locator("#ann-table td[data-dash-column='label']").first.click()
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() != "")
+    page.get_by_role("button", name="Reject", exact=True).click()
+    wait_for(lambda: len(served.orch.annotations.list(source="model", status="rejected")) == 1)
+
 
 def test_training_with_no_dataset_says_what_to_do(page, served):
     page.get_by_role("tab", name="Train").click()
