@@ -214,6 +214,12 @@ class PredictionBook:
                 out[kind] = items
             return out
 
+    def versioned_snapshot(self, symbol: str) -> tuple[int, dict[str, list[dict]]]:
+        """(seq, snapshot) read together, so a prediction stored meanwhile can't be counted as
+        seen without being in the snapshot."""
+        with self._lock:
+            return self._seq.get(symbol, 0), self.snapshot(symbol)
+
     def epoch(self, symbol: str) -> int:
         with self._lock:
             return self._epoch.get(symbol, 0)

@@ -112,7 +112,9 @@ def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> 
 # what the browser holds, so a tick drops what was evicted or left the window (always at the
 # front) and appends only what is new.
 
-LINES = "lines"
+# Target lines are layout shapes after the band shapes: first the CNN segment, then the
+# transformer segment. Each kind evicts from its own deque, so each segment is planned alone.
+LINE_LISTS = ("cnn_lines", "transformer_lines")
 
 
 def plan_list(
@@ -153,14 +155,22 @@ def append_markers(patch: Patch, trace: int, drop: int, points: list[dict]) -> N
             node.extend(columns[key])
 
 
-def append_lines(patch: Patch, first_index: int, held: int, drop: int, lines: list[dict]) -> None:
-    """``held``: target lines the browser has after ``first_index`` band shapes."""
-    shapes = patch["layout"]["shapes"]
-    if first_index + held == 0:
-        # Plotly leaves an empty shapes list out of the figure: there is nothing to extend.
-        patch["layout"]["shapes"] = [item["shape"] for item in lines]
+def update_lines(patch: Patch, bands: int, plans: dict[str, tuple], held: dict[str, int]) -> None:
+    """Apply the CNN and transformer line plans to ``layout.shapes`` (bands first, then the CNN
+    segment, then the transformer segment). ``held``: lines each segment has in the browser."""
+    if not any(drop or newer for drop, newer, _ in plans.values()):
         return
-    for _ in range(drop):
-        del shapes[first_index]
-    if lines:
-        shapes.extend([item["shape"] for item in lines])
+    if bands + sum(held.values()) == 0:
+        # Plotly leaves an empty shapes list out of the figure: there is nothing to edit.
+        patch["layout"]["shapes"] = [it["shape"] for name in LINE_LISTS for it in plans[name][1]]
+        return
+    shapes = patch["layout"]["shapes"]
+    start = bands
+    for name in LINE_LISTS:
+        drop, newer, drawn = plans[name]
+        for _ in range(drop):
+            del shapes[start]
+        end = start + held[name] - drop  # where this segment's survivors end
+        for offset, item in enumerate(newer):
+            shapes.insert(end + offset, item["shape"])
+        start += drawn[2]

@@ -8,13 +8,13 @@ from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.chart_updates import (
-    LINES,
+    LINE_LISTS,
     ChartState,
-    append_lines,
     append_markers,
     candle_patch,
     overlay_patch,
     plan_list,
+    update_lines,
 )
 from dashboard.charts import (
     PREDICTION_TRACES,
@@ -63,15 +63,15 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
     return shapes
 
 
-def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles) -> dict[str, list]:
-    """Every drawable prediction, per overlay list (marker traces and target lines)."""
-    predictions = orch.predictions.snapshot(symbol)
+def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
+    """(book seq, every drawable prediction per overlay list: marker traces, target lines)."""
+    book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
     lists = overlay_points(predictions, candles, timeframe, view["enabled"], None)
-    lists[LINES] = [
-        {"seq": seq, "ts": shape["x0"], "shape": shape}
-        for seq, shape in prediction_lines(predictions, view["enabled"], None)
-    ]
-    return lists
+    for name in LINE_LISTS:
+        kind = name.split("_")[0]
+        lines = prediction_lines({kind: predictions.get(kind, [])}, view["enabled"], None)
+        lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
+    return book_seq, lists
 
 
 def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
@@ -81,27 +81,29 @@ def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
 
 
 def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
-    """Overlays drawn from scratch: (marker columns per trace, shapes); fills in ``state``."""
+    """Overlays drawn from scratch: (marker columns per trace, band shapes, line shapes);
+    records in ``state`` what the browser will hold."""
     window_start = candles[0].time if candles else None
-    lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    state.book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
     drawn, chosen = {}, {}
     for name, items in lists.items():
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
     bands = band_shapes(orch, symbol, timeframe, window_start, view)
     state.overlay_key = overlay_key(orch, symbol, view)
     state.drawn, state.bands = drawn, len(bands)
-    state.book_seq = orch.predictions.seq(symbol)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
-    return traces, bands, [item["shape"] for item in chosen[LINES]]
+    return traces, bands, [item["shape"] for name in LINE_LISTS for item in chosen[name]]
 
 
 def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
     """Append new predictions and drop those gone from the deque or the window; False when the
     browser's overlays can't be derived (the caller redraws them whole)."""
     window_start = candles[0].time if candles else None
-    lists = overlay_lists(orch, symbol, timeframe, view, candles)
-    plans = {name: plan_list(items, state.drawn.get(name), window_start)
+    book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    if any(name not in state.drawn for name in lists):
+        return False
+    plans = {name: plan_list(items, state.drawn[name], window_start)
              for name, items in lists.items()}  # fmt: skip
     if any(plan is None for plan in plans.values()):
         return False
@@ -109,11 +111,10 @@ def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartSta
         drop, newer, _ = plans[name]
         if drop or newer:
             append_markers(patch, TRACE[name], drop, newer)
-    drop, newer, _ = plans[LINES]
-    if drop or newer:
-        append_lines(patch, state.bands, state.drawn[LINES][2], drop, newer)
+    held = {name: state.drawn[name][2] for name in LINE_LISTS}
+    update_lines(patch, state.bands, {name: plans[name] for name in LINE_LISTS}, held)
     state.drawn = {name: plan[2] for name, plan in plans.items()}
-    state.book_seq = orch.predictions.seq(symbol)
+    state.book_seq = book_seq
     state.oldest = _oldest(lists, state.drawn)
     return True
 

@@ -56,7 +56,7 @@ def test_a_new_prediction_is_appended_alone(make_config):
     assert {op["operation"] for op in marker_ops} == {"Extend"}
     assert all(len(op["params"]["value"]) == 1 for op in marker_ops)
     shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]]
-    assert [op["operation"] for op in shape_ops] == ["Extend"]
+    assert [op["operation"] for op in shape_ops] == ["Insert"]
     assert new_state["drawn"]["cnn"][2] == 21
     size = len(json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
     assert size < 2_000, f"a one-prediction tick sent {size} bytes"
@@ -105,3 +105,91 @@ def test_a_prediction_leaving_the_window_is_dropped(make_config):
     deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
     assert ["data", TRACE["cnn"], "x", 0] in deletes
     assert new_state["drawn"]["cnn"][2] == 1
+
+
+# ---- the browser's view, replayed ---------------------------------------------------------
+
+
+def apply_patch(figure: dict, patch_json: dict) -> None:
+    """Apply a Patch's operations as dash-renderer does (the ones the charts use)."""
+    for op in patch_json["operations"]:
+        *path, last = op["location"]
+        node = figure
+        for key in path:
+            node = (
+                node[key]
+                if not isinstance(node, list)
+                else node[key if key >= 0 else len(node) + key]
+            )
+        kind, value = op["operation"], op["params"].get("value")
+        if kind == "Assign":
+            if isinstance(node, list) and last < 0:
+                last = len(node) + last
+            node[last] = value
+        elif kind == "Extend":
+            node.setdefault(last, []) if isinstance(node, dict) else None
+            node[last].extend(value)
+        elif kind == "Delete":
+            del node[last]
+        elif kind == "Insert":
+            node[last].insert(op["params"]["index"], value)
+        else:  # pragma: no cover - a new operation would need handling here
+            raise AssertionError(f"unhandled patch operation {kind}")
+
+
+def overlay_view(figure: dict) -> tuple:
+    data = figure["data"]
+    markers = tuple(
+        tuple(data[TRACE[name]]["x"]) for name in ("dqn_buy", "dqn_sell", "cnn", "transformer")
+    )
+    shapes = tuple(s.get("name") for s in figure["layout"].get("shapes", []))
+    return markers, shapes
+
+
+def test_replayed_ticks_always_match_a_fresh_figure(make_config):
+    """Random stores, evictions, clears and window slides: after every tick the browser's
+    overlays (patches applied in order) equal those of a figure built from scratch."""
+    import random
+
+    rng = random.Random(7)
+    orch = setup(make_config, maxlen=3, n=600)
+    view = make_view(ALL)
+    figure, state = chart_view(orch, "BTC/USDT", "1s", view)
+    browser = json.loads(json.dumps(figure.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
+    state = state.to_dict()
+    last = orch.store.latest("BTC/USDT", "1s").time
+    for step in range(80):
+        roll = rng.random()
+        ts = last - rng.randint(0, 650) * 1000
+        if roll < 0.3:
+            orch.store_cnn_prediction("BTC/USDT", cnn(ts, conf=rng.random()))
+        elif roll < 0.55:
+            orch.store_transformer_prediction("BTC/USDT", {
+                "timestamp": ts, "confidence": rng.random(), "direction": "DOWN",
+                "current_price": 100.0, "predicted_price": 99.0, "horizon_minutes": 2})  # fmt: skip
+        elif roll < 0.75:
+            orch.store_dqn_prediction("BTC/USDT", {"timestamp": ts, "confidence": 0.5,
+                                                   "action": rng.choice(["BUY", "SELL"]),
+                                                   "price": 100.0})  # fmt: skip
+        elif roll < 0.78:
+            orch.clear_predictions("BTC/USDT")
+        else:
+            last += 1000
+            orch.store.ingest("BTC/USDT", [Candle(last, 100, 100.1, 99.9, 100, 1.0, closed=False)])
+        result, new_state = tick(orch, "BTC/USDT", "1s", view, state)
+        if hasattr(result, "to_plotly_json") and "operations" in result.to_plotly_json():
+            apply_patch(
+                browser,
+                json.loads(json.dumps(result.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)),
+            )
+        elif hasattr(result, "to_plotly_json"):
+            browser = json.loads(
+                json.dumps(result.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+            )
+        if isinstance(new_state, dict):
+            state = new_state
+        fresh, _ = chart_view(orch, "BTC/USDT", "1s", view)
+        fresh_json = json.loads(
+            json.dumps(fresh.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+        )
+        assert overlay_view(browser) == overlay_view(fresh_json), f"differs after step {step}"
