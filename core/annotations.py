@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 
 from core.db import Database
@@ -44,6 +46,19 @@ COLUMNS = (
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)  # "end" is an SQL keyword
 _INSERT = f"INSERT INTO annotations ({_QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})"
 EDITABLE = ("start", "end", "label", "status", "note")
+
+
+@contextmanager
+def _refuse_duplicates(span: Span):
+    """A write that would make two identical spans (same series, range, label and source)."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise SpanError(
+            f"a {span.source} span {span.label!r} with this range already exists on "
+            f"{span.symbol} {span.timeframe}"
+        ) from exc
+
 
 # (symbol, timeframe) -> ascending candle open times, or None when the series is unknown.
 CandleTimes = Callable[[str, str, int, int], Sequence[int] | None]
@@ -117,7 +132,7 @@ class AnnotationStore:
         with self._lock:
             before = self.get(span_id)
             after = self._check(replace(before, **changes, updated_at=_now()))
-            with self._db.transaction() as conn:
+            with _refuse_duplicates(after), self._db.transaction() as conn:
                 conn.execute(
                     'UPDATE annotations SET start=?, "end"=?, label=?, status=?, note=?,'
                     " updated_at=? WHERE id=?",
@@ -143,24 +158,44 @@ class AnnotationStore:
         return before
 
     def undo(self) -> str | None:
-        """Revert the newest change not yet undone; returns what was undone, or None."""
-        with self._lock, self._db.transaction() as conn:
-            row = conn.execute(
-                "SELECT * FROM annotation_journal WHERE undone=0 ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                return None
-            if row["action"] == "bulk":
-                return self._undo_bulk(conn, row)
-            before = None if row["before"] is None else Span.from_dict(json.loads(row["before"]))
-            after = None if row["after"] is None else Span.from_dict(json.loads(row["after"]))
-            conn.execute("DELETE FROM annotations WHERE id=?", (row["span_id"],))
-            if before is not None:
-                conn.execute(_INSERT, _row(before))
-            conn.execute("UPDATE annotation_journal SET undone=1 WHERE seq=?", (row["seq"],))
-            self._version += 1
-            label = (before or after).label
-            return f"undid {row['action']} of {label}"
+        """Revert the newest change not yet undone; returns what was undone, or None. A change
+        that can't be reverted any more (an identical span was saved since) is skipped with a
+        message, so the next Undo goes on to the change before it."""
+        with self._lock:
+            try:
+                with self._db.transaction() as conn:
+                    return self._undo_newest(conn)
+            except sqlite3.IntegrityError:
+                with self._db.transaction() as conn:
+                    row = self._newest_journal(conn)
+                    conn.execute(
+                        "UPDATE annotation_journal SET undone=1 WHERE seq=?", (row["seq"],)
+                    )
+                self._version += 1
+                return (f"could not undo the last {row['action']}: an identical span exists now;"
+                        " skipped it")  # fmt: skip
+
+    @staticmethod
+    def _newest_journal(conn):
+        return conn.execute(
+            "SELECT * FROM annotation_journal WHERE undone=0 ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+
+    def _undo_newest(self, conn) -> str | None:
+        row = self._newest_journal(conn)
+        if row is None:
+            return None
+        if row["action"] == "bulk":
+            return self._undo_bulk(conn, row)
+        before = None if row["before"] is None else Span.from_dict(json.loads(row["before"]))
+        after = None if row["after"] is None else Span.from_dict(json.loads(row["after"]))
+        conn.execute("DELETE FROM annotations WHERE id=?", (row["span_id"],))
+        if before is not None:
+            conn.execute(_INSERT, _row(before))
+        conn.execute("UPDATE annotation_journal SET undone=1 WHERE seq=?", (row["seq"],))
+        self._version += 1
+        label = (before or after).label
+        return f"undid {row['action']} of {label}"
 
     def _undo_bulk(self, conn, row) -> str:
         spans = [Span.from_dict(d) for d in json.loads(row["before"])]
@@ -215,7 +250,7 @@ class AnnotationStore:
                 validate_span(replace(s, status=status, label=label or s.label, updated_at=_now()))
                 for s in befores
             ]
-            with self._db.transaction() as conn:
+            with _refuse_duplicates(afters[0]), self._db.transaction() as conn:
                 conn.executemany(
                     "UPDATE annotations SET status=?, label=?, updated_at=? WHERE id=?",
                     [(s.status, s.label, s.updated_at, s.id) for s in afters],

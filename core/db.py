@@ -39,7 +39,9 @@ class Database:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # Only roll back what began: a failed BEGIN must surface its own error.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:

@@ -115,6 +115,7 @@ class PatternService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._pinned: dict[tuple[str, str], LoadedModel] = {}
+        self._pinned_lock = threading.Lock()
 
     def current(self) -> LoadedModel:
         loaded = self._champion
@@ -180,19 +181,22 @@ class PatternService:
         return None if champion is None else champion["version"]
 
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:
-        """The champion, or a pinned registered version (kept loaded once asked for)."""
-        if not version and (not name or name == self.config.training.registered_model):
+        """The champion (hot-swapped), or a numbered registered version (loaded once, kept)."""
+        name = name or self.config.training.registered_model
+        version = str(version or "champion")
+        if version != "champion" and not version.isdigit():
+            raise InputError(f"version must be a number or 'champion', got {version!r}")
+        if name == self.config.training.registered_model and version == "champion":
             return self.current()
-        key = (name or self.config.training.registered_model, str(version or "champion"))
-        if key not in self._pinned:
-            if not key[1].isdigit() and key[1] != "champion":
-                raise InputError(f"version must be a number, got {version!r}")
-            try:
-                self._pinned[key] = self._loader(self.config, key[0], key[1])
-            except NoModel as exc:
-                # The client named a model or version that isn't there: not found, not 503.
-                raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
-        return self._pinned[key]
+        key = (name, version)
+        with self._pinned_lock:
+            if key not in self._pinned or version == "champion":
+                try:
+                    self._pinned[key] = self._loader(self.config, name, version)
+                except NoModel as exc:
+                    # The client named a model or version that isn't there: not found, not 503.
+                    raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
+            return self._pinned[key]
 
     def predict(
         self, candles: pd.DataFrame, loaded: LoadedModel, min_confidence: float = 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sqlite3
 import threading
 import uuid
 from collections import deque
@@ -146,11 +147,14 @@ class PredictionBook:
         return self._deques[kind]
 
     def load(self) -> int:
-        """Refill the deques from SQLite: the newest ``maxlen`` uncleared predictions each."""
+        """Refill the deques from SQLite: the newest ``maxlen`` uncleared predictions each,
+        for every symbol that has any (imported symbols too, not only configured ones)."""
         if self._db is None:
             return 0
         count = 0
         with self._lock:
+            for row in self._db.query("SELECT DISTINCT symbol FROM predictions WHERE cleared=0"):
+                self._ensure(row["symbol"])
             for symbol in list(self._seq):
                 for kind in KINDS:
                     rows = self._db.query(
@@ -174,19 +178,25 @@ class PredictionBook:
             self._ensure(symbol)
             self._counter += 1
             if self._db is not None:
-                with self._db.transaction() as conn:
-                    cursor = conn.execute(
-                        "INSERT OR REPLACE INTO predictions (id, kind, symbol, timestamp, data)"
-                        " VALUES (?,?,?,?,?)",
-                        (
-                            prediction["id"],
-                            kind,
-                            symbol,
-                            prediction["timestamp"],
-                            json.dumps(prediction),
-                        ),
-                    )
-                    self._counter = max(self._counter, cursor.lastrowid)
+                try:
+                    with self._db.transaction() as conn:
+                        cursor = conn.execute(
+                            "INSERT INTO predictions (id, kind, symbol, timestamp, data)"
+                            " VALUES (?,?,?,?,?)",
+                            (
+                                prediction["id"],
+                                kind,
+                                symbol,
+                                prediction["timestamp"],
+                                json.dumps(prediction),
+                            ),
+                        )
+                        self._counter = max(self._counter, cursor.lastrowid)
+                except sqlite3.IntegrityError:
+                    raise PredictionError(
+                        f"a prediction with id {prediction['id']!r} is already stored; leave id"
+                        " out to get a new one"
+                    ) from None
             prediction["seq"] = self._counter
             self._deques[kind][symbol].append(prediction)
             self._seq[symbol] += 1

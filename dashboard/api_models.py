@@ -34,6 +34,8 @@ def _body():
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("the body is nested too deeply to be a predict request") from None
     if not isinstance(body, dict):
         raise InputError("the body must be a JSON object")
     return body
@@ -59,8 +61,12 @@ def predict_item(item) -> dict:
     if "candles" not in item:
         raise InputError("'candles' is required: a list of {time, open, high, low, close, volume}")
     service = orchestrator().patterns
-    version = item.get("version")
-    loaded = service.get(item.get("model"), None if version is None else str(version))
+    model, version = item.get("model"), item.get("version")
+    if model is not None and not isinstance(model, str):
+        raise InputError(f"model must be a registered model name (text), got {model!r}")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
+        raise InputError(f"version must be a number or 'champion', got {version!r}")
+    loaded = service.get(model, None if version is None else str(version))
     candles = parse_candles(item["candles"], MAX_CANDLES, loaded.min_candles)
     return service.predict(candles, loaded, _min_confidence(item))
 

@@ -100,3 +100,21 @@ def test_filters_by_label_source_status_and_time_overlap(store):
     assert [s.label for s in store.list(source="human")] == ["a"]
     assert [s.label for s in store.list(start=T0 + 11 * 60_000, end=T0 + 50 * 60_000)] == ["b"]
     assert store.labels() == ["a", "b"]
+
+
+def test_relabelling_into_an_identical_span_is_refused_with_a_message(store):
+    store.create(span(label="a"))
+    other = store.create(span(label="b"))
+    with pytest.raises(SpanError, match="already exists"):
+        store.update(other.id, label="a")
+    assert store.get(other.id).label == "b"
+
+
+def test_an_undo_that_conflicts_is_skipped_with_a_message(store):
+    gone = store.create(span(label="a"))
+    store.delete(gone.id)
+    store.add_many([span(label="a")], validate=True)  # not journalled: a bulk import
+    message = store.undo()
+    assert message.startswith("could not undo the last delete")
+    assert len(store.list(label="a")) == 1
+    assert store.undo().startswith("undid create")  # the next Undo goes on

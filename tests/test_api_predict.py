@@ -114,6 +114,37 @@ def test_before_any_model_503_says_how_to_train(api, path):
     assert "Train" in body["error"] and "python app.py train" in body["error"]
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("model", ["x"]),
+        ("model", {"a": 1}),
+        ("version", [1]),
+        ("version", True),
+        ("version", "latest"),
+    ],
+)
+def test_a_model_or_version_of_the_wrong_kind_is_a_400(api, field, value):
+    response = api.predict({"candles": api.candles, field: value})
+    assert response.status_code == 400
+    assert field in response.get_json()["error"]
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_crash(api):
+    response = api.client.post(
+        "/api/predict", data="[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 400 and "nested" in response.get_json()["error"]
+
+
+def test_a_bad_item_of_the_wrong_kind_in_a_batch_fails_alone(api):
+    good = {"candles": api.candles}
+    body = api.client.post("/api/predict/batch", json={"items": [good, {**good, "model": ["x"]}]})
+    results = body.get_json()["results"]
+    assert body.status_code == 200 and "predictions" in results[0]
+    assert results[1]["status"] == 400
+
+
 def test_unknown_model_name_is_404_naming_it(api):
     response = api.predict({"candles": api.candles, "model": "no-such-model"})
     assert response.status_code == 404

@@ -145,3 +145,19 @@ def test_concurrent_writers_and_readers_lose_nothing(tmp_path):
     assert [len(book.snapshot("B")[k]) for k in ("dqn", "transformer")] == [200, 200]
     rows = book._db.query("SELECT COUNT(*) AS n FROM predictions")[0]["n"]
     assert rows == 800
+
+
+def test_a_duplicate_id_is_refused_and_the_stored_one_kept(tmp_path):
+    book = PredictionBook(Database(tmp_path / "p.db"), ["A", "B"])
+    book.add("dqn", "A", dqn(id="same"))
+    with pytest.raises(PredictionError, match="already stored"):
+        book.add("dqn", "B", dqn(id="same", action="SELL"))
+    assert book.snapshot("A")["dqn"][0]["action"] == "BUY" and book.snapshot("B")["dqn"] == []
+
+
+def test_predictions_of_unconfigured_symbols_come_back_after_a_restart(tmp_path):
+    book = PredictionBook(Database(tmp_path / "p.db"), ["A"])
+    book.add("cnn", "MYCOIN", cnn())
+    again = PredictionBook(Database(tmp_path / "p.db"), ["A"])
+    again.load()
+    assert len(again.snapshot("MYCOIN")["cnn"]) == 1
