@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.candles import Candle, aggregate, bucket_start, candles_to_frame, timeframe_ms
+from core.candles import (
+    Candle,
+    aggregate,
+    bucket_start,
+    candles_to_frame,
+    frame_to_candles,
+    timeframe_ms,
+)
 from core.db import Database
 
 log = logging.getLogger(__name__)
@@ -102,6 +109,7 @@ class CandleStore:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[ClosedCandle], None]] = []
         self._versions: dict[tuple[str, str], int] = {}
+        self._seen_version = None
         if db is not None:
             db.ensure(SCHEMA)
 
@@ -113,9 +121,14 @@ class CandleStore:
         """Fill the buffers from SQLite (newest ``maxlen`` candles of each stored series)."""
         if self._db is None:
             return 0
-        loaded = 0
-        for row in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles"):
-            symbol, timeframe = row["symbol"], row["timeframe"]
+        self._seen_version = self._db.query("PRAGMA data_version")[0][0]
+        keys = [tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")]
+        loaded = sum(self._load_series(*key) for key in keys)
+        log.info("loaded %d candles from %s", loaded, self._db.path)
+        return loaded
+
+    def _load_series(self, symbol: str, timeframe: str) -> int:
+        with self._lock:
             series = self._get(symbol, timeframe)
             rows = self._db.query(
                 "SELECT time, open, high, low, close, volume FROM candles"
@@ -124,9 +137,22 @@ class CandleStore:
             )
             series.merge(Candle(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows)
             self._bump(symbol, timeframe)
-            loaded += len(rows)
-        log.info("loaded %d candles from %s", loaded, self._db.path)
-        return loaded
+            return len(rows)
+
+    def sync(self) -> None:
+        """Pick up series another process (the CLI's ``candles import``) wrote meanwhile: cheap
+        unless SQLite's data_version moved, which only another connection's commit does."""
+        if self._db is None:
+            return
+        version = self._db.query("PRAGMA data_version")[0][0]
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        stored = {
+            tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")
+        }
+        for key in sorted(stored - set(self._series)):
+            self._load_series(*key)
 
     def _get(self, symbol: str, timeframe: str) -> _Series:
         key = (symbol, timeframe)
@@ -252,10 +278,12 @@ class CandleStore:
 
     # ---- reading -----------------------------------------------------------------------
     def series(self) -> list[tuple[str, str]]:
+        self.sync()
         with self._lock:
             return sorted(self._series)
 
     def has(self, symbol: str, timeframe: str | None = None) -> bool:
+        self.sync()
         with self._lock:
             if timeframe is None:
                 return any(s == symbol for s, _ in self._series)
@@ -268,6 +296,16 @@ class CandleStore:
         with self._lock:
             series = self._series.get((symbol, timeframe))
             return [] if series is None else series.since(since, limit)
+
+    def since(self, symbol: str, timeframe: str, since: int, limit: int) -> list[Candle]:
+        """Candles with open time >= since, oldest first, at most ``limit``; the part older
+        than the buffer comes from SQLite, so a client catching up after a gap misses nothing."""
+        buffered = self.candles(symbol, timeframe, since=since, limit=limit)
+        oldest = self.candles(symbol, timeframe, limit=1)
+        if self._db is None or not oldest or since >= oldest[0].time:
+            return buffered
+        older = frame_to_candles(self.history(symbol, timeframe, since, oldest[0].time).head(limit))
+        return (older + buffered)[:limit]
 
     def tail(self, symbol: str, timeframe: str, count: int) -> list[Candle]:
         with self._lock:

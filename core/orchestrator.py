@@ -173,7 +173,7 @@ class Orchestrator:
             latest = self.store.latest(symbol, timeframe)
             candles: list[Candle] = [latest] if latest else []
         else:
-            candles = self.store.candles(symbol, timeframe, since=since, limit=limit)
+            candles = self.store.since(symbol, timeframe, since, limit)
         status = self.feed_status().get(symbol, {"status": "stopped", "last_update": None})
         return {
             "symbol": symbol,

@@ -132,3 +132,22 @@ def test_concurrent_ingest_and_reads_stay_consistent(tmp_path):
         t.join()
     assert not errors
     assert all(len(store.candles(s, "1s")) == 600 for s in symbols)
+
+
+def test_since_older_than_the_buffer_reads_the_rest_from_sqlite(tmp_path):
+    store = CandleStore(Database(tmp_path / "c.db"), {"1s": 60, "1m": 60})
+    candles = make_candles(300, start=T0)
+    store.ingest("X", candles)
+    assert len(store.candles("X", "1s")) == 60
+    got = store.since("X", "1s", T0 + 10_000, limit=500)
+    assert [c.time for c in got] == [c.time for c in candles[10:]]
+    assert [c.time for c in store.since("X", "1s", T0, limit=5)] == [c.time for c in candles[:5]]
+
+
+def test_a_series_written_by_another_process_appears_without_a_restart(tmp_path):
+    store = store_at(tmp_path)
+    store.load()
+    other = store_at(tmp_path)  # e.g. `python app.py candles import` while the app runs
+    other.merge_history("MYCOIN", "1h", make_candles(5, start=T0, frame_ms=3_600_000))
+    assert store.has("MYCOIN", "1h") and ("MYCOIN", "1h") in store.series()
+    assert len(store.candles("MYCOIN", "1h")) == 5
