@@ -249,3 +249,19 @@ def test_windows_skip_warm_up_and_never_cross_series():
     assert data.series.tolist() == ["A|1m"] * 3 + ["B|1m"] * 3
     with pytest.raises(ValueError, match="too short"):
         build_windows(df, ["f"], window=6)
+
+
+def test_a_champion_from_another_dataset_is_re_scored_on_the_new_validation_rows(store):
+    other = build_pattern_dataset(store.root, n=600, symbols=("SOL/USDT",), window=4)
+    assert other != store.version
+    result = train("random_forest", store.root, store.data_dir, WEAK, dataset_version=other)
+    decision = result.champion
+    assert decision.previous_version == champion_version(store) or decision.promoted
+    assert "re-scored on this dataset's validation period" in decision.reason
+    # The policy judges by the re-scored value, not the stored one: a champion that scores
+    # 0.1 on these rows loses to 0.5 even though its stored score is higher.
+    champion = decision.previous_version
+    assert store.tracker.champion_score(NAME, champion) > 0.5
+    fair = store.tracker.decide_champion(NAME, result.model_version, 0.5, 0.0, current_score=0.1)
+    assert fair.promoted and fair.previous_score == 0.1
+    store.tracker.client.set_registered_model_alias(NAME, "champion", champion)  # restore

@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,28 @@ def _limit_threads(threads: int) -> Any:
     if torch is not None:
         torch.set_num_threads(threads)
     return threadpool_limits(limits=threads)
+
+
+CHAMPION_LOCK = threading.Lock()
+
+
+def _champion_score_here(tracker, name, dataset_version, data, rows) -> float | None:
+    """The champion's macro-F1 on this run's validation rows when it was trained on another
+    dataset, so both are judged on the same candles; None when the stored score applies (same
+    dataset) or the champion can't read these inputs (other features or window)."""
+    champion = tracker.champion_info(name)
+    if champion is None or champion.get("dataset_version") == dataset_version:
+        return None
+    try:
+        predictor, _ = tracker.load_predictor(name)
+    except Exception:  # an unloadable champion is judged by its stored score
+        logger.exception("could not load the champion to re-score it")
+        return None
+    if list(getattr(predictor, "feature_names_in_", [])) != list(data.X.columns):
+        logger.info("champion uses other inputs: judged by its stored validation score")
+        return None
+    predicted = predictor.predict(data.X.iloc[rows])
+    return evaluation.classification_report(data.y[rows], predicted).macro_f1
 
 
 def _metric_key(text: str) -> str:
@@ -313,9 +336,16 @@ def _train_in_run(
         },
     )
     tracker.set_tags({"model_version": version, "registered_model": config.registered_model})
-    decision = tracker.decide_champion(
-        config.registered_model, version, metrics["val_macro_f1"], config.min_improvement
-    )
+    with CHAMPION_LOCK:  # two model types training at once must not both take the alias
+        rescored = _champion_score_here(tracker, config.registered_model, dataset_version,
+                                        data, split.val)  # fmt: skip
+        decision = tracker.decide_champion(
+            config.registered_model,
+            version,
+            metrics["val_macro_f1"],
+            config.min_improvement,
+            current_score=rescored,
+        )
     tracker.set_tags(
         {
             "champion_decision": "promoted" if decision.promoted else "kept",

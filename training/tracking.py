@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -246,9 +246,16 @@ class Tracker:
         return score
 
     def decide_champion(
-        self, name: str, version: str, score: float, min_improvement: float
+        self,
+        name: str,
+        version: str,
+        score: float,
+        min_improvement: float,
+        current_score: float | None = None,
     ) -> ChampionDecision:
-        """Apply the champion policy to a newly registered version, moving the alias if it wins."""
+        """Apply the champion policy to a newly registered version, moving the alias if it wins.
+        ``current_score``: the champion re-scored on the new version's validation rows, when it
+        was trained on another dataset (its stored score is about other candles and labels)."""
         client = self.client
         current = self._alias_version(name)
         if current is None:
@@ -257,6 +264,8 @@ class Tracker:
             )
         else:
             previous = self.champion_score(name, current.version)
+            if current_score is not None:
+                previous = current_score
             gain = score - previous if previous is not None else None
             if previous is None:
                 promoted = True
@@ -277,6 +286,9 @@ class Tracker:
             decision = ChampionDecision(
                 promoted, reason, version, score, str(current.version), previous
             )
+        if current_score is not None and current is not None:
+            note = " (champion re-scored on this dataset's validation period)"
+            decision = replace(decision, reason=decision.reason + note)
         if decision.promoted:
             client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
         logger.info("champion decision for %s v%s: %s", name, version, decision.reason)
