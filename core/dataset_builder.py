@@ -15,9 +15,16 @@ def build_from_store(
     symbols: Sequence[str] | None = None,
     timeframes: Sequence[str] | None = None,
     encoding: str = "windowed",
+    progress=None,
 ) -> DatasetInfo:
     """Every (symbol, timeframe) series with accepted spans (optionally filtered) becomes part
-    of one dataset; the version is its content hash."""
+    of one dataset; the version is its content hash. ``progress(fraction, stage)`` is told
+    about each step (a job's progress raises when its Cancel was pressed)."""
+
+    def report(fraction: float, stage: str) -> None:
+        if progress is not None:
+            progress(fraction, stage)
+
     accepted = orch.annotations.list(status="accepted")
     if symbols:
         accepted = [s for s in accepted if s.symbol in symbols]
@@ -28,10 +35,15 @@ def build_from_store(
             "no accepted spans to learn from: label spans on the chart or accept auto-labels first"
         )
     keys = sorted({(s.symbol, s.timeframe) for s in accepted})
-    series = {key: orch.store.history(*key) for key in keys}
+    series = {}
+    for i, key in enumerate(keys):
+        report(0.4 * i / len(keys), f"reading {key[0]} {key[1]} candles")
+        series[key] = orch.store.history(*key)
+    report(0.4, f"features and labels for {sum(len(f) for f in series.values())} candles")
     config = orch.config
     info = build_dataset(
         series, accepted, config.features, config.training.window, config.datasets_path, encoding
     )
+    report(1.0, "written")
     log.info("dataset %s: %d rows, labels %s", info.version, info.rows, info.label_counts)
     return info

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from core.candles import timeframe_ms
 from core.jobs import JobCancelled
-from training.autolabel import Cancelled, autolabel
+from training.autolabel import MAX_LOOKBACK, Cancelled, autolabel
 from training.spans import Span
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ def autolabel_series(
     spans. Running it twice adds nothing new. Returns counts for the UI and CLI."""
     if not orch.store.has(symbol, timeframe):
         raise ValueError(f"no candles stored for {symbol} {timeframe}")
-    candles = orch.store.history(symbol, timeframe)
+    # Only what the patterns can see: the range plus the longest CDL look-back before it.
+    first = None if start is None else start - MAX_LOOKBACK * timeframe_ms(timeframe)
+    candles = orch.store.history(symbol, timeframe, first, None if end is None else end + 1)
     if candles.empty:
         raise ValueError(f"no closed candles stored for {symbol} {timeframe}")
 

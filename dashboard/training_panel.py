@@ -137,6 +137,11 @@ def class_chart(rows: list[dict]) -> go.Figure:
     return fig
 
 
+def dataset_summary(info) -> dict:
+    labels = ", ".join(f"{k} {v}" for k, v in info.label_counts.items())
+    return {"version": info.version, "rows": info.rows, "labels": labels}
+
+
 def dataset_options(orch) -> list[dict]:
     from training.datasets import list_datasets
 
@@ -190,18 +195,19 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
             return "Cancelling…", True, "info", no_update, no_update
         return "No training is running.", True, "info", no_update, no_update
     if action == ids.TRAIN_BUILD:
+        if not orch.annotations.list(status="accepted"):
+            error = DatasetError("no accepted spans to learn from: label spans on the chart "
+                                 "or accept auto-labels first")  # fmt: skip
+            return str(error), True, "danger", no_update, no_update
         try:
-            info = build_from_store(orch)
-        except DatasetError as exc:
+            job = orch.jobs.submit(
+                "dataset",
+                "build dataset from accepted labels",
+                lambda job: dataset_summary(build_from_store(orch, progress=job.progress)),
+            )
+        except JobBusy as exc:
             return str(exc), True, "danger", no_update, no_update
-        counts = ", ".join(f"{k} {v}" for k, v in info.label_counts.items())
-        return (
-            f"Dataset {info.version}: {info.rows} rows ({counts})",
-            True,
-            "success",
-            no_update,
-            f"dataset:{info.version}",
-        )
+        return f"Started: {job.title}", True, "info", job.id, no_update
     try:
         job = start_training(orch, model_type, dataset or None)
     except (JobBusy, ValueError, KeyError) as exc:
@@ -225,7 +231,12 @@ def training_progress(_n, job_id, shown_version):
     pct = round(job.progress * 100)
     if job.status == "running":
         return pct, f"{pct}%", f"{job.title}: {job.stage}", no_update
-    if job.status == "done":
+    if job.status == "done" and job.kind == "dataset":
+        result = job.result or {}
+        text = (
+            f"Dataset {result.get('version')}: {result.get('rows')} rows ({result.get('labels')})"
+        )
+    elif job.status == "done":
         result = job.result or {}
         decision = result.get("champion", {})
         text = (
@@ -234,6 +245,8 @@ def training_progress(_n, job_id, shown_version):
             f"{'moved to it' if decision.get('promoted') else 'unchanged'}"
             f" ({decision.get('reason', '')})"
         )
+    elif job.kind == "dataset":
+        text = f"{job.title}: {job.status}. {job.message}"
     else:
         text = f"{job.title}: {job.status}. {job.message} The champion is unchanged."
     version = f"job:{job.id}:{job.status}"
@@ -257,7 +270,10 @@ def refresh_runs(_version, tab):
     orch = orchestrator()
     training = orch.config.training
     tracker = Tracker(orch.config.data_path, training.tracking_uri, training.experiment)
-    runs = run_rows(tracker.list_runs(20, training.registered_model))
+    try:
+        runs = run_rows(tracker.list_runs(20, training.registered_model))
+    except Exception as exc:  # a remote tracking server down, a busy store: say so, keep going
+        return [], f"Could not read the MLflow runs: {exc}", [], class_chart([])
     try:
         loaded = orch.patterns.current()
     except NoModel:

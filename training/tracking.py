@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -97,6 +98,12 @@ def _float(value: Any) -> float | None:
     return result if np.isfinite(result) else None
 
 
+# MLflow creates a store's tables on first use and experiments on demand: two threads doing it
+# at once (the live-pattern worker and the Train panel, say) race. Both happen once, under this.
+_INIT_LOCK = threading.Lock()
+_READY: set[str] = set()
+
+
 class Tracker:
     """One MLflow store (tracking + registry) and one experiment."""
 
@@ -132,18 +139,25 @@ class Tracker:
         self.activate()
         from mlflow import MlflowClient
 
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        if self.tracking_uri not in _READY:
+            with _INIT_LOCK:
+                if self.tracking_uri not in _READY:
+                    client.search_experiments(max_results=1)  # creates the tables, once
+                    _READY.add(self.tracking_uri)
+        return client
 
     def experiment_id(self) -> str:
         if self._experiment_id is None:
             client = self.client
-            found = client.get_experiment_by_name(self.experiment)
-            if found is not None:
-                self._experiment_id = found.experiment_id
-            else:
-                self._experiment_id = client.create_experiment(
-                    self.experiment, artifact_location=self.artifact_location
-                )
+            with _INIT_LOCK:
+                found = client.get_experiment_by_name(self.experiment)
+                if found is not None:
+                    self._experiment_id = found.experiment_id
+                else:
+                    self._experiment_id = client.create_experiment(
+                        self.experiment, artifact_location=self.artifact_location
+                    )
         return self._experiment_id
 
     # ---- a training run ------------------------------------------------------------------------

@@ -44,7 +44,9 @@ def pattern_count(page):
 def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, labelled):
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("button", name="Build dataset from accepted labels").click()
-    wait_for(lambda: "Dataset " in page.locator("#train-message").inner_text(), timeout=30)
+    # The build runs as a job: its stages, then the result, show in the status line.
+    wait_for(lambda: "Dataset " in page.locator("#train-status").inner_text(), timeout=30)
+    assert "rows" in page.locator("#train-status").inner_text()
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: "Started: train xgboost" in page.locator("#train-message").inner_text())
     # Progress shows a stage while it runs, then the result.
