@@ -22,6 +22,7 @@ from core.inference import NoModel
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.live_charts import window_size
 from dashboard.timefmt import format_ms, parse_time
 from training.autolabel import CDL_PATTERNS
 from training.spans import Span, SpanError
@@ -292,8 +293,10 @@ def on_span_picked(_clicks, active_cell, symbol, chart_ids):
             span = orch.annotations.get(active_cell["row_id"])
         except SpanError:
             return None, unchanged
+        shown = not before_chart(orch, span)
         return span.id, [
-            jump_patch(orch, span) if c["tf"] == span.timeframe else no_update for c in chart_ids
+            jump_patch(orch, span) if c["tf"] == span.timeframe and shown else no_update
+            for c in chart_ids
         ]
     clicked = ctx.triggered[0]["value"] if ctx.triggered else None
     if not clicked or not clicked.get("points"):
@@ -303,6 +306,13 @@ def on_span_picked(_clicks, active_cell, symbol, chart_ids):
     spans = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=time_ms, end=time_ms)
     span = span_at(spans, time_ms)
     return (span.id if span else None), unchanged
+
+
+def before_chart(orch, span: Span) -> bool:
+    """True when the span ended before the first candle its chart holds (e.g. an auto-label
+    from hours ago on the 10-minute 1 s chart): there is nothing to jump to."""
+    shown = orch.store.tail(span.symbol, span.timeframe, window_size(orch.config, span.timeframe))
+    return not shown or span.end < shown[0].time
 
 
 def jump_patch(orch, span: Span) -> Patch:
@@ -344,6 +354,8 @@ def show_selected(span_id, _version):
         f"{span.label} · {span.source} · {span.status}{conf} · {span.symbol} "
         f"{span.timeframe}" + (f" · {span.note}" if span.note else "")
     )
+    if before_chart(orchestrator(), span):
+        text += " · before the chart's window: review it here"
     return text, span.label, format_ms(span.start), format_ms(span.end)
 
 
