@@ -181,6 +181,13 @@ class Predictor(ABC):
 
     # ---- input checks shared by implementations ----------------------------------------------
 
+    def _fit_inputs(self, X: Any, y: Any, sample_weight: Any) -> tuple:
+        """What every ``fit`` starts with: the input as floats (learning its columns), the
+        labels as class codes, and the weights checked against them."""
+        array = self._learn_input(X)
+        codes = self._encode_labels(y)
+        return array, codes, self._check_lengths(array, codes, sample_weight)
+
     def _learn_input(self, X: Any) -> np.ndarray:
         """Record the shape and column names of the training input; return it as float64."""
         if isinstance(X, pd.DataFrame):

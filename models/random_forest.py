@@ -57,9 +57,7 @@ class RandomForestPredictor(Predictor):
         from sklearn.ensemble import RandomForestClassifier
 
         hooks = CallbackList(callbacks)
-        array = self._learn_input(X)
-        codes = self._encode_labels(y)
-        weights = self._check_lengths(array, codes, sample_weight)
+        array, codes, weights = self._fit_inputs(X, y, sample_weight)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column: median is NaN
             medians = np.nanmedian(array, axis=0) if len(array) else np.zeros(array.shape[1])

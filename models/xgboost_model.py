@@ -92,9 +92,7 @@ class XGBoostPredictor(Predictor):
         import xgboost
 
         hooks = CallbackList(callbacks)
-        array = self._learn_input(X)
-        codes = self._encode_labels(y)
-        weights = self._check_lengths(array, codes, sample_weight)
+        array, codes, weights = self._fit_inputs(X, y, sample_weight)
         rounds = int(self.n_estimators)
         if rounds < 1:
             raise ValueError(f"{self.name}: n_estimators must be >= 1, got {rounds}")
