@@ -236,22 +236,21 @@ class CandleStore:
         base = self._get(symbol, BASE_TIMEFRAME)
         newest = base.last()
         starts = sorted({bucket_start(c.time, frame) for c in candles})
+        series = self._get(symbol, timeframe)
+        held = set(series.times)
         rebuilt = []
         for start in starts:
             parts = base.bucket(start, start + frame)
-            if not parts:
+            # A bucket whose 1 s candles begin after its start is partial: keep history's.
+            if not parts or (parts[0].time > start and start in held):
                 continue
             closed = newest is not None and (
                 newest.time >= start + frame
                 or (newest.closed and newest.time + timeframe_ms(BASE_TIMEFRAME) >= start + frame)
             )
             rebuilt.append(aggregate(parts, start, closed=closed))
-        series = self._get(symbol, timeframe)
-        # Buckets whose 1 s candles start after the bucket start are partial: keep history's.
-        existing = dict(zip(series.times, series.candles, strict=True))
-        keep = [c for c in rebuilt if c.time not in existing or parts_cover(base, c.time, frame)]
-        series.merge(keep)
-        return keep
+        series.merge(rebuilt)
+        return rebuilt
 
     def _finish(self, closed: list[ClosedCandle]) -> None:
         if closed:
@@ -345,9 +344,3 @@ class CandleStore:
             [tuple(r) for r in rows], columns=["time", "open", "high", "low", "close", "volume"]
         )
         return frame.set_index("time")
-
-
-def parts_cover(base: _Series, start: int, frame: int) -> bool:
-    """True when the 1 s buffer holds the first second of the bucket at ``start``."""
-    parts = base.bucket(start, start + frame)
-    return bool(parts) and parts[0].time == start

@@ -211,9 +211,6 @@ class Config:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
 
-    def buffer_size(self, timeframe: str) -> int:
-        return self.buffers.get(timeframe, 2880)
-
 
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)

@@ -13,7 +13,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ class JobState:
     result: Any = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["result"] = self.result if isinstance(self.result, (dict, list, str, int)) else None
-        return data
 
 
 class JobContext:
@@ -135,10 +130,6 @@ class JobManager:
 
     def get(self, job_id: str) -> JobState | None:
         return self._jobs.get(job_id)
-
-    def latest(self, kind: str) -> JobState | None:
-        jobs = [j for j in self._jobs.values() if j.kind == kind]
-        return max(jobs, key=lambda j: j.started_at) if jobs else None
 
     def list(self) -> list[JobState]:
         return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
