@@ -32,6 +32,14 @@ def run(config_file, *args):
     return main(["--config", str(config_file), *args])
 
 
+def import_minutes(config_file, path, symbol="M"):
+    """The 1 m candle file of a test, imported as ``symbol``."""
+    assert (
+        run(config_file, "candles", "import", str(path), "--symbol", symbol, "--timeframe", "1m")
+        == 0
+    )
+
+
 def test_candles_import_makes_a_new_symbol_with_its_history(tmp_path, config_file, capsys):
     candles = write_candles(tmp_path / "mine.csv", n=300, frame_ms=3_600_000)
     assert (
@@ -90,16 +98,7 @@ def test_candles_import_refuses_times_off_the_timeframe_grid(tmp_path, config_fi
 
 def test_autolabel_then_review_then_dataset_build(tmp_path, config_file, capsys):
     write_candles(tmp_path / "m.csv", n=1500)
-    run(
-        config_file,
-        "candles",
-        "import",
-        str(tmp_path / "m.csv"),
-        "--symbol",
-        "M",
-        "--timeframe",
-        "1m",
-    )
+    import_minutes(config_file, tmp_path / "m.csv")
     assert run(config_file, "autolabel", "--symbol", "M", "--timeframe", "1m") == 0
     out = capsys.readouterr().out
     found = int(out.split(" pattern spans")[0].split()[-1])
@@ -120,16 +119,7 @@ def test_autolabel_then_review_then_dataset_build(tmp_path, config_file, capsys)
 
 def test_annotations_export_then_import_is_exact(tmp_path, config_file):
     write_candles(tmp_path / "m.csv", n=800)
-    run(
-        config_file,
-        "candles",
-        "import",
-        str(tmp_path / "m.csv"),
-        "--symbol",
-        "M",
-        "--timeframe",
-        "1m",
-    )
+    import_minutes(config_file, tmp_path / "m.csv")
     run(config_file, "autolabel", "--symbol", "M", "--patterns", "CDLDOJI", "CDLENGULFING")
     for ext in ("json", "csv"):
         out = tmp_path / f"spans.{ext}"
@@ -138,16 +128,7 @@ def test_annotations_export_then_import_is_exact(tmp_path, config_file):
         # A fresh data folder: import brings back the same spans.
         other = tmp_path / f"other-{ext}.yaml"
         other.write_text(yaml.safe_dump({"data_dir": str(tmp_path / f"data-{ext}")}))
-        run(
-            other,
-            "candles",
-            "import",
-            str(tmp_path / "m.csv"),
-            "--symbol",
-            "M",
-            "--timeframe",
-            "1m",
-        )
+        import_minutes(other, tmp_path / "m.csv")
         assert run(other, "annotations", "import", str(out)) == 0
         after = Orchestrator(load_config(other)).annotations.list()
         assert [s.to_dict() for s in after] == [s.to_dict() for s in before]
@@ -157,16 +138,7 @@ def test_annotations_import_of_a_malformed_file_names_the_item_and_writes_nothin
     tmp_path, config_file, caplog
 ):
     write_candles(tmp_path / "m.csv", n=100)
-    run(
-        config_file,
-        "candles",
-        "import",
-        str(tmp_path / "m.csv"),
-        "--symbol",
-        "M",
-        "--timeframe",
-        "1m",
-    )
+    import_minutes(config_file, tmp_path / "m.csv")
     good = {
         "id": "a",
         "symbol": "M",
