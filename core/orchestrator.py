@@ -81,8 +81,11 @@ class Orchestrator:
         """Validate, keep in the symbol's deque and write to SQLite; raises PredictionError."""
         return self.predictions.add(kind, symbol, data)
 
-    def clear_predictions(self, symbol: str) -> None:
-        self.predictions.clear(symbol)
+    def clear_predictions(
+        self, symbol: str, kinds: tuple[str, ...] | None = None, source: str | None = None
+    ) -> int:
+        """Clear a symbol's predictions (the original call), or only some kinds and/or source."""
+        return self.predictions.clear(symbol, kinds, source)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

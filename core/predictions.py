@@ -202,17 +202,40 @@ class PredictionBook:
             self._seq[symbol] += 1
         return prediction
 
-    def clear(self, symbol: str) -> None:
-        """Empty the symbol's deques. Stored rows are kept (marked cleared) for later review."""
+    def clear(
+        self, symbol: str, kinds: tuple[str, ...] | None = None, source: str | None = None
+    ) -> int:
+        """Drop a symbol's predictions from its deques: all of them, or only those of ``kinds``
+        and/or ``source`` (a new backtest clears that symbol's ``backtest`` predictions and keeps
+        the live ones). Stored rows are kept, marked cleared, for later review. Returns how many
+        left the deques."""
+        kinds = KINDS if kinds is None else tuple(kinds)
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise PredictionError(f"unknown prediction kind {unknown[0]!r}: use one of {KINDS}")
+        if source is not None and source not in SOURCES:
+            raise PredictionError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        removed = 0
         with self._lock:
             self._ensure(symbol)
-            for kind in KINDS:
-                self._deques[kind][symbol].clear()
+            for kind in kinds:
+                target = self._deques[kind][symbol]
+                keep = [p for p in target if source is not None and p["source"] != source]
+                removed += len(target) - len(keep)
+                target.clear()
+                target.extend(keep)
             if self._db is not None:
+                sql = "UPDATE predictions SET cleared=1 WHERE symbol=? AND cleared=0"
+                sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+                args: list[Any] = [symbol, *kinds]
+                if source is not None:
+                    sql += " AND json_extract(data, '$.source')=?"
+                    args.append(source)
                 with self._db.transaction() as conn:
-                    conn.execute("UPDATE predictions SET cleared=1 WHERE symbol=?", (symbol,))
+                    conn.execute(sql, args)
             self._seq[symbol] += 1
             self._epoch[symbol] += 1
+        return removed
 
     def snapshot(self, symbol: str, since: int | None = None) -> dict[str, list[dict]]:
         with self._lock:

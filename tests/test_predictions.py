@@ -86,6 +86,33 @@ def test_clear_empties_one_symbol_and_survives_restart(make_config):
     assert len(again.recent_cnn_predictions["ETH/USDT"]) == 1
 
 
+def test_clear_by_source_keeps_live_predictions_across_restart(make_config):
+    config = make_config()
+    orch = Orchestrator(config)
+    orch.store_cnn_prediction("BTC/USDT", cnn(source="live"))
+    orch.store_cnn_prediction("BTC/USDT", cnn(source="backtest"))
+    orch.store_dqn_prediction("BTC/USDT", dqn(source="backtest"))
+    orch.store_dqn_prediction("ETH/USDT", dqn(source="backtest"))
+    assert orch.clear_predictions("BTC/USDT", source="backtest") == 2
+    assert [p["source"] for p in orch.recent_cnn_predictions["BTC/USDT"]] == ["live"]
+    assert len(orch.recent_dqn_predictions["BTC/USDT"]) == 0
+    assert len(orch.recent_dqn_predictions["ETH/USDT"]) == 1
+    again = Orchestrator(config)
+    assert [p["source"] for p in again.recent_cnn_predictions["BTC/USDT"]] == ["live"]
+    assert len(again.recent_dqn_predictions["BTC/USDT"]) == 0
+
+
+def test_clear_by_kind_and_source_leaves_other_kinds(make_config):
+    orch = Orchestrator(make_config())
+    orch.store_cnn_prediction("BTC/USDT", cnn(source="training"))
+    orch.store_transformer_prediction("BTC/USDT", transformer(source="training"))
+    assert orch.clear_predictions("BTC/USDT", kinds=("cnn",), source="training") == 1
+    assert len(orch.recent_cnn_predictions["BTC/USDT"]) == 0
+    assert len(orch.recent_transformer_predictions["BTC/USDT"]) == 1
+    with pytest.raises(PredictionError, match="source"):
+        orch.clear_predictions("BTC/USDT", source="paper")
+
+
 def test_predictions_survive_a_restart_in_order(make_config):
     config = make_config()
     orch = Orchestrator(config)
