@@ -18,6 +18,7 @@ import yaml
 
 from core.candles import is_timeframe
 from training.features import FeatureSpec
+from training.neural_config import NeuralConfig
 from training.pipeline import TrainingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -176,6 +177,7 @@ class Config:
     annotations: AnnotationsConfig = field(default_factory=AnnotationsConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    neural: NeuralConfig = field(default_factory=NeuralConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 

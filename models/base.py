@@ -60,6 +60,10 @@ class TrainingCallback:
     def on_progress(self, fraction: float) -> None:
         """Share of the current work done, 0.0 to 1.0."""
 
+    def on_batch(self, event: dict[str, Any]) -> None:
+        """A minibatch was learnt (neural models): ``epoch``, ``batch``, ``batches``, ``loss``
+        and ``rows``, the positions in ``X`` the batch's predictions are about."""
+
     def should_stop(self) -> bool:
         """Return True to cancel training at the next check."""
         return False
@@ -83,6 +87,10 @@ class CallbackList(TrainingCallback):
         fraction = min(max(float(fraction), 0.0), 1.0)
         for callback in self.callbacks:
             callback.on_progress(fraction)
+
+    def on_batch(self, event: dict[str, Any]) -> None:
+        for callback in self.callbacks:
+            callback.on_batch(event)
 
     def should_stop(self) -> bool:
         return any(callback.should_stop() for callback in self.callbacks)

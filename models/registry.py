@@ -6,13 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from models.base import Predictor, read_metadata
+from models.neural import CNNPredictor, DQNPredictor, TransformerPredictor
 from models.random_forest import RandomForestPredictor
 from models.xgboost_model import XGBoostPredictor
 
 MODELS: dict[str, type[Predictor]] = {
     "random_forest": RandomForestPredictor,
     "xgboost": XGBoostPredictor,
+    "cnn": CNNPredictor,
+    "transformer": TransformerPredictor,
+    "dqn": DQNPredictor,
 }
+# The neural kinds: one champion each, run live, drawn as overlays (pattern models: one champion).
+NEURAL_KINDS = ("dqn", "cnn", "transformer")
 
 
 def get_model_class(name: str) -> type[Predictor]:

@@ -62,6 +62,7 @@ class TrainingConfig:
     threads: int = 1
     live_timeframes: tuple[str, ...] = ("1m",)  # the champion runs on each closed candle of these
     seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # neural models: auto = CUDA when present
 
     @property
     def effective_purge(self) -> int:

@@ -69,10 +69,10 @@ def _is_local(uri: str) -> bool:
     return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
-def pip_requirements() -> list[str]:
+def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     """Exact pins of the packages a logged model needs, as installed now."""
     pins = []
-    for name in MODEL_REQUIREMENTS:
+    for name in (*MODEL_REQUIREMENTS, *extra):
         candidates = (name, "xgboost") if name == "xgboost-cpu" else (name,)
         for candidate in candidates:
             try:
@@ -221,13 +221,16 @@ class Tracker:
         predictor_dir: str | Path,
         input_example: pd.DataFrame,
         output_example: pd.DataFrame,
+        code_file: str = "pyfunc.py",
+        extra_requirements: tuple[str, ...] = (),
     ) -> str:
-        """Log the saved predictor as an MLflow pyfunc model; returns its model URI."""
+        """Log the saved predictor as an MLflow pyfunc model; returns its model URI.
+        ``code_file``: the model-code file of the ``models`` package MLflow runs to load it."""
         self.activate()
         import mlflow.pyfunc
         from mlflow.models import infer_signature
 
-        code_file = MODELS_PACKAGE / "pyfunc.py"
+        code_file = MODELS_PACKAGE / code_file
         with tempfile.TemporaryDirectory() as tmp:
             # Log a clean copy of the package (no __pycache__) so the model loads anywhere.
             package = Path(tmp) / "models"
@@ -237,7 +240,7 @@ class Tracker:
                 python_model=str(code_file),
                 artifacts={PREDICTOR_ARTIFACT: str(predictor_dir)},
                 code_paths=[str(package)],
-                pip_requirements=pip_requirements(),
+                pip_requirements=pip_requirements(extra_requirements),
                 signature=infer_signature(input_example, output_example),
                 input_example=input_example,
             )
@@ -251,12 +254,14 @@ class Tracker:
         version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
         return str(version.version)
 
-    def champion_score(self, name: str, version: str) -> float | None:
+    def champion_score(
+        self, name: str, version: str, metric: str = SCORE_METRIC
+    ) -> float | None:
         client = self.client
         model_version = client.get_model_version(name, version)
-        score = _float(model_version.tags.get(SCORE_METRIC))
+        score = _float(model_version.tags.get(metric))
         if score is None and model_version.run_id:
-            score = _float(client.get_run(model_version.run_id).data.metrics.get(SCORE_METRIC))
+            score = _float(client.get_run(model_version.run_id).data.metrics.get(metric))
         return score
 
     def decide_champion(
@@ -266,6 +271,7 @@ class Tracker:
         score: float,
         min_improvement: float,
         current_score: float | None = None,
+        metric: str = SCORE_METRIC,
     ) -> ChampionDecision:
         """Apply the champion policy to a newly registered version, moving the alias if it wins.
         ``current_score``: the champion re-scored on the new version's validation rows, when it
@@ -277,23 +283,23 @@ class Tracker:
                 True, "first registered model: becomes champion", version, score
             )
         else:
-            previous = self.champion_score(name, current.version)
+            previous = self.champion_score(name, current.version, metric)
             if current_score is not None:
                 previous = current_score
             gain = score - previous if previous is not None else None
             if previous is None:
                 promoted = True
-                reason = f"champion v{current.version} has no {SCORE_METRIC}: replaced"
+                reason = f"champion v{current.version} has no {metric}: replaced"
             elif gain > 0 and gain >= min_improvement:
                 promoted = True
                 reason = (
-                    f"{SCORE_METRIC} {score:.4f} beats champion v{current.version} "
+                    f"{metric} {score:.4f} beats champion v{current.version} "
                     f"({previous:.4f}) by {gain:.4f} >= {min_improvement}"
                 )
             else:
                 promoted = False
                 reason = (
-                    f"{SCORE_METRIC} {score:.4f} vs champion v{current.version} "
+                    f"{metric} {score:.4f} vs champion v{current.version} "
                     f"({previous:.4f}): gain {gain:+.4f} is not a strict improvement of at "
                     f"least {min_improvement}; champion kept"
                 )
