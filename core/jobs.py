@@ -41,6 +41,7 @@ class JobState:
     result: Any = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
+    details: dict = field(default_factory=dict)  # what a job publishes as it runs (loss curve)
 
 
 class JobContext:
@@ -58,6 +59,10 @@ class JobContext:
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def details(self) -> dict:
+        return self._state.details
 
     def check(self) -> None:
         if self._cancel.is_set():

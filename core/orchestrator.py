@@ -19,6 +19,7 @@ from core.config import Config
 from core.db import Database
 from core.inference import PatternService
 from core.jobs import JobManager, JobState
+from core.neural_live import LiveNeural, NeuralService
 from core.pattern_live import LivePatterns
 from core.predictions import KINDS, PredictionBook
 
@@ -52,6 +53,9 @@ class Orchestrator:
             self.db, self.patterns, self.store, config.training.live_timeframes
         )
         self.add_closed_listener(self.live_patterns.on_closed)
+        self.neural = NeuralService(config)
+        self.live_neural = LiveNeural(self)
+        self.add_closed_listener(self.live_neural.on_closed)
         self.store.load()
         self.predictions.load()
 
@@ -96,6 +100,7 @@ class Orchestrator:
             self._started = True
         from core.feed_runner import FeedRunner
         from core.feeds import make_feed
+        from core.neural_jobs import start_background
         from core.training_jobs import schedule_retraining
 
         feed = self._feed or make_feed(self.config)
@@ -108,12 +113,15 @@ class Orchestrator:
         self._runner.start()
         self.live_patterns.start()
         schedule_retraining(self)
+        self.live_neural.start()
+        start_background(self)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
     def stop(self) -> None:
         if self._runner is not None:
             self._runner.stop()
         self.live_patterns.stop()
+        self.live_neural.stop()
         self.jobs.shutdown()
         self._started = False
 
@@ -198,6 +206,6 @@ class Orchestrator:
         return {
             "status": "ok",
             "feeds": feeds,
-            "models": {"predictions_held": models},
+            "models": {"predictions_held": models, "neural": self.neural.status()},
             "version": VERSION,
         }

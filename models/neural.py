@@ -329,6 +329,7 @@ class DQNPredictor(TorchPredictor):
         if len(starts):
             starts[0] = True
         self.classes_ = np.asarray(ACTIONS, dtype=str)
+        self.tau_ = 1.0  # until the Q-values' spread is known (predictions during training)
         self._learn_scaling(array, feature_names)
         self.net_ = self._build_net()
         settings = DQNSettings(

@@ -124,7 +124,7 @@ def train_neural(
     on_data: Any = None,
 ) -> NeuralResult:
     """Train, evaluate, log and register one model. ``frames``: candles per series name
-    (``"SYMBOL|TF"``), indexed by open time. ``on_data(train_windows, model)`` is called
+    (``"SYMBOL|TF"``), indexed by open time. ``on_data(train_windows, model, run_id)`` is called
     before fitting (the live app uses it to draw training-time predictions)."""
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
@@ -168,7 +168,7 @@ def train_neural(
         )
         model = create_model(kind, **params)
         if on_data is not None:
-            on_data(train, model)
+            on_data(train, model, run_id)
         hooks.on_stage("fitting")
         started = time.perf_counter()
         _fit(kind, model, train, hooks, training.threads)
