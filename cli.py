@@ -122,6 +122,8 @@ def cmd_train(args) -> int:
 
     orch = _orchestrator(args)
     model = args.model or orch.config.training.default_model
+    if model in NEURAL_MODELS:
+        return cmd_train_neural(orch, model, args)
     state = {"stage": "starting"}
 
     def report(fraction, stage):
@@ -144,6 +146,47 @@ def cmd_train(args) -> int:
     )
     for label, support in (result["rare_classes"] or {}).items():
         _out(f"warning: class {label!r} has only {support} training examples (too rare to learn)")
+    return 0
+
+
+NEURAL_MODELS = ("cnn", "transformer", "dqn")
+
+
+def cmd_train_neural(orch, kind: str, args) -> int:
+    from core.neural_jobs import NeuralJobHooks, train_kind
+
+    symbols = [args.symbol] if args.symbol else None
+    if args.symbol and args.symbol not in orch.symbols():
+        raise ValueError(f"unknown symbol {args.symbol!r}; known: {', '.join(orch.symbols())}")
+    hooks = NeuralJobHooks(orch, kind, None, report=lambda stage: _out(f"[{kind}] {stage}"))
+    result = train_kind(
+        orch, kind, symbols, args.timeframe, _time(args.start), _time(args.end), hooks=hooks
+    )
+    val = result.evaluation["val"]
+    _out(
+        f"run {result.run_id}: {result.registered_model} version {result.model_version}, "
+        f"{result.rows['train']} training windows"
+    )
+    if kind == "dqn":
+        _out(
+            f"validation return {val['return']:+.4%} vs buy-and-hold "
+            f"{val['buy_and_hold_return']:+.4%} and flat 0 (after fees); {val['trades']} trades;"
+            f" actions "
+            + ", ".join(f"{a} {s:.0%}" for a, s in val["actions"].items())
+            + (" (degenerate: one action > 95 %)" if val["degenerate"] else "")
+        )
+    else:
+        _out(
+            f"validation direction accuracy {val['accuracy']:.3f} vs majority class "
+            f"'{val['majority_class']}' {val['majority_accuracy']:.3f} and chance 0.5; "
+            f"MAE {val['mae']:.6g} vs last-price {val['naive_mae']:.6g} "
+            f"(skill {val['mae_skill']:+.3f})"
+        )
+    decision = result.champion
+    _out(
+        f"champion: {'moved to this version' if decision.promoted else 'unchanged'}"
+        f" ({decision.reason})"
+    )
     return 0
 
 
@@ -212,12 +255,18 @@ def build_parser(serve) -> argparse.ArgumentParser:
     build.add_argument("--encoding", choices=["windowed", "bio"], default="windowed")
     build.set_defaults(handler=cmd_dataset_build)
 
-    train = commands.add_parser("train", help="train a pattern classifier, log it to MLflow")
+    train = commands.add_parser(
+        "train", help="train a pattern classifier or a neural model, log it to MLflow"
+    )
     train.add_argument(
         "--model",
-        choices=["xgboost", "random_forest"],
+        choices=["xgboost", "random_forest", *NEURAL_MODELS],
         help="model type (default: training.default_model)",
     )
-    train.add_argument("--dataset", help="dataset version (default: the newest built)")
+    train.add_argument("--dataset", help="pattern models: dataset version (default: the newest)")
+    train.add_argument("--symbol", help="neural models: one symbol (default: every live symbol)")
+    train.add_argument("--timeframe", help="neural models: candles (default: neural.timeframe)")
+    train.add_argument("--from", dest="start", help="neural models: UTC start of the history")
+    train.add_argument("--to", dest="end", help="neural models: UTC end of the history")
     train.set_defaults(handler=cmd_train)
     return parser
