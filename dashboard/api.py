@@ -78,8 +78,10 @@ def unknown(rest: str):
 def register_api(server: Flask) -> None:
     """Mount the blueprint and make every /api error JSON."""
     from dashboard.api_models import models_api
+    from dashboard.api_neural import neural_api
 
     server.register_blueprint(models_api)
+    server.register_blueprint(neural_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.config import Config
-from dashboard import annotations, ids, live_charts, status, training_panel
+from dashboard import annotations, ids, live_charts, neural_panel, status, training_panel
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},
@@ -61,7 +61,7 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                     ),
                     width="auto",
                 ),
-                dbc.Col(status.layout()),
+                dbc.Col([status.layout(), neural_panel.banner()]),
             ],
             align="center",
             className="g-2",

@@ -89,6 +89,13 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                     "properties": {"items": {"type": "array", "maxItems": max_items, "items": {
                         "$ref": "#/components/schemas/PredictRequest"}}}}}}},
                 "responses": {"200": {"description": "results"}, **_error_responses(400, 413)}}},
+            "/api/models": {"get": {
+                "summary": "The served model of every kind (pattern, dqn, cnn, transformer): name,"
+                           " version, run id, validation metrics beside their baselines, and the"
+                           " training data's time range; status missing/error with the reason",
+                "responses": {"200": {"description": "{kind: model}", "content": {
+                    "application/json": {"schema": {"type": "object", "additionalProperties": {
+                        "$ref": "#/components/schemas/ServedModel"}}}}}}}},
             "/api/model/info": {"get": {
                 "summary": "The served model: classes, window, features, per-class metrics",
                 "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
@@ -96,6 +103,12 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
         "components": {"schemas": {
             "Candle": candle, "PredictRequest": predict_request, "Model": model,
             "PredictResponse": predict_response,
+            "ServedModel": {"type": "object", "required": ["status"], "properties": {
+                "status": {"enum": ["ok", "missing", "error", "unknown"]}, "error": {},
+                "name": {}, "version": {}, "run_id": {},
+                "trained_on": {"description": "{start, end}: UTC epoch ms"},
+                "metrics": {"description": "{val: {...}, test: {...}}, each metric beside its "
+                                           "baseline (majority class, last price, buy-and-hold)"}}},
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": {"type": "string"}}},
         }},

@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from core.inference import NoModel
 from core.jobs import JobBusy
-from dashboard import ids
+from dashboard import ids, neural_panel
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.timefmt import format_ms
@@ -88,6 +88,7 @@ def layout(default_model: str) -> dbc.Tab:
                 style={"height": "240px"},
                 config={"displayModeBar": False},
             ),
+            neural_panel.section(),
         ],
         className="p-2",
     )
