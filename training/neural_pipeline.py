@@ -95,6 +95,17 @@ def _in_series_order(data: Windows, rows: np.ndarray) -> np.ndarray:
     return rows[np.lexsort((data.times[rows], data.series[rows].astype(str)))]
 
 
+def prepare(
+    kind: str, frames: dict[str, pd.DataFrame], neural: NeuralConfig
+) -> tuple[Windows, dict[str, np.ndarray]]:
+    """Windows with known targets, and the rows of each split (by time, purged, each split's
+    rows grouped by series in time order)."""
+    data = build_windows(frames, neural, kind)
+    split = time_split(data.times, neural.split, neural.horizon + 2, groups=data.series)
+    names = ("train", "val", "test")
+    return data, {n: _in_series_order(data, r) for n, r in zip(names, split[:3], strict=True)}
+
+
 def evaluate(kind: str, model, data: Windows, train_labels: np.ndarray, bins: int) -> dict:
     """Metrics of ``model`` on ``data`` (one split), each with its baseline."""
     if kind == "dqn":
@@ -131,12 +142,7 @@ def train_neural(
     neural.validate("neural")
     hooks = CallbackList(callback)
     hooks.on_stage("windows")
-    data = build_windows(frames, neural, kind)
-    split = time_split(data.times, neural.split, neural.horizon + 2, groups=data.series)
-    rows = {
-        name: _in_series_order(data, r)
-        for name, r in zip(("train", "val", "test"), split[:3], strict=True)
-    }
+    data, rows = prepare(kind, frames, neural)
     train = data.take(rows["train"])
     device = resolve_device(training.device)
     params = {
