@@ -129,15 +129,17 @@ def load_neural(config: Any, kind: str, version: str = CHAMPION) -> NeuralModel:
             found = tracker._alias_version(name, CHAMPION)
             if found is None:
                 raise NoNeuralModel(
-                    f"no {kind} model registered yet: train one "
-                    f"(python app.py train --model {kind})"
+                    f"no {kind} model registered yet: "
+                    f"train one (python app.py train --model {kind})"
                 )
             version = str(found.version)
-        predictor, info = tracker.load_predictor(name, version)
+        tracker.download_model(name, version)
     except NoNeuralModel:
         raise
     except Exception as exc:  # MLflow says "not found" in several ways
-        raise NoNeuralModel(f"{name} version {version} could not be loaded: {exc}") from exc
+        raise NoNeuralModel(f"{name} version {version} is not in the registry: {exc}") from exc
+    # A version that is there but does not load is broken, not missing: the error propagates.
+    predictor, info = tracker.load_predictor(name, version)
     return NeuralModel(kind, predictor, info, str(version))
 
 
