@@ -1,0 +1,71 @@
+"""An operator trains the DQN, CNN and transformer from the Train panel and sees their arrows,
+diamonds and stars on the chart of the symbol, with the loss curve and each model's skill."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import FAST_FEED, serve_app
+from tests.browser.test_live_charts import wait_for
+from tests.neural_data import SMALL_SPEC, TINY_PARAMS
+
+pytestmark = pytest.mark.browser
+
+NEURAL = {
+    "window": 8,
+    "horizon": 3,
+    "features": SMALL_SPEC.to_dict(),
+    "params": TINY_PARAMS,
+    "bootstrap": False,
+}
+MARKERS = {
+    "dqn": ("DQN buy", "DQN sell"),
+    "cnn": ("CNN target",),
+    "transformer": ("Transformer target",),
+}
+
+
+@pytest.fixture
+def served(tmp_path):
+    feed = dict(FAST_FEED, backfill_1m_hours=6)
+    yield from serve_app(tmp_path, {"feed": feed, "neural": NEURAL})
+
+
+def markers_on_chart(page, names) -> int:
+    return page.evaluate(
+        "(names) => document.querySelector('#chart-1m .js-plotly-plot').data"
+        ".filter(t => names.includes(t.name)).reduce((n, t) => n + (t.x || []).length, 0)",
+        list(names),
+    )
+
+
+def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served):
+    page.get_by_role("tab", name="Train").click()
+    for kind, _label in (("cnn", "CNN"), ("transformer", "Transformer"), ("dqn", "DQN")):
+        page.locator("#neural-kind").select_option(kind)
+        page.get_by_role("button", name="Train neural model").click()
+        wait_for(
+            lambda k=kind: f"Started: train {k}" in page.locator("#neural-message").inner_text()
+        )
+        wait_for(lambda: "Done:" in page.locator("#neural-status").inner_text(), timeout=120)
+        assert "version 1" in page.locator("#neural-status").inner_text()
+        curve = page.evaluate(
+            "() => document.querySelector('#neural-loss .js-plotly-plot').data[0].y.length"
+        )
+        assert curve > 0  # the loss curve was drawn
+        # the served model's row says how it does against its baseline
+        wait_for(lambda k=kind: k in page.locator("#neural-models").inner_text())
+    rows = page.locator("#neural-models").inner_text()
+    assert "vs majority" in rows and "vs buy-and-hold" in rows
+
+    # Each kind's predictions (training-time, then live from the new champion) are drawn.
+    symbol = page.locator("#symbol-select").inner_text().strip()
+    for kind, names in MARKERS.items():
+        held = served.orch.predictions.deques(kind)[symbol]
+        drawable = [p for p in held if kind != "dqn" or p["action"] != "HOLD"]
+        assert drawable, f"no drawable {kind} prediction for {symbol}"
+        wait_for(lambda n=names: markers_on_chart(page, n) > 0, timeout=20)
+    assert {p["source"] for p in served.orch.predictions.deques("cnn")[symbol]} == {
+        "training",
+        "live",
+    }
