@@ -53,7 +53,9 @@ def main() -> None:
         f"{len(X):,} windows x {X.shape[1]} columns (60 features x window 8), "
         f"{args.trees} trees, {args.threads} thread(s), cpu count {os.cpu_count()}"
     )
-    for name in MODELS:
+    for name, cls in MODELS.items():
+        if cls.input_kind != "tabular":
+            continue  # the neural models: bench/neural.py
         params = config.model_params(name) | {"n_estimators": args.trees}
         model = create_model(name, **params)
         started = time.perf_counter()

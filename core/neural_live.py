@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from core.candle_store import ClosedCandle
 from core.candles import candles_to_frame
 from models.registry import NEURAL_KINDS
@@ -194,18 +196,22 @@ class LiveNeural:
         need = max(m.min_candles for m in models.values()) + rollout
         candles = [c for c in self._orch.store.tail(symbol, timeframe, need + 1) if c.closed]
         frame = candles_to_frame(candles)
+        windows: dict[tuple, Any] = {}  # models reading the same inputs share one computation
         stored = 0
         for kind, model in models.items():
-            if len(frame) < model.min_candles:
-                continue
             key = (kind, symbol, timeframe)
             try:
-                # The DQN's position is played forward over the last `rollout` candles.
-                count = model.min_candles + (rollout if kind == "dqn" else 0)
-                rows = model.predict_frame(frame.iloc[-count:])
-                if not len(rows) or int(rows["time"].iloc[-1]) == self._last.get(key):
+                if model.input_key not in windows:
+                    windows[model.input_key] = model.windows(frame)
+                data = windows[model.input_key]
+                if not len(data) or int(data.times[-1]) == self._last.get(key):
                     continue
-                record = prediction_record(kind, model, rows.iloc[-1].to_dict(), timeframe, "live")
+                # The DQN's position is played forward over the last `rollout` candles.
+                keep = rollout if kind == "dqn" else 1
+                last = np.arange(max(0, len(data) - keep), len(data))
+                columns = model.predict_columns(data.take(last))
+                row = {name: values[-1] for name, values in columns.items()}
+                record = prediction_record(kind, model, row, timeframe, "live")
                 self._orch.store_prediction(kind, symbol, record)
                 self._last[key] = record["timestamp"]
                 self._service.mark_ok(kind)

@@ -149,6 +149,16 @@ class DirectionPredictor(TorchPredictor):
         logits, _ = self._forward(X)
         return torch.softmax(logits.double(), dim=1).numpy()
 
+    def predict_outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """(probabilities, percent changes or None) from one pass of the network."""
+        import torch
+
+        logits, change = self._forward(X)
+        proba = torch.softmax(logits.double(), dim=1).numpy()
+        if self.change_scale_ is None:
+            return proba, None
+        return proba, change.double().numpy() * self.change_scale_
+
     def predict_change(self, X: Any) -> np.ndarray:
         """Percent change at the horizon per window (needs ``fit(..., change=...)``)."""
         self._require_fitted()
@@ -262,15 +272,15 @@ class DQNPredictor(TorchPredictor):
         channels: int = 32,
         hidden: int = 64,
         episodes: int = 5,
-        batch_size: int = 64,
+        batch_size: int = 128,
         learning_rate: float = 1e-3,
         gamma: float = 0.9,
         epsilon_start: float = 1.0,
         epsilon_end: float = 0.05,
         epsilon_decay: float = 0.6,
         replay_size: int = 50_000,
-        target_sync: int = 100,
-        train_every: int = 4,
+        target_sync: int = 50,
+        train_every: int = 16,
         fee: float = 0.001,
         allow_short: bool = True,
         reward_scale: float = 100.0,

@@ -3,7 +3,8 @@
 * :func:`fit_direction`: minibatch Adam on cross-entropy (direction) plus a Huber loss on the
   standardised percent change, for the CNN and the transformer.
 * :func:`fit_dqn`: deep Q-learning in :mod:`models.trading_env`: epsilon-greedy exploration with a
-  linearly decaying epsilon, a replay memory, a target network synced every ``target_sync``
+  linearly decaying epsilon (greedy actions from Q-values computed per chunk of states), a replay
+  memory, a target network synced every ``target_sync``
   updates, the Huber loss on the one-step TD error.
 
 Both report each minibatch through ``hooks.on_batch`` (epoch, batch, loss, rows), progress
@@ -22,6 +23,11 @@ from torch import nn
 
 from models.base import CallbackList
 from models.trading_env import POSITIONS, step, target_position
+
+# The agent acts on Q-values computed in one batch for the next ACT_CHUNK states (all three
+# positions), not one network call per step: the acting network is at most ACT_CHUNK steps old,
+# as a target network is, and an episode costs n / ACT_CHUNK calls instead of n.
+ACT_CHUNK = 256
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -147,6 +153,8 @@ def fit_dqn(
     for episode in range(s.episodes):
         position, losses, batch = 0.0, [], 0
         for t in range(n):
+            if t % ACT_CHUNK == 0:  # the acting network's Q-values for the next chunk of states
+                greedy = q_by_position(qnet, X[t : t + ACT_CHUNK], device=device)
             if episode_starts[t]:
                 position = 0.0
             epsilon = s.epsilon_start + (s.epsilon_end - s.epsilon_start) * min(
@@ -155,10 +163,7 @@ def fit_dqn(
             if rng.random() < epsilon:
                 action = int(rng.integers(3))
             else:
-                with torch.no_grad():
-                    held = torch.tensor([position], dtype=torch.float32, device=device)
-                    q = qnet(inputs[t : t + 1], held)
-                action = int(q.argmax())
+                action = int(greedy[t % ACT_CHUNK, POSITIONS.index(position)].argmax())
             new_position, reward = step(action, position, float(returns[t]), s.fee, s.allow_short)
             done = t + 1 >= n or bool(episode_starts[t + 1])
             memory[stored % capacity] = (
@@ -223,17 +228,21 @@ def _learn(qnet, target, optimiser, huber, inputs, memory, size, s: DQNSettings,
     return loss.item()
 
 
-def q_by_position(qnet: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def q_by_position(
+    qnet: nn.Module, X: np.ndarray, batch_size: int = 4096, device: str = "cpu"
+) -> np.ndarray:
     """Q-values of every state at each of POSITIONS: shape ``(n, 3 positions, 3 actions)``."""
-    inputs = torch.as_tensor(X, dtype=torch.float32)
+    inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
     out = np.empty((len(X), len(POSITIONS), 3))
+    was_training = qnet.training
     qnet.eval()
     with torch.no_grad():
         for i, position in enumerate(POSITIONS):
             for start in range(0, len(X), batch_size):
                 chunk = inputs[start : start + batch_size]
-                held = torch.full((len(chunk),), position, dtype=torch.float32)
-                out[start : start + len(chunk), i] = qnet(chunk, held).numpy()
+                held = torch.full((len(chunk),), position, dtype=torch.float32, device=device)
+                out[start : start + len(chunk), i] = qnet(chunk, held).cpu().numpy()
+    qnet.train(was_training)
     return out
 
 

@@ -14,7 +14,7 @@ def _default_params() -> dict[str, dict[str, Any]]:
     return {
         "cnn": {"channels": 32, "epochs": 5, "batch_size": 256, "learning_rate": 0.001},
         "transformer": {"d_model": 32, "heads": 4, "layers": 2, "epochs": 5, "batch_size": 256},
-        "dqn": {"episodes": 5, "gamma": 0.9, "fee": 0.001, "train_every": 4},
+        "dqn": {"episodes": 5, "gamma": 0.9, "fee": 0.001, "train_every": 16},
     }
 
 
@@ -23,7 +23,7 @@ def _bootstrap_params() -> dict[str, dict[str, Any]]:
     return {
         "cnn": {"channels": 16, "epochs": 2},
         "transformer": {"d_model": 16, "heads": 2, "layers": 1, "epochs": 2},
-        "dqn": {"channels": 16, "hidden": 32, "episodes": 2, "train_every": 8},
+        "dqn": {"channels": 16, "hidden": 32, "episodes": 2, "train_every": 8, "batch_size": 64},
     }
 
 

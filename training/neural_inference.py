@@ -23,7 +23,7 @@ import pandas as pd
 
 from models.registry import NEURAL_KINDS
 from training.features import FeatureSpec
-from training.neural_data import series_windows
+from training.neural_data import Windows, series_windows
 
 CHAMPION = "champion"
 
@@ -87,32 +87,53 @@ class NeuralModel:
             "calibration": evaluation.get("val", {}).get("calibration"),
         }
 
-    def predict_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """One row per bar with a complete window (see the module docstring)."""
+    @property
+    def input_key(self) -> tuple:
+        """Models with equal keys read the same windows (computed once for all of them)."""
         info = self.info
-        data = series_windows(
+        return (repr(self.spec), self.window, int(info["horizon"]), float(info["stable_band_pct"]))
+
+    def windows(self, candles: pd.DataFrame) -> Windows:
+        info = self.info
+        return series_windows(
             candles, self.spec, self.window, int(info["horizon"]), float(info["stable_band_pct"])
         )
-        frame = pd.DataFrame({"time": data.times, "current_price": data.close})
+
+    def predict_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """One row per bar with a complete window (see the module docstring)."""
+        return self.predict_windows(self.windows(candles))
+
+    def predict_windows(self, data: Windows) -> pd.DataFrame:
+        """One row per window of ``data`` (consecutive windows of one series, for the DQN)."""
+        return pd.DataFrame(self.predict_columns(data))
+
+    def predict_columns(self, data: Windows) -> dict[str, np.ndarray]:
+        """:meth:`predict_windows` as plain arrays (no DataFrame: the live path is hot)."""
+        columns: dict[str, Any] = {"time": data.times, "current_price": data.close}
         if not len(data):
-            return frame.assign(confidence=[])
+            return {**columns, "confidence": np.zeros(0)}
+        classes = np.asarray(self.predictor.classes_, dtype=object)
         if self.kind == "dqn":
             actions, positions, confidence = self.predictor.policy(data.X)
-            classes = np.asarray(self.predictor.classes_, dtype=object)
-            return frame.assign(action=classes[actions], position=positions, confidence=confidence)
-        proba = self.predictor.predict_proba(data.X)
+            return {
+                **columns,
+                "action": classes[actions],
+                "position": positions,
+                "confidence": confidence,
+            }
+        proba, change = self.predictor.predict_outputs(data.X)
         best = proba.argmax(axis=1)
-        change = self.predictor.predict_change(data.X)
-        target = data.close * (1 + change / 100)
-        minutes = int(info["horizon"]) * (1 if info.get("timeframe", "1m") == "1m" else 1 / 60)
-        frame = frame.assign(
-            direction=np.asarray(self.predictor.classes_, dtype=object)[best],
-            confidence=proba[np.arange(len(best)), best],
-            price_change=change,
-            horizon_minutes=float(minutes),
-        )
+        horizon = int(self.info["horizon"])
+        minutes = horizon if self.info.get("timeframe", "1m") == "1m" else horizon / 60
         key = "target_price" if self.kind == "cnn" else "predicted_price"
-        return frame.assign(**{key: target})
+        return {
+            **columns,
+            "direction": classes[best],
+            "confidence": proba[np.arange(len(best)), best],
+            "price_change": change,
+            "horizon_minutes": np.full(len(best), float(minutes)),
+            key: data.close * (1 + change / 100),
+        }
 
 
 def load_neural(config: Any, kind: str, version: str = CHAMPION) -> NeuralModel:

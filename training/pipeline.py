@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from models.base import CallbackList, Predictor, TrainingCallback
-from models.registry import MODELS, create_model, get_model_class
+from models.registry import MODELS, NEURAL_KINDS, create_model, get_model_class
 from training import evaluation
 from training.datasets import latest_dataset, load_dataset
 from training.samples import BALANCING, balance, build_windows
@@ -79,7 +79,8 @@ class TrainingConfig:
         need(bool(self.model_name_prefix.strip()), "model_name_prefix", "must not be empty")
         need(bool(self.registered_model.strip()), "registered_model", "must not be empty")
         need(bool(self.experiment.strip()), "experiment", "must not be empty")
-        need(self.default_model in MODELS, "default_model", f"must be one of {sorted(MODELS)}")
+        patterns = sorted(set(MODELS) - set(NEURAL_KINDS))  # neural kinds: the neural: section
+        need(self.default_model in patterns, "default_model", f"must be one of {patterns}")
         need(whole(self.window, 1) and self.window <= 512, "window", "must be 1..512 candles")
         try:
             check_fractions(self.split)
