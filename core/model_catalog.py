@@ -82,11 +82,13 @@ def skill_line(kind: str, entry: dict[str, Any]) -> str:
         if val.get("degenerate"):
             text += " · degenerate policy (one action > 95 %)"
         return text + _edge(val["return_over_best_baseline"])
+    # An edge only when it beats every baseline: the majority class, 50 % and the last price.
+    margin = min(val["accuracy"] - max(val["majority_accuracy"], 0.5), val["mae_skill"])
     return (
         f"accuracy {val['accuracy']:.3f} vs majority {val['majority_accuracy']:.3f} and 0.5"
-        f" · MAE skill {val['mae_skill']:+.3f} vs last price" + _edge(val["accuracy_over_majority"])
+        f" · MAE skill {val['mae_skill']:+.3f} vs last price" + _edge(margin)
     )
 
 
 def _edge(margin: float) -> str:
-    return " · edge" if margin > 0 else " · no edge over the baseline"
+    return " · edge" if margin > 0 else " · no edge over the baselines"
