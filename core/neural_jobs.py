@@ -238,8 +238,11 @@ def start_background(orch) -> None:
         threading.Thread(target=bootstrap, name="neural-bootstrap", daemon=True).start()
     minutes = orch.config.training.schedule_minutes
     if minutes:
+        # The trigger only starts a thread: the jobs it waits for need the scheduler's workers.
         orch.jobs.schedule(
             "retrain-neural",
             minutes,
-            lambda: train_in_turn(orch, NEURAL_KINDS),
+            lambda: threading.Thread(
+                target=train_in_turn, args=(orch, NEURAL_KINDS), name="neural-retrain", daemon=True
+            ).start(),
         )
