@@ -1,6 +1,7 @@
 """What the neural models cost on this machine.
 
-1. Training time per epoch (CNN, transformer: one pass over the windows; DQN: one episode, one
+1. Training time per epoch (wall clock, and the CPU time the process used: on a shared machine
+   the CPU time is what the model costs) (CNN, transformer: one pass over the windows; DQN: one episode, one
    decision per window) on 50,000 windows of 32 candles x 29 features, default hyperparameters
    from config, torch on ``training.threads`` threads (goal: <= 30 s per epoch on 2 cores).
 2. Inference latency for one window and for a batch of 1,000.
@@ -78,10 +79,13 @@ def part_training(config: Config, n: int) -> dict:
     )
     fitted = {}
     for kind in KINDS:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         fitted[kind] = fit(kind, one_epoch_params(kind, config), X, y, change, returns)
-        seconds = time.perf_counter() - started
-        print(f"   {kind:<12} {seconds:7.2f} s per epoch   {n / seconds:9,.0f} windows/s")
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"   {kind:<12} {seconds:7.2f} s per epoch (CPU {cpu:6.2f} s)   "
+            f"{n / seconds:9,.0f} windows/s"
+        )
     print("\n2. inference latency (median of repeats)")
     for kind, model in fitted.items():
         one = np.median([_timed(model.predict_proba, X[:1]) for _ in range(50)])
