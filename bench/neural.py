@@ -1,9 +1,10 @@
 """What the neural models cost on this machine.
 
 1. Training time per epoch (wall clock, and the CPU time the process used: on a shared machine
-   the CPU time is what the model costs) (CNN, transformer: one pass over the windows; DQN: one episode, one
-   decision per window) on 50,000 windows of 32 candles x 29 features, default hyperparameters
-   from config, torch on ``training.threads`` threads (goal: <= 30 s per epoch on 2 cores).
+   the CPU time is what the model costs). CNN, transformer: one pass over the windows; DQN: one
+   episode, one decision per window; on 50,000 windows of 32 candles x 29 features, default
+   hyperparameters from config, torch on ``training.threads`` threads (goal: <= 30 s per epoch
+   on 2 cores).
 2. Inference latency for one window and for a batch of 1,000.
 3. CPU time per closed candle for 3 models x 3 symbols: the live worker's whole job (features,
    windows, the three models, storing the predictions in SQLite) for one closed 1 m candle on
