@@ -42,17 +42,26 @@ CASES = {
     "xgboost": Case("n_estimators", {"n_estimators": 8}, {"n_estimators": 50}),
     "cnn": Case("epochs", {**_NET, "channels": 16}, {"epochs": 50}, fit_kwargs=_NAMES),
     "transformer": Case(
-        "epochs", {**_NET, "d_model": 16, "heads": 2, "layers": 1}, {"epochs": 50},
+        "epochs",
+        {**_NET, "d_model": 16, "heads": 2, "layers": 1},
+        {"epochs": 50},
         fit_kwargs=_NAMES,
-    ),  # fmt: skip
+    ),
     "dqn": Case(
         "episodes",
-        {"episodes": 12, "fee": 0.0, "gamma": 0.5, "train_every": 2, "epsilon_decay": 0.5,
-         "learning_rate": 0.005, "target_sync": 50},
+        {
+            "episodes": 12,
+            "fee": 0.0,
+            "gamma": 0.5,
+            "train_every": 2,
+            "epsilon_decay": 0.5,
+            "learning_rate": 0.005,
+            "target_sync": 50,
+        },
         {"episodes": 50},
         task="trade",
         fit_kwargs=_NAMES,
-    ),  # fmt: skip
+    ),
 }
 
 

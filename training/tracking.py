@@ -254,9 +254,7 @@ class Tracker:
         version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
         return str(version.version)
 
-    def champion_score(
-        self, name: str, version: str, metric: str = SCORE_METRIC
-    ) -> float | None:
+    def champion_score(self, name: str, version: str, metric: str = SCORE_METRIC) -> float | None:
         client = self.client
         model_version = client.get_model_version(name, version)
         score = _float(model_version.tags.get(metric))
