@@ -184,3 +184,23 @@ def test_without_a_registered_model_every_kind_says_missing(make_config):
     assert {s["status"] for s in service.status().values()} == {"missing"}
     assert not (config.data_path / "mlflow.db").exists()  # checked without creating a store
     assert dataclasses.replace(config).neural.bootstrap  # first start trains when none exists
+
+
+def test_the_registered_model_loads_through_mlflow_as_our_own_model_code(trained):
+    import mlflow.pyfunc
+    import numpy as np
+
+    from models.neural_pyfunc import flatten_windows
+    from training.tracking import Tracker
+
+    orch, *_ = trained
+    served = orch.neural.models()["transformer"]
+    Tracker(orch.config.data_path).activate()
+    pyfunc = mlflow.pyfunc.load_model("models:/neural-transformer/1")
+    data = served.windows(orch.store.history("AAA/USDT", "1m")).take(np.arange(5))
+    out = pyfunc.predict(flatten_windows(data.X, data.features))
+    proba = served.predictor.predict_proba(data.X)
+    np.testing.assert_allclose(out["confidence"].to_numpy(), proba.max(axis=1), rtol=1e-6)
+    assert list(out["label"]) == list(served.predictor.predict(data.X))
+    change = served.predictor.predict_change(data.X)
+    np.testing.assert_allclose(out["change_pct"], change, rtol=1e-5)
