@@ -36,7 +36,7 @@ def write_config(folder, **neural) -> str:
             **neural,
         },
     }
-    path = folder / f"config-{len(neural)}.yaml"
+    path = folder / f"config-{'-'.join(sorted(neural)) or 'base'}.yaml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
 
@@ -204,3 +204,64 @@ def test_the_registered_model_loads_through_mlflow_as_our_own_model_code(trained
     assert list(out["label"]) == list(served.predictor.predict(data.X))
     change = served.predictor.predict_change(data.X)
     np.testing.assert_allclose(out["change_pct"], change, rtol=1e-5)
+
+
+def wait_until(predicate, timeout=120.0):
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_training_job_reports_progress_allows_one_per_kind_and_cancels(trained):
+    from core.jobs import JobBusy
+    from core.neural_jobs import start_neural_training
+
+    _, _, _, _, folder = trained
+    long = write_config(folder, params={"cnn": {"channels": 8, "epochs": 500}})
+    orch = Orchestrator(load_config(long))  # the same data folder, a training long enough to cancel
+    try:
+        job = start_neural_training(orch, "cnn", ["AAA/USDT"])
+        with pytest.raises(JobBusy):
+            start_neural_training(orch, "cnn")
+        wait_until(lambda: job.details.get("epoch", 0) >= 2)
+        assert {"batch", "batches", "loss", "curve"} <= set(job.details)
+        assert job.stage == "fitting"
+        orch.jobs.cancel(job.id)
+        wait_until(lambda: job.status != "running")
+        assert job.status == "cancelled"
+        orch.neural.refresh(("cnn",))
+        assert orch.neural.models()["cnn"].version == "1"  # the champion is untouched
+    finally:
+        orch.stop()
+
+
+def test_first_start_trains_every_missing_kind_one_at_a_time_then_predicts_live(tmp_path):
+    from core.neural_jobs import start_background
+
+    orch = Orchestrator(
+        load_config(write_config(tmp_path, bootstrap=True, bootstrap_params=TINY_PARAMS))
+    )
+    for i, symbol in enumerate(SYMBOLS):
+        orch.store.merge_history(symbol, "1m", frame_to_candles(wave_candles(320, seed=i)))
+    orch.live_neural.start()
+    try:
+        start_background(orch)
+        wait_until(lambda: all(s["status"] == "ok" for s in orch.neural.status().values()))
+        jobs = sorted(orch.jobs.list(), key=lambda j: j.started_at)
+        assert [j.kind for j in jobs] == ["train:dqn", "train:cnn", "train:transformer"]
+        assert all("first start" in j.title and j.status == "done" for j in jobs)
+        for earlier, later in zip(jobs, jobs[1:], strict=False):
+            assert earlier.finished_at <= later.started_at  # one job at a time
+        for kind in KINDS:
+            wait_until(
+                lambda k=kind: any(
+                    p["source"] == "live" for p in orch.predictions.deques(k)["BBB/USDT"]
+                )
+            )
+    finally:
+        orch.stop()
