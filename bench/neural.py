@@ -44,7 +44,7 @@ from models.base import TrainingCancelled  # noqa: E402
 from models.registry import NEURAL_KINDS, create_model  # noqa: E402
 from training.features import feature_columns  # noqa: E402
 from training.neural_inference import NeuralModel  # noqa: E402
-from training.neural_pipeline import training_threads  # noqa: E402
+from training.neural_pipeline import run_niced  # noqa: E402
 
 KINDS = NEURAL_KINDS
 
@@ -151,9 +151,14 @@ def part_ticks(config: Config, n_train: int, ticks: int) -> None:
     params = {**config.neural.model_params("cnn"), "epochs": 1000}
     stop = threading.Event()
 
-    def train():  # as the pipeline trains: training_threads around fit
-        with contextlib.suppress(TrainingCancelled), training_threads(config.training.threads):
-            create_model("cnn", **params).fit(X, y, callbacks=[_Hooks(stop)], change=change)
+    def train():  # as the pipeline trains: run_niced around fit
+        with contextlib.suppress(TrainingCancelled):
+            run_niced(
+                lambda: create_model("cnn", **params).fit(
+                    X, y, callbacks=[_Hooks(stop)], change=change
+                ),
+                config.training.threads,
+            )
 
     worker = threading.Thread(target=train, daemon=True)
     worker.start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -282,24 +283,53 @@ def training_threads(threads: int):
                 sys.setswitchinterval(_TRAINING["interval"])
 
 
+TRAINING_NICE = 10
+
+
+def run_niced(fn, threads: int):
+    """``fn()`` in a fresh thread whose CPU priority is lowered (Linux: nice +10 for that thread
+    only; elsewhere as is), under :func:`training_threads`; returns its result or raises its
+    error. Under contention the server's threads get the CPU first, so the charts stay live."""
+    box: dict = {}
+
+    def target() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICE)
+        try:
+            with training_threads(threads):
+                box["result"] = fn()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="neural-fit", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 def _fit(kind: str, model, train: Windows, hooks: CallbackList, threads: int) -> None:
-    with training_threads(threads):
-        if kind == "dqn":
-            model.fit(
-                train.X,
-                train.step_return,
-                callbacks=hooks,
-                episode_starts=train.episode_starts,
-                feature_names=train.features,
-            )
-        else:
-            model.fit(
-                train.X,
-                train.direction,
-                callbacks=hooks,
-                change=train.change_pct,
-                feature_names=train.features,
-            )
+    run_niced(lambda: _fit_now(kind, model, train, hooks), threads)
+
+
+def _fit_now(kind: str, model, train: Windows, hooks: CallbackList) -> None:
+    if kind == "dqn":
+        model.fit(
+            train.X,
+            train.step_return,
+            callbacks=hooks,
+            episode_starts=train.episode_starts,
+            feature_names=train.features,
+        )
+    else:
+        model.fit(
+            train.X,
+            train.direction,
+            callbacks=hooks,
+            change=train.change_pct,
+            feature_names=train.features,
+        )
 
 
 def _log_model(tracker: Tracker, model, info: dict, train: Windows) -> str:
