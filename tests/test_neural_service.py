@@ -265,3 +265,20 @@ def test_first_start_trains_every_missing_kind_one_at_a_time_then_predicts_live(
             )
     finally:
         orch.stop()
+
+
+def test_the_retraining_schedule_covers_the_neural_kinds(tmp_path):
+    from core.neural_jobs import start_background
+
+    config = load_config(write_config(tmp_path))
+    orch = Orchestrator(
+        dataclasses.replace(
+            config, training=dataclasses.replace(config.training, schedule_minutes=30)
+        )
+    )
+    try:
+        start_background(orch)
+        job = orch.jobs._ensure_scheduler().get_job("retrain-neural")
+        assert job is not None and job.trigger.interval.total_seconds() == 30 * 60
+    finally:
+        orch.stop()
