@@ -222,7 +222,7 @@ class TransformerPredictor(DirectionPredictor):
     def __init__(
         self,
         d_model: int = 32,
-        heads: int = 4,
+        heads: int = 2,
         layers: int = 2,
         dropout: float = 0.1,
         epochs: int = 5,

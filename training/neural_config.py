@@ -13,7 +13,7 @@ from training.splits import check_fractions
 def _default_params() -> dict[str, dict[str, Any]]:
     return {
         "cnn": {"channels": 32, "epochs": 5, "batch_size": 256, "learning_rate": 0.001},
-        "transformer": {"d_model": 32, "heads": 4, "layers": 2, "epochs": 5, "batch_size": 256},
+        "transformer": {"d_model": 32, "heads": 2, "layers": 2, "epochs": 5, "batch_size": 256},
         "dqn": {"episodes": 5, "gamma": 0.9, "fee": 0.001, "train_every": 16},
     }
 
