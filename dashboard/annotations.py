@@ -23,6 +23,15 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.live_charts import window_size
+from dashboard.span_review import (
+    MAX_TABLE_ROWS,
+    bulk_label,
+    bulk_question,
+    count_text,
+    next_row,
+    readable_times,
+    selected_row_styles,
+)
 from dashboard.timefmt import format_ms, parse_time
 from training.autolabel import CDL_PATTERNS
 from training.spans import Span, SpanError
@@ -89,10 +98,16 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 className="g-1 mb-1",
             ),
             _button("Save changes", ids.ANN_UPDATE, "primary"),
-            _button("Accept", ids.ANN_ACCEPT, "success"),
-            _button("Reject", ids.ANN_REJECT, "warning"),
+            _button("Accept", ids.ANN_ACCEPT, "success", title="Accept (key A)"),
+            _button("Reject", ids.ANN_REJECT, "warning", title="Reject (key R)"),
+            _button("Next", ids.ANN_NEXT, title="Next row (key N)"),
             _button("Delete", ids.ANN_DELETE, "danger"),
             _button("Undo last change", ids.ANN_UNDO),
+            html.Div(
+                "Keys: A accept · R reject · N next (outside text boxes); Accept and Reject "
+                "move on to the next row.",
+                className="small text-muted",
+            ),
         ],
         className="mb-2",
     )
@@ -123,6 +138,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 className="g-1 mb-1",
                 style={"color": "#222"},
             ),
+            html.Div(id=ids.ANN_COUNT, className="small text-muted"),
             dash_table.DataTable(
                 id=ids.ANN_TABLE,
                 columns=TABLE_COLUMNS,
@@ -130,6 +146,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 page_size=10,
                 sort_action="native",
                 style_as_list_view=True,
+                style_table={"overflowX": "auto", "maxWidth": "100%"},
+                style_data_conditional=selected_row_styles(None),
                 style_header={"backgroundColor": "#222", "color": "#ddd"},
                 style_cell={
                     "backgroundColor": "#1b1f2a",
@@ -139,8 +157,14 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                     "textAlign": "left",
                 },
             ),
-            _button("Accept all shown", ids.ANN_BULK_ACCEPT, "success"),
-            _button("Reject all shown", ids.ANN_BULK_REJECT, "warning"),
+            dcc.ConfirmDialogProvider(
+                _button("Accept all matching", ids.ANN_BULK_ACCEPT, "success"),
+                id=ids.ANN_BULK_ACCEPT_CONFIRM,
+            ),
+            dcc.ConfirmDialogProvider(
+                _button("Reject all matching", ids.ANN_BULK_REJECT, "warning"),
+                id=ids.ANN_BULK_REJECT_CONFIRM,
+            ),
             html.Div(
                 [
                     _button("Review model spans", ids.ANN_FROM_MODEL, "info"),
@@ -293,11 +317,7 @@ def on_span_picked(_clicks, active_cell, symbol, chart_ids):
             span = orch.annotations.get(active_cell["row_id"])
         except SpanError:
             return None, unchanged
-        shown = not before_chart(orch, span)
-        return span.id, [
-            jump_patch(orch, span) if c["tf"] == span.timeframe and shown else no_update
-            for c in chart_ids
-        ]
+        return span.id, jumps(orch, span, chart_ids)
     clicked = ctx.triggered[0]["value"] if ctx.triggered else None
     if not clicked or not clicked.get("points"):
         return no_update, unchanged
@@ -360,16 +380,25 @@ def show_selected(span_id, _version):
 
 
 ACTIONS = (
-    ids.ANN_SAVE,
-    ids.ANN_UPDATE,
-    ids.ANN_DELETE,
-    ids.ANN_ACCEPT,
-    ids.ANN_REJECT,
-    ids.ANN_UNDO,
-    ids.ANN_BULK_ACCEPT,
-    ids.ANN_BULK_REJECT,
-    ids.ANN_FROM_MODEL,
+    (ids.ANN_SAVE, "n_clicks"),
+    (ids.ANN_UPDATE, "n_clicks"),
+    (ids.ANN_DELETE, "n_clicks"),
+    (ids.ANN_ACCEPT, "n_clicks"),
+    (ids.ANN_REJECT, "n_clicks"),
+    (ids.ANN_NEXT, "n_clicks"),
+    (ids.ANN_UNDO, "n_clicks"),
+    (ids.ANN_BULK_ACCEPT_CONFIRM, "submit_n_clicks"),
+    (ids.ANN_BULK_REJECT_CONFIRM, "submit_n_clicks"),
+    (ids.ANN_FROM_MODEL, "n_clicks"),
 )
+PAGE_SIZE = 10
+
+
+def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
+    """Per chart: a Patch moving it to ``span``, or no_update."""
+    shown = span is not None and not before_chart(orch, span)
+    return [jump_patch(orch, span) if shown and c["tf"] == span.timeframe else no_update
+            for c in chart_ids]  # fmt: skip
 
 
 @callbacks.callback(
@@ -378,7 +407,9 @@ ACTIONS = (
     Output(ids.ANN_MESSAGE, "color"),
     Output(ids.ANN_VERSION, "data", allow_duplicate=True),
     Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
-    *[Input(a, "n_clicks") for a in ACTIONS],
+    Output(ids.ANN_TABLE, "page_current"),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    *[Input(a, prop) for a, prop in ACTIONS],
     State(ids.ANN_SELECTION, "data"),
     State(ids.ANN_LABEL, "value"),
     State(ids.ANN_NOTE, "value"),
@@ -389,17 +420,27 @@ ACTIONS = (
     State(ids.ANN_TABLE, "derived_virtual_data"),
     State(ids.SYMBOL, "value"),
     State(ids.PATTERN_MIN_CONF, "value"),
+    State(ids.ANN_FILTER_LABEL, "value"),
+    State(ids.ANN_FILTER_SOURCE, "value"),
+    State(ids.ANN_FILTER_STATUS, "value"),
+    State(ids.chart(ALL), "id"),
     prevent_initial_call=True,
 )
 def on_action(*args):
     (selection, label, note, selected, edit_label, edit_start, edit_end, shown, symbol,
-     min_confidence) = args[len(ACTIONS):]  # fmt: skip
+     min_confidence, f_label, f_source, f_status, chart_ids) = args[len(ACTIONS):]  # fmt: skip
     orch = orchestrator()
     store = orch.annotations
     action = ctx.triggered_id
+    unchanged = [no_update] * len(chart_ids)
+
+    def done(text, color="success", selected_id=no_update, page=no_update, charts=unchanged):
+        return (*message(text, color), store.version, selected_id, page, charts)
+
     try:
         if action == ids.ANN_FROM_MODEL:
-            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update)
+            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update,
+                    no_update, unchanged)  # fmt: skip
         if action == ids.ANN_SAVE:
             if not selection:
                 raise SpanError("select a range on a chart first (box-select tool)")
@@ -417,36 +458,44 @@ def on_action(*args):
                     author=orch.config.annotations.author,
                 )
             )
-            return (
-                *message(f"Saved {span.label} ({span.symbol} {span.timeframe})"),
-                store.version,
-                span.id,
-            )
+            return done(f"Saved {span.label} ({span.symbol} {span.timeframe})", selected_id=span.id)
         if action == ids.ANN_UNDO:
-            done = store.undo()
-            return (*message(done or "Nothing to undo", "info"), store.version, no_update)
-        if action in (ids.ANN_BULK_ACCEPT, ids.ANN_BULK_REJECT):
-            status = "accepted" if action == ids.ANN_BULK_ACCEPT else "rejected"
-            count = store.set_status([row["id"] for row in shown or []], status)
-            return (*message(f"Marked {count} spans {status}"), store.version, no_update)
+            return done(store.undo() or "Nothing to undo", "info")
+        if action in (ids.ANN_BULK_ACCEPT_CONFIRM, ids.ANN_BULK_REJECT_CONFIRM):
+            status = "accepted" if action == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
+            matching = store.list(symbol=symbol, label=f_label, source=f_source, status=f_status)
+            count = store.set_status([s.id for s in matching], status)
+            return done(f"Marked {count:,} spans {status}")
+        if action == ids.ANN_NEXT:
+            following, index = next_row(shown or [], selected, True)
+            if following is None:
+                return done("No more rows in the list.", "info")
+            return done("Next row", "info", following, index // PAGE_SIZE,
+                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
         if not selected:
             raise SpanError("select a span first: click its band on the chart or its row")
         if action == ids.ANN_DELETE:
             span = store.delete(selected)
-            return (*message(f"Deleted {span.label} (Undo brings it back)"), store.version, None)
+            return done(f"Deleted {span.label} (Undo brings it back)", selected_id=None)
         if action in (ids.ANN_ACCEPT, ids.ANN_REJECT):
             status = "accepted" if action == ids.ANN_ACCEPT else "rejected"
             span = store.update(selected, status=status)
-            return (*message(f"{span.label}: {status}"), store.version, selected)
+            # Move on, so a queue is reviewed with two keys; the row leaves a status filter.
+            following, index = next_row(shown or [], selected, f_status in (None, status))
+            if following is None:
+                return done(f"{span.label}: {status}. That was the last row.", selected_id=None)
+            return done(f"{span.label}: {status}", "success", following, index // PAGE_SIZE,
+                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
         span = store.update(
             selected,
             label=(edit_label or "").strip(),
             start=parse_time(edit_start, "start"),
             end=parse_time(edit_end, "end"),
         )
-        return (*message(f"Updated {span.label}"), store.version, selected)
+        return done(f"Updated {span.label}")
     except (SpanError, ValueError) as exc:
-        return (*message(str(exc), "danger"), no_update, no_update)
+        return (*message(readable_times(str(exc)), "danger"), no_update, no_update, no_update,
+                unchanged)  # fmt: skip
 
 
 def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
@@ -469,6 +518,13 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
 
 @callbacks.callback(
     Output(ids.ANN_TABLE, "data"),
+    Output(ids.ANN_TABLE, "active_cell"),
+    Output(ids.ANN_TABLE, "selected_cells"),
+    Output(ids.ANN_COUNT, "children"),
+    Output(ids.ANN_BULK_ACCEPT, "children"),
+    Output(ids.ANN_BULK_REJECT, "children"),
+    Output(ids.ANN_BULK_ACCEPT_CONFIRM, "message"),
+    Output(ids.ANN_BULK_REJECT_CONFIRM, "message"),
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
     Input(ids.ANN_VERSION, "data"),
@@ -478,11 +534,33 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
     Input(ids.SYMBOL, "value"),
 )
 def refresh_table(_version, label, source, status, symbol):
+    """New rows clear the table's active cell: a stale one would keep pointing at the old
+    position, so clicking another row would fire nothing."""
     orch = orchestrator()
     spans = orch.annotations.list(symbol=symbol, label=label, source=source, status=status)
     spans.sort(key=lambda s: s.start, reverse=True)
     labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
-    return table_rows(spans[:2000]), labels, [html.Option(value=v) for v in labels]
+    rows = table_rows(spans[:MAX_TABLE_ROWS])
+    filters = {"label": label, "source": source, "status": status}
+    return (
+        rows,
+        None,
+        [],
+        count_text(len(rows), len(spans)),
+        bulk_label("Accept", len(spans)),
+        bulk_label("Reject", len(spans)),
+        bulk_question("Accept", len(spans), filters),
+        bulk_question("Reject", len(spans), filters),
+        labels,
+        [html.Option(value=v) for v in labels],
+    )
+
+
+@callbacks.callback(
+    Output(ids.ANN_TABLE, "style_data_conditional"), Input(ids.ANN_SELECTED, "data")
+)
+def mark_selected_row(span_id):
+    return selected_row_styles(span_id)
 
 
 @callbacks.callback(
