@@ -30,6 +30,7 @@ class ChartState:
     bands: int = 0
     book_seq: int = -1
     oldest: int | None = None
+    price: list | None = None  # [open, close] the last-price line is drawn at
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -19,6 +19,15 @@ def chart_state(timeframe: str) -> dict:
     return {"type": "chart-state", "tf": timeframe}
 
 
+def chart_visible(timeframe: str) -> dict:
+    """The chart's visible time range [x0, x1] (ms), reported by assets/chart_view.js."""
+    return {"type": "chart-visible", "tf": timeframe}
+
+
+LABELS_SHOWN = "labels-shown"
+CHART_TIMEFRAME = "chart-timeframe"
+
+
 def graph_dom_id(timeframe: str) -> str:
     """The id of the wrapping div, so tests and CSS can find a chart: ``#chart-1m``."""
     return f"chart-{timeframe}"
