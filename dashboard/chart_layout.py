@@ -12,7 +12,7 @@ from core.candles import Candle, timeframe_ms
 
 LAST_PRICE = "last-price"
 # The modebar keeps zoom, pan, box select (labelling), reset and the PNG download.
-MODEBAR_REMOVE = ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
+MODEBAR_REMOVE = ["lasso2d", "autoScale2d", "toggleSpikelines",
                   "hoverClosestCartesian", "hoverCompareCartesian", "sendDataToCloud"]  # fmt: skip
 GRAPH_CONFIG = {
     "displaylogo": False,
