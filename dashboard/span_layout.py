@@ -20,14 +20,21 @@ def spans_in_view(spans: Sequence, visible: Sequence[float] | None, limit: int) 
     return chosen[-limit:] if limit else chosen
 
 
-def merge_adjacent(spans: Sequence[dict], frame_ms: int) -> list[dict]:
-    """Model spans of one label that touch or overlap become one box: its first start, last
-    end, highest confidence and the number of spans merged (``count``)."""
+# Model spans of one label at most this many candles apart are drawn as one box.
+MERGE_GAP_CANDLES = 3
+
+
+def merge_adjacent(
+    spans: Sequence[dict], frame_ms: int, gap_candles: int = MERGE_GAP_CANDLES
+) -> list[dict]:
+    """Model spans of one label that overlap, touch or lie at most ``gap_candles`` apart
+    become one box: its first start, last end, highest confidence and the number of spans
+    merged (``count``). A live model flickers between labels; one box per run stays readable."""
     merged: list[dict] = []
     open_by_label: dict[str, dict] = {}
     for span in sorted(spans, key=lambda s: (s["start"], s["end"])):
         current = open_by_label.get(span["label"])
-        if current is not None and span["start"] <= current["end"] + frame_ms:
+        if current is not None and span["start"] <= current["end"] + frame_ms * (1 + gap_candles):
             current["end"] = max(current["end"], span["end"])
             current["confidence"] = max(current["confidence"], span["confidence"])
             current["count"] += 1
