@@ -1,0 +1,94 @@
+"""An annotator reads the minute chart after auto-labelling: which labels show, pending ones
+as a strip under the candles, text only where it fits, an older span's band after a jump, and
+the live model's spans merged above a readable confidence."""
+
+import pytest
+
+from tests.browser.conftest import FAST_FEED, figure_data, serve_app
+from tests.browser.test_live_charts import wait_for
+from training.spans import Span
+
+pytestmark = pytest.mark.browser
+
+MIN = 60_000
+SPANS = "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:'))"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    feed = dict(FAST_FEED, backfill_1m_hours=10)
+    yield from serve_app(tmp_path_factory.mktemp("labels"), {"feed": feed})
+
+
+def drawn(page, expr="s.name"):
+    return figure_data(page, "1m", f"{SPANS}.map(s => {expr})")
+
+
+def add(orch, offsets, status, label):
+    last = orch.store.latest("BTC/USDT", "1m").time
+    spans = [Span(None, "BTC/USDT", "1m", last - m * MIN, last - m * MIN, label, "talib", status)
+             for m in offsets]  # fmt: skip
+    orch.annotations.add_many(spans)
+    return {s.start for s in spans}
+
+
+def test_labels_none_accepted_all_with_pending_ones_as_a_strip(page, served):
+    orch = served.orch
+    add(orch, [40], "accepted", "double_top")
+    add(orch, [20, 22], "pending", "CDLDOJI_bull")
+    wait_for(lambda: len(drawn(page)) == 3)
+    heights = sorted(drawn(page, "[s.y1, s.label ? s.label.text : '']"))
+    assert heights == [[0.035, ""], [0.035, ""], [1, "double_top"]]
+    page.locator("#labels-shown label", has_text="accepted").click()
+    wait_for(lambda: drawn(page, "s.y1") == [1])
+    page.locator("#labels-shown label", has_text="none").click()
+    wait_for(lambda: drawn(page) == [])
+    page.locator("#labels-shown label", has_text="all").click()
+    wait_for(lambda: len(drawn(page)) == 3)
+
+
+def test_label_text_only_where_it_fits(page, served):
+    add(served.orch, range(60, 90), "accepted", "bull_flag")  # one a minute: texts would overlap
+    wait_for(lambda: len(drawn(page)) >= 30)
+    texts = drawn(page, "s.label ? s.label.text : null")
+    written = [t for t in texts if t == "bull_flag"]
+    assert 0 < len(written) < 15, texts
+
+
+def test_jumping_to_an_older_span_draws_its_band(page, served):
+    orch = served.orch
+    starts = add(orch, range(130, 560), "accepted", "breakout")  # 430: more than drawn at once
+    oldest = min(starts)
+    old = next(s for s in orch.annotations.list(label="breakout") if s.start == oldest)
+    wait_for(lambda: len(drawn(page)) > 30)
+    assert f"span:{old.id}" not in drawn(page)
+    page.locator("#ann-filter-label").click()
+    page.get_by_role("option", name="breakout").click()
+    page.locator("#ann-table button.last-page").click()
+    page.locator("#ann-table td[data-dash-column='label']").last.click()
+    wait_for(lambda: page.locator("#ann-edit-start").input_value().endswith(
+        __import__("dashboard.timefmt").timefmt.format_ms(oldest)[-8:]))  # fmt: skip
+    wait_for(lambda: f"span:{old.id}" in drawn(page), timeout=15)
+
+
+def test_model_spans_merge_and_start_above_a_readable_confidence(page, served):
+    orch = served.orch
+    last = orch.store.latest("BTC/USDT", "1m").time - 10 * MIN
+    rows = [(last + m * MIN, label, conf) for m, label, conf in (
+        (0, "hammer", 0.9), (1, "hammer", 0.9), (2, "none", 0.9), (3, "hammer", 0.95),
+        (5, "engulfing", 0.6),  # below the default threshold: not drawn
+    )]  # fmt: skip
+    with orch.db.transaction() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO pattern_labels VALUES (?,?,?,?,?,?)",
+            [("BTC/USDT", "1m", t, lab, conf, "1") for t, lab, conf in rows],
+        )
+    orch.live_patterns._version += 1  # what label_new does after writing
+    slider = page.locator("#pattern-min-confidence [role='slider']")
+    assert slider.get_attribute("aria-valuenow") == "0.8"
+    boxes = "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('pattern:'))"
+    found = wait_for(lambda: figure_data(page, "1m", f"{boxes}.map(s => [s.x0, s.x1])"))
+    assert found == [[last, last + 4 * MIN]]  # two hammer runs, one box
+    slider.focus()
+    page.keyboard.press("Home")
+    wait_for(lambda: len(figure_data(page, "1m", f"{boxes}")) == 2)
