@@ -87,3 +87,10 @@ TRAIN_CLASSES = "train-classes"
 TRAIN_CLASS_CHART = "train-class-chart"
 TRAIN_JOB = "train-job"
 TRAIN_VERSION = "train-version"
+
+# Champion by hand (Train panel)
+CHAMPION_PICKED = "champion-picked"
+CHAMPION_REASON = "champion-reason"
+CHAMPION_SET = "champion-set"
+CHAMPION_CONFIRM = "champion-confirm"
+CHAMPION_MESSAGE = "champion-message"

@@ -36,8 +36,7 @@ def page(browser, served):
 
 
 def x_range_ms(page, tf="1m"):
-    return figure_data(page, tf, "[gd._fullLayout.xaxis.r2l(gd._fullLayout.xaxis.range[0]),"
-                                 " gd._fullLayout.xaxis.r2l(gd._fullLayout.xaxis.range[1])]")  # fmt: skip
+    return figure_data(page, tf, "gd._fullLayout.xaxis.range.map(gd._fullLayout.xaxis.r2l)")
 
 
 def last_time(page, tf="1m"):
