@@ -86,6 +86,18 @@ def test_model_spans_merge_and_start_above_a_readable_confidence(page, served):
     orch.live_patterns._version += 1  # what label_new does after writing
     slider = page.locator("#pattern-min-confidence [role='slider']")
     assert slider.get_attribute("aria-valuenow") == "0.8"
+    # Its marks and tooltip read clearly on the dark header (light on dark, dark on light).
+    slider.hover()
+    tooltip = page.locator("#pattern-min-confidence .dash-slider-tooltip")
+    wait_for(tooltip.is_visible)
+    assert tooltip.inner_text().strip() == "0.8"
+    colours = tooltip.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+    )
+    assert colours == ["rgb(17, 17, 17)", "rgb(233, 236, 239)"]
+    marks = page.locator("#pattern-min-confidence .dash-slider-mark")
+    assert marks.count() == 3
+    assert marks.first.evaluate("e => getComputedStyle(e).color") == "rgb(200, 204, 214)"
     boxes = "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('pattern:'))"
     found = wait_for(lambda: figure_data(page, "1m", f"{boxes}.map(s => [s.x0, s.x1])"))
     assert found == [[last, last + 4 * MIN]]  # two hammer runs, one box
