@@ -42,7 +42,7 @@ def table_rows(spans: list[Span]) -> list[dict]:
         {
             "id": s.id,
             "start_text": format_ms(s.start),
-            "end_text": format_ms(s.end),
+            "end_text": short_end(s.start, s.end),
             "timeframe": s.timeframe,
             "label": s.label,
             "source": s.source,
@@ -51,6 +51,12 @@ def table_rows(spans: list[Span]) -> list[dict]:
         }
         for s in spans
     ]
+
+
+def short_end(start: int, end: int) -> str:
+    """The end as the time of day when it falls on the start's date (keeps the list narrow)."""
+    start_text, end_text = format_ms(start), format_ms(end)
+    return end_text[11:] if end_text[:10] == start_text[:10] else end_text
 
 
 def span_at(spans: list[Span], time_ms: int) -> Span | None:
@@ -310,6 +316,7 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
 
 @callbacks.callback(
     Output(ids.ANN_TABLE, "data"),
+    Output(ids.ANN_TABLE, "tooltip_data"),
     Output(ids.ANN_TABLE, "active_cell"),
     Output(ids.ANN_TABLE, "selected_cells"),
     Output(ids.ANN_COUNT, "children"),
@@ -336,6 +343,7 @@ def refresh_table(_version, label, source, status, symbol):
     filters = {"label": label, "source": source, "status": status}
     return (
         rows,
+        [{"label": row["label"]} for row in rows],
         None,
         [],
         count_text(len(rows), len(spans)),

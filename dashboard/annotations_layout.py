@@ -119,6 +119,15 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 sort_action="native",
                 style_as_list_view=True,
                 style_table={"overflowX": "auto", "maxWidth": "100%"},
+                style_cell_conditional=[
+                    {
+                        "if": {"column_id": "label"},
+                        "maxWidth": "9rem",
+                        "overflow": "hidden",
+                        "textOverflow": "ellipsis",
+                    },
+                ],
+                tooltip_duration=None,
                 style_data_conditional=selected_row_styles(None),
                 style_header={"backgroundColor": "#222", "color": "#ddd"},
                 style_cell={

@@ -252,6 +252,8 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if redraw:
         traces, bands, lines = full_overlays(orch, symbol, timeframe, view, shown, new_state)
         overlay_patch(patch, traces, bands + lines)
+        if shown:  # the new shapes hold the line; its label on the axis moves with it
+            price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
     elif candles and shown:
         new_state.price = price_patch(
             patch, shown[-1], price_decimals(shown[-1].close), state.price

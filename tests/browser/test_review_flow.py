@@ -44,7 +44,9 @@ def row_fields(page, index):
 
 
 def shown_fields(page):
-    return tuple(page.locator(f"#ann-edit-{f}").input_value() for f in ("label", "start", "end"))
+    label, start, end = (page.locator(f"#ann-edit-{f}").input_value()
+                         for f in ("label", "start", "end"))  # fmt: skip
+    return label, start, end if end[:10] != start[:10] else end[11:]
 
 
 def accepted(served):
