@@ -40,10 +40,11 @@
     return guiRelayout(gd, { "xaxis.range": range, "xaxis2.range": range });
   }
 
-  function fitY(gd) {
+  // The price (and volume) ranges that fit the candles inside time range r; null when the
+  // axis already fits or the user set the price axis by hand.
+  function yUpdate(gd, r) {
     const c = candles(gd);
-    const r = xRange(gd);
-    if (!c || !r || gd._tdManualY) return;
+    if (!c || !r || gd._tdManualY) return null;
     let lo = Infinity, hi = -Infinity, vol = 0;
     for (let i = 0; i < c.x.length; i++) {
       if (c.x[i] < r[0] || c.x[i] > r[1]) continue;
@@ -52,15 +53,20 @@
       const v = gd.data[1] && gd.data[1].y ? gd.data[1].y[i] : 0;
       if (v > vol) vol = v;
     }
-    if (!isFinite(lo)) return;
+    if (!isFinite(lo)) return null;
     const span = hi - lo || hi * 0.001;
     const y = [lo - span * 0.08, hi + span * 0.05];
     const now = gd._fullLayout.yaxis.range;
-    if (now && Math.abs(now[0] - y[0]) < span * 1e-3 && Math.abs(now[1] - y[1]) < span * 1e-3) return;
+    if (now && Math.abs(now[0] - y[0]) < span * 1e-3 && Math.abs(now[1] - y[1]) < span * 1e-3) return null;
     gd._tdExpectY = y;
     const update = { "yaxis.range": y };
     if (vol > 0) update["yaxis2.range"] = [0, vol * 1.15];
-    guiRelayout(gd, update);
+    return update;
+  }
+
+  function fitY(gd) {
+    const update = yUpdate(gd, xRange(gd));
+    if (update) guiRelayout(gd, update);
   }
 
   function liveRange(gd) {
@@ -179,12 +185,20 @@
       mark(gd);
     }
     const last = c.x[c.x.length - 1];
-    if (gd._tdLive && last !== gd._tdLastX) {
-      const r = xRange(gd);
-      if (r) setX(gd, [r[0] + (last - gd._tdLastX), r[1] + (last - gd._tdLastX)]);
+    const r = xRange(gd);
+    if (gd._tdLive && last !== gd._tdLastX && r) {
+      // Follow the new candle: one relayout moves the time range and fits the prices to it.
+      const moved = [r[0] + (last - gd._tdLastX), r[1] + (last - gd._tdLastX)];
+      const update = yUpdate(gd, moved) || {};
+      gd._tdExpectX = moved;
+      update["xaxis.range"] = moved.slice();
+      update["xaxis2.range"] = moved.slice();
+      gd._tdLastX = last;
+      guiRelayout(gd, update);
+    } else {
+      gd._tdLastX = last;
+      fitY(gd);
     }
-    gd._tdLastX = last;
-    fitY(gd);
     if (!gd._tdHovering) legend(gd);
     report(gd);
   }

@@ -148,7 +148,7 @@ def test_the_view_is_kept_per_symbol(page):
 
 def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
     page.locator("label", has_text="15m").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m")
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m", 30)
     steps = figure_data(page, "1m", "gd.data[0].x.slice(-3).map((t, i, a) => i ? t - a[i-1] : 0)")
     assert steps[1:] == [15 * MIN, 15 * MIN]
     first = figure_data(page, "1m", "gd.data[0].x[0]")
@@ -158,9 +158,9 @@ def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
         [minutes["open"].iloc[0], minutes["high"].max(), minutes["low"].min()]
     )
     page.locator("label", has_text="1h").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h")
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h", 30)
     page.locator("label", has_text="1m").first.click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m")
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m", 30)
 
 
 def test_layout_holds_still_and_fits_1400x900(browser, served):
