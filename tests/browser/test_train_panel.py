@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from core.labelling import autolabel_series
 from tests.browser.conftest import FAST_FEED, serve_app
 from tests.browser.test_live_charts import wait_for
+from tests.browser.test_training import accept_common_autolabels
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +31,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def labelled(served):
-    orch = served.orch
-    autolabel_series(orch, "BTC/USDT", "1m")
-    pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
-    counts = {}
-    for span in pending:
-        counts[span.label] = counts.get(span.label, 0) + 1
-    common = sorted(counts, key=counts.get, reverse=True)[:3]
-    orch.annotations.set_status([s.id for s in pending if s.label in common], "accepted")
+    return accept_common_autolabels(served.orch)
 
 
 def status_text(page):
