@@ -30,7 +30,8 @@ DIRECTION_COLORS = {"UP": "#00e5ff", "DOWN": "#ff9800", "STABLE": "#90caf9"}
 ACTION_COLORS = {"BUY": "#00e676", "SELL": "#ff1744"}
 OVERLAY_KINDS = ("dqn", "cnn", "transformer")
 
-TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5}
+TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
+         "span_labels": 6}  # fmt: skip
 PREDICTION_TRACES = ("dqn_buy", "dqn_sell", "cnn", "transformer")
 CANDLE_FIELDS = ("open", "high", "low", "close")
 
@@ -275,6 +276,14 @@ def build_figure(
         }
         _apply_flat(trace, traces[name])
         fig.add_trace(go.Scatter(trace), row=1, col=1)
+    # Span labels on hover: invisible points on an axis of the price panel's height (0..1).
+    labels = traces.get("span_labels") or {"x": [], "y": [], "hovertext": []}
+    fig.add_trace(
+        go.Scatter(
+            **labels, mode="markers", hoverinfo="text", name="labels", showlegend=False,
+            marker={"size": 12, "opacity": 0, "color": "#dddddd"}, xaxis="x", yaxis="y3",
+        )
+    )  # fmt: skip
     fig.update_layout(
         template="plotly_dark",
         paper_bgcolor="#131722",
@@ -295,6 +304,8 @@ def build_figure(
     fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
                      row=1, col=1)  # fmt: skip
     fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
+    fig.update_layout(yaxis3={"overlaying": "y", "range": [0, 1], "fixedrange": True,
+                              "visible": False, "anchor": "x"})  # fmt: skip
     opening = opening_range(candles, timeframe, view_candles) if view_candles else None
     if opening:
         x_range, y_range = opening

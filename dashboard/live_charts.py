@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
+from core.candles import timeframe_ms
 from dashboard import chart_series, ids
 from dashboard.callbacks import CallbackSet
 from dashboard.chart_layout import GRAPH_CONFIG, last_price_shape, price_decimals, price_patch
@@ -29,7 +30,7 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
-from dashboard.span_layout import spans_in_view
+from dashboard.span_layout import hover_columns, label_points, pattern_points, spans_in_view
 
 callbacks = CallbackSet()
 
@@ -75,22 +76,31 @@ def visible_key(visible) -> str:
 
 def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> list[dict]:
     """Human and TA-Lib spans (bands, pending ones as a strip), then the model's live patterns
-    (outlines), those inside the visible time range first. An aggregated chart (5 m ...)
-    shows the spans of the 1 m series it is built from."""
+    (outlines), those inside the visible time range first."""
+    return span_layers(orch, symbol, timeframe, window_start, view)[0]
+
+
+def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
+    """(band shapes, hover points naming each span). An aggregated chart (5 m ...) shows the
+    spans of the 1 m series it is built from."""
     source = chart_series.source_timeframe(timeframe)
+    frame = timeframe_ms(source)
     visible = view.get("visible")
     width = (visible[1] - visible[0]) if visible else None
-    shapes = []
+    shapes, points = [], []
     if view["labels"] != "none":
         spans = orch.annotations.list(symbol=symbol, timeframe=source, start=window_start)
         if view["labels"] == "accepted":
             spans = [s for s in spans if s.status == "accepted" or s.id == view["selected"]]
         chosen = spans_in_view(spans, visible, MAX_SPAN_SHAPES)
         shapes += span_shapes(chosen, source, view["selected"], width)
+        points += label_points(chosen, frame, view["selected"])
     if "patterns" in view["enabled"]:
         found = orch.live_patterns.spans(symbol, source, window_start, view["min_confidence"])
-        shapes += pattern_shapes(spans_in_view(found, visible, MAX_SPAN_SHAPES), source, width)
-    return shapes
+        found = spans_in_view(found, visible, MAX_SPAN_SHAPES)
+        shapes += pattern_shapes(found, source, width)
+        points += pattern_points(found, frame)
+    return shapes, points
 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
@@ -120,11 +130,13 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
     price_line = last_price_shape(candles[-1] if candles else None)
     state.price = [candles[-1].open, candles[-1].close] if candles else None
-    bands = [price_line, *band_shapes(orch, symbol, timeframe, window_start, view)]
+    spans, points = span_layers(orch, symbol, timeframe, window_start, view)
+    bands = [price_line, *spans]
     state.overlay_key = overlay_key(orch, symbol, view)
     state.drawn, state.bands = drawn, len(bands)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
+    traces["span_labels"] = hover_columns(points)
     return traces, bands, [item["shape"] for name in LINE_LISTS for item in chosen[name]]
 
 

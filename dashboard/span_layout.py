@@ -68,3 +68,52 @@ def _start(span) -> float:
 
 def _end(span) -> float:
     return span["end"] if isinstance(span, dict) else span.end
+
+
+# Where the hover points of each kind of span sit, in the price panel's height (0..1).
+HOVER_Y = {"band": 0.96, "strip": 0.018, "pattern": 0.08}
+
+
+def label_points(spans: Sequence, frame_ms: int, selected_id: str | None = None) -> list[dict]:
+    """One hover point per drawn span (Span objects), at its middle: shapes have no hover, so
+    these invisible points name what is under the mouse (label, status, source, confidence)."""
+    points = []
+    for span in spans:
+        if span.status == "rejected":
+            continue
+        strip = span.status == "pending" and span.id != selected_id
+        conf = "" if span.confidence is None else f" {span.confidence:.2f}"
+        points.append(
+            {
+                "x": (span.start + span.end + frame_ms) // 2,
+                "y": HOVER_Y["strip" if strip else "band"],
+                "text": f"{span.label} · {span.status} · {span.source}{conf}",
+            }
+        )
+    return points
+
+
+def pattern_points(spans: Sequence[dict], frame_ms: int) -> list[dict]:
+    """Hover points of the model's merged live spans."""
+    return [
+        {
+            "x": (s["start"] + s["end"] + frame_ms) // 2,
+            "y": HOVER_Y["pattern"],
+            "text": f"model: {s['label']} {s['confidence']:.2f}"
+            + (f" ({s['count']} spans)" if s["count"] > 1 else ""),
+        }
+        for s in merge_adjacent(spans, frame_ms)
+    ]
+
+
+def hover_columns(points: Sequence[dict]) -> dict[str, list]:
+    """Columns of the hover trace; spans at the same place share one point and one text."""
+    grouped: dict[tuple, list[str]] = {}
+    for point in points:
+        grouped.setdefault((point["x"], point["y"]), []).append(point["text"])
+    keys = sorted(grouped)
+    return {
+        "x": [x for x, _ in keys],
+        "y": [y for _, y in keys],
+        "hovertext": ["<br>".join(grouped[k]) for k in keys],
+    }

@@ -4,7 +4,15 @@ from core.candles import Candle
 from dashboard import chart_series
 from dashboard.chart_layout import format_price, opening_range, price_decimals, price_format
 from dashboard.charts import PENDING_STRIP, pattern_shapes, span_shapes
-from dashboard.span_layout import label_room, merge_adjacent, spans_in_view
+from dashboard.span_layout import (
+    HOVER_Y,
+    hover_columns,
+    label_points,
+    label_room,
+    merge_adjacent,
+    pattern_points,
+    spans_in_view,
+)
 from dashboard.span_review import count_text, next_row, readable_times
 from tests.conftest import make_candles
 from training.spans import Span
@@ -104,3 +112,22 @@ def test_review_helpers_count_move_on_and_write_times_as_typed():
     assert text == (
         "span 2023-11-14 22:13:20..2001-01-01 00:00:00: end 2001-01-01 00:00:00 is before start"
     )
+
+
+def test_every_drawn_span_is_named_on_hover_one_point_per_place():
+    spans = [
+        span(1, T0, T0 + MIN),
+        span(2, T0, T0 + MIN, "pending", "CDLDOJI_bull"),
+        span(3, T0, T0 + MIN, "pending", "CDLHAMMER_bull"),
+        span(4, T0, T0, "rejected"),
+    ]
+    points = label_points(spans, MIN)
+    columns = hover_columns(points)
+    assert columns["y"] == [HOVER_Y["strip"], HOVER_Y["band"]]
+    assert columns["x"] == [T0 + MIN, T0 + MIN]
+    assert columns["hovertext"][0] == (
+        "CDLDOJI_bull · pending · talib<br>CDLHAMMER_bull · pending · talib"
+    )
+    found = [{"start": T0, "end": T0, "label": "doji", "confidence": 0.9},
+             {"start": T0 + MIN, "end": T0 + MIN, "label": "doji", "confidence": 0.7}]  # fmt: skip
+    assert [p["text"] for p in pattern_points(found, MIN)] == ["model: doji 0.90 (2 spans)"]

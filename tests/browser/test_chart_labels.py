@@ -4,6 +4,7 @@ the live model's spans merged above a readable confidence."""
 
 import pytest
 
+from dashboard.timefmt import format_ms
 from tests.browser.conftest import FAST_FEED, figure_data, serve_app
 from tests.browser.test_live_charts import wait_for
 from training.spans import Span
@@ -18,6 +19,14 @@ SPANS = "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:')
 def served(tmp_path_factory):
     feed = dict(FAST_FEED, backfill_1m_hours=10)
     yield from serve_app(tmp_path_factory.mktemp("labels"), {"feed": feed})
+
+
+HOVER_POINT = """label => {
+    const gd = document.querySelector('#chart-1m .js-plotly-plot');
+    const t = gd.data[6], i = t.hovertext.findIndex(h => h.includes(label));
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis3, box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(t.x[i]), box.top + ya._offset + ya.l2p(t.y[i])];
+}"""
 
 
 def drawn(page, expr="s.name"):
@@ -39,6 +48,11 @@ def test_labels_none_accepted_all_with_pending_ones_as_a_strip(page, served):
     wait_for(lambda: len(drawn(page)) == 3)
     heights = sorted(drawn(page, "[s.y1, s.label ? s.label.text : '']"))
     assert heights == [[0.035, ""], [0.035, ""], [1, "double_top"]]
+    # The strip has no room for text: hovering it names the span.
+    x, y = page.evaluate(HOVER_POINT, "CDLDOJI_bull")
+    page.mouse.move(x, y)
+    hover = page.locator("#chart-1m .hoverlayer .hovertext")
+    wait_for(lambda: "CDLDOJI_bull · pending · talib" in " ".join(hover.all_text_contents()))
     page.locator("#labels-shown label", has_text="accepted").click()
     wait_for(lambda: drawn(page, "s.y1") == [1])
     page.locator("#labels-shown label", has_text="none").click()
@@ -64,14 +78,13 @@ def test_jumping_to_an_older_span_draws_its_band(page, served):
     starts = add(orch, range(130, 560), "accepted", "breakout")  # 430: more than drawn at once
     oldest = min(starts)
     old = next(s for s in orch.annotations.list(label="breakout") if s.start == oldest)
-    wait_for(lambda: len(drawn(page)) > 30)
+    wait_for(lambda: len(drawn(page)) >= 15)  # those of the 430 in the newest 150 minutes
     assert f"span:{old.id}" not in drawn(page)
     page.locator("#ann-filter-label").click()
     page.get_by_role("option", name="breakout").click()
     page.locator("#ann-table button.last-page").click()
     page.locator("#ann-table td[data-dash-column='label']").last.click()
-    wait_for(lambda: page.locator("#ann-edit-start").input_value().endswith(
-        __import__("dashboard.timefmt").timefmt.format_ms(oldest)[-8:]))  # fmt: skip
+    wait_for(lambda: page.locator("#ann-edit-start").input_value() == format_ms(oldest), 20)
     wait_for(lambda: f"span:{old.id}" in drawn(page), timeout=15)
 
 
