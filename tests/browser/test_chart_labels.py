@@ -82,8 +82,13 @@ def test_jumping_to_an_older_span_draws_its_band(page, served):
     assert f"span:{old.id}" not in drawn(page)
     page.locator("#ann-filter-label").click()
     page.get_by_role("option", name="breakout").click()
+    labels = page.locator("#ann-table td[data-dash-column='label']")
+    wait_for(lambda: "430 spans" in page.locator("#ann-count").inner_text())
+    wait_for(lambda: set(labels.all_inner_texts()) == {"breakout"})
     page.locator("#ann-table button.last-page").click()
-    page.locator("#ann-table td[data-dash-column='label']").last.click()
+    wait_for(lambda: page.locator("#ann-table td[data-dash-column='start_text']").last.inner_text()
+             == format_ms(oldest))  # fmt: skip
+    labels.last.click()
     wait_for(lambda: page.locator("#ann-edit-start").input_value() == format_ms(oldest), 20)
     wait_for(lambda: f"span:{old.id}" in drawn(page), timeout=15)
 
