@@ -129,6 +129,8 @@ class DashboardConfig:
     window_1s_minutes: float = 10.0
     window_1m_candles: int = 2000
     title: str = "TradeDash"
+    view_candles: int = 150  # candles the minute chart opens on (the 1 s chart: its window)
+    pattern_min_confidence: float = 0.8  # the slider's start: below it the chart gets crowded
 
     def validate(self, key: str) -> None:
         _check(
@@ -139,6 +141,12 @@ class DashboardConfig:
         _check(self.window_1s_minutes > 0, f"{key}.window_1s_minutes", "must be > 0")
         _check(
             10 <= self.window_1m_candles <= 20_000, f"{key}.window_1m_candles", "must be 10..20000"
+        )
+        _check(10 <= self.view_candles <= 20_000, f"{key}.view_candles", "must be 10..20000")
+        _check(
+            0 <= self.pattern_min_confidence <= 1,
+            f"{key}.pattern_min_confidence",
+            "must be 0..1",
         )
 
 

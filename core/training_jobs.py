@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from core.jobs import JobBusy, JobCancelled, JobContext, JobState
 from models.base import TrainingCallback, TrainingCancelled
@@ -69,6 +70,33 @@ def result_summary(result) -> dict:
     }
 
 
+class _ThreadWarnings(logging.Handler):
+    """Warnings logged by one thread (its training run), kept to show in the panel."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured_warnings(*names: str) -> Iterator[list[str]]:
+    """The warnings this thread logs under the ``names`` loggers while the block runs."""
+    handler = _ThreadWarnings()
+    loggers = [logging.getLogger(name) for name in names]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
 def start_training(orch, model_type: str, dataset_version: str | None = None) -> JobState:
     """Start a background training job; raises JobBusy when this model type is training."""
     from models.registry import get_model_class
@@ -86,10 +114,12 @@ def start_training(orch, model_type: str, dataset_version: str | None = None) ->
             job.progress(progress["fraction"], progress["stage"])
 
         try:
-            result = train_now(orch, model_type, dataset_version, JobHooks(report, job.cancelled))
+            with captured_warnings("training", "models") as warnings:
+                hooks = JobHooks(report, job.cancelled)
+                result = train_now(orch, model_type, dataset_version, hooks)
         except TrainingCancelled as exc:
             raise JobCancelled(str(exc)) from exc
-        return result_summary(result)
+        return {**result_summary(result), "warnings": warnings}
 
     label = dataset_version or "latest dataset"
     return orch.jobs.submit(f"train:{model_type}", f"train {model_type} on {label}", run)

@@ -3,7 +3,6 @@ filter the span list and jump the chart to a span, and run auto-labelling as a j
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 from dash import (
     ALL,
     Input,
@@ -11,8 +10,6 @@ from dash import (
     Patch,
     State,
     ctx,
-    dash_table,
-    dcc,
     html,
     no_update,
 )
@@ -20,204 +17,23 @@ from dash import (
 from core.candles import bucket_start, timeframe_ms
 from core.inference import NoModel
 from dashboard import ids
+from dashboard.annotations_layout import layout, stores  # noqa: F401  (the panel's entry points)
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.live_charts import window_size
+from dashboard.span_review import (
+    MAX_TABLE_ROWS,
+    bulk_label,
+    bulk_question,
+    count_text,
+    next_row,
+    readable_times,
+    selected_row_styles,
+)
 from dashboard.timefmt import format_ms, parse_time
-from training.autolabel import CDL_PATTERNS
 from training.spans import Span, SpanError
 
 callbacks = CallbackSet()
-
-TABLE_COLUMNS = [
-    {"name": "start (UTC)", "id": "start_text"},
-    {"name": "end", "id": "end_text"},
-    {"name": "tf", "id": "timeframe"},
-    {"name": "label", "id": "label"},
-    {"name": "source", "id": "source"},
-    {"name": "status", "id": "status"},
-    {"name": "conf", "id": "confidence"},
-]
-
-
-def _button(label, id_, color="secondary", **kw):
-    return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1", **kw)
-
-
-def layout(labels: tuple[str, ...]) -> dbc.Tab:
-    new_span = html.Div(
-        [
-            html.Div(
-                "Select a range on a chart (box-select tool), then label it.",
-                className="text-muted small",
-            ),
-            html.Div(id=ids.ANN_SELECTION_TEXT, className="fw-bold my-1"),
-            dbc.InputGroup(
-                [
-                    dbc.Input(
-                        id=ids.ANN_LABEL,
-                        placeholder="label (pick or type a new one)",
-                        list=ids.ANN_LABELS_LIST,
-                        autocomplete="off",
-                    ),
-                    _button("Save span", ids.ANN_SAVE, "primary"),
-                ],
-                size="sm",
-            ),
-            html.Datalist(id=ids.ANN_LABELS_LIST, children=[html.Option(value=v) for v in labels]),
-            dbc.Input(id=ids.ANN_NOTE, placeholder="note (optional)", size="sm", className="mt-1"),
-        ],
-        className="mb-2",
-    )
-    selected = html.Div(
-        [
-            html.Div("Selected span", className="fw-bold"),
-            html.Div(id=ids.ANN_SELECTED_TEXT, className="small text-muted mb-1"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Input(
-                            id=ids.ANN_EDIT_LABEL,
-                            placeholder="label",
-                            size="sm",
-                            list=ids.ANN_LABELS_LIST,
-                        )
-                    ),
-                    dbc.Col(dbc.Input(id=ids.ANN_EDIT_START, placeholder="start UTC", size="sm")),
-                    dbc.Col(dbc.Input(id=ids.ANN_EDIT_END, placeholder="end UTC", size="sm")),
-                ],
-                className="g-1 mb-1",
-            ),
-            _button("Save changes", ids.ANN_UPDATE, "primary"),
-            _button("Accept", ids.ANN_ACCEPT, "success"),
-            _button("Reject", ids.ANN_REJECT, "warning"),
-            _button("Delete", ids.ANN_DELETE, "danger"),
-            _button("Undo last change", ids.ANN_UNDO),
-        ],
-        className="mb-2",
-    )
-    table = html.Div(
-        [
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Dropdown(
-                            id=ids.ANN_FILTER_LABEL, placeholder="label", className="dark-dropdown"
-                        )
-                    ),
-                    dbc.Col(
-                        dcc.Dropdown(
-                            id=ids.ANN_FILTER_SOURCE,
-                            placeholder="source",
-                            options=["human", "talib", "model"],
-                        )
-                    ),
-                    dbc.Col(
-                        dcc.Dropdown(
-                            id=ids.ANN_FILTER_STATUS,
-                            placeholder="status",
-                            options=["accepted", "pending", "rejected"],
-                        )
-                    ),
-                ],
-                className="g-1 mb-1",
-                style={"color": "#222"},
-            ),
-            dash_table.DataTable(
-                id=ids.ANN_TABLE,
-                columns=TABLE_COLUMNS,
-                data=[],
-                page_size=10,
-                sort_action="native",
-                style_as_list_view=True,
-                style_header={"backgroundColor": "#222", "color": "#ddd"},
-                style_cell={
-                    "backgroundColor": "#1b1f2a",
-                    "color": "#ddd",
-                    "fontSize": 12,
-                    "padding": "2px 6px",
-                    "textAlign": "left",
-                },
-            ),
-            _button("Accept all shown", ids.ANN_BULK_ACCEPT, "success"),
-            _button("Reject all shown", ids.ANN_BULK_REJECT, "warning"),
-            html.Div(
-                [
-                    _button("Review model spans", ids.ANN_FROM_MODEL, "info"),
-                    html.Span(
-                        "the champion's spans at or above the confidence slider become pending "
-                        "'model' spans: accept to confirm, relabel to correct, reject to dismiss",
-                        className="small text-muted",
-                    ),
-                ]
-            ),
-        ]
-    )
-    auto = html.Div(
-        [
-            html.Div("Auto-label with TA-Lib (61 CDL patterns)", className="fw-bold"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Select(id=ids.AUTO_TF, options=["1m", "1s"], value="1m", size="sm"),
-                        width=3,
-                    ),
-                    dbc.Col(
-                        dbc.InputGroup(
-                            [
-                                dbc.Input(
-                                    id=ids.AUTO_HOURS, type="number", value=6, min=0.1, step=0.1
-                                ),
-                                dbc.InputGroupText("hours back"),
-                            ],
-                            size="sm",
-                        )
-                    ),
-                ],
-                className="g-1 mb-1",
-            ),
-            dcc.Dropdown(
-                id=ids.AUTO_PATTERNS,
-                options=list(CDL_PATTERNS),
-                multi=True,
-                placeholder="all 61 patterns",
-                style={"color": "#222"},
-            ),
-            html.Div(
-                [
-                    _button("Run auto-label", ids.AUTO_RUN, "info"),
-                    _button("Cancel", ids.AUTO_CANCEL),
-                ],
-                className="mt-1",
-            ),
-            dbc.Progress(id=ids.AUTO_PROGRESS, value=0, className="my-1", style={"height": "6px"}),
-            html.Div(id=ids.AUTO_STATUS, className="small"),
-        ]
-    )
-    body = html.Div(
-        [
-            new_span,
-            html.Hr(className="my-1"),
-            selected,
-            dbc.Alert(id=ids.ANN_MESSAGE, is_open=False, className="py-1 px-2 small", fade=False),
-            html.Hr(className="my-1"),
-            table,
-            html.Hr(className="my-1"),
-            auto,
-        ],
-        className="p-2",
-    )
-    return dbc.Tab(body, label="Annotate", tab_id="annotate")
-
-
-def stores() -> list:
-    """Page-level state of the panel (outside the tabs, so it exists whichever tab shows)."""
-    return [
-        dcc.Store(id=ids.ANN_SELECTION),
-        dcc.Store(id=ids.ANN_SELECTED),
-        dcc.Store(id=ids.ANN_VERSION, data=0),
-        dcc.Store(id=ids.AUTO_JOB),
-    ]
 
 
 # ---- pure helpers ----------------------------------------------------------------------
@@ -226,7 +42,7 @@ def table_rows(spans: list[Span]) -> list[dict]:
         {
             "id": s.id,
             "start_text": format_ms(s.start),
-            "end_text": format_ms(s.end),
+            "end_text": short_end(s.start, s.end),
             "timeframe": s.timeframe,
             "label": s.label,
             "source": s.source,
@@ -235,6 +51,12 @@ def table_rows(spans: list[Span]) -> list[dict]:
         }
         for s in spans
     ]
+
+
+def short_end(start: int, end: int) -> str:
+    """The end as the time of day when it falls on the start's date (keeps the list narrow)."""
+    start_text, end_text = format_ms(start), format_ms(end)
+    return end_text[11:] if end_text[:10] == start_text[:10] else end_text
 
 
 def span_at(spans: list[Span], time_ms: int) -> Span | None:
@@ -293,11 +115,7 @@ def on_span_picked(_clicks, active_cell, symbol, chart_ids):
             span = orch.annotations.get(active_cell["row_id"])
         except SpanError:
             return None, unchanged
-        shown = not before_chart(orch, span)
-        return span.id, [
-            jump_patch(orch, span) if c["tf"] == span.timeframe and shown else no_update
-            for c in chart_ids
-        ]
+        return span.id, jumps(orch, span, chart_ids)
     clicked = ctx.triggered[0]["value"] if ctx.triggered else None
     if not clicked or not clicked.get("points"):
         return no_update, unchanged
@@ -360,16 +178,25 @@ def show_selected(span_id, _version):
 
 
 ACTIONS = (
-    ids.ANN_SAVE,
-    ids.ANN_UPDATE,
-    ids.ANN_DELETE,
-    ids.ANN_ACCEPT,
-    ids.ANN_REJECT,
-    ids.ANN_UNDO,
-    ids.ANN_BULK_ACCEPT,
-    ids.ANN_BULK_REJECT,
-    ids.ANN_FROM_MODEL,
+    (ids.ANN_SAVE, "n_clicks"),
+    (ids.ANN_UPDATE, "n_clicks"),
+    (ids.ANN_DELETE, "n_clicks"),
+    (ids.ANN_ACCEPT, "n_clicks"),
+    (ids.ANN_REJECT, "n_clicks"),
+    (ids.ANN_NEXT, "n_clicks"),
+    (ids.ANN_UNDO, "n_clicks"),
+    (ids.ANN_BULK_ACCEPT_CONFIRM, "submit_n_clicks"),
+    (ids.ANN_BULK_REJECT_CONFIRM, "submit_n_clicks"),
+    (ids.ANN_FROM_MODEL, "n_clicks"),
 )
+PAGE_SIZE = 10
+
+
+def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
+    """Per chart: a Patch moving it to ``span``, or no_update."""
+    shown = span is not None and not before_chart(orch, span)
+    return [jump_patch(orch, span) if shown and c["tf"] == span.timeframe else no_update
+            for c in chart_ids]  # fmt: skip
 
 
 @callbacks.callback(
@@ -378,7 +205,9 @@ ACTIONS = (
     Output(ids.ANN_MESSAGE, "color"),
     Output(ids.ANN_VERSION, "data", allow_duplicate=True),
     Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
-    *[Input(a, "n_clicks") for a in ACTIONS],
+    Output(ids.ANN_TABLE, "page_current"),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    *[Input(a, prop) for a, prop in ACTIONS],
     State(ids.ANN_SELECTION, "data"),
     State(ids.ANN_LABEL, "value"),
     State(ids.ANN_NOTE, "value"),
@@ -389,17 +218,27 @@ ACTIONS = (
     State(ids.ANN_TABLE, "derived_virtual_data"),
     State(ids.SYMBOL, "value"),
     State(ids.PATTERN_MIN_CONF, "value"),
+    State(ids.ANN_FILTER_LABEL, "value"),
+    State(ids.ANN_FILTER_SOURCE, "value"),
+    State(ids.ANN_FILTER_STATUS, "value"),
+    State(ids.chart(ALL), "id"),
     prevent_initial_call=True,
 )
 def on_action(*args):
     (selection, label, note, selected, edit_label, edit_start, edit_end, shown, symbol,
-     min_confidence) = args[len(ACTIONS):]  # fmt: skip
+     min_confidence, f_label, f_source, f_status, chart_ids) = args[len(ACTIONS):]  # fmt: skip
     orch = orchestrator()
     store = orch.annotations
     action = ctx.triggered_id
+    unchanged = [no_update] * len(chart_ids)
+
+    def done(text, color="success", selected_id=no_update, page=no_update, charts=unchanged):
+        return (*message(text, color), store.version, selected_id, page, charts)
+
     try:
         if action == ids.ANN_FROM_MODEL:
-            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update)
+            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update,
+                    no_update, unchanged)  # fmt: skip
         if action == ids.ANN_SAVE:
             if not selection:
                 raise SpanError("select a range on a chart first (box-select tool)")
@@ -417,36 +256,44 @@ def on_action(*args):
                     author=orch.config.annotations.author,
                 )
             )
-            return (
-                *message(f"Saved {span.label} ({span.symbol} {span.timeframe})"),
-                store.version,
-                span.id,
-            )
+            return done(f"Saved {span.label} ({span.symbol} {span.timeframe})", selected_id=span.id)
         if action == ids.ANN_UNDO:
-            done = store.undo()
-            return (*message(done or "Nothing to undo", "info"), store.version, no_update)
-        if action in (ids.ANN_BULK_ACCEPT, ids.ANN_BULK_REJECT):
-            status = "accepted" if action == ids.ANN_BULK_ACCEPT else "rejected"
-            count = store.set_status([row["id"] for row in shown or []], status)
-            return (*message(f"Marked {count} spans {status}"), store.version, no_update)
+            return done(store.undo() or "Nothing to undo", "info")
+        if action in (ids.ANN_BULK_ACCEPT_CONFIRM, ids.ANN_BULK_REJECT_CONFIRM):
+            status = "accepted" if action == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
+            matching = store.list(symbol=symbol, label=f_label, source=f_source, status=f_status)
+            count = store.set_status([s.id for s in matching], status)
+            return done(f"Marked {count:,} spans {status}")
+        if action == ids.ANN_NEXT:
+            following, index = next_row(shown or [], selected, True)
+            if following is None:
+                return done("No more rows in the list.", "info")
+            return done("Next row", "info", following, index // PAGE_SIZE,
+                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
         if not selected:
             raise SpanError("select a span first: click its band on the chart or its row")
         if action == ids.ANN_DELETE:
             span = store.delete(selected)
-            return (*message(f"Deleted {span.label} (Undo brings it back)"), store.version, None)
+            return done(f"Deleted {span.label} (Undo brings it back)", selected_id=None)
         if action in (ids.ANN_ACCEPT, ids.ANN_REJECT):
             status = "accepted" if action == ids.ANN_ACCEPT else "rejected"
             span = store.update(selected, status=status)
-            return (*message(f"{span.label}: {status}"), store.version, selected)
+            # Move on, so a queue is reviewed with two keys; the row leaves a status filter.
+            following, index = next_row(shown or [], selected, f_status in (None, status))
+            if following is None:
+                return done(f"{span.label}: {status}. That was the last row.", selected_id=None)
+            return done(f"{span.label}: {status}", "success", following, index // PAGE_SIZE,
+                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
         span = store.update(
             selected,
             label=(edit_label or "").strip(),
             start=parse_time(edit_start, "start"),
             end=parse_time(edit_end, "end"),
         )
-        return (*message(f"Updated {span.label}"), store.version, selected)
+        return done(f"Updated {span.label}")
     except (SpanError, ValueError) as exc:
-        return (*message(str(exc), "danger"), no_update, no_update)
+        return (*message(readable_times(str(exc)), "danger"), no_update, no_update, no_update,
+                unchanged)  # fmt: skip
 
 
 def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
@@ -469,6 +316,14 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
 
 @callbacks.callback(
     Output(ids.ANN_TABLE, "data"),
+    Output(ids.ANN_TABLE, "tooltip_data"),
+    Output(ids.ANN_TABLE, "active_cell"),
+    Output(ids.ANN_TABLE, "selected_cells"),
+    Output(ids.ANN_COUNT, "children"),
+    Output(ids.ANN_BULK_ACCEPT, "children"),
+    Output(ids.ANN_BULK_REJECT, "children"),
+    Output(ids.ANN_BULK_ACCEPT_CONFIRM, "message"),
+    Output(ids.ANN_BULK_REJECT_CONFIRM, "message"),
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
     Input(ids.ANN_VERSION, "data"),
@@ -478,11 +333,34 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
     Input(ids.SYMBOL, "value"),
 )
 def refresh_table(_version, label, source, status, symbol):
+    """New rows clear the table's active cell: a stale one would keep pointing at the old
+    position, so clicking another row would fire nothing."""
     orch = orchestrator()
     spans = orch.annotations.list(symbol=symbol, label=label, source=source, status=status)
     spans.sort(key=lambda s: s.start, reverse=True)
     labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
-    return table_rows(spans[:2000]), labels, [html.Option(value=v) for v in labels]
+    rows = table_rows(spans[:MAX_TABLE_ROWS])
+    filters = {"label": label, "source": source, "status": status}
+    return (
+        rows,
+        [{"label": row["label"]} for row in rows],
+        None,
+        [],
+        count_text(len(rows), len(spans)),
+        bulk_label("Accept", len(spans)),
+        bulk_label("Reject", len(spans)),
+        bulk_question("Accept", len(spans), filters),
+        bulk_question("Reject", len(spans), filters),
+        labels,
+        [html.Option(value=v) for v in labels],
+    )
+
+
+@callbacks.callback(
+    Output(ids.ANN_TABLE, "style_data_conditional"), Input(ids.ANN_SELECTED, "data")
+)
+def mark_selected_row(span_id):
+    return selected_row_styles(span_id)
 
 
 @callbacks.callback(

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from dash import Patch
 
 from core.candles import Candle
-from dashboard.charts import CANDLE_FIELDS, PREDICTION_TRACES, TRACE, marker_columns, volume_color
+from dashboard.charts import CANDLE_FIELDS, TRACE, marker_columns, volume_color
 
 # Past this many candles to drop or add in one tick, a whole new figure is cheaper and simpler.
 MAX_PATCH_CANDLES = 120
@@ -30,6 +30,7 @@ class ChartState:
     bands: int = 0
     book_seq: int = -1
     oldest: int | None = None
+    price: list | None = None  # [open, close] the last-price line is drawn at
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,10 +94,11 @@ def candle_patch(
 
 
 def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> Patch:
-    """Replace the prediction traces' data and the layout shapes (they are few: bounded deques)."""
-    for name in PREDICTION_TRACES:
+    """Replace the overlay traces' data (predictions, span labels) and the layout shapes (they
+    are few: bounded deques, spans in view)."""
+    for name, columns in traces.items():
         target = patch["data"][TRACE[name]]
-        for key, value in traces[name].items():
+        for key, value in columns.items():
             if key.startswith("marker."):
                 target["marker"][key.split(".", 1)[1]] = value
             else:

@@ -15,6 +15,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.candles import Candle, bucket_start, timeframe_ms
+from dashboard.chart_layout import (
+    SPIKES,
+    last_price_label,
+    opening_range,
+    price_decimals,
+    price_format,
+)
+from dashboard.span_layout import label_room, merge_adjacent
 
 UP_CANDLE = "#26a69a"
 DOWN_CANDLE = "#ef5350"
@@ -22,7 +30,8 @@ DIRECTION_COLORS = {"UP": "#00e5ff", "DOWN": "#ff9800", "STABLE": "#90caf9"}
 ACTION_COLORS = {"BUY": "#00e676", "SELL": "#ff1744"}
 OVERLAY_KINDS = ("dqn", "cnn", "transformer")
 
-TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5}
+TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
+         "span_labels": 6}  # fmt: skip
 PREDICTION_TRACES = ("dqn_buy", "dqn_sell", "cnn", "transformer")
 CANDLE_FIELDS = ("open", "high", "low", "close")
 
@@ -202,9 +211,12 @@ def build_figure(
     symbol: str,
     extra_shapes: Sequence[dict] = (),
     overlays: tuple[dict[str, dict], list[dict]] | None = None,
+    view_candles: int | None = None,
 ) -> go.Figure:
     """The whole chart: candles, volume panel, prediction overlays, shapes. ``overlays`` are
-    precomputed (marker columns per trace, line shapes) when the caller tracks what it drew."""
+    precomputed (marker columns per trace, line shapes) when the caller tracks what it drew.
+    ``view_candles``: the chart opens on that many of the newest candles, its price axis fitted
+    to them (a far prediction target would otherwise stretch the time axis)."""
     cols = candle_columns(candles)
     window_start = candles[0].time if candles else None
     if overlays is None:
@@ -213,6 +225,7 @@ def build_figure(
             prediction_shapes(predictions, enabled, window_start),
         )
     traces, lines = overlays
+    decimals = price_decimals(candles[-1].close if candles else None)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.02
     )
@@ -227,6 +240,8 @@ def build_figure(
             increasing={"line": {"color": UP_CANDLE}, "fillcolor": UP_CANDLE},
             decreasing={"line": {"color": DOWN_CANDLE}, "fillcolor": DOWN_CANDLE},
             showlegend=False,
+            # The OHLCV legend above the chart shows the candle under the cursor.
+            hoverinfo="none",
         ),
         row=1,
         col=1,
@@ -238,7 +253,7 @@ def build_figure(
             marker={"color": cols["volume_color"], "opacity": 0.6},
             name="volume",
             showlegend=False,
-            hovertemplate="volume %{y:.4g}<extra></extra>",
+            hoverinfo="none",
         ),
         row=2,
         col=1,
@@ -261,22 +276,41 @@ def build_figure(
         }
         _apply_flat(trace, traces[name])
         fig.add_trace(go.Scatter(trace), row=1, col=1)
+    # Span labels on hover: invisible points on an axis of the price panel's height (0..1).
+    labels = traces.get("span_labels") or {"x": [], "y": [], "hovertext": []}
+    fig.add_trace(
+        go.Scatter(
+            **labels, mode="markers", hoverinfo="text", name="labels", showlegend=False,
+            marker={"size": 12, "opacity": 0, "color": "#dddddd"}, xaxis="x", yaxis="y3",
+        )
+    )  # fmt: skip
     fig.update_layout(
         template="plotly_dark",
         paper_bgcolor="#131722",
         plot_bgcolor="#131722",
-        margin={"l": 50, "r": 60, "t": 30, "b": 20},
-        height=420,
+        margin={"l": 10, "r": 72, "t": 28, "b": 20},
+        autosize=True,
         uirevision=f"{symbol}|{timeframe}",
-        hovermode="closest",
+        hovermode="x",
         dragmode="zoom",
         shapes=[*extra_shapes, *lines],
+        annotations=[last_price_label(candles[-1] if candles else None, decimals)],
         title={"text": f"{symbol} · {timeframe}", "x": 0.01, "font": {"size": 13}},
         font={"size": 11},
     )
-    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor="#2a2e39")
-    fig.update_yaxes(showgrid=True, gridcolor="#2a2e39", side="right")
-    fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False)
+    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor="#2a2e39",
+                     **SPIKES)  # fmt: skip
+    fig.update_yaxes(showgrid=True, gridcolor="#2a2e39", side="right", **SPIKES)
+    fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
+                     row=1, col=1)  # fmt: skip
+    fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
+    fig.update_layout(yaxis3={"overlaying": "y", "range": [0, 1], "fixedrange": True,
+                              "visible": False, "anchor": "x"})  # fmt: skip
+    opening = opening_range(candles, timeframe, view_candles) if view_candles else None
+    if opening:
+        x_range, y_range = opening
+        fig.update_xaxes(range=x_range, autorange=False)
+        fig.update_yaxes(range=y_range, autorange=False, row=1, col=1)
     return fig
 
 
@@ -292,51 +326,62 @@ def label_color(label: str) -> str:
     return LABEL_PALETTE[digest % len(LABEL_PALETTE)]
 
 
-def span_shapes(spans: Sequence, timeframe: str, selected_id: str | None = None) -> list[dict]:
-    """Translucent bands for annotated spans (filled: human-made or accepted; fainter and
-    dashed while pending review). Rejected spans are not drawn."""
+def span_shapes(
+    spans: Sequence, timeframe: str, selected_id: str | None = None, visible_ms: float | None = None
+) -> list[dict]:
+    """Accepted spans as translucent full-height bands; pending ones (auto-labels waiting for
+    review) as a thin strip under the candles, unless selected. Rejected spans are not drawn.
+    Label text only where it fits (``visible_ms``: the width of the visible time range)."""
     frame = timeframe_ms(timeframe)
+    drawn = [s for s in spans if s.status != "rejected"]
+    bands = [s for s in drawn if s.status != "pending" or s.id == selected_id]
+    fits = label_room([(s.start, s.end, s.label) for s in bands], visible_ms)
+    room = dict(zip([s.id for s in bands], fits, strict=True))
     shapes = []
-    for span in spans:
-        if span.status == "rejected":
-            continue
+    for span in drawn:
         color = label_color(span.label)
-        pending = span.status == "pending"
         selected = span.id == selected_id
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "y domain",
-                "x0": span.start,
-                "x1": span.end + frame,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": color,
-                "opacity": 0.12 if pending else 0.22,
-                "layer": "below",
-                "line": {
-                    "color": "#ffffff" if selected else color,
-                    "width": 2 if selected else 1,
-                    "dash": "dot" if pending else "solid",
-                },
-                "label": {
-                    "text": span.label,
-                    "textposition": "top left",
-                    "font": {"size": 10, "color": color},
-                },
-                "name": f"span:{span.id}",
-            }
-        )
+        shape = {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": span.start,
+            "x1": span.end + frame,
+            "fillcolor": color,
+            "name": f"span:{span.id}",
+        }
+        if span.id in room:
+            pending = span.status == "pending"
+            shape.update(
+                y0=0, y1=1, opacity=0.12 if pending else 0.22, layer="below",
+                line={"color": "#ffffff" if selected else color, "width": 2 if selected else 1,
+                      "dash": "dot" if pending else "solid"},
+                label={"text": span.label if room[span.id] else "", "textposition": "top left",
+                       "font": {"size": 10, "color": color}},
+            )  # fmt: skip
+        else:
+            shape.update(y0=0, y1=PENDING_STRIP, opacity=0.8, layer="above", line={"width": 0})
+        shapes.append(shape)
     return shapes
 
 
-def pattern_shapes(spans: Sequence[dict], timeframe: str) -> list[dict]:
+# Height of the strip of pending labels, as a fraction of the price panel.
+PENDING_STRIP = 0.035
+
+
+def pattern_shapes(
+    spans: Sequence[dict], timeframe: str, visible_ms: float | None = None
+) -> list[dict]:
     """The champion's live pattern spans: outlined boxes, never filled, so they can't be
-    mistaken for human labels; the outline's opacity follows the confidence."""
+    mistaken for human labels; the outline's opacity follows the confidence. Adjacent spans
+    of one label are merged into one box."""
     frame = timeframe_ms(timeframe)
+    merged = merge_adjacent(spans, frame)
+    texts = [f"{s['label']} {s['confidence']:.2f}" for s in merged]
+    boxes = [(s["start"], s["end"], t) for s, t in zip(merged, texts, strict=True)]
+    room = label_room(boxes, visible_ms)
     shapes = []
-    for span in spans:
+    for span, text, fits in zip(merged, texts, room, strict=True):
         color = label_color(span["label"])
         shapes.append(
             {
@@ -345,13 +390,13 @@ def pattern_shapes(spans: Sequence[dict], timeframe: str) -> list[dict]:
                 "yref": "y domain",
                 "x0": span["start"],
                 "x1": span["end"] + frame,
-                "y0": 0.02,
+                "y0": 0.05,
                 "y1": 0.98,
                 "fillcolor": "rgba(0,0,0,0)",
                 "opacity": confidence_opacity(span["confidence"]),
                 "line": {"color": color, "width": 1.5, "dash": "dash"},
                 "label": {
-                    "text": f"{span['label']} {span['confidence']:.2f}",
+                    "text": text if fits else "",
                     "textposition": "bottom left",
                     "font": {"size": 9, "color": color},
                 },

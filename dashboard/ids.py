@@ -19,6 +19,15 @@ def chart_state(timeframe: str) -> dict:
     return {"type": "chart-state", "tf": timeframe}
 
 
+def chart_visible(timeframe: str) -> dict:
+    """The chart's visible time range [x0, x1] (ms), reported by assets/chart_view.js."""
+    return {"type": "chart-visible", "tf": timeframe}
+
+
+LABELS_SHOWN = "labels-shown"
+CHART_TIMEFRAME = "chart-timeframe"
+
+
 def graph_dom_id(timeframe: str) -> str:
     """The id of the wrapping div, so tests and CSS can find a chart: ``#chart-1m``."""
     return f"chart-{timeframe}"
@@ -48,6 +57,10 @@ ANN_FILTER_STATUS = "ann-filter-status"
 ANN_TABLE = "ann-table"
 ANN_BULK_ACCEPT = "ann-bulk-accept"
 ANN_BULK_REJECT = "ann-bulk-reject"
+ANN_BULK_ACCEPT_CONFIRM = "ann-bulk-accept-confirm"
+ANN_BULK_REJECT_CONFIRM = "ann-bulk-reject-confirm"
+ANN_NEXT = "ann-next"
+ANN_COUNT = "ann-count"
 ANN_VERSION = "ann-version"
 ANN_FROM_MODEL = "ann-from-model"
 AUTO_TF = "auto-tf"
@@ -86,3 +99,10 @@ NEURAL_MESSAGE = "neural-message"
 NEURAL_LOSS = "neural-loss"
 NEURAL_MODELS = "neural-models"
 NEURAL_BANNER = "neural-banner"
+
+# Champion by hand (Train panel)
+CHAMPION_PICKED = "champion-picked"
+CHAMPION_REASON = "champion-reason"
+CHAMPION_SET = "champion-set"
+CHAMPION_CONFIRM = "champion-confirm"
+CHAMPION_MESSAGE = "champion-message"

@@ -3,10 +3,13 @@ only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
 
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import ids
+from core.candles import timeframe_ms
+from dashboard import chart_series, ids
 from dashboard.callbacks import CallbackSet
+from dashboard.chart_layout import GRAPH_CONFIG, last_price_shape, price_decimals, price_patch
 from dashboard.chart_updates import (
     LINE_LISTS,
     ChartState,
@@ -27,15 +30,23 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
+from dashboard.span_layout import hover_columns, label_points, pattern_points, spans_in_view
 
 callbacks = CallbackSet()
 
 
 def window_size(config, timeframe: str) -> int:
-    """How many candles a chart of this timeframe shows."""
+    """How many candles a chart of this timeframe holds."""
     if timeframe == "1s":
         return int(config.dashboard.window_1s_minutes * 60)
     return config.dashboard.window_1m_candles
+
+
+def view_candles(config, timeframe: str) -> int:
+    """How many candles a chart opens on: the 1 s chart its whole window, others ~150."""
+    if timeframe == "1s":
+        return window_size(config, timeframe)
+    return min(config.dashboard.view_candles, window_size(config, timeframe))
 
 
 # Bands drawn per chart at most: auto-labelling a long 1 s series can find thousands.
@@ -49,18 +60,47 @@ def overlay_key(orch, symbol: str, view: dict) -> str:
     return (
         f"{','.join(sorted(view['enabled']))}|{orch.annotations.version}|{view['selected']}"
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
-        f"|{orch.predictions.epoch(symbol)}"
+        f"|{orch.predictions.epoch(symbol)}|{view['labels']}|{visible_key(view.get('visible'))}"
     )
 
 
+def visible_key(visible) -> str:
+    """The visible range, coarsely: spans are redrawn when it moves by a quarter of its width,
+    not at every pixel of a pan."""
+    if not visible:
+        return ""
+    x0, x1 = visible
+    step = max((x1 - x0) / 4, 1)
+    return f"{int(x0 // step)}:{int(x1 // step)}:{int(step)}"
+
+
 def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> list[dict]:
-    """Human and TA-Lib spans (filled bands), then the model's live patterns (outlines)."""
-    spans = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
-    shapes = span_shapes(spans[-MAX_SPAN_SHAPES:], timeframe, view["selected"])
+    """Human and TA-Lib spans (bands, pending ones as a strip), then the model's live patterns
+    (outlines), those inside the visible time range first."""
+    return span_layers(orch, symbol, timeframe, window_start, view)[0]
+
+
+def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
+    """(band shapes, hover points naming each span). An aggregated chart (5 m ...) shows the
+    spans of the 1 m series it is built from."""
+    source = chart_series.source_timeframe(timeframe)
+    frame = timeframe_ms(source)
+    visible = view.get("visible")
+    width = (visible[1] - visible[0]) if visible else None
+    shapes, points = [], []
+    if view["labels"] != "none":
+        spans = orch.annotations.list(symbol=symbol, timeframe=source, start=window_start)
+        if view["labels"] == "accepted":
+            spans = [s for s in spans if s.status == "accepted" or s.id == view["selected"]]
+        chosen = spans_in_view(spans, visible, MAX_SPAN_SHAPES)
+        shapes += span_shapes(chosen, source, view["selected"], width)
+        points += label_points(chosen, frame, view["selected"])
     if "patterns" in view["enabled"]:
-        found = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
-        shapes += pattern_shapes(found[-MAX_SPAN_SHAPES:], timeframe)
-    return shapes
+        found = orch.live_patterns.spans(symbol, source, window_start, view["min_confidence"])
+        found = spans_in_view(found, visible, MAX_SPAN_SHAPES)
+        shapes += pattern_shapes(found, source, width)
+        points += pattern_points(found, frame)
+    return shapes, points
 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
@@ -88,11 +128,15 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     drawn, chosen = {}, {}
     for name, items in lists.items():
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
-    bands = band_shapes(orch, symbol, timeframe, window_start, view)
+    price_line = last_price_shape(candles[-1] if candles else None)
+    state.price = [candles[-1].open, candles[-1].close] if candles else None
+    spans, points = span_layers(orch, symbol, timeframe, window_start, view)
+    bands = [price_line, *spans]
     state.overlay_key = overlay_key(orch, symbol, view)
     state.drawn, state.bands = drawn, len(bands)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
+    traces["span_labels"] = hover_columns(points)
     return traces, bands, [item["shape"] for name in LINE_LISTS for item in chosen[name]]
 
 
@@ -122,32 +166,51 @@ def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartSta
 def chart_view(orch, symbol: str, timeframe: str, view: dict):
     """A whole figure and its state, for a first draw or a symbol switch."""
     size = window_size(orch.config, timeframe)
-    candles = orch.store.tail(symbol, timeframe, size)
+    candles = chart_series.tail(orch.store, symbol, timeframe, size)
     state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles), "")
     traces, bands, lines = full_overlays(orch, symbol, timeframe, view, candles, state)
-    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines))
+    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
+                          view_candles(orch.config, timeframe))  # fmt: skip
     return figure, state
 
 
-def make_view(enabled, selected=None, min_confidence=0.5) -> dict:
-    """What the user chose to see: overlay toggles, selected span, pattern confidence floor."""
+LABEL_MODES = ("none", "accepted", "all")
+
+
+def make_view(
+    enabled, selected=None, min_confidence=0.8, labels="all", visible=None, timeframe=None
+) -> dict:
+    """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
+    which labels (none / accepted / all), the visible time range, the minute chart's
+    timeframe (1m, 5m, 15m, 1h)."""
     return {
         "enabled": list(enabled or []),
         "selected": selected,
-        "min_confidence": float(min_confidence if min_confidence is not None else 0.5),
+        "min_confidence": float(min_confidence if min_confidence is not None else 0.8),
+        "labels": labels if labels in LABEL_MODES else "all",
+        "visible": list(visible) if visible else None,
+        "timeframe": timeframe or chart_series.BASE,
     }
 
 
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
-    figure, state = chart_view(orch, symbol, timeframe, view)
+    shown = chart_series.display_timeframe(timeframe, view["timeframe"])
+    figure, state = chart_view(orch, symbol, shown, view)
     return html.Div(
         [
             dcc.Graph(
                 id=ids.chart(timeframe),
                 figure=figure,
-                config={"displaylogo": False, "scrollZoom": True},
+                config=GRAPH_CONFIG,
+                responsive=True,
+                className="chart-graph",
+                style={"height": "calc((100vh - 7.6rem) / 2)", "minHeight": "240px"},
             ),
+            # Filled in by assets/chart_view.js: the candle under the cursor, back to live.
+            html.Div(className="ohlcv-legend"),
+            html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
             dcc.Store(id=ids.chart_state(timeframe), data=state.to_dict()),
+            dcc.Store(id=ids.chart_visible(timeframe)),
         ],
         id=ids.graph_dom_id(timeframe),
         className="chart-block",
@@ -155,7 +218,27 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
 
 
 def layout() -> html.Div:
-    return html.Div(id=ids.CHARTS)
+    toolbar = html.Div(
+        [
+            html.Span("Labels", className="me-1 text-muted"),
+            dbc.RadioItems(
+                id=ids.LABELS_SHOWN,
+                options=[{"label": m, "value": m} for m in LABEL_MODES],
+                value="all",
+                inline=True,
+                className="me-3",
+            ),
+            html.Span("Minute chart", className="me-1 text-muted"),
+            dbc.RadioItems(
+                id=ids.CHART_TIMEFRAME,
+                options=list(chart_series.MINUTE_CHART_TIMEFRAMES),
+                value=chart_series.BASE,
+                inline=True,
+            ),
+        ],
+        className="chart-toolbar d-flex align-items-center small",
+    )
+    return html.Div([toolbar, html.Div(id=ids.CHARTS, className="charts")])
 
 
 def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
@@ -165,12 +248,12 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     size = window_size(orch.config, timeframe)
-    candles = orch.store.candles(symbol, timeframe, since=state.last_time)
+    candles = chart_series.since(orch.store, symbol, timeframe, state.last_time)
     patch, new_state = candle_patch(state, candles, size)
     if patch is None:
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
-    shown = orch.store.tail(symbol, timeframe, new_state.count)
+    shown = chart_series.tail(orch.store, symbol, timeframe, new_state.count)
     window_start = shown[0].time if shown else None
     redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
     changed = orch.predictions.seq(symbol) != state.book_seq or (
@@ -181,6 +264,12 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if redraw:
         traces, bands, lines = full_overlays(orch, symbol, timeframe, view, shown, new_state)
         overlay_patch(patch, traces, bands + lines)
+        if shown:  # the new shapes hold the line; its label on the axis moves with it
+            price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
+    elif candles and shown:
+        new_state.price = price_patch(
+            patch, shown[-1], price_decimals(shown[-1].close), state.price
+        )
     if not candles and not redraw and not changed:
         return no_update, no_update
     return patch, new_state.to_dict()
@@ -191,12 +280,14 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     Input(ids.SYMBOL, "value"),
     State(ids.OVERLAYS, "value"),
     State(ids.PATTERN_MIN_CONF, "value"),
+    State(ids.LABELS_SHOWN, "value"),
+    State(ids.CHART_TIMEFRAME, "value"),
 )
-def render_charts(symbol, enabled, min_confidence):
+def render_charts(symbol, enabled, min_confidence, labels, chart_tf):
     orch = orchestrator()
     if symbol not in orch.symbols():
         return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
-    view = make_view(enabled, None, min_confidence)
+    view = make_view(enabled, None, min_confidence, labels, None, chart_tf)
     return [chart_block(orch, symbol, tf, view) for tf in orch.timeframes(symbol)]
 
 
@@ -208,11 +299,16 @@ def render_charts(symbol, enabled, min_confidence):
     Input(ids.ANN_VERSION, "data"),
     Input(ids.ANN_SELECTED, "data"),
     Input(ids.PATTERN_MIN_CONF, "value"),
+    Input(ids.LABELS_SHOWN, "value"),
+    Input(ids.CHART_TIMEFRAME, "value"),
     State(ids.SYMBOL, "value"),
     State(ids.chart_state(MATCH), "data"),
+    State(ids.chart_visible(MATCH), "data"),
     prevent_initial_call=True,
 )
-def refresh_chart(_n, enabled, _version, selected, min_confidence, symbol, state):
-    timeframe = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence)
+def refresh_chart(_n, enabled, _version, selected, min_confidence, labels, chart_tf, symbol,
+                  state, visible):  # fmt: skip
+    chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf)
+    timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)

@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from core.inference import NoModel
 from core.jobs import JobBusy
-from dashboard import ids, neural_panel
+from dashboard import champion_panel, ids, neural_panel
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.timefmt import format_ms
@@ -34,6 +34,11 @@ TABLE_STYLE = {
     "style_cell": {"backgroundColor": "#1b1f2a", "color": "#ddd", "fontSize": 12,
                    "padding": "2px 6px", "textAlign": "left"},
 }  # fmt: skip
+
+
+# The F1 chart shows once there is a model (an empty chart reads as a broken one).
+HIDDEN_CHART = {"height": "240px", "display": "none"}
+SHOWN_CHART = {"height": "240px"}
 
 
 def _button(label, id_, color="secondary"):
@@ -72,6 +77,7 @@ def layout(default_model: str) -> dbc.Tab:
             dash_table.DataTable(
                 id=ids.TRAIN_RUNS, columns=RUN_COLUMNS, data=[], page_size=8, **TABLE_STYLE
             ),
+            champion_panel.layout(),
             html.Div(id=ids.TRAIN_CHAMPION, className="fw-bold mt-2"),
             dash_table.DataTable(
                 id=ids.TRAIN_CLASSES,
@@ -85,7 +91,7 @@ def layout(default_model: str) -> dbc.Tab:
             dcc.Graph(
                 id=ids.TRAIN_CLASS_CHART,
                 figure=go.Figure(),
-                style={"height": "240px"},
+                style=HIDDEN_CHART,
                 config={"displayModeBar": False},
             ),
             neural_panel.section(),
@@ -101,15 +107,17 @@ def stores() -> list:
 
 # ---- pure helpers ----------------------------------------------------------------------
 def run_rows(runs: list[dict]) -> list[dict]:
-    def score(value):
+    def score(run, key):
+        # A killed or failed run has no scores to show, even if it logged some before it stopped.
+        value = run.get(key) if run.get("status") in (None, "FINISHED") else None
         return "" if value is None else f"{value:.3f}"
 
     return [
         {
             **run,
             "created_text": format_ms(run.get("created")),
-            "val": score(run.get("val_macro_f1")),
-            "test": score(run.get("test_macro_f1")),
+            "val": score(run, "val_macro_f1"),
+            "test": score(run, "test_macro_f1"),
             "champion_mark": "★ champion" if run.get("champion") else "",
         }
         for run in runs
@@ -221,17 +229,22 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
     Output(ids.TRAIN_PROGRESS, "label"),
     Output(ids.TRAIN_STATUS, "children"),
     Output(ids.TRAIN_VERSION, "data"),
+    Output(ids.TRAIN_MESSAGE, "is_open", allow_duplicate=True),
     Input(ids.TICK, "n_intervals"),
     State(ids.TRAIN_JOB, "data"),
     State(ids.TRAIN_VERSION, "data"),
+    State(ids.TRAIN_MESSAGE, "children"),
+    prevent_initial_call=True,
 )
-def training_progress(_n, job_id, shown_version):
+def training_progress(_n, job_id, shown_version, shown_message):
     job = orchestrator().jobs.get(job_id) if job_id else None
     if job is None:
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     pct = round(job.progress * 100)
     if job.status == "running":
-        return pct, f"{pct}%", f"{job.title}: {job.stage}", no_update
+        return pct, f"{pct}%", f"{job.title}: {job.stage}", no_update, no_update
+    # The job ended: its "Started…" / "Cancelling…" alert is stale; the status line says how.
+    stale = isinstance(shown_message, str) and shown_message.startswith(("Started", "Cancelling"))
     if job.status == "done" and job.kind == "dataset":
         result = job.result or {}
         text = (
@@ -246,12 +259,16 @@ def training_progress(_n, job_id, shown_version):
             f"{'moved to it' if decision.get('promoted') else 'unchanged'}"
             f" ({decision.get('reason', '')})"
         )
+        if result.get("warnings"):
+            text = html.Div([text, *(html.Div(f"⚠ {w}", className="text-warning train-warning")
+                                     for w in result["warnings"])])  # fmt: skip
     elif job.kind == "dataset":
         text = f"{job.title}: {job.status}. {job.message}"
     else:
         text = f"{job.title}: {job.status}. {job.message} The champion is unchanged."
     version = f"job:{job.id}:{job.status}"
-    return pct, f"{pct}%", text, (no_update if version == shown_version else version)
+    changed = no_update if version == shown_version else version
+    return pct, f"{pct}%", text, changed, (False if stale else no_update)
 
 
 @callbacks.callback(
@@ -259,13 +276,14 @@ def training_progress(_n, job_id, shown_version):
     Output(ids.TRAIN_CHAMPION, "children"),
     Output(ids.TRAIN_CLASSES, "data"),
     Output(ids.TRAIN_CLASS_CHART, "figure"),
+    Output(ids.TRAIN_CLASS_CHART, "style"),
     Input(ids.TRAIN_VERSION, "data"),
     Input(ids.TABS, "active_tab"),
 )
 def refresh_runs(_version, tab):
     """Reads MLflow only when the Train tab is open (importing mlflow takes seconds)."""
     if tab != "train":
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     from training.tracking import Tracker
 
     orch = orchestrator()
@@ -274,11 +292,11 @@ def refresh_runs(_version, tab):
     try:
         runs = run_rows(tracker.list_runs(20, training.registered_model))
     except Exception as exc:  # a remote tracking server down, a busy store: say so, keep going
-        return [], f"Could not read the MLflow runs: {exc}", [], class_chart([])
+        return [], f"Could not read the MLflow runs: {exc}", [], class_chart([]), HIDDEN_CHART
     try:
         loaded = orch.patterns.current()
     except NoModel:
-        return runs, "No champion yet: train a model.", [], class_chart([])
+        return runs, "No champion yet: train a model.", [], class_chart([]), HIDDEN_CHART
     metrics = loaded.info.get("metrics") or {}
     period = "test" if "test" in metrics else "val"
     rows = class_rows(metrics.get(period, {}).get("per_class", {}))
@@ -286,4 +304,4 @@ def refresh_runs(_version, tab):
         f"Champion: {loaded.info['type']} version {loaded.info['version']} · "
         f"{period} macro-F1 {metrics.get(period, {}).get('macro_f1', 0):.3f}"
     )
-    return runs, title, rows, class_chart(rows)
+    return runs, title, rows, class_chart(rows), SHOWN_CHART

@@ -1,4 +1,6 @@
-"""Regenerate docs/screenshot.png: a running dashboard with a prediction of each kind and a span.
+"""Regenerate docs/screenshot.png: a running dashboard at 1400x900 with a prediction of each
+kind, a 24 h auto-label run (pending labels as the strip under the candles), a few accepted
+labels, and the review list.
 
 .venv/bin/python docs/screenshot.py
 """
@@ -16,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from core.config import config_from_dict  # noqa: E402
+from core.labelling import autolabel_series  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from training.spans import Span  # noqa: E402
 
@@ -38,6 +41,11 @@ def seed(orch) -> None:
                                                    "horizon_minutes": 45})  # fmt: skip
     orch.annotations.create(Span(None, "BTC/USDT", "1m", t - 120 * MINUTE, t - 100 * MINUTE,
                                  "bull_flag", "human", "accepted"))  # fmt: skip
+    autolabel_series(orch, "BTC/USDT", "1m", t - 24 * 60 * MINUTE, t)
+    # An annotator has accepted a few of the TA-Lib spans in view.
+    pending = orch.annotations.list(symbol="BTC/USDT", status="pending", start=t - 90 * MINUTE)
+    picked = [s for s in pending if s.label.startswith(("CDLENGULFING", "CDLHAMMER", "CDLDOJI_"))]
+    orch.annotations.set_status([s.id for s in picked[:4]], "accepted")
 
 
 def main(out: Path) -> None:
@@ -51,7 +59,7 @@ def main(out: Path) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 950})
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"http://127.0.0.1:{server.server_port}")
             page.wait_for_selector("#chart-1m .main-svg")
             time.sleep(4)

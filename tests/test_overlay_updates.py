@@ -55,7 +55,9 @@ def test_a_new_prediction_is_appended_alone(make_config):
     marker_ops = [op for op in operations if op["location"][:2] == ["data", TRACE["cnn"]]]
     assert {op["operation"] for op in marker_ops} == {"Extend"}
     assert all(len(op["params"]["value"]) == 1 for op in marker_ops)
-    shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]]
+    # Shape 0 is the last-price line, moved with the forming candle every tick.
+    shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]
+                 and op["location"][2:3] != [0]]  # fmt: skip
     assert [op["operation"] for op in shape_ops] == ["Insert"]
     assert new_state["drawn"]["cnn"][2] == 21
     size = len(json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
@@ -72,7 +74,7 @@ def test_a_full_deque_drops_the_oldest_marker_and_line_as_it_appends(make_config
     patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
     deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
     assert ["data", TRACE["cnn"], "x", 0] in deletes
-    assert ["layout", "shapes", 0] in deletes
+    assert ["layout", "shapes", state.bands] in deletes  # the first line, after the bands
     assert new_state["drawn"]["cnn"][2] == 3
 
 

@@ -404,3 +404,19 @@ class Tracker:
         info_file = folder / TRAINING_INFO_FILE
         info = json.loads(info_file.read_text()) if info_file.is_file() else {}
         return load_predictor(folder), info
+
+    def set_champion(self, name: str, version: str, reason: str) -> dict[str, Any]:
+        """Move the champion alias to ``version`` by hand (a promotion or a rollback). The
+        reason is logged and tagged on the version and its run, beside the automatic decisions."""
+        client = self.client
+        target = client.get_model_version(name, str(version))  # unknown version: raises
+        current = self._alias_version(name)
+        previous = str(current.version) if current is not None else None
+        note = f"set by hand (was v{previous or '-'}): {reason}"
+        client.set_registered_model_alias(name, CHAMPION_ALIAS, str(version))
+        client.set_model_version_tag(name, str(version), "champion_decision", note)
+        if target.run_id:
+            client.set_tag(target.run_id, "champion_decision", note)
+        logger.info("champion of %s set by hand to v%s (was v%s): %s", name, version,
+                    previous, reason)  # fmt: skip
+        return {"version": str(version), "previous": previous, "reason": reason}

@@ -104,7 +104,11 @@ def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, serv
     ]
     # Drawn, not only in the data: four marker points and the two target lines.
     assert page.locator("#chart-1s .scatterlayer .point").count() >= 4
-    dashes = figure_data(page, "1s", "gd.layout.shapes.map(s => s.line.dash).sort()")
+    dashes = figure_data(
+        page,
+        "1s",
+        "gd.layout.shapes.filter(s => s.name !== 'last-price').map(s => s.line.dash).sort()",
+    )
     assert dashes == ["dashdot", "dot"]
     # The overlay toggle hides them again.
     page.get_by_label("CNN ◆").uncheck()

@@ -20,18 +20,21 @@ def served(tmp_path):
     yield from serve_app(tmp_path, {"feed": feed, "training": SMALL_TRAINING})
 
 
-@pytest.fixture
-def labelled(served):
-    """An annotator's earlier work: TA-Lib spans on BTC/USDT, the three commonest accepted."""
-    orch = served.orch
+def accept_common_autolabels(orch, keep: int = 3) -> list[str]:
+    """An annotator's earlier work: TA-Lib spans on BTC/USDT, the ``keep`` commonest accepted."""
     autolabel_series(orch, "BTC/USDT", "1m")
     pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
     counts = {}
     for span in pending:
         counts[span.label] = counts.get(span.label, 0) + 1
-    common = sorted(counts, key=counts.get, reverse=True)[:3]
+    common = sorted(counts, key=counts.get, reverse=True)[:keep]
     orch.annotations.set_status([s.id for s in pending if s.label in common], "accepted")
     return common
+
+
+@pytest.fixture
+def labelled(served):
+    return accept_common_autolabels(served.orch)
 
 
 def pattern_count(page):

@@ -1,0 +1,243 @@
+// How the live charts behave under the mouse, in the browser (no server round trip):
+// - the price (and volume) axis fits the candles in view after every zoom, pan or new candle;
+// - while the right edge shows the newest candle the view follows new candles ("live"); once
+//   the user scrolls away a "Back to live" button appears (a double-click also goes back);
+// - the view is remembered per symbol and timeframe across symbol switches;
+// - an OHLCV legend shows the candle under the cursor (else the newest one);
+// - the visible time range is reported to the server, which draws the spans inside it.
+// Relayouts are made as GUI edits so the figure's uirevision keeps them through later ticks.
+(function () {
+  const views = {}; // "symbol|timeframe" -> {live, range}
+
+  function candles(gd) {
+    const c = gd.data && gd.data[0];
+    return c && c.x && c.x.length ? c : null;
+  }
+
+  function frameOf(c) {
+    const n = c.x.length;
+    return n > 1 ? c.x[n - 1] - c.x[n - 2] : 60000;
+  }
+
+  function xRange(gd) {
+    const ax = gd._fullLayout && gd._fullLayout.xaxis;
+    if (!ax || !ax.range) return null;
+    return [ax.r2l(ax.range[0]), ax.r2l(ax.range[1])];
+  }
+
+  function guiRelayout(gd, update) {
+    const full = gd._fullLayout;
+    full._guiEditing = true;
+    try {
+      return Plotly.relayout(gd, update);
+    } finally {
+      full._guiEditing = false;
+    }
+  }
+
+  function setX(gd, range) {
+    gd._tdExpectX = range;
+    return guiRelayout(gd, { "xaxis.range": range, "xaxis2.range": range });
+  }
+
+  // The price (and volume) ranges that fit the candles inside time range r; null when the
+  // axis already fits or the user set the price axis by hand.
+  function yUpdate(gd, r) {
+    const c = candles(gd);
+    if (!c || !r || gd._tdManualY) return null;
+    let lo = Infinity, hi = -Infinity, vol = 0;
+    for (let i = 0; i < c.x.length; i++) {
+      if (c.x[i] < r[0] || c.x[i] > r[1]) continue;
+      if (c.low[i] < lo) lo = c.low[i];
+      if (c.high[i] > hi) hi = c.high[i];
+      const v = gd.data[1] && gd.data[1].y ? gd.data[1].y[i] : 0;
+      if (v > vol) vol = v;
+    }
+    if (!isFinite(lo)) return null;
+    const span = hi - lo || hi * 0.001;
+    const y = [lo - span * 0.08, hi + span * 0.05];
+    const now = gd._fullLayout.yaxis.range;
+    if (now && Math.abs(now[0] - y[0]) < span * 1e-3 && Math.abs(now[1] - y[1]) < span * 1e-3) return null;
+    gd._tdExpectY = y;
+    const update = { "yaxis.range": y };
+    if (vol > 0) update["yaxis2.range"] = [0, vol * 1.15];
+    return update;
+  }
+
+  function fitY(gd) {
+    const update = yUpdate(gd, xRange(gd));
+    if (update) guiRelayout(gd, update);
+  }
+
+  function liveRange(gd) {
+    const c = candles(gd);
+    const frame = frameOf(c);
+    const width = gd._tdWidth || frame * 150;
+    const right = c.x[c.x.length - 1] + frame * 2;
+    return [right - width, right];
+  }
+
+  function backToLive(gd) {
+    if (!candles(gd)) return;
+    gd._tdLive = true;
+    gd._tdManualY = false;
+    setX(gd, liveRange(gd));
+    remember(gd);
+    mark(gd);
+  }
+
+  function remember(gd) {
+    views[gd._tdKey] = { live: gd._tdLive, range: xRange(gd) };
+  }
+
+  function block(gd) {
+    return gd.closest(".chart-block");
+  }
+
+  function mark(gd) {
+    const b = block(gd);
+    if (b) b.classList.toggle("away-from-live", !gd._tdLive);
+  }
+
+  function decimals(gd) {
+    const m = /\.(\d+)f/.exec((gd.layout.yaxis && gd.layout.yaxis.tickformat) || "");
+    return m ? +m[1] : 2;
+  }
+
+  function legend(gd, i) {
+    const c = candles(gd);
+    const b = block(gd);
+    const el = b && b.querySelector(".ohlcv-legend");
+    if (!c || !el) return;
+    if (i === undefined || i === null || i >= c.x.length) i = c.x.length - 1;
+    const d = decimals(gd);
+    const f = (v) => v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+    const vol = gd.data[1] && gd.data[1].y ? gd.data[1].y[i] : 0;
+    const when = new Date(c.x[i]).toISOString().slice(0, 19).replace("T", " ");
+    el.textContent = `${when}  O ${f(c.open[i])}  H ${f(c.high[i])}  L ${f(c.low[i])}  C ${f(c.close[i])}  V ${(+vol).toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
+    el.classList.toggle("down", c.close[i] < c.open[i]);
+  }
+
+  function report(gd) {
+    const r = xRange(gd);
+    if (!r || !window.dash_clientside || !dash_clientside.set_props) return;
+    const key = Math.round(r[0]) + ":" + Math.round(r[1]);
+    if (key === gd._tdReported) return;
+    gd._tdReported = key;
+    const tf = (block(gd).id || "").replace("chart-", "");
+    dash_clientside.set_props({ type: "chart-visible", tf: tf }, { data: r });
+  }
+
+  function near(a, b, tolerance) {
+    return a && b && Math.abs(a[0] - b[0]) <= tolerance && Math.abs(a[1] - b[1]) <= tolerance;
+  }
+
+  function onRelayout(gd, ev) {
+    const c = candles(gd);
+    if (!c) return;
+    const frame = frameOf(c);
+    if (ev["xaxis.autorange"] || ev["xaxis2.autorange"]) return backToLive(gd);
+    const x0 = ev["xaxis.range[0]"] ?? ev["xaxis2.range[0]"] ?? (ev["xaxis.range"] || ev["xaxis2.range"] || [])[0];
+    if (x0 !== undefined) {
+      const r = xRange(gd);
+      if (!near(r, gd._tdExpectX, frame / 10)) {
+        // The user zoomed or panned: follow new candles only while the newest one is in view.
+        gd._tdLive = r[1] >= c.x[c.x.length - 1];
+        gd._tdWidth = r[1] - r[0];
+        gd._tdManualY = false;
+      }
+      gd._tdExpectX = null;
+      fitY(gd);
+      remember(gd);
+      mark(gd);
+      report(gd);
+      return;
+    }
+    if (ev["yaxis.autorange"]) {
+      gd._tdManualY = false;
+      return fitY(gd);
+    }
+    const y0 = ev["yaxis.range[0]"] ?? (ev["yaxis.range"] || [])[0];
+    if (y0 !== undefined && !near(gd._fullLayout.yaxis.range, gd._tdExpectY, 1e-9 + Math.abs(y0) * 1e-9)) {
+      gd._tdManualY = true; // the user dragged the price axis: leave it as they set it
+    }
+  }
+
+  function onAfterPlot(gd) {
+    const c = candles(gd);
+    if (!c) return;
+    const key = gd.layout.uirevision;
+    if (gd._tdKey !== key) {
+      // A new chart, symbol or timeframe: bring back this one's last view.
+      gd._tdKey = key;
+      const r = xRange(gd);
+      gd._tdWidth = r ? r[1] - r[0] : null;
+      gd._tdLastX = c.x[c.x.length - 1];
+      const saved = views[key];
+      gd._tdLive = !saved || saved.live;
+      if (saved && !saved.live && saved.range) {
+        gd._tdWidth = saved.range[1] - saved.range[0];
+        setX(gd, saved.range);
+      } else if (saved) {
+        gd._tdWidth = saved.range ? saved.range[1] - saved.range[0] : gd._tdWidth;
+        setX(gd, liveRange(gd));
+      }
+      mark(gd);
+    }
+    const last = c.x[c.x.length - 1];
+    const r = xRange(gd);
+    if (gd._tdLive && last !== gd._tdLastX && r) {
+      // Follow the new candle: one relayout moves the time range and fits the prices to it.
+      const moved = [r[0] + (last - gd._tdLastX), r[1] + (last - gd._tdLastX)];
+      const update = yUpdate(gd, moved) || {};
+      gd._tdExpectX = moved;
+      update["xaxis.range"] = moved.slice();
+      update["xaxis2.range"] = moved.slice();
+      gd._tdLastX = last;
+      guiRelayout(gd, update);
+    } else {
+      gd._tdLastX = last;
+      fitY(gd);
+    }
+    if (!gd._tdHovering) legend(gd);
+    report(gd);
+  }
+
+  function bind(gd) {
+    if (gd._tdBound || !gd.on) return;
+    gd._tdBound = true;
+    gd.on("plotly_relayout", (ev) => onRelayout(gd, ev || {}));
+    gd.on("plotly_afterplot", () => onAfterPlot(gd));
+    gd.on("plotly_hover", (ev) => {
+      const p = (ev.points || []).find((pt) => pt.curveNumber === 0 || pt.curveNumber === 1);
+      if (!p) return;
+      gd._tdHovering = true;
+      legend(gd, p.pointNumber);
+    });
+    gd.on("plotly_unhover", () => {
+      gd._tdHovering = false;
+      legend(gd);
+    });
+    onAfterPlot(gd);
+  }
+
+  function scan() {
+    document.querySelectorAll(".chart-block .js-plotly-plot").forEach(bind);
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest(".back-to-live");
+    if (!button) return;
+    const gd = button.closest(".chart-block").querySelector(".js-plotly-plot");
+    if (gd) backToLive(gd);
+  });
+  let queued = false;
+  new MutationObserver(function () {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(function () {
+      queued = false;
+      scan();
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();

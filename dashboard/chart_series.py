@@ -1,0 +1,41 @@
+"""The candles a chart shows. The minute chart can show 5 m, 15 m or 1 h candles instead,
+aggregated on the fly from the stored 1 m candles (nothing extra is stored); its spans and
+pattern labels stay those of the 1 m series."""
+
+from __future__ import annotations
+
+from core.candles import Candle, bucket_start, resample, timeframe_ms
+
+BASE = "1m"
+AGGREGATED = ("5m", "15m", "1h")
+MINUTE_CHART_TIMEFRAMES = (BASE, *AGGREGATED)
+
+
+def source_timeframe(timeframe: str) -> str:
+    """The stored series a chart of ``timeframe`` reads (and labels)."""
+    return BASE if timeframe in AGGREGATED else timeframe
+
+
+def display_timeframe(chart_tf: str, chosen: str | None) -> str:
+    """What the chart with component timeframe ``chart_tf`` shows, given the user's choice."""
+    if chart_tf == BASE and chosen in MINUTE_CHART_TIMEFRAMES:
+        return chosen
+    return chart_tf
+
+
+def tail(store, symbol: str, timeframe: str, count: int) -> list[Candle]:
+    """The newest ``count`` candles of ``timeframe`` (the last one may be forming)."""
+    if timeframe not in AGGREGATED:
+        return store.tail(symbol, timeframe, count)
+    ratio = timeframe_ms(timeframe) // timeframe_ms(BASE)
+    minutes = store.tail(symbol, BASE, (count + 1) * ratio)
+    return resample(minutes, timeframe_ms(timeframe))[-count:]
+
+
+def since(store, symbol: str, timeframe: str, last_time: int | None) -> list[Candle]:
+    """Candles from ``last_time`` on: the shown last candle, updated, and any newer ones."""
+    if timeframe not in AGGREGATED:
+        return store.candles(symbol, timeframe, since=last_time)
+    frame = timeframe_ms(timeframe)
+    start = bucket_start(last_time, frame) if last_time is not None else None
+    return resample(store.candles(symbol, BASE, since=start), frame)

@@ -1,0 +1,210 @@
+"""A trader used to TradingView reads and moves the charts at 1400x900: the opening window,
+prices in full, a crosshair legend, the last price, the price axis following zoom and pan,
+back to live, the view kept per symbol, 5 m/15 m/1 h candles, and a layout that holds still."""
+
+import time
+
+import pytest
+
+from tests.browser.conftest import figure_data, serve_app
+from tests.browser.test_live_charts import wait_for
+
+pytestmark = pytest.mark.browser
+
+MIN = 60_000
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    yield from serve_app(tmp_path_factory.mktemp("chartview"))
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served.url)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=20_000)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def x_range_ms(page, tf="1m"):
+    return figure_data(page, tf, "gd._fullLayout.xaxis.range.map(gd._fullLayout.xaxis.r2l)")
+
+
+def last_time(page, tf="1m"):
+    return figure_data(page, tf, "gd.data[0].x[gd.data[0].x.length - 1]")
+
+
+def visible_low_high(page, tf="1m"):
+    return figure_data(
+        page,
+        tf,
+        """(() => { const c = gd.data[0], ax = gd._fullLayout.xaxis;
+            const r = ax.range.map(v => ax.r2l(v)); let lo = Infinity, hi = -Infinity;
+            c.x.forEach((t, i) => { if (t >= r[0] && t <= r[1]) {
+                lo = Math.min(lo, c.low[i]); hi = Math.max(hi, c.high[i]); } });
+            return [lo, hi]; })()""",
+    )
+
+
+def drag(page, tf, x0, x1, tool=None):
+    if tool:
+        page.locator(f"#chart-{tf} .modebar-btn[data-title='{tool}']").click()
+    box = page.locator(f"#chart-{tf} .nsewdrag").first.bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * x0, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * x1, y, steps=8)
+    page.mouse.up()
+
+
+def test_the_minute_chart_opens_on_150_candles_with_prices_in_full(page, served):
+    x0, x1 = x_range_ms(page)
+    assert 140 <= (x1 - x0) / MIN <= 160
+    assert x1 >= last_time(page)
+    ticks = page.locator("#chart-1m .yaxislayer-above .ytick text").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    assert ticks and all("," in t and not t.endswith("k") for t in ticks), ticks
+    # The last price: a line across the chart and its label on the price axis.
+    close = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
+    label = figure_data(page, "1m", "gd.layout.annotations[0].text")
+    assert label == f"{close:,.1f}"
+    assert figure_data(page, "1m", "gd.layout.shapes[0].name") == "last-price"
+    drawn = page.locator("#chart-1m .annotation-text").first.evaluate("e => e.textContent")
+    assert drawn == label
+    # The modebar: the tools that make sense, no cloud/share button.
+    titles = page.locator("#chart-1m .modebar-btn").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-title'))"
+    )
+    assert "Box Select" in titles and "Zoom" in titles and "Pan" in titles
+    assert not any("Chart Studio" in (t or "") or "Lasso" in (t or "") for t in titles), titles
+
+
+def test_crosshair_legend_reads_the_candle_under_the_cursor(page):
+    assert figure_data(page, "1m", "gd._fullLayout.xaxis.showspikes") is True
+    legend = page.locator("#chart-1m .ohlcv-legend")
+    close = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
+    wait_for(lambda: f"C {close:,.1f}" in legend.inner_text())
+    # Hover a candle well inside the view: the legend shows that candle's prices.
+    point = page.evaluate("""() => {
+        const gd = document.querySelector('#chart-1m .js-plotly-plot');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, c = gd.data[0];
+        const i = c.x.length - 60, box = gd.getBoundingClientRect();
+        return [box.left + xa._offset + xa.l2p(c.x[i]), box.top + ya._offset + ya.l2p(c.close[i]),
+                c.open[i]];
+    }""")
+    page.mouse.move(point[0], point[1])
+    wait_for(lambda: f"O {point[2]:,.1f}" in legend.inner_text())
+
+
+def test_price_axis_fits_the_candles_in_view_after_a_zoom_and_back_to_live(page):
+    drag(page, "1m", 0.15, 0.35)  # zoom into older candles
+    wait_for(lambda: x_range_ms(page)[1] < last_time(page))
+
+    def fitted():
+        low, high = visible_low_high(page)
+        y0, y1 = figure_data(page, "1m", "gd._fullLayout.yaxis.range")
+        span = high - low
+        return y0 < low and y1 > high and y1 - y0 < span * 1.3
+
+    wait_for(fitted)
+    # Away from the newest candle: the button takes the user back.
+    button = page.locator("#chart-1m .back-to-live")
+    wait_for(button.is_visible)
+    button.click()
+    wait_for(lambda: x_range_ms(page)[1] >= last_time(page))
+    wait_for(lambda: not button.is_visible())
+    wait_for(fitted)
+    # Live again: a new candle on the 1 s chart keeps the newest candle in view.
+    assert not page.locator("#chart-1s .back-to-live").is_visible()
+    before = last_time(page, "1s")
+    wait_for(lambda: last_time(page, "1s") > before)
+    wait_for(lambda: x_range_ms(page, "1s")[1] >= last_time(page, "1s"))
+
+
+def test_the_view_is_kept_per_symbol(page):
+    drag(page, "1m", 0.3, 0.5, tool="Pan")
+    wait_for(lambda: page.locator("#chart-1m .back-to-live").is_visible())
+    btc_view = x_range_ms(page)
+    page.locator("#symbol-select").click()
+    page.get_by_role("option", name="ETH/USDT").click()
+    wait_for(lambda: "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    wait_for(lambda: x_range_ms(page)[1] >= last_time(page))  # ETH opens live
+    page.locator("#symbol-select").click()
+    page.get_by_role("option", name="BTC/USDT").click()
+    wait_for(lambda: "BTC/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    wait_for(lambda: abs(x_range_ms(page)[0] - btc_view[0]) < MIN)
+    assert abs(x_range_ms(page)[1] - btc_view[1]) < MIN
+
+
+def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
+    page.locator("label", has_text="15m").click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m", 30)
+    steps = figure_data(page, "1m", "gd.data[0].x.slice(-3).map((t, i, a) => i ? t - a[i-1] : 0)")
+    assert steps[1:] == [15 * MIN, 15 * MIN]
+    first = figure_data(page, "1m", "gd.data[0].x[0]")
+    minutes = served.orch.store.history("BTC/USDT", "1m", first, first + 15 * MIN)
+    shown = figure_data(page, "1m", "[gd.data[0].open[0], gd.data[0].high[0], gd.data[0].low[0]]")
+    assert shown == pytest.approx(
+        [minutes["open"].iloc[0], minutes["high"].max(), minutes["low"].min()]
+    )
+    page.locator("label", has_text="1h").click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h", 30)
+    page.locator("label", has_text="1m").first.click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m", 30)
+
+
+def test_layout_holds_still_and_fits_1400x900(browser, served):
+    """Three symbols: the status line stays on the header's one line; the span table stays in
+    the side panel; nothing moves after the first paint and nothing is cut off at the bottom."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(served.url)
+        page.wait_for_selector("#symbol-select")
+        boxes = """() => ['#symbol-select', '#overlay-toggles', '#labels-shown', '.side-panel',
+            '#chart-timeframe'].map(s => { const r = document.querySelector(s)
+            .getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })"""
+        first = page.evaluate(boxes)
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+        wait_for(lambda: page.locator("#feed-status [data-symbol]").count() == 3)
+        time.sleep(1.5)
+        assert page.evaluate(boxes) == first
+        header = page.locator(".app-header").bounding_box()
+        status = page.locator("#feed-status").bounding_box()
+        charts = page.locator(".chart-toolbar").bounding_box()
+        assert status["y"] + status["height"] <= header["y"] + header["height"] <= charts["y"]
+        assert header["height"] < 70
+        assert page.evaluate("document.documentElement.scrollHeight") <= VIEWPORT["height"]
+        bottom = page.locator("#chart-1m").bounding_box()
+        assert bottom["y"] + bottom["height"] <= VIEWPORT["height"]
+        # The span table scrolls inside the side panel instead of running past it.
+        served.orch.start_autolabel("BTC/USDT", "1m", 1.0, None)
+        wait_for(lambda: page.locator("#ann-table td[data-dash-column='label']").count() > 0,
+                 timeout=30)  # fmt: skip
+        panel = page.locator(".side-panel").bounding_box()
+        table = page.locator("#ann-table").bounding_box()
+        assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1
+    finally:
+        context.close()
+
+
+def test_a_long_horizon_does_not_stretch_the_1s_chart(page, served):
+    last = served.orch.store.latest("BTC/USDT", "1s")
+    served.orch.store_cnn_prediction("BTC/USDT", {
+        "timestamp": last.time, "confidence": 0.9, "direction": "UP", "current_price": last.close,
+        "target_price": last.close * 1.01, "horizon_minutes": 240})  # fmt: skip
+    wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 1)
+    time.sleep(1.0)
+    x0, x1 = x_range_ms(page, "1s")
+    assert x1 - last_time(page, "1s") < 60_000
+    assert x1 - x0 < 15 * MIN
