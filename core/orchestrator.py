@@ -37,7 +37,10 @@ class Orchestrator:
         self.db = db if db is not None else Database(config.data_path / "tradedash.db")
         self.store = CandleStore(self.db, config.buffers)
         self.predictions = PredictionBook(
-            self.db, list(config.symbols), config.orchestrator.prediction_maxlen
+            self.db,
+            list(config.symbols),
+            config.orchestrator.prediction_maxlen,
+            config.outcomes.stable_band_pct,
         )
         self._feed = feed
         self._runner = None

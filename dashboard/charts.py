@@ -123,18 +123,22 @@ def overlay_points(
         for p in predictions.get(kind, []):
             if not visible(p):
                 continue
-            extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
+            if p.get(target) is None:  # an action only (the original training loop's form)
+                x, y, lines = p["timestamp"], p["current_price"], (f"{p['action']} at "
+                              f"{p['current_price']:.6g}",)  # fmt: skip
+            else:
+                extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
+                x, y, lines = horizon_end(p), p[target], (
+                    f"{p['direction']} {p['current_price']:.6g} → {p[target]:.6g}{extra}",
+                    f"horizon {p['horizon_minutes']:g} min",
+                )  # fmt: skip
             points[kind].append(
                 {
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
-                    "x": horizon_end(p),
-                    "y": p[target],
-                    "text": _hover(
-                        p,
-                        f"{p['direction']} {p['current_price']:.6g} → {p[target]:.6g}{extra}",
-                        f"horizon {p['horizon_minutes']:g} min",
-                    ),
+                    "x": x,
+                    "y": y,
+                    "text": _hover(p, *lines),
                     "size": confidence_size(p["confidence"]),
                     "opacity": confidence_opacity(p["confidence"]),
                     "color": DIRECTION_COLORS[p["direction"]],
@@ -169,6 +173,8 @@ def prediction_lines(
         for p in predictions.get(kind, []):
             if window_start is not None and p["timestamp"] < window_start:
                 continue
+            if p.get(target) is None:
+                continue  # an action only: no target to draw a line to
             shapes.append((p.get("seq", 0),
                 {
                     "type": "line",
