@@ -27,6 +27,7 @@ from core.prediction_input import (
     number,
     to_epoch_ms,
 )
+from core.prediction_queries import OUTCOME_FIELDS, outcome_fields, outcome_of, stored
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ DIRECTIONS = ("UP", "DOWN", "STABLE")
 ACTIONS = ("BUY", "SELL", "HOLD")
 SOURCES = ("live", "backtest", "training")
 TARGET_FIELD = {"cnn": "target_price", "transformer": "predicted_price"}
-OUTCOME_FIELDS = ("resolved_at", "realised_price", "hit", "error_pct", "naive_error_pct")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -75,23 +75,6 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
-
-
-def outcome_of(prediction: dict) -> str:
-    """``hit``, ``miss`` or ``pending``."""
-    if prediction.get("resolved_at") is None:
-        return "pending"
-    return "hit" if prediction.get("hit") else "miss"
-
-
-def outcome_fields(row) -> dict[str, Any]:
-    """The outcome columns of a joined row as prediction fields (empty while pending)."""
-    if row["resolved_at"] is None:
-        return {}
-    fields = {name: row[name] for name in OUTCOME_FIELDS}
-    fields["hit"] = None if row["hit"] is None else bool(row["hit"])
-    fields.update(json.loads(row["detail"] or "{}"))
-    return fields
 
 
 def _directional(kind: str, data: dict, out: dict, band_pct: float) -> None:
@@ -341,16 +324,7 @@ class PredictionBook:
                 held = [p for kind in KINDS for d in self._deques[kind].values() for p in d]
             held = [p for p in held if p["seq"] > after_seq and symbol in (None, p["symbol"])]
             return sorted(held, key=lambda p: p["seq"])[:limit]
-        sql = (
-            "SELECT p.seq, p.data, o.* FROM predictions p"
-            " LEFT JOIN prediction_outcomes o ON o.id = p.id WHERE p.seq > ? AND p.cleared = 0"
-        )
-        args: list[Any] = [after_seq]
-        if symbol is not None:
-            sql += " AND p.symbol = ?"
-            args.append(symbol)
-        rows = self._db.query(sql + " ORDER BY p.seq LIMIT ?", (*args, limit))
-        return [{**json.loads(r["data"]), **outcome_fields(r), "seq": r["seq"]} for r in rows]
+        return stored(self._db, symbol, after_seq=after_seq, include_cleared=False, limit=limit)
 
     def unresolved(self, after_seq: int = 0) -> list[dict]:
         """Stored predictions (cleared ones too: they stay for review) without an outcome."""
