@@ -153,7 +153,7 @@ def cmd_predictions_export(args) -> int:
 
     check_format(args.file)
     orch = _orchestrator(args)
-    flt = PredictionFilter(sources=tuple(args.source or ()))
+    flt = PredictionFilter(sources=tuple(args.source) if args.source else None)
     rows = select(orch.db, args.symbol, tuple(args.kind or ()) or None, _time(args.start),
                   _time(args.end), flt)  # fmt: skip
     path = write_export(export_frame(rows), args.file)

@@ -70,41 +70,53 @@ def stored(
     return [from_row(r) for r in db.query(sql, tuple(args))]
 
 
+def _optional(values) -> tuple[str, ...] | None:
+    return None if values is None else tuple(str(v) for v in values)
+
+
 @dataclass(frozen=True)
 class PredictionFilter:
-    """What the user chose to see. Empty tuples mean "all"."""
+    """What the user chose to see. ``None`` means "all"; an empty tuple lets nothing through
+    (every box unticked)."""
 
-    kinds: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    versions: tuple[str, ...] = ()
-    outcomes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    versions: tuple[str, ...] | None = None
+    outcomes: tuple[str, ...] | None = None
     min_confidence: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> PredictionFilter:
         data = data or {}
+        floors = data.get("min_confidence") or {}
         return cls(
-            tuple(data.get("kinds") or ()),
-            tuple(data.get("sources") or ()),
-            tuple(str(v) for v in data.get("versions") or ()),
-            tuple(data.get("outcomes") or ()),
-            {k: float(v) for k, v in (data.get("min_confidence") or {}).items() if v is not None},
+            _optional(data.get("kinds")),
+            _optional(data.get("sources")),
+            # No version picked means every version (a version list starts empty).
+            _optional(data.get("versions") or None),
+            _optional(data.get("outcomes")),
+            {k: float(v) for k, v in floors.items() if v is not None},
         )
+
+    def to_dict(self) -> dict:
+        return {"kinds": self.kinds, "sources": self.sources, "versions": self.versions,
+                "outcomes": self.outcomes, "min_confidence": self.min_confidence}  # fmt: skip
 
     def key(self) -> str:
         """Changes whenever what passes the filter may change (for chart redraws)."""
         floors = ",".join(f"{k}={v:g}" for k, v in sorted(self.min_confidence.items()))
         parts = (self.kinds, self.sources, self.versions, self.outcomes)
-        return "|".join(",".join(sorted(p)) for p in parts) + "|" + floors
+        text = ["*" if p is None else ",".join(sorted(p)) for p in parts]
+        return "|".join(text) + "|" + floors
 
     def matches(self, prediction: dict) -> bool:
-        kind = prediction["kind"]
         version = prediction.get("model_version")
+        kind = prediction["kind"]
         return (
-            (not self.kinds or kind in self.kinds)
-            and (not self.sources or prediction.get("source") in self.sources)
-            and (not self.versions or str(version) in self.versions)
-            and (not self.outcomes or outcome_of(prediction) in self.outcomes)
+            (self.kinds is None or kind in self.kinds)
+            and (self.sources is None or prediction.get("source") in self.sources)
+            and (self.versions is None or str(version) in self.versions)
+            and (self.outcomes is None or outcome_of(prediction) in self.outcomes)
             and prediction["confidence"] >= self.min_confidence.get(kind, 0.0)
         )
 

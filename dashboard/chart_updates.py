@@ -147,7 +147,8 @@ def plan_list(
 def append_markers(patch: Patch, trace: int, drop: int, points: list[dict]) -> None:
     target = patch["data"][trace]
     columns = marker_columns(points) if points else None
-    for key in ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color"):
+    keys = ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color", "customdata")
+    for key in keys:
         node = target["marker"][key[7:]] if key.startswith("marker.") else target[key]
         for _ in range(drop):
             del node[0]

@@ -63,6 +63,7 @@ def marker_columns(points: list[dict]) -> dict:
         "marker.size": [pt["size"] for pt in points],
         "marker.opacity": [pt["opacity"] for pt in points],
         "marker.color": [pt["color"] for pt in points],
+        "customdata": [pt.get("id") for pt in points],  # the details card finds it by id
     }
 
 
@@ -107,6 +108,7 @@ def overlay_points(
             offset = anchor * 0.0006
             points["dqn_buy" if buy else "dqn_sell"].append(
                 {
+                    "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
                     "x": p["timestamp"],
@@ -134,6 +136,7 @@ def overlay_points(
                 )  # fmt: skip
             points[kind].append(
                 {
+                    "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
                     "x": x,
@@ -208,6 +211,7 @@ def build_figure(
     symbol: str,
     extra_shapes: Sequence[dict] = (),
     overlays: tuple[dict[str, dict], list[dict]] | None = None,
+    extra_traces: Sequence[dict] = (),
 ) -> go.Figure:
     """The whole chart: candles, volume panel, prediction overlays, shapes. ``overlays`` are
     precomputed (marker columns per trace, line shapes) when the caller tracks what it drew."""
@@ -266,6 +270,8 @@ def build_figure(
             "showlegend": False,
         }
         _apply_flat(trace, traces[name])
+        fig.add_trace(go.Scatter(trace), row=1, col=1)
+    for trace in extra_traces:  # after the fixed traces: outcomes, disagreement marks
         fig.add_trace(go.Scatter(trace), row=1, col=1)
     fig.update_layout(
         template="plotly_dark",

@@ -74,3 +74,26 @@ TRAIN_CLASSES = "train-classes"
 TRAIN_CLASS_CHART = "train-class-chart"
 TRAIN_JOB = "train-job"
 TRAIN_VERSION = "train-version"
+
+# Predictions panel: filters, export, details card; Models tab; review lists
+PRED_FILTER = "pred-filter"
+PRED_KINDS = "pred-kinds"
+PRED_SOURCES = "pred-sources"
+PRED_VERSIONS = "pred-versions"
+PRED_OUTCOMES = "pred-outcomes"
+
+
+def pred_min_conf(kind: str) -> dict:
+    return {"type": "pred-min-conf", "kind": kind}
+
+
+PRED_DOWNLOAD_CSV = "pred-download-csv"
+PRED_DOWNLOAD_PARQUET = "pred-download-parquet"
+PRED_DOWNLOAD = "pred-download"
+PRED_SUMMARY = "pred-summary"
+PRED_DETAILS = "pred-details"
+PRED_DETAILS_BODY = "pred-details-body"
+PRED_DETAILS_CLOSE = "pred-details-close"
+MODELS_KIND = "models-kind"
+MODELS_BODY = "models-body"
+MODELS_REFRESH = "models-refresh"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
+from core.prediction_queries import PredictionFilter
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.chart_updates import (
@@ -27,6 +28,7 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
+from dashboard.outcome_overlays import outcome_traces, patch_outcomes, split_pending
 
 callbacks = CallbackSet()
 
@@ -50,6 +52,7 @@ def overlay_key(orch, symbol: str, view: dict) -> str:
         f"{','.join(sorted(view['enabled']))}|{orch.annotations.version}|{view['selected']}"
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
         f"|{orch.predictions.epoch(symbol)}"
+        f"|{view['filters'].key()}|{orch.predictions.outcome_version(symbol)}"
     )
 
 
@@ -64,14 +67,18 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
-    """(book seq, every drawable prediction per overlay list: marker traces, target lines)."""
+    """(book seq, every drawable prediction per overlay list: pending markers, target lines;
+    the resolved predictions, drawn whole by ``outcome_traces``), after the user's filters."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
-    lists = overlay_points(predictions, candles, timeframe, view["enabled"], None)
+    pending, resolved = split_pending(predictions, view["filters"])
+    lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
     for name in LINE_LISTS:
         kind = name.split("_")[0]
-        lines = prediction_lines({kind: predictions.get(kind, [])}, view["enabled"], None)
+        shown = pending.get(kind, []) + resolved.get(kind, [])
+        shown.sort(key=lambda p: p.get("seq", 0))
+        lines = prediction_lines({kind: shown}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
-    return book_seq, lists
+    return book_seq, lists, resolved
 
 
 def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
@@ -84,23 +91,26 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     """Overlays drawn from scratch: (marker columns per trace, band shapes, line shapes);
     records in ``state`` what the browser will hold."""
     window_start = candles[0].time if candles else None
-    state.book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
+    state.overlay_key = overlay_key(orch, symbol, view)
+    state.book_seq, lists, resolved = overlay_lists(orch, symbol, timeframe, view, candles)
     drawn, chosen = {}, {}
     for name, items in lists.items():
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
     bands = band_shapes(orch, symbol, timeframe, window_start, view)
-    state.overlay_key = overlay_key(orch, symbol, view)
     state.drawn, state.bands = drawn, len(bands)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
-    return traces, bands, [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    outcomes = outcome_traces(resolved, candles, timeframe, view["enabled"], window_start)
+    return traces, bands, lines, outcomes
 
 
 def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
     """Append new predictions and drop those gone from the deque or the window; False when the
     browser's overlays can't be derived (the caller redraws them whole)."""
     window_start = candles[0].time if candles else None
-    book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    book_seq, lists, _ = overlay_lists(orch, symbol, timeframe, view, candles)
     if any(name not in state.drawn for name in lists):
         return False
     plans = {name: plan_list(items, state.drawn[name], window_start)
@@ -124,17 +134,21 @@ def chart_view(orch, symbol: str, timeframe: str, view: dict):
     size = window_size(orch.config, timeframe)
     candles = orch.store.tail(symbol, timeframe, size)
     state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles), "")
-    traces, bands, lines = full_overlays(orch, symbol, timeframe, view, candles, state)
-    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines))
+    traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
+    figure = build_figure(
+        candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines), outcomes
+    )
     return figure, state
 
 
-def make_view(enabled, selected=None, min_confidence=0.5) -> dict:
-    """What the user chose to see: overlay toggles, selected span, pattern confidence floor."""
+def make_view(enabled, selected=None, min_confidence=0.5, filters=None) -> dict:
+    """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
+    prediction filters (kind, source, version, confidence per kind, outcome)."""
     return {
         "enabled": list(enabled or []),
         "selected": selected,
         "min_confidence": float(min_confidence if min_confidence is not None else 0.5),
+        "filters": PredictionFilter.from_dict(filters),
     }
 
 
@@ -179,8 +193,11 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if not redraw and changed:
         redraw = not incremental_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
     if redraw:
-        traces, bands, lines = full_overlays(orch, symbol, timeframe, view, shown, new_state)
+        traces, bands, lines, outcomes = full_overlays(
+            orch, symbol, timeframe, view, shown, new_state
+        )
         overlay_patch(patch, traces, bands + lines)
+        patch_outcomes(patch, outcomes)
     if not candles and not redraw and not changed:
         return no_update, no_update
     return patch, new_state.to_dict()
@@ -191,12 +208,13 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     Input(ids.SYMBOL, "value"),
     State(ids.OVERLAYS, "value"),
     State(ids.PATTERN_MIN_CONF, "value"),
+    State(ids.PRED_FILTER, "data"),
 )
-def render_charts(symbol, enabled, min_confidence):
+def render_charts(symbol, enabled, min_confidence, filters):
     orch = orchestrator()
     if symbol not in orch.symbols():
         return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
-    view = make_view(enabled, None, min_confidence)
+    view = make_view(enabled, None, min_confidence, filters)
     return [chart_block(orch, symbol, tf, view) for tf in orch.timeframes(symbol)]
 
 
@@ -208,11 +226,12 @@ def render_charts(symbol, enabled, min_confidence):
     Input(ids.ANN_VERSION, "data"),
     Input(ids.ANN_SELECTED, "data"),
     Input(ids.PATTERN_MIN_CONF, "value"),
+    Input(ids.PRED_FILTER, "data"),
     State(ids.SYMBOL, "value"),
     State(ids.chart_state(MATCH), "data"),
     prevent_initial_call=True,
 )
-def refresh_chart(_n, enabled, _version, selected, min_confidence, symbol, state):
+def refresh_chart(_n, enabled, _version, selected, min_confidence, filters, symbol, state):
     timeframe = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence)
+    view = make_view(enabled, selected, min_confidence, filters)
     return tick(orchestrator(), symbol, timeframe, view, state)

@@ -1,0 +1,127 @@
+"""Resolved predictions on the chart: a hit is a filled marker with a white rim, a miss a hollow
+one, and a thin dotted segment joins each to its realised price. Pending predictions stay in the
+prediction traces of ``charts.py``; once resolved they move here (the overlays are redrawn whole
+when an outcome arrives, so the incremental pending lists stay exact).
+
+These traces follow the prediction traces (``OUTCOME_TRACE``); each marker carries its
+prediction's id as ``customdata``, which the details card reads on a click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from core.candles import Candle, bucket_start, timeframe_ms
+from core.prediction_queries import PredictionFilter, outcome_of
+from dashboard.charts import (
+    ACTION_COLORS,
+    DIRECTION_COLORS,
+    TRACE,
+    _hover,
+    confidence_size,
+    horizon_end,
+)
+
+OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links")
+OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
+SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
+TARGET = {"cnn": "target_price", "transformer": "predicted_price"}
+
+
+def split_pending(
+    predictions: dict[str, list[dict]], flt: PredictionFilter | None
+) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(pending, resolved) per kind, after the user's filters."""
+    shown = flt.apply(predictions) if flt is not None else predictions
+    pending = {k: [p for p in v if outcome_of(p) == "pending"] for k, v in shown.items()}
+    resolved = {k: [p for p in v if outcome_of(p) != "pending"] for k, v in shown.items()}
+    return pending, resolved
+
+
+def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float, str]:
+    """Where a resolved prediction's marker sits: (x, y, marker symbol)."""
+    target = TARGET.get(p["kind"])
+    if target is not None and p.get(target) is not None:
+        return horizon_end(p), p[target], SYMBOLS[p["kind"]]
+    price = p.get("price", p.get("current_price"))
+    if p["action"] == "HOLD":
+        return p["timestamp"], price, "circle"
+    candle = by_time.get(bucket_start(p["timestamp"], frame))
+    buy = p["action"] == "BUY"
+    anchor = (candle.low if buy else candle.high) if candle else price
+    offset = anchor * 0.0006
+    symbol = SYMBOLS[p["action"]] if p["kind"] == "dqn" else SYMBOLS[p["kind"]]
+    return p["timestamp"], anchor - offset if buy else anchor + offset, symbol
+
+
+def _outcome_text(p: dict) -> str:
+    word = "hit" if p.get("hit") else "miss"
+    line = f"<b>{word}</b>: realised {p['realised_price']:.6g}"
+    if p.get("error_pct") is not None:
+        line += f", error {p['error_pct']:.2f}% (naive {p['naive_error_pct']:.2f}%)"
+    if p.get("return_pct") is not None:
+        line += f", net return {p['return_pct']:+.2f}%"
+    return line
+
+
+def outcome_traces(
+    resolved: dict[str, list[dict]],
+    candles: Sequence[Candle],
+    timeframe: str,
+    enabled: Iterable[str],
+    window_start: int | None,
+) -> list[dict]:
+    """The three outcome traces (hit markers, miss markers, realised-price segments), whole."""
+    enabled = set(enabled)
+    frame = timeframe_ms(timeframe)
+    by_time = {c.time: c for c in candles}
+    columns = {name: {"x": [], "y": [], "symbol": [], "color": [], "size": [], "text": [],
+                      "id": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
+    links_x: list = []
+    links_y: list = []
+    for kind in ("dqn", "cnn", "transformer"):
+        if kind not in enabled:
+            continue
+        for p in resolved.get(kind, []):
+            if window_start is not None and p["timestamp"] < window_start:
+                continue
+            x, y, symbol = _anchor(p, by_time, frame)
+            hit = bool(p.get("hit"))
+            col = columns["outcome_hit" if hit else "outcome_miss"]
+            col["x"].append(x)
+            col["y"].append(y)
+            col["symbol"].append(symbol if hit else f"{symbol}-open")
+            color = DIRECTION_COLORS.get(p.get("direction")) or ACTION_COLORS.get(
+                p.get("action"), "#bbbbbb"
+            )
+            col["color"].append(color)
+            col["size"].append(confidence_size(p["confidence"]))
+            col["text"].append(_hover(p, _outcome_text(p)))
+            col["id"].append(p["id"])
+            end_x = x if kind != "dqn" and p.get(TARGET.get(kind, "")) is not None else None
+            links_x += [x, end_x if end_x is not None else p["resolved_at"], None]
+            links_y += [y, p["realised_price"], None]
+    traces = []
+    for name, label, rim in (("outcome_hit", "Resolved: hit", 1.5),
+                             ("outcome_miss", "Resolved: miss", 2)):  # fmt: skip
+        col = columns[name]
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": label, "x": col["x"], "y": col["y"],
+            "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
+            "showlegend": False, "xaxis": "x", "yaxis": "y",
+            "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
+                       "line": {"width": rim, "color": "#ffffff" if name == "outcome_hit"
+                                else col["color"]}},
+        })  # fmt: skip
+    traces.append({
+        "type": "scatter", "mode": "lines", "name": "Realised price", "x": links_x, "y": links_y,
+        "line": {"width": 1, "color": "#cfd8dc", "dash": "dot"}, "hoverinfo": "skip",
+        "showlegend": False, "xaxis": "x", "yaxis": "y", "connectgaps": False,
+    })  # fmt: skip
+    return traces
+
+
+def patch_outcomes(patch, traces: list[dict]) -> None:
+    """Replace the outcome traces whole (they change only when the overlays are redrawn)."""
+    for name, trace in zip(OUTCOME_NAMES, traces, strict=True):
+        patch["data"][OUTCOME_TRACE[name]] = trace
