@@ -26,7 +26,14 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import annotations, live_charts, predictions_panel, status, training_panel
+    from dashboard import (
+        annotations,
+        live_charts,
+        models_tab,
+        predictions_panel,
+        status,
+        training_panel,
+    )
     from dashboard.api import register_api
     from dashboard.context import EXTENSION
     from dashboard.layout import page
@@ -40,7 +47,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    for module in (live_charts, status, annotations, training_panel, predictions_panel):
+    for module in (live_charts, status, annotations, training_panel, predictions_panel, models_tab):
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
     app.layout = lambda: page(
@@ -50,6 +57,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             annotations.layout(config.annotations.labels),
             training_panel.layout(config.training.default_model),
             predictions_panel.layout(),
+            models_tab.layout(),
         ],
     )
     register_api(app.server)

@@ -1,27 +1,16 @@
 """A trader sees which predictions came true: hit and miss markers with their realised price,
 filters that change what is drawn, a details card on click, and a download with the filters."""
 
-import time
-
 import pytest
 
 from core.prediction_export import COLUMNS
 from core.prediction_input import direction_of_change
 from tests.browser.conftest import figure_data
+from tests.browser.test_live_charts import wait_for
 
 pytestmark = pytest.mark.browser
 M = 60_000
 OTHER = {"UP": "DOWN", "DOWN": "UP", "STABLE": "UP"}
-
-
-def wait_for(predicate, timeout=15.0, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def store_scored(orch, symbol="BTC/USDT"):
@@ -120,3 +109,15 @@ def test_download_applies_the_current_filters(page, served, tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(COLUMNS)
     assert len(lines) == 3 and all(",run42," in line for line in lines[1:])
+
+
+def test_models_tab_shows_accuracy_beside_its_baselines(page, served):
+    store_scored(served.orch)
+    page.get_by_role("tab", name="Models").click()
+    card = page.locator(".models-card").first
+    wait_for(lambda: card.is_visible())
+    assert "cnn v7 · BTC/USDT · 2 resolved" in card.inner_text()
+    headline = page.locator(".models-headline").first.inner_text()
+    assert "hit rate 50% (last 200)" in headline and "vs majority" in headline
+    assert "naive" in headline
+    assert page.locator(".models-card .js-plotly-plot").count() == 1
