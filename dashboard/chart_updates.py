@@ -30,6 +30,7 @@ class ChartState:
     bands: int = 0
     book_seq: int = -1
     oldest: int | None = None
+    extras: str = ""  # digest of the traces after the fixed ones (outcomes, disagreement marks)
 
     def to_dict(self) -> dict:
         return asdict(self)

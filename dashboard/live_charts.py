@@ -28,7 +28,7 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
-from dashboard.outcome_overlays import outcome_traces, patch_outcomes, split_pending
+from dashboard.outcome_overlays import chart_extras, extras_digest, patch_outcomes, split_pending
 
 callbacks = CallbackSet()
 
@@ -68,7 +68,7 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     """(book seq, every drawable prediction per overlay list: pending markers, target lines;
-    the resolved predictions, drawn whole by ``outcome_traces``), after the user's filters."""
+    the snapshot, whose resolved predictions ``chart_extras`` draws whole), after the filters."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
     pending, resolved = split_pending(predictions, view["filters"])
     lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
@@ -78,7 +78,7 @@ def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
         shown.sort(key=lambda p: p.get("seq", 0))
         lines = prediction_lines({kind: shown}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
-    return book_seq, lists, resolved
+    return book_seq, lists, predictions
 
 
 def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
@@ -93,7 +93,7 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     window_start = candles[0].time if candles else None
     # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
     state.overlay_key = overlay_key(orch, symbol, view)
-    state.book_seq, lists, resolved = overlay_lists(orch, symbol, timeframe, view, candles)
+    state.book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
     drawn, chosen = {}, {}
     for name, items in lists.items():
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
@@ -102,15 +102,16 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
     lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
-    outcomes = outcome_traces(resolved, candles, timeframe, view["enabled"], window_start)
-    return traces, bands, lines, outcomes
+    extras = chart_extras(orch, symbol, timeframe, view, candles, predictions)
+    state.extras = extras_digest(extras)
+    return traces, bands, lines, extras
 
 
 def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
     """Append new predictions and drop those gone from the deque or the window; False when the
     browser's overlays can't be derived (the caller redraws them whole)."""
     window_start = candles[0].time if candles else None
-    book_seq, lists, _ = overlay_lists(orch, symbol, timeframe, view, candles)
+    book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
     if any(name not in state.drawn for name in lists):
         return False
     plans = {name: plan_list(items, state.drawn[name], window_start)
@@ -125,6 +126,12 @@ def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartSta
     update_lines(patch, state.bands, {name: plans[name] for name in LINE_LISTS}, held)
     state.drawn = {name: plan[2] for name, plan in plans.items()}
     state.book_seq = book_seq
+    # New predictions may make a disagreement: the outcome and mark traces are few, sent whole
+    # when they changed.
+    extras = chart_extras(orch, symbol, timeframe, view, candles, predictions)
+    if extras_digest(extras) != state.extras:
+        patch_outcomes(patch, extras)
+        state.extras = extras_digest(extras)
     state.oldest = _oldest(lists, state.drawn)
     return True
 

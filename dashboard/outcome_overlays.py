@@ -9,9 +9,12 @@ prediction's id as ``customdata``, which the details card reads on a click.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 
 from core.candles import Candle, bucket_start, timeframe_ms
+from core.disagreements import disagreements
 from core.prediction_queries import PredictionFilter, outcome_of
 from dashboard.charts import (
     ACTION_COLORS,
@@ -22,7 +25,7 @@ from dashboard.charts import (
     horizon_end,
 )
 
-OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links")
+OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links", "disagreements")
 OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
 SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
 TARGET = {"cnn": "target_price", "transformer": "predicted_price"}
@@ -119,6 +122,42 @@ def outcome_traces(
         "showlegend": False, "xaxis": "x", "yaxis": "y", "connectgaps": False,
     })  # fmt: skip
     return traces
+
+
+def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: str) -> dict:
+    """A small magenta cross above the candle of each disagreement (its row in the Review tab
+    jumps here)."""
+    frame = timeframe_ms(timeframe)
+    by_time = {c.time: c for c in candles}
+    x, y, text = [], [], []
+    for item in found:
+        candle = by_time.get(bucket_start(item["time"], frame))
+        if item["timeframe"] != timeframe or candle is None:
+            continue
+        x.append(candle.time)
+        y.append(candle.high * 1.0015)
+        text.append(f"<b>disagreement</b><br>{item['detail']}")
+    return {
+        "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
+        "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",
+        "marker": {"symbol": "x-thin", "size": 9, "color": "#e040fb", "line": {"width": 2,
+                   "color": "#e040fb"}},
+    }  # fmt: skip
+
+
+def chart_extras(orch, symbol, timeframe, view, candles, predictions) -> list[dict]:
+    """Every trace after the fixed ones, whole: outcomes, then disagreement marks."""
+    window_start = candles[0].time if candles else None
+    _, resolved = split_pending(predictions, view["filters"])
+    traces = outcome_traces(resolved, candles, timeframe, view["enabled"], window_start)
+    spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
+    human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
+    found = disagreements(view["filters"].apply(predictions), spans, human, timeframe)
+    return [*traces, disagreement_trace(found, candles, timeframe)]
+
+
+def extras_digest(traces: list[dict]) -> str:
+    return hashlib.blake2b(json.dumps(traces, default=str).encode(), digest_size=8).hexdigest()
 
 
 def patch_outcomes(patch, traces: list[dict]) -> None:
