@@ -31,6 +31,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         live_charts,
         models_tab,
         predictions_panel,
+        review_panel,
         status,
         training_panel,
     )
@@ -47,7 +48,10 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    for module in (live_charts, status, annotations, training_panel, predictions_panel, models_tab):
+    for module in (
+        live_charts, status, annotations, training_panel, predictions_panel, models_tab,
+        review_panel,
+    ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
     app.layout = lambda: page(
@@ -58,6 +62,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             training_panel.layout(config.training.default_model),
             predictions_panel.layout(),
             models_tab.layout(),
+            review_panel.layout(config.annotations.labels),
         ],
     )
     register_api(app.server)

@@ -121,3 +121,30 @@ def test_models_tab_shows_accuracy_beside_its_baselines(page, served):
     assert "hit rate 50% (last 200)" in headline and "vs majority" in headline
     assert "naive" in headline
     assert page.locator(".models-card .js-plotly-plot").count() == 1
+
+
+def test_a_disagreement_is_marked_and_its_row_jumps_the_chart(page, served):
+    orch = served.orch
+    at = orch.store.tail("BTC/USDT", "1m", 100)[0]  # far left of the chart
+    base = {"timestamp": at.time + 1_000, "confidence": 0.7, "current_price": at.close,
+            "horizon_minutes": 600}  # fmt: skip
+    orch.store_cnn_prediction("BTC/USDT", {**base, "target_price": at.close * 1.01})  # UP
+    orch.store_transformer_prediction("BTC/USDT", {**base, "predicted_price": at.close * 0.99})
+    wait_for(lambda: trace(page, "Disagreements", "t.x") == [at.time])
+    page.get_by_role("tab", name="Review").click()
+    row = page.locator("#review-disagree td[data-dash-column='detail']").first
+    wait_for(lambda: row.is_visible() and "CNN UP vs transformer DOWN" in row.inner_text())
+    row.click()
+    span = wait_for(lambda: figure_data(page, "1m", "gd.layout.xaxis.autorange === false"
+                                         " && gd.layout.xaxis.range"))  # fmt: skip
+    lo, hi = (page.evaluate(f"() => new Date('{v}Z').getTime()") if isinstance(v, str) else v
+              for v in span)  # fmt: skip
+    assert lo < at.time < hi and hi - lo <= 62 * 60_000
+
+
+def test_the_uncertainty_queue_says_when_there_is_no_model_yet(page, served):
+    page.get_by_role("tab", name="Review").click()
+    page.get_by_role("button", name="Load queue").click()
+    message = page.locator("#review-message")
+    wait_for(lambda: "No pattern model is registered yet" in message.inner_text())
+    assert "reviewed today: 0" in page.locator("#review-today").inner_text()
