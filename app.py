@@ -31,6 +31,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         live_charts,
         models_tab,
         predictions_panel,
+        replay,
         review_panel,
         status,
         training_panel,
@@ -50,7 +51,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     )
     for module in (
         live_charts, status, annotations, training_panel, predictions_panel, models_tab,
-        review_panel,
+        review_panel, replay,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
