@@ -28,7 +28,7 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
-from dashboard.outcome_overlays import chart_extras, extras_digest, patch_outcomes, split_pending
+from dashboard.outcome_overlays import Extras, patch_outcomes, split_pending
 
 callbacks = CallbackSet()
 
@@ -68,15 +68,14 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     """(book seq, every drawable prediction per overlay list: pending markers, target lines;
-    the snapshot, whose resolved predictions ``chart_extras`` draws whole), after the filters."""
+    the snapshot, whose resolved predictions ``Extras`` draws whole), after the filters."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
-    pending, resolved = split_pending(predictions, view["filters"])
+    pending, _ = split_pending(predictions, view["filters"])
     lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
     for name in LINE_LISTS:
         kind = name.split("_")[0]
-        shown = pending.get(kind, []) + resolved.get(kind, [])
-        shown.sort(key=lambda p: p.get("seq", 0))
-        lines = prediction_lines({kind: shown}, view["enabled"], None)
+        # Target lines for pending predictions only: a resolved one has its realised segment.
+        lines = prediction_lines({kind: pending.get(kind, [])}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
     return book_seq, lists, predictions
 
@@ -102,9 +101,9 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
     lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
-    extras = chart_extras(orch, symbol, timeframe, view, candles, predictions)
-    state.extras = extras_digest(extras)
-    return traces, bands, lines, extras
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    state.extras = extras.key
+    return traces, bands, lines, extras.traces()
 
 
 def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
@@ -128,10 +127,9 @@ def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartSta
     state.book_seq = book_seq
     # New predictions may make a disagreement: the outcome and mark traces are few, sent whole
     # when they changed.
-    extras = chart_extras(orch, symbol, timeframe, view, candles, predictions)
-    if extras_digest(extras) != state.extras:
-        patch_outcomes(patch, extras)
-        state.extras = extras_digest(extras)
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    extras.patch(patch, state.extras)
+    state.extras = extras.key
     state.oldest = _oldest(lists, state.drawn)
     return True
 

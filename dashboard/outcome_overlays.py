@@ -145,19 +145,58 @@ def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: 
     }  # fmt: skip
 
 
-def chart_extras(orch, symbol, timeframe, view, candles, predictions) -> list[dict]:
-    """Every trace after the fixed ones, whole: outcomes, then disagreement marks."""
-    window_start = candles[0].time if candles else None
-    _, resolved = split_pending(predictions, view["filters"])
-    traces = outcome_traces(resolved, candles, timeframe, view["enabled"], window_start)
-    spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
-    human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
-    found = disagreements(view["filters"].apply(predictions), spans, human, timeframe)
-    return [*traces, disagreement_trace(found, candles, timeframe)]
+# Resolved predictions drawn per chart at most (the newest): past this the markers crowd the chart
+# and each redraw would send megabytes.
+MAX_RESOLVED = 1_000
 
 
-def extras_digest(traces: list[dict]) -> str:
-    return hashlib.blake2b(json.dumps(traces, default=str).encode(), digest_size=8).hexdigest()
+def in_window(resolved: dict[str, list[dict]], window_start: int | None) -> dict[str, list]:
+    """The newest ``MAX_RESOLVED`` resolved predictions inside the window, per kind."""
+    inside = [p for items in resolved.values() for p in items
+              if window_start is None or p["timestamp"] >= window_start]  # fmt: skip
+    newest = sorted(inside, key=lambda p: (p["timestamp"], p.get("seq", 0)))[-MAX_RESOLVED:]
+    keep = {p["id"] for p in newest}
+    return {k: [p for p in items if p["id"] in keep] for k, items in resolved.items()}
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(json.dumps(value).encode(), digest_size=6).hexdigest()
+
+
+class Extras:
+    """The traces after the fixed ones (outcomes, disagreement marks) of one chart: a cheap
+    ``key`` per part (``outcomes|marks``) that changes when that part does, and the traces."""
+
+    def __init__(self, orch, symbol, timeframe, view, candles, predictions):
+        self._args = (candles, timeframe, view["enabled"])
+        window_start = candles[0].time if candles else None
+        _, resolved = split_pending(predictions, view["filters"])
+        self._resolved = in_window(resolved, window_start)
+        spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
+        human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
+        self._found = disagreements(view["filters"].apply(predictions), spans, human, timeframe)
+        drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
+        marks = [(d["time"], d["type"]) for d in self._found]
+        self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"
+
+    def traces(self) -> list[dict]:
+        candles, timeframe, enabled = self._args
+        window_start = candles[0].time if candles else None
+        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start)
+        return [*traces, self.marks()]
+
+    def marks(self) -> dict:
+        candles, timeframe, _ = self._args
+        return disagreement_trace(self._found, candles, timeframe)
+
+    def patch(self, patch, drawn_key: str) -> None:
+        """Send the parts whose key differs from what the browser holds."""
+        outcomes, marks = self.key.split("|")
+        held = (drawn_key or "|").split("|")
+        if outcomes != held[0]:
+            patch_outcomes(patch, self.traces())
+        elif marks != held[-1]:
+            patch["data"][OUTCOME_TRACE["disagreements"]] = self.marks()
 
 
 def patch_outcomes(patch, traces: list[dict]) -> None:
