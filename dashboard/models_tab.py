@@ -12,6 +12,7 @@ from core.prediction_queries import stored
 from core.predictions import KINDS
 from dashboard import ids
 from dashboard.accuracy_charts import accuracy_figure, has_edge, headline
+from dashboard.api_predictions import pattern_scores
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 
@@ -84,6 +85,19 @@ def group_cards(predictions: list[dict]) -> list:
     return cards
 
 
+def pattern_lines(scores: dict[str, dict]) -> list:
+    """The pattern classifier against accepted human spans, where there are any."""
+    return [
+        html.Div(
+            f"pattern classifier {timeframe}: {s['hits']} of {s['scored']} spans overlapping an"
+            f" accepted human span agree with it ({s['hit_rate']:.0%})",
+            className="small models-pattern",
+        )
+        for timeframe, s in scores.items()
+        if s["scored"]
+    ]
+
+
 @callbacks.callback(
     Output(ids.MODELS_BODY, "children"),
     Input(ids.MODELS_REFRESH, "n_clicks"),
@@ -97,6 +111,8 @@ def refresh_models(_n, kind, symbol, tab):
     orch = orchestrator()
     rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
     cards = group_cards(rows)
+    if not kind:
+        cards += pattern_lines(pattern_scores(orch, symbol))
     if not cards:
         return html.Div(
             f"No resolved predictions for {symbol} yet: a prediction is scored once its horizon"

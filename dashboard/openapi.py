@@ -83,7 +83,8 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 "parameters": [
                     {"name": "symbol", "in": "query", "schema": {"type": "string"}},
                     {"name": "kind", "in": "query",
-                     "schema": {"type": "string", "enum": ["dqn", "cnn", "transformer"]}},
+                     "schema": {"type": "string",
+                                "enum": ["dqn", "cnn", "transformer", "pattern"]}},
                     {"name": "window", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 200}},
                 ],

@@ -86,3 +86,22 @@ def test_live_updates_since_seq_returns_what_was_stored_after_it(client):
     doc = http.get("/api/openapi.json").get_json()
     names = [p["name"] for p in doc["paths"]["/api/live-updates"]["get"]["parameters"]]
     assert "since_seq" in names and "/api/predictions/accuracy" in doc["paths"]
+
+
+def test_pattern_spans_are_scored_against_accepted_human_spans(client):
+    http, orch = client
+    from training.spans import Span
+
+    with orch.db.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO pattern_labels VALUES (?,?,?,?,?,?)",
+            [("BTC/USDT", "1m", T0 + i * M, label, 0.8, "1")
+             for i, label in enumerate(["breakout", "breakout", "none", "reversal_up"])],
+        )  # fmt: skip
+    orch.annotations.create(Span(None, "BTC/USDT", "1m", T0, T0 + M, "breakout", "human",
+                                 "accepted"))  # fmt: skip
+    orch.annotations.create(Span(None, "BTC/USDT", "1m", T0 + 3 * M, T0 + 3 * M, "double_top",
+                                 "human", "accepted"))  # fmt: skip
+    body = http.get("/api/predictions/accuracy?symbol=BTC/USDT&kind=pattern").get_json()
+    assert body["pattern"]["1m"] == {"scored": 2, "hits": 1, "hit_rate": 0.5}
+    assert body["groups"] == []
