@@ -100,6 +100,8 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
     )
     fig.add_scatter(x=[0, 1], y=[0, 1], row=3, col=1, name="perfect calibration",
                     line={"color": "#9e9e9e", "dash": "dot"})  # fmt: skip
+    if long["skill"] is None:  # actions have no price target: nothing to compare with naive
+        fig.layout.annotations[1].text = "no price target: scored by net return after fees"
     fig.update_xaxes(type="date", row=1, col=1)
     fig.update_xaxes(type="date", row=2, col=1)
     fig.update_xaxes(range=[0, 1], title_text="confidence", row=3, col=1)

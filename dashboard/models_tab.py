@@ -29,9 +29,9 @@ def layout() -> dbc.Tab:
                     dbc.Col(
                         dbc.Select(
                             id=ids.MODELS_KIND,
-                            options=[{"label": "all kinds", "value": ""}]
+                            options=[{"label": "all kinds", "value": "all"}]
                             + [{"label": k, "value": k} for k in KINDS],
-                            value="",
+                            value="all",
                             size="sm",
                         )
                     ),
@@ -109,6 +109,7 @@ def refresh_models(_n, kind, symbol, tab):
     if tab != "models":
         return []  # built when shown: the queries read every resolved prediction
     orch = orchestrator()
+    kind = None if kind in (None, "", "all") else kind
     rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
     cards = group_cards(rows)
     if not kind:

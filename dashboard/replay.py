@@ -65,6 +65,7 @@ def layout() -> html.Div:
                 value=0,
                 marks=None,
                 updatemode="mouseup",
+                allow_direct_input=False,
             ),  # fmt: skip
         ],
         id=ids.REPLAY_BOX,
@@ -96,7 +97,9 @@ def as_of(p: dict, clock: int) -> dict:
     return p
 
 
-def replay_figure(candles, predictions: list[dict], symbol: str, timeframe: str, clock: int):
+def replay_figure(
+    candles, predictions: list[dict], symbol: str, timeframe: str, clock: int, period=None
+):
     """The replay chart at ``clock``: candles opened by then, predictions arrived by then."""
     shown = [c for c in candles if c.time <= clock]
     held = {k: [as_of(p, clock) for p in predictions if p["kind"] == k and arrival(p) <= clock]
@@ -109,6 +112,8 @@ def replay_figure(candles, predictions: list[dict], symbol: str, timeframe: str,
     figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extras)
     figure.update_layout(title={"text": f"{symbol} · {timeframe} · replay {format_ms(clock)}"},
                          uirevision=f"replay|{symbol}|{timeframe}")  # fmt: skip
+    if period is not None:  # the whole period's time axis, filling as the clock runs
+        figure.update_xaxes(range=list(period), autorange=False)
     return figure
 
 
@@ -192,7 +197,8 @@ def draw(state, _tick):
         raise PreventUpdate
     clock = clock_at(state, _now())
     orch = orchestrator()
-    figure = replay_figure(*replay_data(orch, state), state["symbol"], state["timeframe"], clock)
+    figure = replay_figure(*replay_data(orch, state), state["symbol"], state["timeframe"], clock,
+                           (state["start"], state["end"]))  # fmt: skip
     done = (clock - state["start"]) / max(1, state["end"] - state["start"])
     label = (f"{format_ms(clock)} UTC · {state['speed']}x ·"
              f" {'playing' if state['playing'] and clock < state['end'] else 'paused'}"

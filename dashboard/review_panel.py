@@ -22,6 +22,12 @@ from training.spans import SpanError
 
 callbacks = CallbackSet()
 
+# Long details wrap inside the side panel instead of widening it.
+WRAPPED = {
+    **TABLE_STYLE,
+    "style_table": {"overflowX": "auto", "maxWidth": "100%"},
+    "style_cell": {**TABLE_STYLE["style_cell"], "whiteSpace": "normal", "height": "auto"},
+}
 TYPES = {"cnn_vs_transformer": "CNN vs transformer", "dqn_vs_both": "DQN vs both",
          "pattern_vs_human": "pattern vs human"}  # fmt: skip
 
@@ -39,7 +45,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 id=ids.REVIEW_DISAGREE,
                 columns=[{"name": n, "id": i} for n, i in (("time", "when"), ("tf", "timeframe"),
                          ("what", "what"), ("detail", "detail"))],
-                data=[], page_size=8, **TABLE_STYLE,
+                data=[], page_size=8, **WRAPPED,
             ),
             html.Div("Uncertainty queue: least sure first", className="fw-bold mt-3"),
             _button("Load queue", ids.REVIEW_QUEUE_LOAD),
@@ -48,7 +54,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 id=ids.REVIEW_QUEUE,
                 columns=[{"name": n, "id": n} for n in ("start", "end", "label", "margin",
                                                        "confidence")],
-                data=[], page_size=8, row_selectable="single", **TABLE_STYLE,
+                data=[], page_size=8, row_selectable="single", **WRAPPED,
             ),
             dbc.Select(id=ids.REVIEW_LABEL, options=[{"label": x, "value": x} for x in labels],
                        placeholder="right label (to correct)", size="sm", className="my-1"),
