@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from core.accuracy import accuracy
 from core.disagreements import pattern_outcomes
 from core.prediction_queries import stored
-from core.predictions import KINDS
+from core.predictions import KINDS, SOURCES
 from dashboard.api import ApiError, int_arg
 from dashboard.context import orchestrator
 
@@ -26,11 +26,18 @@ def pattern_scores(orch, symbol: str) -> dict[str, dict]:
     return out
 
 
-def accuracy_payload(orch, symbol: str | None, kind: str | None, window: int) -> dict:
-    payload = {"symbol": symbol, "kind": kind, "window": window, "groups": []}
+# Training-time predictions are in-sample: they would flatter a model, so by default they are out.
+DEFAULT_SOURCES = ("live", "backtest")
+
+
+def accuracy_payload(
+    orch, symbol: str | None, kind: str | None, window: int, sources=DEFAULT_SOURCES
+) -> dict:
+    payload = {"symbol": symbol, "kind": kind, "window": window, "sources": list(sources),
+               "groups": []}  # fmt: skip
     if kind != "pattern":
         rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
-        payload["groups"] = accuracy(rows, window)
+        payload["groups"] = accuracy([p for p in rows if p.get("source") in sources], window)
     if symbol is not None and kind in (None, "pattern"):
         payload["pattern"] = pattern_scores(orch, symbol)
     return payload
@@ -48,4 +55,8 @@ def get_accuracy():
     window = int_arg("window", 200, 1)
     if window > MAX_WINDOW:
         raise ApiError(400, f"window must be <= {MAX_WINDOW}, got {window}")
-    return jsonify(accuracy_payload(orch, symbol, kind, window))
+    sources = tuple(request.args.getlist("source")) or DEFAULT_SOURCES
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ApiError(400, f"source must be one of {', '.join(SOURCES)}, got {unknown[0]!r}")
+    return jsonify(accuracy_payload(orch, symbol, kind, window, sources))

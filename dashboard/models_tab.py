@@ -12,7 +12,7 @@ from core.prediction_queries import stored
 from core.predictions import KINDS
 from dashboard import ids
 from dashboard.accuracy_charts import accuracy_figure, has_edge, headline
-from dashboard.api_predictions import pattern_scores
+from dashboard.api_predictions import DEFAULT_SOURCES, pattern_scores
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 
@@ -111,13 +111,14 @@ def refresh_models(_n, kind, symbol, tab):
     orch = orchestrator()
     kind = None if kind in (None, "", "all") else kind
     rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
-    cards = group_cards(rows)
+    cards = group_cards([p for p in rows if p.get("source") in DEFAULT_SOURCES])
     if not kind:
         cards += pattern_lines(pattern_scores(orch, symbol))
     if not cards:
         return html.Div(
-            f"No resolved predictions for {symbol} yet: a prediction is scored once its horizon"
-            " has passed on the candles.",
+            f"No resolved live or backtest predictions for {symbol} yet: a prediction is scored"
+            " once its horizon has passed on the candles (training-time ones are in-sample and"
+            " left out).",
             className="small text-muted",
         )
     return cards

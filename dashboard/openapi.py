@@ -87,6 +87,9 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                                 "enum": ["dqn", "cnn", "transformer", "pattern"]}},
                     {"name": "window", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 200}},
+                    {"name": "source", "in": "query", "description": "repeatable; default live"
+                     " and backtest (training predictions are in-sample)",
+                     "schema": {"type": "string", "enum": ["live", "backtest", "training"]}},
                 ],
                 "responses": {"200": {"description": "groups of figures with a series over time"},
                               **_error_responses(400, 404)}}},

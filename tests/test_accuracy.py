@@ -105,3 +105,16 @@ def test_pattern_spans_are_scored_against_accepted_human_spans(client):
     body = http.get("/api/predictions/accuracy?symbol=BTC/USDT&kind=pattern").get_json()
     assert body["pattern"]["1m"] == {"scored": 2, "hits": 1, "hit_rate": 0.5}
     assert body["groups"] == []
+
+
+def test_training_predictions_are_left_out_unless_asked_for(client):
+    http, orch = client
+    orch.store_cnn_prediction("BTC/USDT", {"timestamp": T0, "confidence": 0.9,
+        "direction": "DOWN", "current_price": 100.0, "target_price": 99.0,
+        "horizon_minutes": 2, "source": "training"})  # fmt: skip
+    orch.outcomes.run_pass()
+    url = "/api/predictions/accuracy?symbol=BTC/USDT&kind=cnn"
+    assert http.get(url).get_json()["groups"][0]["n"] == 3
+    both = http.get(url + "&source=live&source=training").get_json()
+    assert both["groups"][0]["n"] == 4 and both["sources"] == ["live", "training"]
+    assert http.get(url + "&source=paper").status_code == 400
