@@ -194,7 +194,7 @@ def draw(state, _tick):
     # Its own interval, running only while playing: a paused replay's draw is never superseded
     # by a tick that has nothing to draw.
     if not state:
-        raise PreventUpdate
+        return no_update, ""  # left replay: no clock line
     clock = clock_at(state, _now())
     orch = orchestrator()
     figure = replay_figure(*replay_data(orch, state), state["symbol"], state["timeframe"], clock,

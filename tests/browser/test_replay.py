@@ -74,5 +74,6 @@ def test_replay_play_pause_seek_and_back_to_live(page, served):
     page.get_by_role("button", name="Back to live").click()
     wait_for(lambda: page.locator("#charts").is_visible())
     assert not page.locator("#replay-box").is_visible()
+    wait_for(lambda: clock(page) == "")
     # The live chart kept its ticks while hidden: it holds the newest candles.
     wait_for(lambda: figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]") >= live_last)
