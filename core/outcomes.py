@@ -25,8 +25,7 @@ import numpy as np
 
 from core.candles import bucket_start
 from core.prediction_input import direction_of_change
-
-TARGET_FIELD = {"cnn": "target_price", "transformer": "predicted_price"}
+from core.predictions import TARGET_FIELD
 
 
 @dataclass(frozen=True)

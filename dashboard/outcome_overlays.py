@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from core.candles import Candle, bucket_start, timeframe_ms
 from core.disagreements import disagreements
 from core.prediction_queries import PredictionFilter, outcome_of
+from core.predictions import TARGET_FIELD as TARGET
 from dashboard.charts import (
     ACTION_COLORS,
     DIRECTION_COLORS,
@@ -28,7 +29,6 @@ from dashboard.charts import (
 OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links", "disagreements")
 OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
 SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
-TARGET = {"cnn": "target_price", "transformer": "predicted_price"}
 
 
 def split_pending(
