@@ -47,8 +47,8 @@ def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float
     if target is not None and p.get(target) is not None:
         return horizon_end(p), p[target], SYMBOLS[p["kind"]]
     price = p.get("price", p.get("current_price"))
-    if p["action"] == "HOLD":
-        return p["timestamp"], price, "circle"
+    if p["action"] == "HOLD":  # an action-only transformer prediction (DQN HOLDs aren't drawn)
+        return p["timestamp"], price, SYMBOLS[p["kind"]]
     candle = by_time.get(bucket_start(p["timestamp"], frame))
     buy = p["action"] == "BUY"
     anchor = (candle.low if buy else candle.high) if candle else price
@@ -86,7 +86,8 @@ def outcome_traces(
         if kind not in enabled:
             continue
         for p in resolved.get(kind, []):
-            if window_start is not None and p["timestamp"] < window_start:
+            hold = kind == "dqn" and p["action"] == "HOLD"  # as pending: HOLD is not drawn
+            if hold or (window_start is not None and p["timestamp"] < window_start):
                 continue
             x, y, symbol = _anchor(p, by_time, frame)
             hit = bool(p.get("hit"))
