@@ -86,3 +86,19 @@ def test_export_filters_by_kind_source_and_time(config_file, stored, tmp_path):
 def test_a_bad_export_file_name_says_what_is_allowed(config_file, tmp_path, caplog):
     assert main(["--config", str(config_file), "predictions", "export", "out.xlsx"]) == 2
     assert ".csv or .parquet" in caplog.text
+
+
+def test_filter_none_means_all_and_empty_means_none():
+    from core.prediction_queries import PredictionFilter
+
+    p = {"kind": "cnn", "source": "live", "model_version": "2", "confidence": 0.7}
+    assert PredictionFilter.from_dict(None).matches(p)
+    assert not PredictionFilter.from_dict({"kinds": []}).matches(p)
+    assert PredictionFilter.from_dict({"versions": []}).matches(p)  # no version picked: all
+    assert not PredictionFilter.from_dict({"versions": ["1"]}).matches(p)
+    assert not PredictionFilter.from_dict({"outcomes": ["hit", "miss"]}).matches(p)
+    assert PredictionFilter.from_dict({"outcomes": ["pending"]}).matches(p)
+    assert not PredictionFilter.from_dict({"min_confidence": {"cnn": 0.8}}).matches(p)
+    assert PredictionFilter.from_dict({"min_confidence": {"dqn": 0.8}}).matches(p)
+    keys = {PredictionFilter.from_dict(d).key() for d in (None, {"kinds": []}, {"kinds": ["cnn"]})}
+    assert len(keys) == 3

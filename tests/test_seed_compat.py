@@ -176,3 +176,18 @@ def test_an_action_only_transformer_prediction_is_drawn_at_its_price_without_a_l
     points = overlay_points(predictions, [], "1m", ["transformer"], None)["transformer"]
     assert [(p["x"], p["y"]) for p in points] == [(MS, 37000.0)]
     assert prediction_lines(predictions, ["transformer"], None) == []
+
+
+def test_the_deque_reads_like_a_deque_and_copies_to_a_plain_one(make_config):
+    import copy
+    from collections import deque
+
+    orchestrator = Orchestrator(make_config())
+    held = orchestrator.recent_dqn_predictions["BTC/USDT"]
+    held += [{"timestamp": MS + i, "action": "BUY", "confidence": 0.5, "price": 2.0}
+             for i in range(3)]  # fmt: skip
+    assert len(held) == 3 and held.maxlen == 50 and held[0]["timestamp"] == MS
+    plain = copy.copy(held)
+    assert type(plain) is deque and list(plain) == list(held)
+    plain.append({"anything": True})  # a copy is the caller's own: no validation, no storage
+    assert len(orchestrator.recent_dqn_predictions["BTC/USDT"]) == 3
