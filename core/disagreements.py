@@ -20,9 +20,11 @@ AGAINST = {"BUY": "DOWN", "SELL": "UP"}
 
 def _latest_by_candle(predictions: list[dict]) -> dict[tuple[str, int], dict]:
     latest: dict[tuple[str, int], dict] = {}
+    frames: dict[str, int] = {}
     for p in sorted(predictions, key=lambda p: p.get("seq", 0)):
-        frame = timeframe_ms(p.get("timeframe", "1m"))
-        latest[(p.get("timeframe", "1m"), bucket_start(p["timestamp"], frame))] = p
+        timeframe = p.get("timeframe", "1m")
+        frame = frames.get(timeframe) or frames.setdefault(timeframe, timeframe_ms(timeframe))
+        latest[(timeframe, bucket_start(p["timestamp"], frame))] = p
     return latest
 
 

@@ -122,4 +122,6 @@ class PredictionFilter:
 
     def apply(self, predictions: dict[str, list[dict]]) -> dict[str, list[dict]]:
         """The same {kind: [prediction, ...]} mapping with only what passes."""
+        if self == PredictionFilter():
+            return predictions  # nothing filtered out (the default)
         return {kind: [p for p in items if self.matches(p)] for kind, items in predictions.items()}

@@ -68,9 +68,10 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     """(book seq, every drawable prediction per overlay list: pending markers, target lines;
-    the snapshot, whose resolved predictions ``Extras`` draws whole), after the filters."""
+    the filtered snapshot, whose resolved ones ``Extras`` draws whole)."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
-    pending, _ = split_pending(predictions, view["filters"])
+    predictions = view["filters"].apply(predictions)
+    pending, _ = split_pending(predictions, None)
     lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
     for name in LINE_LISTS:
         kind = name.split("_")[0]

@@ -169,13 +169,14 @@ class Extras:
     ``key`` per part (``outcomes|marks``) that changes when that part does, and the traces."""
 
     def __init__(self, orch, symbol, timeframe, view, candles, predictions):
+        """``predictions``: the symbol's held predictions that pass the user's filters."""
         self._args = (candles, timeframe, view["enabled"])
         window_start = candles[0].time if candles else None
-        _, resolved = split_pending(predictions, view["filters"])
+        _, resolved = split_pending(predictions, None)
         self._resolved = in_window(resolved, window_start)
         spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
         human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
-        self._found = disagreements(view["filters"].apply(predictions), spans, human, timeframe)
+        self._found = disagreements(predictions, spans, human, timeframe)
         drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
         marks = [(d["time"], d["type"]) for d in self._found]
         self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"
