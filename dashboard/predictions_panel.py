@@ -179,7 +179,8 @@ def details(prediction: dict) -> list:
     outcome = outcome_of(prediction)
     head = [html.Div([html.Span(f"{name}: ", className="text-muted"),
                       html.Span(_value(name, prediction.get(name)), className=f"pred-{name}")])
-            for name in HEAD_FIELDS]  # fmt: skip
+            for name in HEAD_FIELDS
+            if name != "backtest_id" or prediction.get(name) is not None]  # fmt: skip
     badge = {"hit": "success", "miss": "danger", "pending": "secondary"}[outcome]
     rows = [html.Tr([html.Td(name), html.Td(_value(name, value))])
             for name, value in sorted(prediction.items())]  # fmt: skip
