@@ -30,7 +30,11 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         annotations,
         champion_panel,
         live_charts,
+        models_tab,
         neural_panel,
+        predictions_panel,
+        replay,
+        review_panel,
         status,
         training_panel,
     )
@@ -47,7 +51,10 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    for module in (live_charts, status, annotations, training_panel, neural_panel, champion_panel):
+    for module in (
+        live_charts, status, annotations, training_panel, neural_panel, champion_panel,
+        predictions_panel, models_tab, review_panel, replay,
+    ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
     app.layout = lambda: page(
@@ -56,6 +63,9 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         side_panels=[
             annotations.layout(config.annotations.labels),
             training_panel.layout(config.training.default_model),
+            predictions_panel.layout(),
+            models_tab.layout(),
+            review_panel.layout(config.annotations.labels),
         ],
     )
     register_api(app.server)

@@ -187,6 +187,20 @@ def cmd_train_neural(orch, kind: str, args) -> int:
         f"champion: {'moved to this version' if decision.promoted else 'unchanged'}"
         f" ({decision.reason})"
     )
+
+
+def cmd_predictions_export(args) -> int:
+    from core.prediction_export import check_format, export_frame, select, write_export
+    from core.prediction_queries import PredictionFilter
+
+    check_format(args.file)
+    orch = _orchestrator(args)
+    flt = PredictionFilter(sources=tuple(args.source) if args.source else None)
+    rows = select(orch.db, args.symbol, tuple(args.kind or ()) or None, _time(args.start),
+                  _time(args.end), flt)  # fmt: skip
+    path = write_export(export_frame(rows), args.file)
+    resolved = sum(1 for p in rows if p.get("resolved_at") is not None)
+    _out(f"{len(rows)} predictions ({resolved} resolved) written to {path}")
     return 0
 
 
@@ -269,4 +283,15 @@ def build_parser(serve) -> argparse.ArgumentParser:
     train.add_argument("--from", dest="start", help="neural models: UTC start of the history")
     train.add_argument("--to", dest="end", help="neural models: UTC end of the history")
     train.set_defaults(handler=cmd_train)
+
+    preds = commands.add_parser("predictions", help="stored model predictions and outcomes")
+    pred_commands = preds.add_subparsers(dest="predictions_command", required=True)
+    pexp = pred_commands.add_parser("export", help="write predictions to FILE (.csv or .parquet)")
+    pexp.add_argument("file")
+    pexp.add_argument("--symbol")
+    pexp.add_argument("--kind", action="append", choices=["dqn", "cnn", "transformer"])
+    pexp.add_argument("--source", action="append", choices=["live", "backtest", "training"])
+    pexp.add_argument("--from", dest="start", help="UTC time of the first prediction")
+    pexp.add_argument("--to", dest="end", help="UTC time (exclusive)")
+    pexp.set_defaults(handler=cmd_predictions_export)
     return parser

@@ -161,6 +161,24 @@ class OrchestratorConfig:
 
 
 @dataclass(frozen=True)
+class OutcomesConfig:
+    """How stored predictions are scored once their horizon has passed (see core/outcomes.py)."""
+
+    # A move within +-band % counts as STABLE, both for a missing direction and for scoring.
+    stable_band_pct: float = 0.1
+    fee_pct: float = 0.1  # per side, for the net return of a DQN action
+    dqn_horizon_candles: int = 5  # candles held after the fill before a DQN action is scored
+    interval_s: float = 5.0  # resolution pass at least this often (imported series, catch-up)
+
+    def validate(self, key: str) -> None:
+        _check(0 <= self.stable_band_pct < 50, f"{key}.stable_band_pct", "must be 0..50")
+        _check(0 <= self.fee_pct < 10, f"{key}.fee_pct", "must be 0..10 (percent per side)")
+        horizon = self.dqn_horizon_candles
+        _check(1 <= horizon <= 10_000, f"{key}.dqn_horizon_candles", "must be 1..10000")
+        _check(0.1 <= self.interval_s <= 3600, f"{key}.interval_s", "must be 0.1..3600 seconds")
+
+
+@dataclass(frozen=True)
 class AnnotationsConfig:
     labels: tuple[str, ...] = (
         "bull_flag", "bear_flag", "double_top", "double_bottom", "head_and_shoulders",
@@ -183,6 +201,7 @@ class Config:
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     orchestrator: OrchestratorConfig = field(default_factory=OrchestratorConfig)
     annotations: AnnotationsConfig = field(default_factory=AnnotationsConfig)
+    outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)

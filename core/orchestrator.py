@@ -20,6 +20,7 @@ from core.db import Database
 from core.inference import PatternService
 from core.jobs import JobManager, JobState
 from core.neural_live import LiveNeural, NeuralService
+from core.outcome_resolver import OutcomeResolver
 from core.pattern_live import LivePatterns
 from core.predictions import KINDS, PredictionBook
 
@@ -38,7 +39,10 @@ class Orchestrator:
         self.db = db if db is not None else Database(config.data_path / "tradedash.db")
         self.store = CandleStore(self.db, config.buffers)
         self.predictions = PredictionBook(
-            self.db, list(config.symbols), config.orchestrator.prediction_maxlen
+            self.db,
+            list(config.symbols),
+            config.orchestrator.prediction_maxlen,
+            config.outcomes.stable_band_pct,
         )
         self._feed = feed
         self._runner = None
@@ -56,6 +60,8 @@ class Orchestrator:
         self.neural = NeuralService(config)
         self.live_neural = LiveNeural(self)
         self.add_closed_listener(self.live_neural.on_closed)
+        self.outcomes = OutcomeResolver(self.predictions, self.store, config.outcomes)
+        self.add_closed_listener(self.outcomes.on_closed)
         self.store.load()
         self.predictions.load()
 
@@ -112,6 +118,7 @@ class Orchestrator:
         )
         self._runner.start()
         self.live_patterns.start()
+        self.outcomes.start()  # its first pass catches up on horizons passed while down
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
@@ -122,6 +129,7 @@ class Orchestrator:
             self._runner.stop()
         self.live_patterns.stop()
         self.live_neural.stop()
+        self.outcomes.stop()
         self.jobs.shutdown()
         self._started = False
 
@@ -177,16 +185,22 @@ class Orchestrator:
         return self._runner.status()
 
     def live_updates(
-        self, symbol: str, timeframe: str, since: int | None = None, limit: int = 500
+        self,
+        symbol: str,
+        timeframe: str,
+        since: int | None = None,
+        limit: int = 500,
+        since_seq: int | None = None,
     ) -> dict[str, Any]:
-        """The payload of ``GET /api/live-updates`` (arguments already validated)."""
+        """The payload of ``GET /api/live-updates`` (arguments already validated). With
+        ``since_seq`` the predictions are those stored after that sequence number."""
         if since is None:
             latest = self.store.latest(symbol, timeframe)
             candles: list[Candle] = [latest] if latest else []
         else:
             candles = self.store.since(symbol, timeframe, since, limit)
         status = self.feed_status().get(symbol, {"status": "stopped", "last_update": None})
-        return {
+        payload = {
             "symbol": symbol,
             "timeframe": timeframe,
             "server_time": now_ms(),
@@ -194,6 +208,11 @@ class Orchestrator:
             "predictions": self.predictions.snapshot(symbol, since),
             "feed": {"status": status["status"], "last_update": status["last_update"]},
         }
+        if since_seq is not None:
+            stored = self.predictions.stored_after(since_seq, symbol, limit)
+            payload["predictions"] = {k: [p for p in stored if p["kind"] == k] for k in KINDS}
+            payload["last_seq"] = stored[-1]["seq"] if stored else since_seq
+        return payload
 
     def health(self) -> dict[str, Any]:
         feeds = {

@@ -61,7 +61,8 @@ def live_updates():
     symbol, timeframe = symbol_and_timeframe()
     since = int_arg("since", None, 0)
     limit = min(int_arg("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    return jsonify(orchestrator().live_updates(symbol, timeframe, since, limit))
+    since_seq = int_arg("since_seq", None, 0)
+    return jsonify(orchestrator().live_updates(symbol, timeframe, since, limit, since_seq))
 
 
 @api.get("/health")
@@ -79,9 +80,11 @@ def register_api(server: Flask) -> None:
     """Mount the blueprint and make every /api error JSON."""
     from dashboard.api_models import models_api
     from dashboard.api_neural import neural_api
+    from dashboard.api_predictions import predictions_api
 
     server.register_blueprint(models_api)
     server.register_blueprint(neural_api)
+    server.register_blueprint(predictions_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)

@@ -31,6 +31,7 @@ class ChartState:
     book_seq: int = -1
     oldest: int | None = None
     price: list | None = None  # [open, close] the last-price line is drawn at
+    extras: str = ""  # digest of the traces after the fixed ones (outcomes, disagreement marks)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,7 +150,8 @@ def plan_list(
 def append_markers(patch: Patch, trace: int, drop: int, points: list[dict]) -> None:
     target = patch["data"][trace]
     columns = marker_columns(points) if points else None
-    for key in ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color"):
+    keys = ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color", "customdata")
+    for key in keys:
         node = target["marker"][key[7:]] if key.startswith("marker.") else target[key]
         for _ in range(drop):
             del node[0]

@@ -72,6 +72,7 @@ def marker_columns(points: list[dict]) -> dict:
         "marker.size": [pt["size"] for pt in points],
         "marker.opacity": [pt["opacity"] for pt in points],
         "marker.color": [pt["color"] for pt in points],
+        "customdata": [pt.get("id") for pt in points],  # the details card finds it by id
     }
 
 
@@ -116,6 +117,7 @@ def overlay_points(
             offset = anchor * 0.0006
             points["dqn_buy" if buy else "dqn_sell"].append(
                 {
+                    "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
                     "x": p["timestamp"],
@@ -132,18 +134,23 @@ def overlay_points(
         for p in predictions.get(kind, []):
             if not visible(p):
                 continue
-            extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
+            if p.get(target) is None:  # an action only (the original training loop's form)
+                x, y, lines = p["timestamp"], p["current_price"], (f"{p['action']} at "
+                              f"{p['current_price']:.6g}",)  # fmt: skip
+            else:
+                extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
+                x, y, lines = horizon_end(p), p[target], (
+                    f"{p['direction']} {p['current_price']:.6g} → {p[target]:.6g}{extra}",
+                    f"horizon {p['horizon_minutes']:g} min",
+                )  # fmt: skip
             points[kind].append(
                 {
+                    "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
-                    "x": horizon_end(p),
-                    "y": p[target],
-                    "text": _hover(
-                        p,
-                        f"{p['direction']} {p['current_price']:.6g} → {p[target]:.6g}{extra}",
-                        f"horizon {p['horizon_minutes']:g} min",
-                    ),
+                    "x": x,
+                    "y": y,
+                    "text": _hover(p, *lines),
                     "size": confidence_size(p["confidence"]),
                     "opacity": confidence_opacity(p["confidence"]),
                     "color": DIRECTION_COLORS[p["direction"]],
@@ -178,6 +185,8 @@ def prediction_lines(
         for p in predictions.get(kind, []):
             if window_start is not None and p["timestamp"] < window_start:
                 continue
+            if p.get(target) is None:
+                continue  # an action only: no target to draw a line to
             shapes.append((p.get("seq", 0),
                 {
                     "type": "line",
@@ -212,6 +221,7 @@ def build_figure(
     extra_shapes: Sequence[dict] = (),
     overlays: tuple[dict[str, dict], list[dict]] | None = None,
     view_candles: int | None = None,
+    extra_traces: Sequence[dict] = (),
 ) -> go.Figure:
     """The whole chart: candles, volume panel, prediction overlays, shapes. ``overlays`` are
     precomputed (marker columns per trace, line shapes) when the caller tracks what it drew.
@@ -284,6 +294,8 @@ def build_figure(
             marker={"size": 12, "opacity": 0, "color": "#dddddd"}, xaxis="x", yaxis="y3",
         )
     )  # fmt: skip
+    for trace in extra_traces:  # after the fixed traces: outcomes, disagreement marks
+        fig.add_trace(go.Scatter(trace), row=1, col=1)
     fig.update_layout(
         template="plotly_dark",
         paper_bgcolor="#131722",

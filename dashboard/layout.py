@@ -6,7 +6,16 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.config import Config
-from dashboard import annotations, ids, live_charts, neural_panel, status, training_panel
+from dashboard import (
+    annotations,
+    ids,
+    live_charts,
+    neural_panel,
+    predictions_panel,
+    replay,
+    status,
+    training_panel,
+)
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},
@@ -72,7 +81,7 @@ def header(config: Config, symbols: list[str]) -> html.Div:
 
 def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
     """Built per page load (Dash calls it), so the symbol list includes imported symbols."""
-    charts = dbc.Col(live_charts.layout(), lg=8 if side_panels else 12)
+    charts = dbc.Col([replay.layout(), live_charts.layout()], lg=8 if side_panels else 12)
     body = [charts]
     if side_panels:
         tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab="annotate")
@@ -84,5 +93,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),
             *training_panel.stores(),
+            *predictions_panel.stores(),
         ]
     )

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from core.candles import timeframe_ms
+from core.prediction_queries import PredictionFilter
 from dashboard import chart_series, ids
 from dashboard.callbacks import CallbackSet
 from dashboard.chart_layout import GRAPH_CONFIG, last_price_shape, price_decimals, price_patch
@@ -30,6 +31,7 @@ from dashboard.charts import (
     span_shapes,
 )
 from dashboard.context import orchestrator
+from dashboard.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.span_layout import hover_columns, label_points, pattern_points, spans_in_view
 
 callbacks = CallbackSet()
@@ -61,6 +63,7 @@ def overlay_key(orch, symbol: str, view: dict) -> str:
         f"{','.join(sorted(view['enabled']))}|{orch.annotations.version}|{view['selected']}"
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
         f"|{orch.predictions.epoch(symbol)}|{view['labels']}|{visible_key(view.get('visible'))}"
+        f"|{view['filters'].key()}|{orch.predictions.outcome_version(symbol)}"
     )
 
 
@@ -104,14 +107,18 @@ def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
 
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
-    """(book seq, every drawable prediction per overlay list: marker traces, target lines)."""
+    """(book seq, every drawable prediction per overlay list: pending markers, target lines;
+    the filtered snapshot, whose resolved ones ``Extras`` draws whole)."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
-    lists = overlay_points(predictions, candles, timeframe, view["enabled"], None)
+    predictions = view["filters"].apply(predictions)
+    pending, _ = split_pending(predictions, None)
+    lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
     for name in LINE_LISTS:
         kind = name.split("_")[0]
-        lines = prediction_lines({kind: predictions.get(kind, [])}, view["enabled"], None)
+        # Target lines for pending predictions only: a resolved one has its realised segment.
+        lines = prediction_lines({kind: pending.get(kind, [])}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
-    return book_seq, lists
+    return book_seq, lists, predictions
 
 
 def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
@@ -124,7 +131,9 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     """Overlays drawn from scratch: (marker columns per trace, band shapes, line shapes);
     records in ``state`` what the browser will hold."""
     window_start = candles[0].time if candles else None
-    state.book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
+    state.overlay_key = overlay_key(orch, symbol, view)
+    state.book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
     drawn, chosen = {}, {}
     for name, items in lists.items():
         _, chosen[name], drawn[name] = plan_list(items, None, window_start)
@@ -132,19 +141,21 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     state.price = [candles[-1].open, candles[-1].close] if candles else None
     spans, points = span_layers(orch, symbol, timeframe, window_start, view)
     bands = [price_line, *spans]
-    state.overlay_key = overlay_key(orch, symbol, view)
     state.drawn, state.bands = drawn, len(bands)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
     traces["span_labels"] = hover_columns(points)
-    return traces, bands, [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    state.extras = extras.key
+    return traces, bands, lines, extras.traces()
 
 
 def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
     """Append new predictions and drop those gone from the deque or the window; False when the
     browser's overlays can't be derived (the caller redraws them whole)."""
     window_start = candles[0].time if candles else None
-    book_seq, lists = overlay_lists(orch, symbol, timeframe, view, candles)
+    book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
     if any(name not in state.drawn for name in lists):
         return False
     plans = {name: plan_list(items, state.drawn[name], window_start)
@@ -159,6 +170,11 @@ def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartSta
     update_lines(patch, state.bands, {name: plans[name] for name in LINE_LISTS}, held)
     state.drawn = {name: plan[2] for name, plan in plans.items()}
     state.book_seq = book_seq
+    # New predictions may make a disagreement: the outcome and mark traces are few, sent whole
+    # when they changed.
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    extras.patch(patch, state.extras)
+    state.extras = extras.key
     state.oldest = _oldest(lists, state.drawn)
     return True
 
@@ -168,9 +184,9 @@ def chart_view(orch, symbol: str, timeframe: str, view: dict):
     size = window_size(orch.config, timeframe)
     candles = chart_series.tail(orch.store, symbol, timeframe, size)
     state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles), "")
-    traces, bands, lines = full_overlays(orch, symbol, timeframe, view, candles, state)
+    traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
-                          view_candles(orch.config, timeframe))  # fmt: skip
+                          view_candles(orch.config, timeframe), outcomes)  # fmt: skip
     return figure, state
 
 
@@ -178,11 +194,18 @@ LABEL_MODES = ("none", "accepted", "all")
 
 
 def make_view(
-    enabled, selected=None, min_confidence=0.8, labels="all", visible=None, timeframe=None
+    enabled,
+    selected=None,
+    min_confidence=0.8,
+    labels="all",
+    visible=None,
+    timeframe=None,
+    filters=None,
 ) -> dict:
     """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
     which labels (none / accepted / all), the visible time range, the minute chart's
-    timeframe (1m, 5m, 15m, 1h)."""
+    timeframe (1m, 5m, 15m, 1h), prediction filters (kind, source, version, confidence per
+    kind, outcome)."""
     return {
         "enabled": list(enabled or []),
         "selected": selected,
@@ -190,6 +213,7 @@ def make_view(
         "labels": labels if labels in LABEL_MODES else "all",
         "visible": list(visible) if visible else None,
         "timeframe": timeframe or chart_series.BASE,
+        "filters": PredictionFilter.from_dict(filters),
     }
 
 
@@ -262,8 +286,11 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if not redraw and changed:
         redraw = not incremental_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
     if redraw:
-        traces, bands, lines = full_overlays(orch, symbol, timeframe, view, shown, new_state)
+        traces, bands, lines, outcomes = full_overlays(
+            orch, symbol, timeframe, view, shown, new_state
+        )
         overlay_patch(patch, traces, bands + lines)
+        patch_outcomes(patch, outcomes)
         if shown:  # the new shapes hold the line; its label on the axis moves with it
             price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
     elif candles and shown:
@@ -282,12 +309,13 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     State(ids.PATTERN_MIN_CONF, "value"),
     State(ids.LABELS_SHOWN, "value"),
     State(ids.CHART_TIMEFRAME, "value"),
+    State(ids.PRED_FILTER, "data"),
 )
-def render_charts(symbol, enabled, min_confidence, labels, chart_tf):
+def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
     orch = orchestrator()
     if symbol not in orch.symbols():
         return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
-    view = make_view(enabled, None, min_confidence, labels, None, chart_tf)
+    view = make_view(enabled, None, min_confidence, labels, None, chart_tf, filters)
     return [chart_block(orch, symbol, tf, view) for tf in orch.timeframes(symbol)]
 
 
@@ -301,14 +329,15 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf):
     Input(ids.PATTERN_MIN_CONF, "value"),
     Input(ids.LABELS_SHOWN, "value"),
     Input(ids.CHART_TIMEFRAME, "value"),
+    Input(ids.PRED_FILTER, "data"),
     State(ids.SYMBOL, "value"),
     State(ids.chart_state(MATCH), "data"),
     State(ids.chart_visible(MATCH), "data"),
     prevent_initial_call=True,
 )
-def refresh_chart(_n, enabled, _version, selected, min_confidence, labels, chart_tf, symbol,
-                  state, visible):  # fmt: skip
+def refresh_chart(_n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
+                  symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf)
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)

@@ -71,8 +71,27 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                     {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "default": 500, "maximum": 5000}},
+                    {"name": "since_seq", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "predictions stored after this sequence number (each carries"
+                                    " its seq; the reply's last_seq is the next cursor)"},
                 ],
                 "responses": {"200": {"description": "candles, predictions, feed status"},
+                              **_error_responses(400, 404)}}},
+            "/api/predictions/accuracy": {"get": {
+                "summary": "Rolling hit rate, majority and 50 % baselines, error against naive"
+                           " (skill) and calibration, per kind, model version and symbol",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query",
+                     "schema": {"type": "string",
+                                "enum": ["dqn", "cnn", "transformer", "pattern"]}},
+                    {"name": "window", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 200}},
+                    {"name": "source", "in": "query", "description": "repeatable; default live"
+                     " and backtest (training predictions are in-sample)",
+                     "schema": {"type": "string", "enum": ["live", "backtest", "training"]}},
+                ],
+                "responses": {"200": {"description": "groups of figures with a series over time"},
                               **_error_responses(400, 404)}}},
             "/api/health": {"get": {"summary": "Server, feeds and models",
                                     "responses": {"200": {"description": "ok"}}}},

@@ -1,0 +1,127 @@
+"""Reading stored predictions with their outcomes, and the filters the charts and the export
+share (kind, source, model version, minimum confidence per kind, outcome)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.db import Database
+
+OUTCOMES = ("hit", "miss", "pending")
+OUTCOME_FIELDS = ("resolved_at", "realised_price", "hit", "error_pct", "naive_error_pct")
+SELECT = (
+    "SELECT p.seq, p.data, o.* FROM predictions p LEFT JOIN prediction_outcomes o ON o.id = p.id"
+)
+
+
+def outcome_of(prediction: dict) -> str:
+    """``hit``, ``miss`` or ``pending``."""
+    if prediction.get("resolved_at") is None:
+        return "pending"
+    return "hit" if prediction.get("hit") else "miss"
+
+
+def outcome_fields(row) -> dict[str, Any]:
+    """The outcome columns of a joined row as prediction fields (empty while pending)."""
+    if row["resolved_at"] is None:
+        return {}
+    fields = {name: row[name] for name in OUTCOME_FIELDS}
+    fields["hit"] = None if row["hit"] is None else bool(row["hit"])
+    fields.update(json.loads(row["detail"] or "{}"))
+    return fields
+
+
+def from_row(row) -> dict[str, Any]:
+    return {**json.loads(row["data"]), **outcome_fields(row), "seq": row["seq"]}
+
+
+def stored(
+    db: Database,
+    symbol: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    after_seq: int | None = None,
+    include_cleared: bool = True,
+    resolved_only: bool = False,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored predictions with their outcomes, in store order (``seq``). ``start``/``end``
+    bound the prediction timestamp (end exclusive)."""
+    where, args = [], []
+    for clause, value in (("p.symbol = ?", symbol), ("p.timestamp >= ?", start),
+                          ("p.timestamp < ?", end), ("p.seq > ?", after_seq)):  # fmt: skip
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    if kinds:
+        where.append(f"p.kind IN ({','.join('?' * len(kinds))})")
+        args.extend(kinds)
+    if not include_cleared:
+        where.append("p.cleared = 0")
+    if resolved_only:
+        where.append("o.id IS NOT NULL")
+    sql = SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY p.seq"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return [from_row(r) for r in db.query(sql, tuple(args))]
+
+
+def _optional(values) -> tuple[str, ...] | None:
+    return None if values is None else tuple(str(v) for v in values)
+
+
+@dataclass(frozen=True)
+class PredictionFilter:
+    """What the user chose to see. ``None`` means "all"; an empty tuple lets nothing through
+    (every box unticked)."""
+
+    kinds: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    versions: tuple[str, ...] | None = None
+    outcomes: tuple[str, ...] | None = None
+    min_confidence: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> PredictionFilter:
+        data = data or {}
+        floors = data.get("min_confidence") or {}
+        return cls(
+            _optional(data.get("kinds")),
+            _optional(data.get("sources")),
+            # No version picked means every version (a version list starts empty).
+            _optional(data.get("versions") or None),
+            _optional(data.get("outcomes")),
+            {k: float(v) for k, v in floors.items() if v is not None},
+        )
+
+    def to_dict(self) -> dict:
+        return {"kinds": self.kinds, "sources": self.sources, "versions": self.versions,
+                "outcomes": self.outcomes, "min_confidence": self.min_confidence}  # fmt: skip
+
+    def key(self) -> str:
+        """Changes whenever what passes the filter may change (for chart redraws)."""
+        floors = ",".join(f"{k}={v:g}" for k, v in sorted(self.min_confidence.items()))
+        parts = (self.kinds, self.sources, self.versions, self.outcomes)
+        text = ["*" if p is None else ",".join(sorted(p)) for p in parts]
+        return "|".join(text) + "|" + floors
+
+    def matches(self, prediction: dict) -> bool:
+        version = prediction.get("model_version")
+        kind = prediction["kind"]
+        return (
+            (self.kinds is None or kind in self.kinds)
+            and (self.sources is None or prediction.get("source") in self.sources)
+            and (self.versions is None or str(version) in self.versions)
+            and (self.outcomes is None or outcome_of(prediction) in self.outcomes)
+            and prediction["confidence"] >= self.min_confidence.get(kind, 0.0)
+        )
+
+    def apply(self, predictions: dict[str, list[dict]]) -> dict[str, list[dict]]:
+        """The same {kind: [prediction, ...]} mapping with only what passes."""
+        if self == PredictionFilter():
+            return predictions  # nothing filtered out (the default)
+        return {kind: [p for p in items if self.matches(p)] for kind, items in predictions.items()}
