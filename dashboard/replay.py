@@ -109,7 +109,7 @@ def replay_figure(
     overlays = (overlay_traces(pending, shown, timeframe, KINDS, start),
                 prediction_shapes(held, KINDS, start))  # fmt: skip
     extras = outcome_traces(resolved, shown, timeframe, KINDS, start)
-    figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extras)
+    figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extra_traces=extras)
     figure.update_layout(title={"text": f"{symbol} · {timeframe} · replay {format_ms(clock)}"},
                          uirevision=f"replay|{symbol}|{timeframe}")  # fmt: skip
     if period is not None:  # the whole period's time axis, filling as the clock runs
