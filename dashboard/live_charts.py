@@ -228,7 +228,8 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
                 config=GRAPH_CONFIG,
                 responsive=True,
                 className="chart-graph",
-                style={"height": "calc((100vh - 7.6rem) / 2)", "minHeight": "240px"},
+                # Header, replay bar and chart toolbar above: two charts share the rest.
+                style={"height": "calc((100vh - 11.4rem) / 2)", "minHeight": "240px"},
             ),
             # Filled in by assets/chart_view.js: the candle under the cursor, back to live.
             html.Div(className="ohlcv-legend"),

@@ -216,8 +216,11 @@ def show_details(_clicks, _close):
         return False, no_update
     clicked = ctx.triggered[0]["value"] if ctx.triggered else None
     points = (clicked or {}).get("points") or []
-    prediction_id = points[0].get("customdata") if points else None
-    if not isinstance(prediction_id, str):
+    # The chart hovers by x (crosshair): a click reports the candle and every marker at that
+    # time, so take the first point that carries a prediction id.
+    ids_at = [p.get("customdata") for p in points if isinstance(p.get("customdata"), str)]
+    prediction_id = ids_at[0] if ids_at else None
+    if prediction_id is None:
         return no_update, no_update  # a candle or a band, not a prediction
     prediction = find_prediction(orchestrator(), prediction_id)
     if prediction is None:
