@@ -202,7 +202,7 @@ class LiveNeural:
             key = (kind, symbol, timeframe)
             try:
                 if model.input_key not in windows:
-                    windows[model.input_key] = model.windows(frame)
+                    windows[model.input_key] = model.windows(frame, last=rollout)
                 data = windows[model.input_key]
                 if not len(data) or int(data.times[-1]) == self._last.get(key):
                     continue
