@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 ALIAS_CHECK_S = 30.0
 
 
+def missing_message(kind: str) -> str:
+    return (
+        f"no {kind} model registered yet: train one from the Train panel or with "
+        f"`python app.py train --model {kind}`"
+    )
+
+
 class NeuralService:
     """The loaded champion of each kind, swapped when its alias moves."""
 
@@ -55,9 +62,7 @@ class NeuralService:
             and not (self.config.data_path / "mlflow.db").exists()
         ):  # nothing registered yet: say so without importing MLflow (seconds)
             for kind in kinds:
-                self._set(
-                    kind, None, {"status": "missing", "error": f"no {kind} model registered yet"}
-                )
+                self._set(kind, None, {"status": "missing", "error": missing_message(kind)})
             return False
         for kind in kinds:
             try:
@@ -67,7 +72,7 @@ class NeuralService:
                     self._set(
                         kind,
                         None,
-                        {"status": "missing", "error": f"no {kind} model registered yet"},
+                        {"status": "missing", "error": missing_message(kind)},
                     )
                     continue
                 if current is not None and current.version == version:
@@ -202,7 +207,7 @@ class LiveNeural:
             key = (kind, symbol, timeframe)
             try:
                 if model.input_key not in windows:
-                    windows[model.input_key] = model.windows(frame)
+                    windows[model.input_key] = model.windows(frame, last=rollout)
                 data = windows[model.input_key]
                 if not len(data) or int(data.times[-1]) == self._last.get(key):
                     continue

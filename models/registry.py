@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from models.base import Predictor, read_metadata
-from models.neural import CNNPredictor, DQNPredictor, TransformerPredictor
+from models.dqn import DQNPredictor
+from models.neural import CNNPredictor, TransformerPredictor
 from models.random_forest import RandomForestPredictor
 from models.xgboost_model import XGBoostPredictor
 

@@ -229,19 +229,22 @@ def _learn(qnet, target, optimiser, huber, inputs, memory, size, s: DQNSettings,
 
 
 def q_by_position(
-    qnet: nn.Module, X: np.ndarray, batch_size: int = 4096, device: str = "cpu"
+    qnet: nn.Module, X: np.ndarray, batch_size: int = 1024, device: str = "cpu"
 ) -> np.ndarray:
-    """Q-values of every state at each of POSITIONS: shape ``(n, 3 positions, 3 actions)``."""
+    """Q-values of every state at each of POSITIONS: shape ``(n, 3 positions, 3 actions)``,
+    one network call per chunk of states (the chunk repeated once per position)."""
     inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
+    held_values = torch.tensor(POSITIONS, dtype=torch.float32, device=device)
     out = np.empty((len(X), len(POSITIONS), 3))
     was_training = qnet.training
     qnet.eval()
     with torch.no_grad():
-        for i, position in enumerate(POSITIONS):
-            for start in range(0, len(X), batch_size):
-                chunk = inputs[start : start + batch_size]
-                held = torch.full((len(chunk),), position, dtype=torch.float32, device=device)
-                out[start : start + len(chunk), i] = qnet(chunk, held).cpu().numpy()
+        for start in range(0, len(X), batch_size):
+            chunk = inputs[start : start + batch_size]
+            size = len(chunk)
+            held = held_values.repeat_interleave(size)
+            q = qnet(chunk.repeat(len(POSITIONS), 1, 1), held).cpu().numpy()
+            out[start : start + size] = q.reshape(len(POSITIONS), size, 3).transpose(1, 0, 2)
     qnet.train(was_training)
     return out
 

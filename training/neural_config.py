@@ -42,7 +42,7 @@ class NeuralConfig:
     training_predictions_every: int = 10  # batches between training-time predictions
     live: bool = True
     live_timeframes: tuple[str, ...] = ("1m",)  # add 1s to predict on every closed second too
-    dqn_rollout: int = 60  # live DQN: candles its position is played forward over, from flat
+    dqn_rollout: int = 30  # live DQN: candles its position is played forward over, from flat
     bootstrap: bool = True  # first start: train small models when none is registered
     features: FeatureSpec = field(default_factory=lambda: FeatureSpec(include_cdl=False))
     params: dict[str, dict[str, Any]] = field(default_factory=_default_params)

@@ -81,20 +81,28 @@ def series_windows(
     horizon: int,
     band_pct: float,
     name: str = "",
+    last: int | None = None,
 ) -> Windows:
-    """All complete windows of one series (candles indexed by open time, OHLCV columns)."""
+    """All complete windows of one series (candles indexed by open time, OHLCV columns), or
+    those ending in the ``last`` candles (live inference needs only the newest)."""
     features = compute_features(candles, spec)
     columns = feature_columns(spec)
     values = features[columns].to_numpy(dtype=np.float64)
     warm = features["warmup"].to_numpy(dtype=bool)
-    stacked = stack_windows(values, window)
     ends = np.arange(window - 1, len(values))
-    if len(warm):
+    if len(values) >= window:
         warm_in_window = np.convolve(warm.astype(int), np.ones(window, dtype=int), "full")
         complete = warm_in_window[window - 1 : len(values)] == 0
+        if last is not None:
+            complete &= ends >= len(values) - last
+        rows = np.flatnonzero(complete)
+        # Only the windows kept are copied out of the sliding view.
+        view = sliding_window_view(values, window, axis=0)[rows]
+        stacked = np.ascontiguousarray(view.transpose(0, 2, 1), dtype=np.float32)
+        ends = ends[rows]
     else:
-        complete = np.zeros(0, dtype=bool)
-    ends, stacked = ends[complete], stacked[complete]
+        ends = ends[:0]
+        stacked = np.zeros((0, window, len(columns)), dtype=np.float32)
     close = candles["close"].to_numpy(dtype=np.float64)
     future = np.full(len(close), np.nan)
     if len(close) > horizon:

@@ -93,10 +93,16 @@ class NeuralModel:
         info = self.info
         return (repr(self.spec), self.window, int(info["horizon"]), float(info["stable_band_pct"]))
 
-    def windows(self, candles: pd.DataFrame) -> Windows:
+    def windows(self, candles: pd.DataFrame, last: int | None = None) -> Windows:
+        """Windows of ``candles`` (those ending in the ``last`` candles only, if given)."""
         info = self.info
         return series_windows(
-            candles, self.spec, self.window, int(info["horizon"]), float(info["stable_band_pct"])
+            candles,
+            self.spec,
+            self.window,
+            int(info["horizon"]),
+            float(info["stable_band_pct"]),
+            last=last,
         )
 
     def predict_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
