@@ -147,6 +147,7 @@
         gd._tdManualY = false;
       }
       gd._tdExpectX = null;
+      gd._tdSeen = r;
       fitY(gd);
       remember(gd);
       mark(gd);
@@ -186,6 +187,14 @@
     }
     const last = c.x[c.x.length - 1];
     const r = xRange(gd);
+    const frame = frameOf(c);
+    if (r && gd._tdSeen && !near(r, gd._tdSeen, frame / 10) && !near(r, gd._tdExpectX, frame / 10)) {
+      // The server moved the view (a jump to a span): live only if the newest candle shows.
+      gd._tdLive = r[1] >= last;
+      gd._tdWidth = r[1] - r[0];
+      remember(gd);
+      mark(gd);
+    }
     if (gd._tdLive && last !== gd._tdLastX && r) {
       // Follow the new candle: one relayout moves the time range and fits the prices to it.
       const moved = [r[0] + (last - gd._tdLastX), r[1] + (last - gd._tdLastX)];
@@ -199,6 +208,7 @@
       gd._tdLastX = last;
       fitY(gd);
     }
+    gd._tdSeen = xRange(gd);
     if (!gd._tdHovering) legend(gd);
     report(gd);
   }

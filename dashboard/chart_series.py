@@ -11,9 +11,15 @@ AGGREGATED = ("5m", "15m", "1h")
 MINUTE_CHART_TIMEFRAMES = (BASE, *AGGREGATED)
 
 
-def source_timeframe(timeframe: str) -> str:
+def _aggregated(store, symbol: str, timeframe: str) -> bool:
+    """True when ``timeframe`` is drawn from 1 m candles: an imported series of that timeframe
+    (e.g. a 1 h CSV) is shown as stored."""
+    return timeframe in AGGREGATED and store.latest(symbol, timeframe) is None
+
+
+def source_timeframe(store, symbol: str, timeframe: str) -> str:
     """The stored series a chart of ``timeframe`` reads (and labels)."""
-    return BASE if timeframe in AGGREGATED else timeframe
+    return BASE if _aggregated(store, symbol, timeframe) else timeframe
 
 
 def display_timeframe(chart_tf: str, chosen: str | None) -> str:
@@ -25,7 +31,7 @@ def display_timeframe(chart_tf: str, chosen: str | None) -> str:
 
 def tail(store, symbol: str, timeframe: str, count: int) -> list[Candle]:
     """The newest ``count`` candles of ``timeframe`` (the last one may be forming)."""
-    if timeframe not in AGGREGATED:
+    if not _aggregated(store, symbol, timeframe):
         return store.tail(symbol, timeframe, count)
     ratio = timeframe_ms(timeframe) // timeframe_ms(BASE)
     minutes = store.tail(symbol, BASE, (count + 1) * ratio)
@@ -34,7 +40,7 @@ def tail(store, symbol: str, timeframe: str, count: int) -> list[Candle]:
 
 def since(store, symbol: str, timeframe: str, last_time: int | None) -> list[Candle]:
     """Candles from ``last_time`` on: the shown last candle, updated, and any newer ones."""
-    if timeframe not in AGGREGATED:
+    if not _aggregated(store, symbol, timeframe):
         return store.candles(symbol, timeframe, since=last_time)
     frame = timeframe_ms(timeframe)
     start = bucket_start(last_time, frame) if last_time is not None else None

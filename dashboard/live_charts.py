@@ -86,7 +86,7 @@ def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> 
 def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
     """(band shapes, hover points naming each span). An aggregated chart (5 m ...) shows the
     spans of the 1 m series it is built from."""
-    source = chart_series.source_timeframe(timeframe)
+    source = chart_series.source_timeframe(orch.store, symbol, timeframe)
     frame = timeframe_ms(source)
     visible = view.get("visible")
     width = (visible[1] - visible[0]) if visible else None

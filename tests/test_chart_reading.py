@@ -98,7 +98,11 @@ def test_minute_candles_aggregate_into_5m_15m_and_1h(make_config):
     assert [c.time for c in fives] == [T0 + 115 * MIN] and fives[0].close == 219.5
     assert chart_series.display_timeframe("1m", "15m") == "15m"
     assert chart_series.display_timeframe("1s", "15m") == "1s"
-    assert chart_series.source_timeframe("1h") == "1m"
+    assert chart_series.source_timeframe(orch.store, "BTC/USDT", "1h") == "1m"
+    # An imported 1 h series is shown as stored, not rebuilt from minutes.
+    orch.store.merge_history("OLD/USD", "1h", [Candle(T0, 1, 2, 0.5, 1.5, 10.0)])
+    assert chart_series.source_timeframe(orch.store, "OLD/USD", "1h") == "1h"
+    assert chart_series.tail(orch.store, "OLD/USD", "1h", 5)[0].volume == 10.0
 
 
 def test_review_helpers_count_move_on_and_write_times_as_typed():

@@ -91,6 +91,8 @@ def test_jumping_to_an_older_span_draws_its_band(page, served):
     labels.last.click()
     wait_for(lambda: page.locator("#ann-edit-start").input_value() == format_ms(oldest), 20)
     wait_for(lambda: f"span:{old.id}" in drawn(page), timeout=15)
+    # The chart left the newest candles for the span: the way back is offered.
+    wait_for(page.locator("#chart-1m .back-to-live").is_visible)
 
 
 def test_model_spans_merge_and_start_above_a_readable_confidence(page, served):

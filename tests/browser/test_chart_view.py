@@ -75,12 +75,12 @@ def test_the_minute_chart_opens_on_150_candles_with_prices_in_full(page, served)
     )
     assert ticks and all("," in t and not t.endswith("k") for t in ticks), ticks
     # The last price: a line across the chart and its label on the price axis.
-    close = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
-    label = figure_data(page, "1m", "gd.layout.annotations[0].text")
-    assert label == f"{close:,.1f}"
-    assert figure_data(page, "1m", "gd.layout.shapes[0].name") == "last-price"
-    drawn = page.locator("#chart-1m .annotation-text").first.evaluate("e => e.textContent")
-    assert drawn == label
+    # (Read in one go: the price moves every tick.)
+    close, label, drawn, line = figure_data(
+        page, "1m", "[gd.data[0].close[gd.data[0].close.length - 1], gd.layout.annotations[0].text,"
+        " gd.querySelector('.annotation-text').textContent, gd.layout.shapes[0]]")  # fmt: skip
+    assert label == f"{close:,.1f}" == drawn
+    assert line["name"] == "last-price" and line["y0"] == close
     # The modebar: the tools that make sense, no cloud/share button.
     titles = page.locator("#chart-1m .modebar-btn").evaluate_all(
         "els => els.map(e => e.getAttribute('data-title'))"
