@@ -1,0 +1,246 @@
+"""Backtest engine: per-bar target positions in, trades and an equity curve out.
+
+Pure numpy, no Dash, no threads. The semantics are backtesting.py's (``Backtest(...,
+exclusive_orders=True, finalize_trades=True)`` with a strategy that buys, sells or closes when its
+target changes), so its results can be checked against it bar for bar:
+
+- **Signals** are target positions per bar: ``1`` long, ``-1`` short, ``0`` flat, ``NaN`` keep
+  what you hold. An order is placed at bar t only when the target differs from the position held
+  then. Signals before bar ``1 + warmup`` are ignored (backtesting.py first calls ``next()`` there),
+  and so is a signal on the last bar: there is no next bar to fill it (backtesting.py would fill it
+  at that same bar's open during finalisation, a look-ahead we do not copy).
+- **Fills**: an order from bar t fills at the open of bar t+1. With ``trade_on_close`` it fills at
+  bar t's close instead (the trade's bar is t, the account sees it from t+1, as in backtesting.py).
+- **Exclusive orders**: a new order first closes the open trade, at the same price. With
+  ``allow_short=False`` a short target means flat.
+- **Commission**: relative, charged on entry (on the entry price) and on exit (on the exit price).
+- **Size**: a fraction of equity in (0, 1]; the whole number of units is
+  ``floor(cash * size / (price * (1 + commission)))`` as in backtesting.py, and an order for zero
+  units is dropped (the next signal tries again). ``size=1`` means all of it
+  (backtesting.py's ``1 - eps``: a size of exactly 1 would mean one unit there).
+- **End of period**: a trade still open is closed on the last bar, at the price backtesting.py's
+  finalisation gives it: the last bar's open (with ``trade_on_close``: the previous bar's close, on
+  that bar), and it is counted in the statistics.
+- **Ruin**: when equity falls to 0 or below at a bar's close, the trade is closed at that close,
+  equity is 0 from there on and nothing more happens.
+
+The account only changes when an order fills, so the work runs over fills (a short Python loop,
+one step per order) and the equity curve is filled in with numpy between them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from math import copysign
+
+import numpy as np
+
+FULL_EQUITY = 1 - sys.float_info.epsilon
+
+TRADE_COLUMNS = (
+    "Size",
+    "EntryBar",
+    "ExitBar",
+    "EntryPrice",
+    "ExitPrice",
+    "PnL",
+    "ReturnPct",
+    "Commission",
+    "EntryTime",
+    "ExitTime",
+    "Duration",
+)
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    cash: float = 10_000.0
+    commission: float = 0.0
+    size: float = FULL_EQUITY
+    allow_short: bool = True
+    trade_on_close: bool = False
+
+    def validate(self) -> None:
+        """Raise ValueError naming the field that is out of range."""
+        if not (np.isfinite(self.cash) and self.cash > 0):
+            raise ValueError(f"cash: must be a positive number, got {self.cash}")
+        if not (np.isfinite(self.commission) and -0.1 <= self.commission < 0.1):
+            raise ValueError(f"commission: must be in [-0.1, 0.1), got {self.commission}")
+        if not (np.isfinite(self.size) and 0 < self.size <= 1):
+            raise ValueError(f"size: must be a fraction of equity in (0, 1], got {self.size}")
+
+    @property
+    def fraction(self) -> float:
+        return FULL_EQUITY if self.size >= 1 else float(self.size)
+
+
+@dataclass
+class BacktestResult:
+    """Trades as columns (numpy arrays keyed by ``TRADE_COLUMNS``) and equity per bar."""
+
+    trades: dict[str, np.ndarray]
+    equity: np.ndarray
+    warmup: int
+
+    @property
+    def n_trades(self) -> int:
+        return len(self.trades["Size"])
+
+
+class _Account:
+    """The cash and the one open trade, changed fill by fill the way backtesting.py's broker does."""
+
+    def __init__(self, cash: float, commission: float, fraction: float):
+        self.cash = float(cash)
+        self.rate = commission
+        self.fraction = fraction
+        self.units = 0
+        self.entry_price = 0.0
+        self.entry_bar = -1
+        # closed trades: units, entry bar, exit bar, entry price, exit price
+        self.closed: list[tuple[int, int, int, float, float]] = []
+
+    def close(self, price: float, bar: int) -> None:
+        units = self.units
+        if not units:
+            return
+        exit_commission = 0 + abs(units) * price * self.rate
+        self.cash += units * (price - self.entry_price) - 0 - exit_commission
+        self.closed.append((units, self.entry_bar, bar, self.entry_price, price))
+        self.units = 0
+
+    def open(self, direction: int, price: float, bar: int) -> bool:
+        """Open a trade for ``fraction`` of the cash; False when that buys no whole unit."""
+        order_size = copysign(self.fraction, direction)
+        with_commission = price + (0 + abs(order_size) * price * self.rate) / abs(order_size)
+        available = max(0, self.cash + 0.0)
+        units = int(copysign(int((available * 1.0 * abs(order_size)) // with_commission), direction))
+        if not units:
+            return False
+        self.cash -= 0 + abs(units) * price * self.rate
+        self.units, self.entry_price, self.entry_bar = units, price, bar
+        return True
+
+
+def run_backtest(
+    open_: np.ndarray,
+    close: np.ndarray,
+    times: np.ndarray,
+    signals: np.ndarray,
+    settings: BacktestSettings = BacktestSettings(),
+    warmup: int = 0,
+) -> BacktestResult:
+    """Replay ``signals`` (target position per bar) over the candles; see the module docstring."""
+    settings.validate()
+    open_ = np.asarray(open_, dtype=np.float64)
+    close = np.asarray(close, dtype=np.float64)
+    times = np.asarray(times, dtype=np.int64)
+    n = len(close)
+    if not (len(open_) == len(times) == len(signals) == n):
+        raise ValueError("open, close, times and signals must have the same length")
+    targets = np.asarray(signals, dtype=np.float64).copy()
+    if not settings.allow_short:
+        targets[targets < 0] = 0.0
+    bad = ~np.isnan(targets) & ~np.isin(targets, (-1.0, 0.0, 1.0))
+    if bad.any():
+        raise ValueError(
+            f"signals: must be 1, 0, -1 or NaN, got {targets[bad][0]} at bar {bad.argmax()}"
+        )
+    warmup = max(0, int(warmup))
+    start = 1 + warmup
+    if start >= n:
+        equity = np.full(n, float(settings.cash))
+        return BacktestResult(_trade_columns([], times, settings.commission), equity, warmup)
+    account, states = _fill(open_, close, targets, settings, start, n)
+    equity = _equity(close, states)
+    ruined = np.flatnonzero(equity[start:] <= 0)
+    if len(ruined):
+        # the broker stops at the first close with no equity left: replay the fills up to it
+        bar = start + int(ruined[0])
+        account, states = _fill(open_, close, targets, settings, start, n, last_bar=bar)
+        account.close(close[bar], bar)
+        equity[bar:] = 0.0
+    else:
+        if settings.trade_on_close:
+            account.close(close[n - 2], n - 2)
+        else:
+            account.close(open_[n - 1], n - 1)
+        equity[n - 1] = account.cash if account.cash > 0 else 0.0
+    return BacktestResult(_trade_columns(account.closed, times, settings.commission), equity, warmup)
+
+
+def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | None = None):
+    """Walk the orders: each signal that differs from the position held fills at the next bar.
+
+    Returns the account and its states ``(from_bar, cash, units, entry_price)``, one per fill,
+    leaving out fills the broker would process after ``last_bar``.
+    """
+    account = _Account(settings.cash, settings.commission, settings.fraction)
+    states = [(0, account.cash, 0, 0.0)]
+    order_bars = _order_bars(targets, start, n - 2)
+    last_bar = n if last_bar is None else last_bar
+    held, bar = 0, start
+    while True:
+        candidates = order_bars[held]
+        k = int(np.searchsorted(candidates, bar))
+        if k == len(candidates) or candidates[k] + 1 > last_bar:
+            break
+        signal_bar = int(candidates[k])
+        target = int(targets[signal_bar])
+        if settings.trade_on_close:
+            price, fill_bar = float(close[signal_bar]), signal_bar
+        else:
+            price, fill_bar = float(open_[signal_bar + 1]), signal_bar + 1
+        account.close(price, fill_bar)
+        if target:
+            account.open(target, price, fill_bar)
+        held = (account.units > 0) - (account.units < 0)
+        states.append((signal_bar + 1, account.cash, account.units, account.entry_price))
+        bar = signal_bar + 1
+    return account, states
+
+
+def _order_bars(targets: np.ndarray, start: int, stop: int) -> dict[int, np.ndarray]:
+    """For each position held (-1, 0, 1): the bars whose signal asks for something else."""
+    window = targets[start : stop + 1]
+    known = ~np.isnan(window)
+    return {held: start + np.flatnonzero(known & (window != held)) for held in (-1, 0, 1)}
+
+
+def _equity(close: np.ndarray, states: list[tuple[int, float, int, float]]) -> np.ndarray:
+    """Equity at each close: cash plus the open trade's unrealised profit, as the broker sums it."""
+    from_bar = np.array([s[0] for s in states], dtype=np.int64)
+    which = np.searchsorted(from_bar, np.arange(len(close)), side="right") - 1
+    cash = np.array([s[1] for s in states])[which]
+    units = np.array([s[2] for s in states], dtype=np.float64)[which]
+    entry = np.array([s[3] for s in states])[which]
+    return cash + (close * units - units * entry)
+
+
+def _trade_columns(closed: list, times: np.ndarray, rate: float) -> dict[str, np.ndarray]:
+    """The trade list with backtesting.py's column names and arithmetic."""
+    rows = np.array(closed, dtype=np.float64).reshape(-1, 5)
+    units = rows[:, 0]
+    entry_bar = rows[:, 1].astype(np.int64)
+    exit_bar = rows[:, 2].astype(np.int64)
+    entry_price, exit_price = rows[:, 3], rows[:, 4]
+    commission = (0 + np.abs(units) * exit_price * rate) + (0 + np.abs(units) * entry_price * rate)
+    pnl = units * (exit_price - entry_price) - commission
+    returns = np.copysign(1.0, units) * (exit_price / entry_price - 1) - commission / (
+        np.abs(units) * entry_price
+    )
+    entry_time, exit_time = times[entry_bar], times[exit_bar]
+    return {
+        "Size": units.astype(np.int64),
+        "EntryBar": entry_bar,
+        "ExitBar": exit_bar,
+        "EntryPrice": entry_price,
+        "ExitPrice": exit_price,
+        "PnL": pnl,
+        "ReturnPct": returns,
+        "Commission": commission,
+        "EntryTime": entry_time,
+        "ExitTime": exit_time,
+        "Duration": exit_time - entry_time,
+    }
