@@ -89,7 +89,7 @@ class BacktestResult:
 
 
 class _Account:
-    """The cash and the one open trade, changed fill by fill the way backtesting.py's broker does."""
+    """Cash and the one open trade, changed fill by fill as backtesting.py's broker does."""
 
     def __init__(self, cash: float, commission: float, fraction: float):
         self.cash = float(cash)
@@ -115,7 +115,9 @@ class _Account:
         order_size = copysign(self.fraction, direction)
         with_commission = price + (0 + abs(order_size) * price * self.rate) / abs(order_size)
         available = max(0, self.cash + 0.0)
-        units = int(copysign(int((available * 1.0 * abs(order_size)) // with_commission), direction))
+        units = int(
+            copysign(int((available * 1.0 * abs(order_size)) // with_commission), direction)
+        )
         if not units:
             return False
         self.cash -= 0 + abs(units) * price * self.rate
@@ -167,7 +169,9 @@ def run_backtest(
         else:
             account.close(open_[n - 1], n - 1)
         equity[n - 1] = account.cash if account.cash > 0 else 0.0
-    return BacktestResult(_trade_columns(account.closed, times, settings.commission), equity, warmup)
+    return BacktestResult(
+        _trade_columns(account.closed, times, settings.commission), equity, warmup
+    )
 
 
 def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | None = None):

@@ -76,7 +76,7 @@ def geometric_mean(returns: np.ndarray) -> float:
 
 
 def drawdown_periods(dd: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Duration (ms) and deepest drawdown of each drawdown, from one zero to the next (or the end)."""
+    """Duration (ms) and depth of each drawdown, from one zero to the next (or the end)."""
     edges = np.unique(np.r_[np.flatnonzero(dd == 0), len(dd) - 1])
     prev, cur = edges[:-1], edges[1:]
     keep = cur > prev + 1
@@ -113,7 +113,10 @@ def _day_returns(times: np.ndarray, equity: np.ndarray, freq_days: int) -> np.nd
     else:
         day = times // DAY_MS
         closes = equity[np.r_[np.flatnonzero(np.diff(day)), len(day) - 1]]
-    return closes[1:] / closes[:-1] - 1
+    # after ruin: 0 / 0, dropped as pandas does
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = closes[1:] / closes[:-1] - 1
+    return returns[~np.isnan(returns)]
 
 
 def compute_stats(
@@ -171,11 +174,13 @@ def compute_stats(
         * 100
     )
     years = (duration_ms // DAY_MS + (duration_ms % DAY_MS) // 1000 / 86400) / 365.25
-    s["CAGR [%]"] = (
-        ((s["Equity Final [$]"] / equity[0]) ** (1 / years) - 1) * 100 if years else math.nan
-    )
+    with np.errstate(over="ignore"):  # a few minutes' return to the power of years: inf
+        growth = np.float64(s["Equity Final [$]"] / equity[0])
+        s["CAGR [%]"] = float((growth ** (1 / years) - 1) * 100) if years else math.nan
     s["Sharpe Ratio"] = _nan_div(s["Return (Ann.) [%]"], s["Volatility (Ann.) [%]"])
-    downside = np.sqrt(np.mean(np.clip(day_returns, -np.inf, 0) ** 2)) if len(day_returns) else math.nan
+    downside = (
+        np.sqrt(np.mean(np.clip(day_returns, -np.inf, 0) ** 2)) if len(day_returns) else math.nan
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         s["Sortino Ratio"] = float(np.float64(annual_return) / (downside * np.sqrt(annual_days)))
     max_dd = -float(np.nan_to_num(np.nanmax(dd) if n else np.nan))

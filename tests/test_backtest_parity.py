@@ -1,0 +1,203 @@
+"""Our engine against backtesting.py itself (the oracle, a dev dependency) on the same signals.
+
+Each case runs ``Backtest(..., exclusive_orders=True, finalize_trades=True)`` with a strategy that
+places the order our signals ask for, and checks that the trades are identical (bars, prices,
+sizes, PnL), the equity curve is equal, and every statistic is within 1e-9 relative. Known
+difference, by design: backtesting.py fills an order placed on the last bar at that bar's own open
+during finalisation; our engine does not trade a last-bar signal, so the oracle strategies skip
+the last bar (``test_last_bar_signal_is_not_traded`` shows what we do instead).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from backtesting import Backtest, Strategy
+from backtesting.lib import crossover
+
+from tests import fixtures_market
+from training.backtest import BacktestSettings, run_backtest
+from training.backtest_stats import STAT_KEYS, compute_stats
+from training.strategies import SmaCross, sma
+
+market_candles = fixtures_market.market_candles
+random_candles = fixtures_market.random_candles
+
+
+class _Targets(Strategy):
+    """Buys, sells or closes when the target differs from the position held."""
+
+    targets = None
+    fraction = 0.5
+
+    def init(self):
+        self._last = len(self.data.df) - 1
+
+    def next(self):
+        i = len(self.data) - 1
+        target = self.targets[i]
+        if i == self._last or np.isnan(target):
+            return
+        held = 1 if self.position.is_long else -1 if self.position.is_short else 0
+        if target == held:
+            return
+        if target == 1:
+            self.buy(size=self.fraction)
+        elif target == -1:
+            self.sell(size=self.fraction)
+        else:
+            self.position.close()
+
+
+class _SmaCross(Strategy):
+    """backtesting.py's own SMA cross, as its docs write it."""
+
+    fast = 10
+    slow = 20
+    short = True
+    fraction = 0.5
+
+    def init(self):
+        self._last = len(self.data.df) - 1
+        self.sma1 = self.I(sma, self.data.Close, self.fast)
+        self.sma2 = self.I(sma, self.data.Close, self.slow)
+
+    def next(self):
+        if len(self.data) - 1 == self._last:
+            return
+        if crossover(self.sma1, self.sma2):
+            self.buy(size=self.fraction)
+        elif crossover(self.sma2, self.sma1):
+            if self.short:
+                self.sell(size=self.fraction)
+            else:
+                self.position.close()
+
+
+def _oracle(candles: pd.DataFrame, strategy, settings: BacktestSettings, **params):
+    data = pd.DataFrame(
+        {col.capitalize(): candles[col].to_numpy() for col in candles.columns},
+        index=pd.to_datetime(candles.index.to_numpy(), unit="ms"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # prices above cash, open trades: both intended here
+        backtest = Backtest(
+            data,
+            strategy,
+            cash=settings.cash,
+            commission=settings.commission,
+            trade_on_close=settings.trade_on_close,
+            exclusive_orders=True,
+            finalize_trades=True,
+        )
+        return backtest.run(fraction=settings.fraction, **params)
+
+
+def _same_stat(key: str, theirs, ours) -> bool:
+    if isinstance(theirs, pd.Timestamp):
+        return theirs == ours.tz_convert(None)
+    if isinstance(theirs, pd.Timedelta) or isinstance(ours, pd.Timedelta):
+        return theirs == ours
+    theirs, ours = float(theirs), float(ours)
+    if math.isnan(theirs) or math.isnan(ours):
+        return math.isnan(theirs) and math.isnan(ours)
+    return theirs == ours or abs(theirs - ours) <= 1e-9 * abs(theirs)
+
+
+def _assert_parity(candles: pd.DataFrame, expected, targets, warmup: int, settings) -> None:
+    times = candles.index.to_numpy()
+    result = run_backtest(
+        candles["open"].to_numpy(), candles["close"].to_numpy(), times, targets, settings, warmup
+    )
+    theirs = expected["_trades"]
+    assert result.n_trades == len(theirs) > 0
+    for column in ("Size", "EntryBar", "ExitBar", "EntryPrice", "ExitPrice"):
+        np.testing.assert_array_equal(result.trades[column], theirs[column].to_numpy(), column)
+    for column in ("PnL", "ReturnPct", "Commission"):
+        np.testing.assert_allclose(
+            result.trades[column], theirs[column], rtol=1e-12, err_msg=column
+        )
+    np.testing.assert_array_equal(
+        result.trades["EntryTime"], (theirs["EntryTime"] - pd.Timestamp(0)) // pd.Timedelta(1, "ms")
+    )
+    np.testing.assert_allclose(result.equity, expected["_equity_curve"]["Equity"], rtol=1e-12)
+    ours = compute_stats(result.trades, result.equity, times, candles["close"].to_numpy(), warmup)
+    assert list(ours) == list(STAT_KEYS)
+    wrong = {
+        key: (expected.get(key, 0.0), ours[key])
+        for key in STAT_KEYS
+        if not _same_stat(key, expected.get(key, 0.0), ours[key])
+    }
+    assert not wrong
+
+
+SETTINGS = [
+    BacktestSettings(),
+    BacktestSettings(commission=0.002, size=0.5),
+    BacktestSettings(commission=0.001, trade_on_close=True, size=0.3),
+    BacktestSettings(commission=0.001, allow_short=False),
+]
+
+
+def _random_targets(n: int, seed: int, density: float, allow_short: bool) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = density / 3
+    targets = rng.choice([-1.0, 0.0, 1.0, np.nan], size=n, p=[p, p, p, 1 - 3 * p])
+    if not allow_short:
+        targets[targets < 0] = 0.0
+    return targets
+
+
+@pytest.mark.parametrize("name", ["GOOG", "EURUSD"])
+@pytest.mark.parametrize(
+    "settings",
+    SETTINGS,
+    ids=lambda s: f"c{s.commission}-toc{s.trade_on_close}-short{s.allow_short}",
+)
+def test_random_signals_match_backtesting_py(name, settings):
+    candles = market_candles(name)
+    targets = _random_targets(len(candles), 7, 0.1, settings.allow_short)
+    expected = _oracle(candles, _Targets, settings, targets=targets)
+    _assert_parity(candles, expected, targets, 0, settings)
+
+
+@pytest.mark.parametrize("name", ["GOOG", "EURUSD"])
+@pytest.mark.parametrize(
+    "settings",
+    SETTINGS,
+    ids=lambda s: f"c{s.commission}-toc{s.trade_on_close}-short{s.allow_short}",
+)
+def test_sma_cross_matches_backtesting_py(name, settings):
+    candles = market_candles(name)
+    strategy = SmaCross({"fast": 10, "slow": 30})
+    signals = strategy.signals(candles)
+    expected = _oracle(candles, _SmaCross, settings, fast=10, slow=30, short=settings.allow_short)
+    _assert_parity(candles, expected, signals.targets, signals.warmup, settings)
+
+
+def test_200k_synthetic_minutes_match_backtesting_py():
+    candles = random_candles(200_000, seed=5)
+    settings = BacktestSettings(commission=0.001, size=0.9)
+    targets = _random_targets(len(candles), 3, 0.02, True)
+    expected = _oracle(candles, _Targets, settings, targets=targets)
+    _assert_parity(candles, expected, targets, 0, settings)
+    signals = SmaCross({"fast": 50, "slow": 200}).signals(candles)
+    expected = _oracle(candles, _SmaCross, settings, fast=50, slow=200)
+    _assert_parity(candles, expected, signals.targets, signals.warmup, settings)
+
+
+def test_a_short_ruined_by_a_rally_matches_backtesting_py():
+    candles = random_candles(300, seed=2)
+    rally = np.exp(np.linspace(0, 2.5, 300))
+    for col in ("open", "high", "low", "close"):
+        candles[col] = candles[col] * rally
+    targets = np.full(300, np.nan)
+    targets[[5, 280]] = [-1.0, 1.0]  # the short goes broke before bar 280
+    settings = BacktestSettings(commission=0.001)
+    expected = _oracle(candles, _Targets, settings, targets=targets)
+    _assert_parity(candles, expected, targets, 0, settings)
+    assert expected["Equity Final [$]"] == 0
