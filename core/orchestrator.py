@@ -13,6 +13,7 @@ from collections import deque
 from typing import Any
 
 from core.annotations import AnnotationStore
+from core.backtests.runner import Backtests
 from core.candle_store import CandleStore, ClosedCandle
 from core.candles import Candle
 from core.config import Config
@@ -54,6 +55,7 @@ class Orchestrator:
         self.add_closed_listener(self.live_patterns.on_closed)
         self.store.load()
         self.predictions.load()
+        self.backtests = Backtests(self)
 
     # ---- names the original system used ----------------------------------------------------
     @property

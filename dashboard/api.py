@@ -77,9 +77,11 @@ def unknown(rest: str):
 
 def register_api(server: Flask) -> None:
     """Mount the blueprint and make every /api error JSON."""
+    from dashboard.api_backtests import backtests_api
     from dashboard.api_models import models_api
 
     server.register_blueprint(models_api)
+    server.register_blueprint(backtests_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)
