@@ -10,6 +10,7 @@ end the run is saved (SQLite) and logged to MLflow: params, metrics, trades and 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import tempfile
@@ -91,9 +92,10 @@ class Backtests:
         return run_id
 
     def run_now(self, request: BacktestRequest, report=None) -> dict:
-        """Run in this thread (the CLI); returns the saved run."""
+        """Run in this thread (the CLI); returns the saved run, failed ones with their error."""
         run_id = self.store.create(request.to_dict())
-        self._execute(run_id, request, _Foreground(report))
+        with contextlib.suppress(Exception):  # saved as failed, with the error, by _execute
+            self._execute(run_id, request, _Foreground(report))
         return self.store.get(run_id)
 
     def cancel(self, run_id: str) -> bool:
