@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import annotations, live_charts, status, training_panel
+    from dashboard import annotations, backtest_panel, live_charts, status, training_panel
     from dashboard.api import register_api
     from dashboard.context import EXTENSION
     from dashboard.layout import page
@@ -40,7 +40,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    for module in (live_charts, status, annotations, training_panel):
+    for module in (live_charts, status, annotations, training_panel, backtest_panel):
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
     app.layout = lambda: page(
@@ -49,6 +49,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         side_panels=[
             annotations.layout(config.annotations.labels),
             training_panel.layout(config.training.default_model),
+            backtest_panel.layout(config, orch.symbols()),
         ],
     )
     register_api(app.server)

@@ -170,6 +170,7 @@ class BacktestConfig:
     cash: float = 10_000.0
     commission: float = 0.001
     size: float = 1.0  # fraction of equity per trade (1 = all of it)
+    fractional_unit: float = 1e-8  # smallest tradable amount of an asset (1 = whole units)
     period_hours: float = 24.0  # default period: the last N hours
     max_candles: int = 2_000_000
     experiment: str = "backtests"  # MLflow experiment the runs are logged to
@@ -186,6 +187,7 @@ class BacktestConfig:
         _check(self.cash > 0, f"{key}.cash", f"must be > 0, got {self.cash}")
         _check(-0.1 <= self.commission < 0.1, f"{key}.commission", "must be in [-0.1, 0.1)")
         _check(0 < self.size <= 1, f"{key}.size", f"must be in (0, 1], got {self.size}")
+        _check(0 < self.fractional_unit <= 1, f"{key}.fractional_unit", "must be in (0, 1]")
         _check(self.period_hours > 0, f"{key}.period_hours", "must be > 0")
         _check(self.max_candles >= 100, f"{key}.max_candles", "must be >= 100")
         for label, direction in self.label_directions.items():

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.config import Config
-from dashboard import annotations, ids, live_charts, status, training_panel
+from dashboard import annotations, backtest_panel, ids, live_charts, status, training_panel
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},
@@ -84,5 +84,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),
             *training_panel.stores(),
+            *backtest_panel.stores(),
         ]
     )

@@ -115,7 +115,9 @@ def _backtest_paths() -> dict:
         "commission": {"type": "number", "minimum": -0.1, "maximum": 0.1, "default": 0.001},
         "size": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1},
         "allow_short": {"type": "boolean", "default": True},
-        "trade_on_close": {"type": "boolean", "default": False}}}
+        "trade_on_close": {"type": "boolean", "default": False},
+        "fractional_unit": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1e-8,
+                            "description": "smallest tradable amount (1: whole units)"}}}
     run = {"type": "object", "properties": {
         "id": {"type": "string"},
         "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
+from backtesting.lib import FractionalBacktest, crossover
 
 from tests import fixtures_market
 from training.backtest import BacktestSettings, run_backtest
@@ -85,7 +85,10 @@ def _oracle(candles: pd.DataFrame, strategy, settings: BacktestSettings, **param
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # prices above cash, open trades: both intended here
-        backtest = Backtest(
+        extra = (
+            {} if settings.fractional_unit == 1 else {"fractional_unit": settings.fractional_unit}
+        )
+        backtest = (Backtest if not extra else FractionalBacktest)(
             data,
             strategy,
             cash=settings.cash,
@@ -93,6 +96,7 @@ def _oracle(candles: pd.DataFrame, strategy, settings: BacktestSettings, **param
             trade_on_close=settings.trade_on_close,
             exclusive_orders=True,
             finalize_trades=True,
+            **extra,
         )
         return backtest.run(fraction=settings.fraction, **params)
 
@@ -117,6 +121,7 @@ def _assert_parity(candles: pd.DataFrame, expected, targets, warmup: int, settin
     assert result.n_trades == len(theirs) > 0
     for column in ("Size", "EntryBar", "ExitBar", "EntryPrice", "ExitPrice"):
         np.testing.assert_array_equal(result.trades[column], theirs[column].to_numpy(), column)
+    # (with fractional units both scale prices and sizes by the same float operations)
     for column in ("PnL", "ReturnPct", "Commission"):
         np.testing.assert_allclose(
             result.trades[column], theirs[column], rtol=1e-12, err_msg=column
@@ -140,6 +145,7 @@ SETTINGS = [
     BacktestSettings(commission=0.002, size=0.5),
     BacktestSettings(commission=0.001, trade_on_close=True, size=0.3),
     BacktestSettings(commission=0.001, allow_short=False),
+    BacktestSettings(commission=0.001, size=0.7, fractional_unit=1e-6),
 ]
 
 

@@ -18,6 +18,9 @@ target changes), so its results can be checked against it bar for bar:
   ``floor(cash * size / (price * (1 + commission)))`` as in backtesting.py, and an order for zero
   units is dropped (the next signal tries again). ``size=1`` means all of it
   (backtesting.py's ``1 - eps``: a size of exactly 1 would mean one unit there).
+- **Fractional units**: with ``fractional_unit`` u < 1, prices are multiplied by u and sizes
+  counted in units of u, as ``backtesting.lib.FractionalBacktest`` does; the trade list shows
+  sizes and prices in whole assets again.
 - **End of period**: a trade still open is closed on the last bar, at the price backtesting.py's
   finalisation gives it: the last bar's open (with ``trade_on_close``: the previous bar's close, on
   that bar), and it is counted in the statistics.
@@ -60,6 +63,9 @@ class BacktestSettings:
     size: float = FULL_EQUITY
     allow_short: bool = True
     trade_on_close: bool = False
+    # smallest tradable fraction of the asset (backtesting.lib.FractionalBacktest): 1 trades
+    # whole units as Backtest does; 1e-8 trades satoshis, so 10,000 cash can buy BTC
+    fractional_unit: float = 1.0
 
     def validate(self) -> None:
         """Raise ValueError naming the field that is out of range."""
@@ -69,6 +75,8 @@ class BacktestSettings:
             raise ValueError(f"commission: must be in [-0.1, 0.1), got {self.commission}")
         if not (np.isfinite(self.size) and 0 < self.size <= 1):
             raise ValueError(f"size: must be a fraction of equity in (0, 1], got {self.size}")
+        if not (np.isfinite(self.fractional_unit) and 0 < self.fractional_unit <= 1):
+            raise ValueError(f"fractional_unit: must be in (0, 1], got {self.fractional_unit}")
 
     @property
     def fraction(self) -> float:
@@ -135,8 +143,11 @@ def run_backtest(
 ) -> BacktestResult:
     """Replay ``signals`` (target position per bar) over the candles; see the module docstring."""
     settings.validate()
+    unit = settings.fractional_unit
     open_ = np.asarray(open_, dtype=np.float64)
     close = np.asarray(close, dtype=np.float64)
+    if unit != 1:
+        open_, close = open_ * unit, close * unit
     times = np.asarray(times, dtype=np.int64)
     n = len(close)
     if not (len(open_) == len(times) == len(signals) == n):
@@ -153,7 +164,7 @@ def run_backtest(
     start = 1 + warmup
     if start >= n:
         equity = np.full(n, float(settings.cash))
-        return BacktestResult(_trade_columns([], times, settings.commission), equity, warmup)
+        return BacktestResult(_trade_columns([], times, settings.commission, unit), equity, warmup)
     account, states = _fill(open_, close, targets, settings, start, n)
     equity = _equity(close, states)
     ruined = np.flatnonzero(equity[start:] <= 0)
@@ -170,7 +181,7 @@ def run_backtest(
             account.close(open_[n - 1], n - 1)
         equity[n - 1] = account.cash if account.cash > 0 else 0.0
     return BacktestResult(
-        _trade_columns(account.closed, times, settings.commission), equity, warmup
+        _trade_columns(account.closed, times, settings.commission, unit), equity, warmup
     )
 
 
@@ -222,8 +233,9 @@ def _equity(close: np.ndarray, states: list[tuple[int, float, int, float]]) -> n
     return cash + (close * units - units * entry)
 
 
-def _trade_columns(closed: list, times: np.ndarray, rate: float) -> dict[str, np.ndarray]:
-    """The trade list with backtesting.py's column names and arithmetic."""
+def _trade_columns(closed: list, times: np.ndarray, rate: float, unit: float) -> dict:
+    """The trade list with backtesting.py's column names and arithmetic (sizes and prices
+    in whole assets again when trading fractional units)."""
     rows = np.array(closed, dtype=np.float64).reshape(-1, 5)
     units = rows[:, 0]
     entry_bar = rows[:, 1].astype(np.int64)
@@ -236,11 +248,11 @@ def _trade_columns(closed: list, times: np.ndarray, rate: float) -> dict[str, np
     )
     entry_time, exit_time = times[entry_bar], times[exit_bar]
     return {
-        "Size": units.astype(np.int64),
+        "Size": units.astype(np.int64) if unit == 1 else units * unit,
         "EntryBar": entry_bar,
         "ExitBar": exit_bar,
-        "EntryPrice": entry_price,
-        "ExitPrice": exit_price,
+        "EntryPrice": entry_price if unit == 1 else entry_price / unit,
+        "ExitPrice": exit_price if unit == 1 else exit_price / unit,
         "PnL": pnl,
         "ReturnPct": returns,
         "Commission": commission,

@@ -16,7 +16,7 @@ from training.backtest import BacktestSettings
 from training.strategies import StrategyError
 
 FIELDS = ("symbol", "timeframe", "start", "end", "strategy", "params", "cash", "commission",
-          "size", "allow_short", "trade_on_close")  # fmt: skip
+          "size", "allow_short", "trade_on_close", "fractional_unit")  # fmt: skip
 
 
 class RequestError(ValueError):
@@ -39,12 +39,12 @@ class BacktestRequest:
     size: float = 1.0
     allow_short: bool = True
     trade_on_close: bool = False
+    fractional_unit: float = 1.0
 
     @property
     def settings(self) -> BacktestSettings:
-        return BacktestSettings(
-            self.cash, self.commission, self.size, self.allow_short, self.trade_on_close
-        )
+        return BacktestSettings(self.cash, self.commission, self.size, self.allow_short,
+                                self.trade_on_close, self.fractional_unit)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +151,7 @@ def parse_request(body: Any, orch) -> BacktestRequest:
         _number(body, "cash", config.cash), _number(body, "commission", config.commission),
         _number(body, "size", config.size), _flag(body, "allow_short", True),
         _flag(body, "trade_on_close", False),
+        _number(body, "fractional_unit", config.fractional_unit),
     )  # fmt: skip
     try:
         request.settings.validate()

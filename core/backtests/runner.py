@@ -110,6 +110,13 @@ class Backtests:
             run["trades"] = live
         return run
 
+    def status(self, run_id: str) -> dict | None:
+        """Status, progress, error and how many trades are known so far (a cheap poll)."""
+        state = self.store.status(run_id)
+        if state is not None:
+            state["trades_so_far"] = len(self._live.get(run_id) or [])
+        return state
+
     def list(self, limit: int = 100) -> list[dict]:
         return self.store.list(limit)
 

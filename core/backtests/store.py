@@ -114,6 +114,13 @@ class BacktestStore:
             )
             return cursor.rowcount
 
+    def status(self, run_id: str) -> dict | None:
+        """Status, progress and error only: cheap enough for a poll every second."""
+        rows = self._db.query(
+            "SELECT id, status, progress, error FROM backtest_runs WHERE id=?", (run_id,)
+        )
+        return dict(rows[0]) if rows else None
+
     def get(self, run_id: str) -> dict | None:
         rows = self._db.query("SELECT * FROM backtest_runs WHERE id=?", (run_id,))
         return self._decode(rows[0]) if rows else None
