@@ -149,6 +149,10 @@ SETTINGS = [
 ]
 
 
+def SETTING_IDS(s: BacktestSettings) -> str:  # noqa: N802 (reads as a constant in parametrize)
+    return f"c{s.commission}-toc{s.trade_on_close}-short{s.allow_short}-unit{s.fractional_unit}"
+
+
 def _random_targets(n: int, seed: int, density: float, allow_short: bool) -> np.ndarray:
     rng = np.random.default_rng(seed)
     p = density / 3
@@ -159,11 +163,7 @@ def _random_targets(n: int, seed: int, density: float, allow_short: bool) -> np.
 
 
 @pytest.mark.parametrize("name", ["GOOG", "EURUSD"])
-@pytest.mark.parametrize(
-    "settings",
-    SETTINGS,
-    ids=lambda s: f"c{s.commission}-toc{s.trade_on_close}-short{s.allow_short}",
-)
+@pytest.mark.parametrize("settings", SETTINGS, ids=SETTING_IDS)
 def test_random_signals_match_backtesting_py(name, settings):
     candles = market_candles(name)
     targets = _random_targets(len(candles), 7, 0.1, settings.allow_short)
@@ -172,11 +172,7 @@ def test_random_signals_match_backtesting_py(name, settings):
 
 
 @pytest.mark.parametrize("name", ["GOOG", "EURUSD"])
-@pytest.mark.parametrize(
-    "settings",
-    SETTINGS,
-    ids=lambda s: f"c{s.commission}-toc{s.trade_on_close}-short{s.allow_short}",
-)
+@pytest.mark.parametrize("settings", SETTINGS, ids=SETTING_IDS)
 def test_sma_cross_matches_backtesting_py(name, settings):
     candles = market_candles(name)
     strategy = SmaCross({"fast": 10, "slow": 30})

@@ -30,6 +30,19 @@ class StrategyError(ValueError):
         self.field = field
 
 
+def finite_number(value: Any, where: str) -> float:
+    """A number (or numeric text) as float, or StrategyError naming ``where``."""
+    if isinstance(value, bool):
+        raise StrategyError(f"{where}: must be a number, got {value!r}", where)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StrategyError(f"{where}: must be a number, got {value!r}", where) from None
+    if not math.isfinite(number):
+        raise StrategyError(f"{where}: must be finite, got {value!r}", where)
+    return number
+
+
 @dataclass(frozen=True)
 class Param:
     kind: type  # int, float or str
@@ -45,14 +58,7 @@ class Param:
             if not isinstance(value, str) or not value.strip():
                 raise StrategyError(f"{where}: must be a non-empty string, got {value!r}", where)
             return value.strip()
-        if isinstance(value, bool):
-            raise StrategyError(f"{where}: must be a number, got {value!r}", where)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise StrategyError(f"{where}: must be a number, got {value!r}", where) from None
-        if not math.isfinite(number):
-            raise StrategyError(f"{where}: must be finite, got {value!r}", where)
+        number = finite_number(value, where)
         if self.kind is int:
             if number != int(number):
                 raise StrategyError(f"{where}: must be a whole number, got {value!r}", where)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.backtests.strategies import StrategyContext, make_strategy
 from training.backtest import BacktestSettings
-from training.strategies import StrategyError
+from training.strategies import StrategyError, finite_number
 
 FIELDS = ("symbol", "timeframe", "start", "end", "strategy", "params", "cash", "commission",
           "size", "allow_short", "trade_on_close", "fractional_unit")  # fmt: skip
@@ -70,18 +70,13 @@ def parse_time(value: Any, name: str) -> int:
 
 
 def _number(body: dict, name: str, default: float) -> float:
-    value = body.get(name, default)
+    value = body.get(name)
     if value is None:
         return default
-    if isinstance(value, bool):
-        raise RequestError(f"{name}: must be a number, got {value!r}", name)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RequestError(f"{name}: must be a number, got {value!r}", name) from None
-    if not math.isfinite(number):
-        raise RequestError(f"{name}: must be finite, got {value!r}", name)
-    return number
+        return finite_number(value, name)
+    except StrategyError as exc:
+        raise RequestError(str(exc), name) from None
 
 
 def _flag(body: dict, name: str, default: bool) -> bool:
