@@ -9,10 +9,14 @@ import pytest
 
 from app import create_app
 from core.backtests import strategies as registry
+from tests import backtest_helpers
 from tests.conftest import make_candles
 from training.backtest import TRADE_COLUMNS
 from training.backtest_stats import STAT_KEYS
 from training.strategies import Signals, Strategy
+
+Blocking = backtest_helpers.Blocking
+blocking = backtest_helpers.blocking
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
 N = 3000
@@ -119,20 +123,21 @@ def test_a_failing_run_says_why_and_the_server_carries_on(client):
     assert _wait(client, ok.get_json()["id"])["status"] == "done"
 
 
-def test_queued_runs_wait_their_turn_and_cancel(client, app):
-    backtests = app.server.extensions["orchestrator"].backtests
-    backtests._one_at_a_time.acquire()  # a run in progress elsewhere
-    try:
-        body = {"symbol": "BTC/USDT", "strategy": "buy_and_hold"}
-        first = client.post("/api/backtests", json=body).get_json()["id"]
-        second = client.post("/api/backtests", json=body).get_json()["id"]
-        time.sleep(0.3)
-        assert client.get(f"/api/backtests/{first}").get_json()["status"] == "queued"
-        assert client.post(f"/api/backtests/{first}/cancel").status_code == 202
-        assert _wait(client, first)["status"] == "cancelled"
-    finally:
-        backtests._one_at_a_time.release()
+def test_queued_runs_wait_their_turn_and_cancel(client, blocking):
+    body = {"symbol": "BTC/USDT", "strategy": "buy_and_hold"}
+    long_run = client.post("/api/backtests", json={**body, "strategy": Blocking.name})
+    first = client.post("/api/backtests", json=body).get_json()["id"]
+    second = client.post("/api/backtests", json=body).get_json()["id"]
+    time.sleep(0.3)
+    assert client.get(f"/api/backtests/{long_run.get_json()['id']}").get_json()["status"] == (
+        "running"
+    )
+    assert client.get(f"/api/backtests/{first}").get_json()["status"] == "queued"
+    assert client.post(f"/api/backtests/{first}/cancel").status_code == 202
+    assert client.get(f"/api/backtests/{first}").get_json()["status"] == "cancelled"
+    blocking.set()
     assert _wait(client, second)["status"] == "done"
+    assert _wait(client, long_run.get_json()["id"])["status"] == "done"
     assert client.post(f"/api/backtests/{second}/cancel").status_code == 409
 
 

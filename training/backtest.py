@@ -34,6 +34,7 @@ one step per order) and the equity curve is filled in with numpy between them.
 from __future__ import annotations
 
 import sys
+from bisect import bisect_left
 from dataclasses import dataclass
 from math import copysign
 
@@ -195,15 +196,16 @@ def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | N
     states = [(0, account.cash, 0, 0.0)]
     order_bars = _order_bars(targets, start, n - 2)
     last_bar = n if last_bar is None else last_bar
+    on_close = settings.trade_on_close
     held, bar = 0, start
     while True:
         candidates = order_bars[held]
-        k = int(np.searchsorted(candidates, bar))
+        k = bisect_left(candidates, bar)
         if k == len(candidates) or candidates[k] + 1 > last_bar:
             break
-        signal_bar = int(candidates[k])
+        signal_bar = candidates[k]
         target = int(targets[signal_bar])
-        if settings.trade_on_close:
+        if on_close:
             price, fill_bar = float(close[signal_bar]), signal_bar
         else:
             price, fill_bar = float(open_[signal_bar + 1]), signal_bar + 1
@@ -216,17 +218,21 @@ def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | N
     return account, states
 
 
-def _order_bars(targets: np.ndarray, start: int, stop: int) -> dict[int, np.ndarray]:
-    """For each position held (-1, 0, 1): the bars whose signal asks for something else."""
+def _order_bars(targets: np.ndarray, start: int, stop: int) -> dict[int, list[int]]:
+    """For each position held (-1, 0, 1): the bars whose signal asks for something else
+    (lists: the walk bisects them once per fill, faster than numpy calls on scalars)."""
     window = targets[start : stop + 1]
     known = ~np.isnan(window)
-    return {held: start + np.flatnonzero(known & (window != held)) for held in (-1, 0, 1)}
+    return {
+        held: (start + np.flatnonzero(known & (window != held))).tolist() for held in (-1, 0, 1)
+    }
 
 
 def _equity(close: np.ndarray, states: list[tuple[int, float, int, float]]) -> np.ndarray:
     """Equity at each close: cash plus the open trade's unrealised profit, as the broker sums it."""
     from_bar = np.array([s[0] for s in states], dtype=np.int64)
-    which = np.searchsorted(from_bar, np.arange(len(close)), side="right") - 1
+    # each state holds from its bar to the next state's: repeat it over that many bars
+    which = np.repeat(np.arange(len(states)), np.diff(np.r_[from_bar, len(close)]))
     cash = np.array([s[1] for s in states])[which]
     units = np.array([s[2] for s in states], dtype=np.float64)[which]
     entry = np.array([s[3] for s in states])[which]

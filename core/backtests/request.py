@@ -138,7 +138,10 @@ def parse_request(body: Any, orch) -> BacktestRequest:
     strategy = body.get("strategy")
     params = body.get("params") or {}
     try:
-        make_strategy(strategy, params, StrategyContext(orch.config, symbol, timeframe))
+        # the checked values, defaults included, so a run records exactly what it ran with
+        params = make_strategy(
+            strategy, params, StrategyContext(orch.config, symbol, timeframe)
+        ).values
     except StrategyError as exc:
         raise RequestError(str(exc), exc.field) from None
     request = BacktestRequest(

@@ -16,6 +16,7 @@ import logging
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,11 @@ class Backtests:
     def __init__(self, orch):
         self.orch = orch
         self.store = BacktestStore(orch.db)
-        self._one_at_a_time = threading.Lock()
+        # Runs wait here, not in the scheduler's small thread pool, so a queue of backtests
+        # never holds the workers that training and auto-labelling need.
+        self._pending: deque[tuple[str, BacktestRequest]] = deque()
+        self._active: str | None = None
+        self._lock = threading.Lock()
         self._jobs: dict[str, str] = {}
         self._live: dict[str, list[dict]] = {}  # trades entered so far, while a run advances
         interrupted = self.store.fail_interrupted()
@@ -83,13 +88,32 @@ class Backtests:
 
     # ---- starting and stopping ---------------------------------------------------------------
     def submit(self, request: BacktestRequest) -> str:
+        """Queue a run; it starts when the runs before it have ended."""
         run_id = self.store.create(request.to_dict())
+        with self._lock:
+            self._pending.append((run_id, request))
+            self._start_next()
+        return run_id
+
+    def _start_next(self) -> None:
+        """Hand the next queued run to the scheduler when none is running (lock held)."""
+        if self._active is not None or not self._pending:
+            return
+        run_id, request = self._pending.popleft()
+        self._active = run_id
         title = f"backtest {request.strategy} on {request.symbol} {request.timeframe}"
         state = self.orch.jobs.submit(
-            f"backtest:{run_id}", title, lambda job: self._queued(run_id, request, job)
+            f"backtest:{run_id}", title, lambda job: self._job(run_id, request, job)
         )
         self._jobs[run_id] = state.id
-        return run_id
+
+    def _job(self, run_id: str, request: BacktestRequest, job) -> dict:
+        try:
+            return self._execute(run_id, request, job)
+        finally:
+            with self._lock:
+                self._active = None
+                self._start_next()
 
     def run_now(self, request: BacktestRequest, report=None) -> dict:
         """Run in this thread (the CLI); returns the saved run, failed ones with their error."""
@@ -99,6 +123,13 @@ class Backtests:
         return self.store.get(run_id)
 
     def cancel(self, run_id: str) -> bool:
+        """Cancel a queued run at once, or ask a running one to stop; False if neither."""
+        with self._lock:
+            queued = [item for item in self._pending if item[0] == run_id]
+            if queued:
+                self._pending.remove(queued[0])
+                self.store.update(run_id, status=CANCELLED, finished_at=_now())
+                return True
         job_id = self._jobs.get(run_id)
         return job_id is not None and self.orch.jobs.cancel(job_id)
 
@@ -121,18 +152,6 @@ class Backtests:
         return self.store.list(limit)
 
     # ---- running -----------------------------------------------------------------------------
-    def _queued(self, run_id: str, request: BacktestRequest, job) -> dict:
-        try:
-            while not self._one_at_a_time.acquire(timeout=0.2):
-                job.check()
-        except JobCancelled:
-            self.store.update(run_id, status=CANCELLED, finished_at=_now())
-            raise
-        try:
-            return self._execute(run_id, request, job)
-        finally:
-            self._one_at_a_time.release()
-
     def _execute(self, run_id: str, request: BacktestRequest, job) -> dict:
         self.store.update(run_id, status=RUNNING, progress=0.0)
         try:

@@ -2,9 +2,13 @@
 
 import pytest
 
+from core.backtests.request import parse_request
+from tests import backtest_helpers
 from tests.browser.test_live_charts import wait_for
 
 pytestmark = pytest.mark.browser
+Blocking = backtest_helpers.Blocking
+blocking = backtest_helpers.blocking
 
 
 def plot(page, dom_id: str, expr: str):
@@ -19,7 +23,7 @@ def run_backtest(page, params: str) -> str:
     return page.locator("#bt-message").inner_text().split("Started run ")[1].split(":")[0]
 
 
-def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, served):
+def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, served, blocking):
     page.get_by_role("tab", name="Backtest").click()
     assert page.locator("#bt-params").input_value() == "fast=10, slow=20"
     # a bad param is refused with the field named, nothing starts
@@ -27,15 +31,13 @@ def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, serve
     page.get_by_role("button", name="Run backtest").click()
     wait_for(lambda: "params.fast: must be a number" in page.locator("#bt-message").inner_text())
 
-    # another run holds the queue: this one shows as queued, then runs when it is free
+    # a long run holds the queue: this one shows as queued, then runs when it is free
     backtests = served.orch.backtests
-    backtests._one_at_a_time.acquire()
-    try:
-        first = run_backtest(page, "fast=3, slow=12")
-        wait_for(lambda: "queued" in page.locator("#bt-status").inner_text())
-        assert page.locator("#bt-progress .progress-bar").get_attribute("aria-valuenow") == "0"
-    finally:
-        backtests._one_at_a_time.release()
+    backtests.submit(parse_request({"symbol": "BTC/USDT", "strategy": Blocking.name}, served.orch))
+    first = run_backtest(page, "fast=3, slow=12")
+    wait_for(lambda: "queued" in page.locator("#bt-status").inner_text())
+    assert page.locator("#bt-progress .progress-bar").get_attribute("aria-valuenow") == "0"
+    blocking.set()
     wait_for(lambda: f"Run {first}: done" in page.locator("#bt-status").inner_text(), timeout=60)
     wait_for(
         lambda: page.locator("#bt-progress .progress-bar").get_attribute("aria-valuenow") == "100"
