@@ -118,7 +118,7 @@ def _assert_parity(candles: pd.DataFrame, expected, targets, warmup: int, settin
         candles["open"].to_numpy(), candles["close"].to_numpy(), times, targets, settings, warmup
     )
     theirs = expected["_trades"]
-    assert result.n_trades == len(theirs) > 0
+    assert result.n_trades == len(theirs)
     for column in ("Size", "EntryBar", "ExitBar", "EntryPrice", "ExitPrice"):
         np.testing.assert_array_equal(result.trades[column], theirs[column].to_numpy(), column)
     # (with fractional units both scale prices and sizes by the same float operations)
@@ -127,7 +127,8 @@ def _assert_parity(candles: pd.DataFrame, expected, targets, warmup: int, settin
             result.trades[column], theirs[column], rtol=1e-12, err_msg=column
         )
     np.testing.assert_array_equal(
-        result.trades["EntryTime"], (theirs["EntryTime"] - pd.Timestamp(0)) // pd.Timedelta(1, "ms")
+        result.trades["EntryTime"],
+        (pd.to_datetime(theirs["EntryTime"]) - pd.Timestamp(0)) // pd.Timedelta(1, "ms"),
     )
     np.testing.assert_allclose(result.equity, expected["_equity_curve"]["Equity"], rtol=1e-12)
     ours = compute_stats(result.trades, result.equity, times, candles["close"].to_numpy(), warmup)
@@ -169,6 +170,15 @@ def test_random_signals_match_backtesting_py(name, settings):
     targets = _random_targets(len(candles), 7, 0.1, settings.allow_short)
     expected = _oracle(candles, _Targets, settings, targets=targets)
     _assert_parity(candles, expected, targets, 0, settings)
+    assert len(expected["_trades"]) > 20
+
+
+def test_no_signal_no_trade_matches_backtesting_py():
+    candles = market_candles("GOOG")
+    targets = np.full(len(candles), np.nan)
+    settings = BacktestSettings()
+    _assert_parity(candles, _oracle(candles, _Targets, settings, targets=targets), targets, 0,
+                   settings)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["GOOG", "EURUSD"])
@@ -179,6 +189,7 @@ def test_sma_cross_matches_backtesting_py(name, settings):
     signals = strategy.signals(candles)
     expected = _oracle(candles, _SmaCross, settings, fast=10, slow=30, short=settings.allow_short)
     _assert_parity(candles, expected, signals.targets, signals.warmup, settings)
+    assert len(expected["_trades"]) > 20
 
 
 def test_200k_synthetic_minutes_match_backtesting_py():

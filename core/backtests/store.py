@@ -128,7 +128,7 @@ class BacktestStore:
     def list(self, limit: int = 100) -> list[dict]:
         rows = self._db.query(
             "SELECT id, created_at, finished_at, symbol, timeframe, strategy, status, progress,"
-            " error, request, in_sample, json_extract(stats, '$') AS stats FROM backtest_runs"
+            " error, request, in_sample, stats FROM backtest_runs"
             " ORDER BY created_at DESC, rowid DESC LIMIT ?",
             (limit,),
         )
