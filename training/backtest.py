@@ -192,6 +192,10 @@ def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | N
     Returns the account and its states ``(from_bar, cash, units, entry_price)``, one per fill,
     leaving out fills the broker would process after ``last_bar``.
     """
+    if last_bar is None:
+        planned = _fill_planned(open_, close, targets, settings, start, n)
+        if planned is not None:
+            return planned
     account = _Account(settings.cash, settings.commission, settings.fraction)
     states = [(0, account.cash, 0, 0.0)]
     order_bars = _order_bars(targets, start, n - 2)
@@ -215,6 +219,33 @@ def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | N
         held = (account.units > 0) - (account.units < 0)
         states.append((signal_bar + 1, account.cash, account.units, account.entry_price))
         bar = signal_bar + 1
+    return account, states
+
+
+def _fill_planned(open_, close, targets, settings, start: int, n: int):
+    """The same walk, faster, for the usual case where every order buys at least one unit:
+    the position held is then the last target given, so the fills are known up front and only
+    the cash is carried from one to the next. None when an order buys nothing (the general walk
+    then retries, as the position differs from the plan from there on)."""
+    window = targets[start : n - 1]
+    known = np.flatnonzero(~np.isnan(window))
+    wanted = window[known]
+    change = wanted != np.r_[0.0, wanted[:-1]]
+    bars = start + known[change]
+    if settings.trade_on_close:
+        fill_bars, prices = bars, close[bars]
+    else:
+        fill_bars, prices = bars + 1, open_[bars + 1]
+    account = _Account(settings.cash, settings.commission, settings.fraction)
+    states = [(0, account.cash, 0, 0.0)]
+    for bar, fill_bar, target, price in zip(
+        bars.tolist(), fill_bars.tolist(), wanted[change].astype(int).tolist(), prices.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        account.close(price, fill_bar)
+        if target and not account.open(target, price, fill_bar):
+            return None
+        states.append((bar + 1, account.cash, account.units, account.entry_price))
     return account, states
 
 
