@@ -20,7 +20,8 @@ from dashboard.context import orchestrator
 backtests_api = Blueprint("backtests_api", __name__, url_prefix="/api")
 
 RUN_FIELDS = ("id", "status", "progress", "params", "in_sample", "model", "stats", "trades",
-              "equity", "error", "created_at", "finished_at", "mlflow_run_id")  # fmt: skip
+              "equity", "predictions", "error", "created_at", "finished_at",
+              "mlflow_run_id")  # fmt: skip
 
 
 def _run_or_404(run_id: str) -> dict:

@@ -14,6 +14,7 @@ DARK = {"template": "plotly_dark", "paper_bgcolor": "#131722", "plot_bgcolor": "
 RUN_COLORS = ("#4dabf7", "#ffa94d", "#69db7c", "#f783ac", "#b197fc", "#ffe066")
 MAX_CANDLES = 3000  # candlesticks drawn at most; longer periods show the close as a line
 MAX_MARKERS = 5000
+CALL_COLORS = {"UP": "#00e5ff", "BUY": "#00e5ff", "DOWN": "#ff9800", "SELL": "#ff9800"}
 
 
 def _fmt(value) -> str:
@@ -72,8 +73,11 @@ def equity_figure(points: list[dict], title: str = "Equity") -> go.Figure:
     return fig
 
 
-def run_chart(candles: pd.DataFrame, trades: list[dict], title: str = "") -> go.Figure:
-    """The run's candles (or its close, for long periods) with entries ▲▼ and exits ✕."""
+def run_chart(
+    candles: pd.DataFrame, trades: list[dict], predictions: list[dict] | None = None
+) -> go.Figure:
+    """The run's candles (or its close, for long periods) with entries ▲▼, exits ✕ and the
+    model's predictions (● coloured by its call)."""
     fig = go.Figure()
     times = candles.index.to_numpy(dtype=np.int64)
     if len(candles) <= MAX_CANDLES:
@@ -105,7 +109,17 @@ def run_chart(candles: pd.DataFrame, trades: list[dict], title: str = "") -> go.
         customdata=[f"{t['ReturnPct'] * 100:+.2f}%" for t in closed],
         hovertemplate="exit %{y:.6g} (%{customdata})<br>%{x}<extra></extra>",
     ))  # fmt: skip
-    fig.update_layout(**DARK, height=320, title={"text": title, "x": 0.01},
+    points = (predictions or [])[-MAX_MARKERS:]
+    if points:
+        fig.add_trace(go.Scatter(
+            x=_axis_times([p["time"] for p in points]), y=[p["price"] for p in points],
+            mode="markers", name="predictions",
+            marker={"size": 6, "color": [CALL_COLORS.get(p["call"], "#adb5bd") for p in points],
+                    "opacity": [round(0.3 + 0.7 * p["confidence"], 3) for p in points]},
+            customdata=[f"{p['kind']} {p['call']} {p['confidence']:.2f}" for p in points],
+            hovertemplate="%{customdata}<br>%{x}<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(**DARK, height=320,
                       margin={"l": 50, "r": 10, "t": 30, "b": 20}, font={"size": 10},
                       xaxis_rangeslider_visible=False, uirevision="run-chart",
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,

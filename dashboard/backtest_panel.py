@@ -305,7 +305,7 @@ def poll(_n, shown, version):
     if state is None:
         return unchanged
     pct = round(state["progress"] * 100)
-    key = f"{state['status']}:{state['trades_so_far']}"
+    key = f"{state['status']}:{state['trades_so_far']}:{state['predictions_so_far']}"
     if key == shown.get("key"):
         return [pct, f"{pct}%", *unchanged[2:]]
     run = backtests.get(run_id)
@@ -313,7 +313,7 @@ def poll(_n, shown, version):
     stats = stats_rows(run.get("stats")) if finished else []
     equity = equity_figure(run.get("equity") or [], f"Equity · {run_label(run)}")
     trades = run.get("trades") or []
-    chart = run_chart(_candles(run), trades)
+    chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)
     return (pct, f"{pct}%", status_text(run), {"id": run_id, "key": key},
             (version or 0) + 1 if finished else no_update, stats, equity, chart,

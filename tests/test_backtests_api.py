@@ -176,5 +176,7 @@ def test_model_predictions_replace_the_earlier_backtest_ones_and_in_sample_is_ma
     sources = [p["source"] for p in kept]
     assert sources.count("live") == 1 and sources.count("backtest") == 30
     assert all(p["backtest_id"] == run["id"] for p in kept if p["source"] == "backtest")
+    assert [p["kind"] for p in run["predictions"]] == ["cnn"] * 30
+    assert {p["call"] for p in run["predictions"]} <= {"UP", "DOWN"}
     overlap = run["in_sample"]
     assert overlap["start"] == T0 + (N - 100) * 60_000 and overlap["end"] == T0 + (N - 1) * 60_000

@@ -69,6 +69,16 @@ def trade_rows(trades: dict[str, np.ndarray]) -> list[dict]:
     ]
 
 
+def chart_points(predictions: list[tuple[str, dict]]) -> list[dict]:
+    """What the run's chart draws of each prediction: time, kind, price, call, confidence."""
+    return [
+        {"time": int(p["timestamp"]), "kind": kind, "confidence": float(p["confidence"]),
+         "price": float(p.get("current_price") or p.get("price") or 0.0),
+         "call": str(p.get("direction") or p.get("action") or "")}
+        for kind, p in predictions
+    ]  # fmt: skip
+
+
 class Backtests:
     """The app's backtests: start, cancel, read. One per orchestrator."""
 
@@ -81,7 +91,8 @@ class Backtests:
         self._active: str | None = None
         self._lock = threading.Lock()
         self._jobs: dict[str, str] = {}
-        self._live: dict[str, list[dict]] = {}  # trades entered so far, while a run advances
+        # while a run advances: its trades entered and predictions made so far
+        self._live: dict[str, dict[str, list[dict]]] = {}
         interrupted = self.store.fail_interrupted()
         if interrupted:
             log.info("%d backtest runs were interrupted by a restart", interrupted)
@@ -138,14 +149,16 @@ class Backtests:
         run = self.store.get(run_id)
         live = self._live.get(run_id)
         if run is not None and live is not None and run["status"] == RUNNING:
-            run["trades"] = live
+            run.update(live)
         return run
 
     def status(self, run_id: str) -> dict | None:
         """Status, progress, error and how many trades are known so far (a cheap poll)."""
         state = self.store.status(run_id)
         if state is not None:
-            state["trades_so_far"] = len(self._live.get(run_id) or [])
+            live = self._live.get(run_id) or {}
+            state["trades_so_far"] = len(live.get("trades") or [])
+            state["predictions_so_far"] = len(live.get("predictions") or [])
         return state
 
     def list(self, limit: int = 100) -> list[dict]:
@@ -188,11 +201,13 @@ class Backtests:
         self.store.update(run_id, model=signals.model, in_sample=overlap)
         orch.clear_predictions(request.symbol, source="backtest")
         trades = trade_rows(result.trades)
-        self._advance(run_id, request, job, times, trades, signals.predictions)
+        predictions = sorted(signals.predictions, key=lambda kp: kp[1]["timestamp"])
+        points = chart_points(predictions)
+        self._advance(run_id, request, job, times, trades, predictions, points)
         stats_json = {key: json_value(value) for key, value in stats.items()}
         self.store.update(
             run_id, stats=stats_json, trades=trades, equity=equity_points(times, result.equity),
-            progress=1.0,
+            predictions=points, progress=1.0,
         )  # fmt: skip
         job.progress(0.97, "logging to MLflow")
         mlflow_run = self._log_mlflow(run_id, request, signals.model, overlap, stats, trades,
@@ -201,11 +216,10 @@ class Backtests:
         self._live.pop(run_id, None)
         return {"id": run_id, "trades": len(trades), "return_pct": stats_json["Return [%]"]}
 
-    def _advance(self, run_id, request, job, times, trades, predictions) -> None:
+    def _advance(self, run_id, request, job, times, trades, predictions, points) -> None:
         """Walk the period in steps: predictions up to each step stored, trades so far shown."""
         entry = np.array([t["EntryTime"] for t in trades], dtype=np.int64)
         exit_ = np.array([t["ExitTime"] for t in trades], dtype=np.int64)
-        predictions = sorted(predictions, key=lambda kp: kp[1]["timestamp"])
         stamps = np.array([p["timestamp"] for _, p in predictions], dtype=np.int64)
         stored = 0
         cutoffs = times[np.linspace(0, len(times) - 1, STEPS + 1).astype(np.int64)[1:]]
@@ -221,7 +235,7 @@ class Backtests:
             shown = trades[: int(np.searchsorted(entry, cutoff, side="right"))]
             if shown and exit_[len(shown) - 1] > cutoff:
                 shown = [*shown[:-1], {**shown[-1], "ExitTime": None, "ExitPrice": None}]
-            self._live[run_id] = shown
+            self._live[run_id] = {"trades": shown, "predictions": points[:upto]}
             self.store.update(run_id, progress=0.1 + 0.85 * step / STEPS)
             job.progress(0.1 + 0.85 * step / STEPS, f"replaying {step}/{STEPS}")
 

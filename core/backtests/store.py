@@ -37,11 +37,12 @@ CREATE TABLE IF NOT EXISTS backtest_runs (
     stats TEXT,
     trades TEXT,
     equity TEXT,
+    predictions TEXT,
     mlflow_run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS backtest_runs_created ON backtest_runs (created_at);
 """
-_JSON = ("request", "model", "in_sample", "stats", "trades", "equity")
+_JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions")
 SUMMARY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
 
 
