@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 import tracemalloc
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.backtesting_oracle import Targets, run_oracle  # noqa: E402
 from training.backtest import BacktestSettings, run_backtest  # noqa: E402
 from training.backtest_stats import compute_stats  # noqa: E402
 from training.strategies import SmaCross  # noqa: E402
@@ -56,37 +56,7 @@ def ours(frame: pd.DataFrame, targets: np.ndarray, settings, warmup: int):
 
 
 def theirs(frame: pd.DataFrame, targets: np.ndarray, settings, warmup: int):
-    from backtesting import Backtest, Strategy
-
-    class Targets(Strategy):
-        def init(self):
-            self.last = len(self.data.df) - 1
-            # a constant indicator whose NaN warm-up makes backtesting.py start where we do
-            lead = np.r_[np.full(warmup, np.nan), np.zeros(len(self.data.df) - warmup)]
-            self.I(lambda: lead, name="warmup", plot=False)
-
-        def next(self):
-            i = len(self.data) - 1
-            target = targets[i]
-            if i == self.last or np.isnan(target):
-                return
-            held = 1 if self.position.is_long else -1 if self.position.is_short else 0
-            if target == held:
-                return
-            if target == 1:
-                self.buy(size=settings.fraction)
-            elif target == -1:
-                self.sell(size=settings.fraction)
-            else:
-                self.position.close()
-
-    data = frame.rename(columns=str.capitalize)
-    data.index = pd.to_datetime(data.index, unit="ms")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bt = Backtest(data, Targets, cash=settings.cash, commission=settings.commission,
-                      exclusive_orders=True, finalize_trades=True)  # fmt: skip
-        return bt.run()
+    return run_oracle(frame, Targets, settings, targets=targets, warmup=warmup)
 
 
 def timed(repeat: int, fn, *args):

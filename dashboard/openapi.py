@@ -127,6 +127,7 @@ def _backtest_paths() -> dict:
         "trades": {"type": "array", "items": {"type": "object"}},
         "equity": {"type": "array", "maxItems": 2000, "items": {"type": "object", "properties": {
             "time": {"type": "integer"}, "equity": {"type": "number"}, "drawdown_pct": {"type": "number"}}}},
+        "predictions": {"type": "array", "description": "the model's predictions as the run's chart draws them: {time, kind, price, call, confidence}"},
         "error": {"type": ["string", "null"]}}}
     return {
         "/api/backtests": {

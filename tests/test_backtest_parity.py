@@ -5,100 +5,26 @@ places the order our signals ask for, and checks that the trades are identical (
 sizes, PnL), the equity curve is equal, and every statistic is within 1e-9 relative. Known
 difference, by design: backtesting.py fills an order placed on the last bar at that bar's own open
 during finalisation; our engine does not trade a last-bar signal, so the oracle strategies skip
-the last bar (``test_last_bar_signal_is_not_traded`` shows what we do instead).
+the last bar (``tests/test_backtest_engine.py`` shows what we do instead).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from backtesting import Backtest, Strategy
-from backtesting.lib import FractionalBacktest, crossover
 
 from tests import fixtures_market
+from tests.backtesting_oracle import SmaCross as OracleSmaCross
+from tests.backtesting_oracle import Targets, run_oracle
 from training.backtest import BacktestSettings, run_backtest
 from training.backtest_stats import STAT_KEYS, compute_stats
-from training.strategies import SmaCross, sma
+from training.strategies import SmaCross
 
 market_candles = fixtures_market.market_candles
 random_candles = fixtures_market.random_candles
-
-
-class _Targets(Strategy):
-    """Buys, sells or closes when the target differs from the position held."""
-
-    targets = None
-    fraction = 0.5
-
-    def init(self):
-        self._last = len(self.data.df) - 1
-
-    def next(self):
-        i = len(self.data) - 1
-        target = self.targets[i]
-        if i == self._last or np.isnan(target):
-            return
-        held = 1 if self.position.is_long else -1 if self.position.is_short else 0
-        if target == held:
-            return
-        if target == 1:
-            self.buy(size=self.fraction)
-        elif target == -1:
-            self.sell(size=self.fraction)
-        else:
-            self.position.close()
-
-
-class _SmaCross(Strategy):
-    """backtesting.py's own SMA cross, as its docs write it."""
-
-    fast = 10
-    slow = 20
-    short = True
-    fraction = 0.5
-
-    def init(self):
-        self._last = len(self.data.df) - 1
-        self.sma1 = self.I(sma, self.data.Close, self.fast)
-        self.sma2 = self.I(sma, self.data.Close, self.slow)
-
-    def next(self):
-        if len(self.data) - 1 == self._last:
-            return
-        if crossover(self.sma1, self.sma2):
-            self.buy(size=self.fraction)
-        elif crossover(self.sma2, self.sma1):
-            if self.short:
-                self.sell(size=self.fraction)
-            else:
-                self.position.close()
-
-
-def _oracle(candles: pd.DataFrame, strategy, settings: BacktestSettings, **params):
-    data = pd.DataFrame(
-        {col.capitalize(): candles[col].to_numpy() for col in candles.columns},
-        index=pd.to_datetime(candles.index.to_numpy(), unit="ms"),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # prices above cash, open trades: both intended here
-        extra = (
-            {} if settings.fractional_unit == 1 else {"fractional_unit": settings.fractional_unit}
-        )
-        backtest = (Backtest if not extra else FractionalBacktest)(
-            data,
-            strategy,
-            cash=settings.cash,
-            commission=settings.commission,
-            trade_on_close=settings.trade_on_close,
-            exclusive_orders=True,
-            finalize_trades=True,
-            **extra,
-        )
-        return backtest.run(fraction=settings.fraction, **params)
 
 
 def _same_stat(key: str, theirs, ours) -> bool:
@@ -168,7 +94,7 @@ def _random_targets(n: int, seed: int, density: float, allow_short: bool) -> np.
 def test_random_signals_match_backtesting_py(name, settings):
     candles = market_candles(name)
     targets = _random_targets(len(candles), 7, 0.1, settings.allow_short)
-    expected = _oracle(candles, _Targets, settings, targets=targets)
+    expected = run_oracle(candles, Targets, settings, targets=targets)
     _assert_parity(candles, expected, targets, 0, settings)
     assert len(expected["_trades"]) > 20
 
@@ -177,7 +103,7 @@ def test_no_signal_no_trade_matches_backtesting_py():
     candles = market_candles("GOOG")
     targets = np.full(len(candles), np.nan)
     settings = BacktestSettings()
-    _assert_parity(candles, _oracle(candles, _Targets, settings, targets=targets), targets, 0,
+    _assert_parity(candles, run_oracle(candles, Targets, settings, targets=targets), targets, 0,
                    settings)  # fmt: skip
 
 
@@ -187,7 +113,9 @@ def test_sma_cross_matches_backtesting_py(name, settings):
     candles = market_candles(name)
     strategy = SmaCross({"fast": 10, "slow": 30})
     signals = strategy.signals(candles)
-    expected = _oracle(candles, _SmaCross, settings, fast=10, slow=30, short=settings.allow_short)
+    expected = run_oracle(
+        candles, OracleSmaCross, settings, fast=10, slow=30, short=settings.allow_short
+    )
     _assert_parity(candles, expected, signals.targets, signals.warmup, settings)
     assert len(expected["_trades"]) > 20
 
@@ -196,10 +124,10 @@ def test_200k_synthetic_minutes_match_backtesting_py():
     candles = random_candles(200_000, seed=5)
     settings = BacktestSettings(commission=0.001, size=0.9)
     targets = _random_targets(len(candles), 3, 0.02, True)
-    expected = _oracle(candles, _Targets, settings, targets=targets)
+    expected = run_oracle(candles, Targets, settings, targets=targets)
     _assert_parity(candles, expected, targets, 0, settings)
     signals = SmaCross({"fast": 50, "slow": 200}).signals(candles)
-    expected = _oracle(candles, _SmaCross, settings, fast=50, slow=200)
+    expected = run_oracle(candles, OracleSmaCross, settings, fast=50, slow=200)
     _assert_parity(candles, expected, signals.targets, signals.warmup, settings)
 
 
@@ -211,6 +139,6 @@ def test_a_short_ruined_by_a_rally_matches_backtesting_py():
     targets = np.full(300, np.nan)
     targets[[5, 280]] = [-1.0, 1.0]  # the short goes broke before bar 280
     settings = BacktestSettings(commission=0.001)
-    expected = _oracle(candles, _Targets, settings, targets=targets)
+    expected = run_oracle(candles, Targets, settings, targets=targets)
     _assert_parity(candles, expected, targets, 0, settings)
     assert expected["Equity Final [$]"] == 0

@@ -4,7 +4,8 @@ One pure function over the trade list and the equity curve. Times are UTC epoch 
 ``End`` come back as UTC ``pd.Timestamp``, durations as ``pd.Timedelta`` rounded up to the data's
 resolution, as backtesting.py shows them. Ratios come from the equity at the last close of each
 calendar day (UTC), with 365 trading days a year when weekends are in the data, else 252; the
-risk-free rate is 0. Alpha and Beta, which backtesting.py also reports, are left out.
+risk-free rate is 0. Alpha and Beta, which backtesting.py also reports, are left out;
+``Commissions [$]`` is always there (0 without fees), where backtesting.py leaves it out.
 """
 
 from __future__ import annotations
