@@ -12,7 +12,7 @@ from dashboard.backtest_figures import (
     trade_table,
     trade_window,
 )
-from dashboard.backtest_panel import parse_params
+from dashboard.backtest_panel import in_sample_text, parse_params
 from tests import fixtures_market
 
 T0 = 1_700_000_000_000
@@ -70,3 +70,12 @@ def test_params_text_is_parsed_or_refused_by_name():
     assert parse_params("") == {}
     with pytest.raises(ValueError, match="^params: write name=value pairs"):
         parse_params("fast")
+
+
+def test_in_sample_warning_names_the_model_and_the_overlap():
+    run = {"in_sample": {"start": T0, "end": T0 + 3_600_000, "trained_on": {}},
+           "model": {"name": "pattern-classifier", "version": "3"}}  # fmt: skip
+    text = in_sample_text(run)
+    assert text.startswith("In-sample: model pattern-classifier v3")
+    assert "2023-11-14 22:13:20 to 2023-11-14 23:13:20" in text
+    assert in_sample_text({"in_sample": False}) == ""

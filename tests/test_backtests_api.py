@@ -180,3 +180,19 @@ def test_model_predictions_replace_the_earlier_backtest_ones_and_in_sample_is_ma
     assert {p["call"] for p in run["predictions"]} <= {"UP", "DOWN"}
     overlap = run["in_sample"]
     assert overlap["start"] == T0 + (N - 100) * 60_000 and overlap["end"] == T0 + (N - 1) * 60_000
+
+
+def test_runs_survive_a_restart_and_an_interrupted_one_says_so(make_config):
+    config = make_config()
+    app = create_app(config=config)
+    orch = app.server.extensions["orchestrator"]
+    orch.store.merge_history("BTC/USDT", "1m", make_candles(300, start=T0, frame_ms=60_000))
+    client = app.server.test_client()
+    done = _wait(client, client.post("/api/backtests", json=SMA).get_json()["id"])
+    stuck = orch.backtests.store.create({**SMA, "timeframe": "1m"})
+    orch.backtests.store.update(stuck, status="running")
+    orch.stop()
+    again = create_app(config=config).server.test_client()
+    assert again.get(f"/api/backtests/{done['id']}").get_json()["stats"] == done["stats"]
+    interrupted = again.get(f"/api/backtests/{stuck}").get_json()
+    assert interrupted["status"] == "failed" and "interrupted" in interrupted["error"]
