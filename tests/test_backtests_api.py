@@ -9,6 +9,7 @@ import pytest
 
 from app import create_app
 from core.backtests import strategies as registry
+from core.config import config_from_dict
 from tests import backtest_helpers
 from tests.conftest import make_candles
 from training.backtest import TRADE_COLUMNS
@@ -22,9 +23,11 @@ T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
 N = 3000
 
 
-@pytest.fixture
-def app(make_config):
-    app = create_app(config=make_config())
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    # one app (and one MLflow store, whose creation takes seconds) for the module's tests
+    base = tmp_path_factory.mktemp("backtests_api")
+    app = create_app(config=config_from_dict({"data_dir": str(base / "data")}, base_dir=base))
     orch = app.server.extensions["orchestrator"]
     orch.store.merge_history("BTC/USDT", "1m", make_candles(N, start=T0, frame_ms=60_000, seed=4))
     yield app
