@@ -1,5 +1,6 @@
 """Pure builders for the Backtest tab: statistics rows, trade rows, the equity curve with its
-drawdown, the run's candles with its trades, and the comparison of several runs."""
+drawdown, the run's candles with its trades, the comparison of several runs, and the texts and
+rows around them."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.backtests.request import RequestError
 from dashboard.charts import DOWN_CANDLE, UP_CANDLE
+from dashboard.timefmt import format_ms
 
 DARK = {"template": "plotly_dark", "paper_bgcolor": "#131722", "plot_bgcolor": "#131722"}
 RUN_COLORS = ("#4dabf7", "#ffa94d", "#69db7c", "#f783ac", "#b197fc", "#ffe066")
 MAX_CANDLES = 3000  # candlesticks drawn at most; longer periods show the close as a line
 MAX_MARKERS = 5000
+MAX_TRADE_ROWS = 5000  # rows sent to the trade list; the API and MLflow artifact hold them all
 CALL_COLORS = {"UP": "#00e5ff", "BUY": "#00e5ff", "DOWN": "#ff9800", "SELL": "#ff9800"}
 
 
@@ -34,9 +38,9 @@ def stats_rows(stats: dict) -> list[dict]:
 
 
 def trade_table(trades: list[dict]) -> list[dict]:
-    """Rows of the trade list; ``id`` is the trade's position in the run."""
+    """Rows of the trade list (the first ``MAX_TRADE_ROWS``); ``id`` is the trade's position."""
     rows = []
-    for i, t in enumerate(trades):
+    for i, t in enumerate(trades[:MAX_TRADE_ROWS]):
         open_ = t.get("ExitTime") is None
         rows.append({
             "id": i,
@@ -181,3 +185,59 @@ def compare_figure(runs: list[dict]) -> go.Figure:
                       margin={"l": 50, "r": 10, "t": 30, "b": 20}, font={"size": 10},
                       legend={"orientation": "h", "y": -0.15})  # fmt: skip
     return fig
+
+
+def parse_params(text: str | None) -> dict:
+    """'fast=10, slow=20' -> {'fast': '10', 'slow': '20'} (the strategy converts and checks)."""
+    params = {}
+    for part in (text or "").replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise RequestError(f"params: write name=value pairs, got {part.strip()!r}", "params")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def run_rows(runs: list[dict]) -> list[dict]:
+    rows = []
+    for run in runs:
+        ret = (run.get("stats") or {}).get("Return [%]")
+        params = run.get("params") or {}
+        rows.append({
+            "id": run["id"], "started": format_ms(run["created_at"]), "label": run_label(run),
+            "series": f"{run['symbol']} {run['timeframe']}",
+            "return": "" if ret is None else f"{ret:+.2f}%",
+            "trades": (run.get("stats") or {}).get("# Trades", ""),
+            "status": run["status"] + (" · in-sample" if run.get("in_sample") else ""),
+            "cash": params.get("cash"),
+        })  # fmt: skip
+    return rows
+
+
+def in_sample_text(run: dict) -> str:
+    overlap = run.get("in_sample")
+    if not overlap:
+        return ""
+    model = run.get("model") or {}
+    return (
+        f"In-sample: model {model.get('name')} v{model.get('version')} was trained on data from "
+        f"{format_ms(overlap['start'])} to {format_ms(overlap['end'])} of this period; its"
+        " results there are not evidence of skill."
+    )
+
+
+def status_text(run: dict) -> str:
+    count = len(run.get("trades") or [])
+    if run["status"] == "failed":
+        return f"Run {run['id']} failed: {run.get('error')}"
+    if run["status"] in ("queued", "running"):
+        return f"Run {run['id']}: {run['status']}, {count} trades so far"
+    listed = (
+        f"; the list shows the first {MAX_TRADE_ROWS:,} of {count:,} trades (all of them in the"
+        " API and the MLflow artifact)"
+        if count > MAX_TRADE_ROWS
+        else ""
+    )
+    return f"Run {run['id']}: {run['status']}{listed}"

@@ -20,16 +20,19 @@ from dashboard.backtest_figures import (
     compare_figure,
     compare_rows,
     equity_figure,
+    in_sample_text,
+    parse_params,
     price_range,
     run_chart,
     run_label,
+    run_rows,
     stats_rows,
+    status_text,
     trade_table,
     trade_window,
 )
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.timefmt import format_ms
 from dashboard.training_panel import TABLE_STYLE
 
 callbacks = CallbackSet()
@@ -164,56 +167,6 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
 
 def stores() -> list:
     return [dcc.Store(id=ids.BT_SHOWN, data={}), dcc.Store(id=ids.BT_VERSION, data=0)]
-
-
-# ---- pure helpers ----------------------------------------------------------------------
-def parse_params(text: str | None) -> dict:
-    """'fast=10, slow=20' -> {'fast': '10', 'slow': '20'} (the strategy converts and checks)."""
-    params = {}
-    for part in (text or "").replace(";", ",").split(","):
-        if not part.strip():
-            continue
-        name, sep, value = part.partition("=")
-        if not sep or not name.strip():
-            raise RequestError(f"params: write name=value pairs, got {part.strip()!r}", "params")
-        params[name.strip()] = value.strip()
-    return params
-
-
-def run_rows(runs: list[dict]) -> list[dict]:
-    rows = []
-    for run in runs:
-        ret = (run.get("stats") or {}).get("Return [%]")
-        params = run.get("params") or {}
-        rows.append({
-            "id": run["id"], "started": format_ms(run["created_at"]), "label": run_label(run),
-            "series": f"{run['symbol']} {run['timeframe']}",
-            "return": "" if ret is None else f"{ret:+.2f}%",
-            "trades": (run.get("stats") or {}).get("# Trades", ""),
-            "status": run["status"] + (" · in-sample" if run.get("in_sample") else ""),
-            "cash": params.get("cash"),
-        })  # fmt: skip
-    return rows
-
-
-def in_sample_text(run: dict) -> str:
-    overlap = run.get("in_sample")
-    if not overlap:
-        return ""
-    model = run.get("model") or {}
-    return (
-        f"In-sample: model {model.get('name')} v{model.get('version')} was trained on data from "
-        f"{format_ms(overlap['start'])} to {format_ms(overlap['end'])} of this period; its"
-        " results there are not evidence of skill."
-    )
-
-
-def status_text(run: dict) -> str:
-    if run["status"] == "failed":
-        return f"Run {run['id']} failed: {run.get('error')}"
-    if run["status"] in ("queued", "running"):
-        return f"Run {run['id']}: {run['status']}, {len(run.get('trades') or [])} trades so far"
-    return f"Run {run['id']}: {run['status']}"
 
 
 # ---- callbacks -------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from dashboard.backtest_figures import (
     compare_figure,
     compare_rows,
     equity_figure,
+    in_sample_text,
+    parse_params,
     run_chart,
     trade_table,
     trade_window,
 )
-from dashboard.backtest_panel import in_sample_text, parse_params
 from tests import fixtures_market
 
 T0 = 1_700_000_000_000
