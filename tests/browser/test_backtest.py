@@ -4,9 +4,16 @@ import pytest
 
 from core.backtests.request import parse_request
 from tests import backtest_helpers
-from tests.browser.test_live_charts import wait_for
+from tests.browser.test_live_charts import wait_for as _wait_for
 
 pytestmark = pytest.mark.browser
+
+
+def wait_for(predicate, timeout=30.0):
+    """Callbacks answer slower on a busy machine: wait up to 30 s by default."""
+    return _wait_for(predicate, timeout=timeout)
+
+
 Blocking = backtest_helpers.Blocking
 blocking = backtest_helpers.blocking
 
@@ -17,10 +24,13 @@ def plot(page, dom_id: str, expr: str):
 
 
 def run_backtest(page, params: str) -> str:
+    """Press Run backtest; the new run's id, once the message names it."""
+    before = page.locator("#bt-message").inner_text()
     page.locator("#bt-params").fill(params)
     page.get_by_role("button", name="Run backtest").click()
-    wait_for(lambda: "Started run" in page.locator("#bt-message").inner_text())
-    return page.locator("#bt-message").inner_text().split("Started run ")[1].split(":")[0]
+    message = page.locator("#bt-message")
+    wait_for(lambda: "Started run" in message.inner_text() and message.inner_text() != before)
+    return message.inner_text().split("Started run ")[1].split(":")[0]
 
 
 def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, served, blocking):
@@ -73,6 +83,7 @@ def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, serve
 
     # a second run, then both ticked in the runs list: statistics side by side, equity overlaid
     second = run_backtest(page, "fast=5, slow=30")
+    assert second != first
     wait_for(lambda: f"Run {second}: done" in page.locator("#bt-status").inner_text(), timeout=60)
     wait_for(lambda: page.locator("#bt-runs tr").count() >= 3)
     boxes = page.locator("#bt-runs input[type='checkbox']")
