@@ -121,12 +121,12 @@ def parse_request(body: Any, orch) -> BacktestRequest:
         else end - int(config.period_hours * 3_600_000)
     )
     if start >= end:
-        raise RequestError(f"start: must be before end ({start} >= {end})", "start")
+        raise RequestError(f"start: must be before end ({_iso(start)} >= {_iso(end)})", "start")
     count = _count(orch, symbol, timeframe, start, end)
     if count < 3:
         raise RequestError(
-            f"start: only {count} closed {timeframe} candles of {symbol} in the period;"
-            " a backtest needs at least 3",
+            f"start: only {count} closed {timeframe} candles of {symbol} from {_iso(start)} to"
+            f" {_iso(end)}; a backtest needs at least 3",
             "start",
         )
     if count > config.max_candles:
@@ -156,6 +156,10 @@ def parse_request(body: Any, orch) -> BacktestRequest:
     except ValueError as exc:
         raise RequestError(str(exc), str(exc).split(":")[0]) from None
     return request
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _last_stored(orch, symbol: str, timeframe: str) -> int:
