@@ -109,6 +109,7 @@ class Orchestrator:
         )
         self._runner.start()
         self.live_patterns.start()
+        self.backtests.recover()
         schedule_retraining(self)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 

@@ -186,7 +186,7 @@ def test_model_predictions_replace_the_earlier_backtest_ones_and_in_sample_is_ma
 
 
 def test_runs_survive_a_restart_and_an_interrupted_one_says_so(make_config):
-    config = make_config()
+    config = make_config(feed={"backfill_1m_hours": 1, "backfill_1s_minutes": 1})
     app = create_app(config=config)
     orch = app.server.extensions["orchestrator"]
     orch.store.merge_history("BTC/USDT", "1m", make_candles(300, start=T0, frame_ms=60_000))
@@ -195,7 +195,15 @@ def test_runs_survive_a_restart_and_an_interrupted_one_says_so(make_config):
     stuck = orch.backtests.store.create({**SMA, "timeframe": "1m"})
     orch.backtests.store.update(stuck, status="running")
     orch.stop()
-    again = create_app(config=config).server.test_client()
-    assert again.get(f"/api/backtests/{done['id']}").get_json()["stats"] == done["stats"]
-    interrupted = again.get(f"/api/backtests/{stuck}").get_json()
-    assert interrupted["status"] == "failed" and "interrupted" in interrupted["error"]
+    # the CLI builds an orchestrator while the app may run: that must not touch the runs
+    create_app(config=config)
+    assert orch.backtests.store.status(stuck)["status"] == "running"
+    again = create_app(config=config)
+    again.server.extensions["orchestrator"].start()  # what serving does
+    try:
+        client = again.server.test_client()
+        assert client.get(f"/api/backtests/{done['id']}").get_json()["stats"] == done["stats"]
+        interrupted = client.get(f"/api/backtests/{stuck}").get_json()
+        assert interrupted["status"] == "failed" and "interrupted" in interrupted["error"]
+    finally:
+        again.server.extensions["orchestrator"].stop()

@@ -93,6 +93,10 @@ class Backtests:
         self._jobs: dict[str, str] = {}
         # while a run advances: its trades entered and predictions made so far
         self._live: dict[str, dict[str, list[dict]]] = {}
+
+    def recover(self) -> None:
+        """At the app's start: runs an earlier app left queued or running will never end.
+        (Not on construction: the CLI builds an orchestrator while the app may be running.)"""
         interrupted = self.store.fail_interrupted()
         if interrupted:
             log.info("%d backtest runs were interrupted by a restart", interrupted)
