@@ -59,6 +59,16 @@ def _axis_times(times) -> list:
     return pd.to_datetime(np.asarray(times, dtype=np.int64), unit="ms").tolist()
 
 
+def placeholder(text: str, height: int) -> go.Figure:
+    """An empty panel that says what will appear there."""
+    note = {"text": text, "showarrow": False, "font": {"color": "#888"}, "xref": "paper",
+            "yref": "paper", "x": 0.5, "y": 0.5}  # fmt: skip
+    fig = go.Figure()
+    fig.update_layout(**DARK, height=height, xaxis={"visible": False}, yaxis={"visible": False},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, annotations=[note])  # fmt: skip
+    return fig
+
+
 def equity_figure(points: list[dict], title: str = "Equity") -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
                         vertical_spacing=0.04)  # fmt: skip
@@ -169,6 +179,8 @@ def compare_rows(runs: list[dict]) -> tuple[list[dict], list[dict]]:
 
 def compare_figure(runs: list[dict]) -> go.Figure:
     """Equity curves of several runs overlaid, each relative to its starting cash."""
+    if not runs:
+        return placeholder("Tick two or more runs to compare their equity", 120)
     fig = go.Figure()
     for i, run in enumerate(runs):
         points = run.get("equity") or []

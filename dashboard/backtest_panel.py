@@ -8,7 +8,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import ALL, Input, Output, Patch, State, ctx, dash_table, dcc, html, no_update
 
 from core.backtests.request import RequestError, parse_request
@@ -22,6 +21,7 @@ from dashboard.backtest_figures import (
     equity_figure,
     in_sample_text,
     parse_params,
+    placeholder,
     price_range,
     run_chart,
     run_label,
@@ -89,7 +89,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
                                               min=0, max=1), 4),
         ], className="g-1"),
         dcc.Checklist(id=ids.BT_OPTIONS, value=["short"], inline=True, inputClassName="me-1",
-                      labelClassName="me-3 small",
+                      labelClassName="me-3 small", labelStyle={"color": "#ddd"},
                       options=[{"label": "allow short", "value": "short"},
                                {"label": "fill at signal close", "value": "close"}]),
     ]  # fmt: skip
@@ -122,7 +122,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
             ),  # fmt: skip
             dcc.Graph(
                 id=ids.BT_CHART,
-                figure=go.Figure(layout={"template": "plotly_dark", "height": 320}),
+                figure=placeholder("The run's candles, trades and predictions appear here", 120),
                 config={"displaylogo": False},
             ),  # fmt: skip
             dash_table.DataTable(
@@ -130,7 +130,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
             ),  # fmt: skip
             dcc.Graph(
                 id=ids.BT_EQUITY,
-                figure=go.Figure(layout={"template": "plotly_dark", "height": 300}),
+                figure=placeholder("Its equity curve and drawdown appear here", 120),
                 config={"displaylogo": False},
             ),  # fmt: skip
             html.Div("Statistics", className="fw-bold mt-2"),
