@@ -28,6 +28,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
     from dashboard import (
         annotations,
+        backtest_panel,
         champion_panel,
         live_charts,
         models_tab,
@@ -53,7 +54,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     )
     for module in (
         live_charts, status, annotations, training_panel, neural_panel, champion_panel,
-        predictions_panel, models_tab, review_panel, replay,
+        predictions_panel, models_tab, review_panel, replay, backtest_panel,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
@@ -66,6 +67,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             predictions_panel.layout(),
             models_tab.layout(),
             review_panel.layout(config.annotations.labels),
+            backtest_panel.layout(config, orch.symbols()),
         ],
     )
     register_api(app.server)

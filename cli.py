@@ -204,6 +204,52 @@ def cmd_predictions_export(args) -> int:
     return 0
 
 
+def cmd_backtest(args) -> int:
+    import json
+
+    from core.backtests.request import parse_request
+
+    orch = _orchestrator(args)
+    params = {}
+    for item in args.param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--param {item!r}: write NAME=VALUE, e.g. --param fast=10")
+        params[name.strip()] = value.strip()
+    body = {"symbol": args.symbol, "timeframe": args.timeframe, "strategy": args.strategy,
+            "params": params, "start": args.start, "end": args.end, "cash": args.cash,
+            "commission": args.commission, "size": args.size, "allow_short": not args.no_short,
+            "trade_on_close": args.trade_on_close}  # fmt: skip
+    request = parse_request({k: v for k, v in body.items() if v is not None}, orch)
+    run = orch.backtests.run_now(request, lambda f, stage: log.debug("%3.0f%% %s", f * 100, stage))
+    if args.json:
+        keys = ("id", "status", "error", "params", "in_sample", "model", "stats", "trades")
+        _out(json.dumps({k: run.get(k) for k in keys}, indent=2))
+    elif run["status"] == "done":
+        width = max(len(k) for k in run["stats"])
+        _out(f"backtest {run['id']}: {request.strategy} {params or ''} on {request.symbol}"
+             f" {request.timeframe}")  # fmt: skip
+        for key, value in run["stats"].items():
+            shown = (
+                f"{value:.6g}" if isinstance(value, float) else ("-" if value is None else value)
+            )
+            _out(f"{key:<{width}}  {shown}")
+        if run["in_sample"]:
+            overlap = run["in_sample"]
+            _out(f"warning: in-sample: the model was trained on data from {_iso(overlap['start'])}"
+                 f" to {_iso(overlap['end'])} of this period")  # fmt: skip
+    if run["status"] != "done":
+        log.error("backtest %s %s: %s", run["id"], run["status"], run.get("error"))
+        return 1
+    return 0
+
+
+def _iso(ms: int) -> str:
+    from dashboard.timefmt import format_ms
+
+    return format_ms(ms)
+
+
 def build_parser(serve) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python app.py", description="TradeDash: live charts, annotation and training."
@@ -294,4 +340,19 @@ def build_parser(serve) -> argparse.ArgumentParser:
     pexp.add_argument("--from", dest="start", help="UTC time of the first prediction")
     pexp.add_argument("--to", dest="end", help="UTC time (exclusive)")
     pexp.set_defaults(handler=cmd_predictions_export)
+
+    bt = commands.add_parser("backtest", help="backtest a strategy on stored candles")
+    bt.add_argument("--symbol", required=True)
+    bt.add_argument("--timeframe", default="1m")
+    bt.add_argument("--strategy", required=True, help="sma_cross, buy_and_hold or pattern")
+    bt.add_argument("--param", action="append", help="strategy parameter NAME=VALUE (repeat)")
+    bt.add_argument("--from", dest="start", help="UTC time (default: backtest.period_hours ago)")
+    bt.add_argument("--to", dest="end", help="UTC time (default: the latest candle)")
+    bt.add_argument("--cash", type=float)
+    bt.add_argument("--commission", type=float, help="relative, on entry and exit")
+    bt.add_argument("--size", type=float, help="fraction of equity per trade")
+    bt.add_argument("--no-short", action="store_true", help="flat instead of short")
+    bt.add_argument("--trade-on-close", action="store_true", help="fill at the signal's close")
+    bt.add_argument("--json", action="store_true", help="print the run as JSON")
+    bt.set_defaults(handler=cmd_backtest)
     return parser

@@ -191,6 +191,41 @@ class AnnotationsConfig:
 
 
 @dataclass(frozen=True)
+class BacktestConfig:
+    """The ``backtest:`` section: defaults of the Backtest tab and API, and model strategies."""
+
+    cash: float = 10_000.0
+    commission: float = 0.001
+    size: float = 1.0  # fraction of equity per trade (1 = all of it)
+    fractional_unit: float = 1e-8  # smallest tradable amount of an asset (1 = whole units)
+    period_hours: float = 24.0  # default period: the last N hours
+    max_candles: int = 2_000_000
+    experiment: str = "backtests"  # MLflow experiment the runs are logged to
+    # pattern classifier: its labels -> 1 long, -1 short, 0 flat (labels not listed: keep)
+    label_directions: dict[str, int] = field(
+        default_factory=lambda: {
+            "bull_flag": 1, "double_bottom": 1, "breakout": 1, "reversal_up": 1,
+            "bear_flag": -1, "double_top": -1, "head_and_shoulders": -1, "breakdown": -1,
+            "reversal_down": -1,
+        }
+    )  # fmt: skip
+
+    def validate(self, key: str) -> None:
+        _check(self.cash > 0, f"{key}.cash", f"must be > 0, got {self.cash}")
+        _check(-0.1 <= self.commission < 0.1, f"{key}.commission", "must be in [-0.1, 0.1)")
+        _check(0 < self.size <= 1, f"{key}.size", f"must be in (0, 1], got {self.size}")
+        _check(0 < self.fractional_unit <= 1, f"{key}.fractional_unit", "must be in (0, 1]")
+        _check(self.period_hours > 0, f"{key}.period_hours", "must be > 0")
+        _check(self.max_candles >= 100, f"{key}.max_candles", "must be >= 100")
+        for label, direction in self.label_directions.items():
+            _check(
+                direction in (-1, 0, 1),
+                f"{key}.label_directions.{label}",
+                f"must be 1 (long), -1 (short) or 0 (flat), got {direction}",
+            )
+
+
+@dataclass(frozen=True)
 class Config:
     symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     timeframes: tuple[str, ...] = ("1s", "1m")
@@ -205,6 +240,7 @@ class Config:
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 

@@ -13,6 +13,7 @@ from collections import deque
 from typing import Any
 
 from core.annotations import AnnotationStore
+from core.backtests.runner import Backtests
 from core.candle_store import CandleStore, ClosedCandle
 from core.candles import Candle
 from core.config import Config
@@ -64,6 +65,7 @@ class Orchestrator:
         self.add_closed_listener(self.outcomes.on_closed)
         self.store.load()
         self.predictions.load()
+        self.backtests = Backtests(self)
 
     # ---- names the original system used ----------------------------------------------------
     @property
@@ -119,6 +121,7 @@ class Orchestrator:
         self._runner.start()
         self.live_patterns.start()
         self.outcomes.start()  # its first pass catches up on horizons passed while down
+        self.backtests.recover()
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)

@@ -78,6 +78,7 @@ def unknown(rest: str):
 
 def register_api(server: Flask) -> None:
     """Mount the blueprint and make every /api error JSON."""
+    from dashboard.api_backtests import backtests_api
     from dashboard.api_models import models_api
     from dashboard.api_neural import neural_api
     from dashboard.api_predictions import predictions_api
@@ -85,6 +86,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(models_api)
     server.register_blueprint(neural_api)
     server.register_blueprint(predictions_api)
+    server.register_blueprint(backtests_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)

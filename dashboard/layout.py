@@ -8,6 +8,7 @@ from dash import dcc, html
 from core.config import Config
 from dashboard import (
     annotations,
+    backtest_panel,
     ids,
     live_charts,
     neural_panel,
@@ -94,5 +95,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             *annotations.stores(),
             *training_panel.stores(),
             *predictions_panel.stores(),
+            *backtest_panel.stores(),
         ]
     )

@@ -7,7 +7,7 @@ from core.orchestrator import VERSION
 
 def _error_responses(*codes: int) -> dict:
     words = {400: "Bad input: the message names the field, candle index and rule",
-             404: "Unknown symbol", 413: "Too large (body, candles or items)",
+             404: "Unknown symbol (or backtest run)", 409: "Not possible in the current state", 413: "Too large (body, candles or items)",
              503: "No model registered yet: the message says how to train one"}  # fmt: skip
     return {
         str(code): {"description": words[code],
@@ -118,6 +118,7 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
             "/api/model/info": {"get": {
                 "summary": "The served model: classes, window, features, per-class metrics",
                 "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
+            **_backtest_paths(),
         },
         "components": {"schemas": {
             "Candle": candle, "PredictRequest": predict_request, "Model": model,
@@ -131,4 +132,83 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": {"type": "string"}}},
         }},
+    }  # fmt: skip
+
+
+def _backtest_paths() -> dict:
+    run_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    request = {
+        "type": "object",
+        "required": ["symbol", "strategy"],
+        "properties": {
+            "symbol": {"type": "string"},
+            "timeframe": {"type": "string", "default": "1m"},
+            "start": {
+                "type": ["integer", "string"],
+                "description": "epoch ms or UTC text; default: end - backtest.period_hours",
+            },
+            "end": {"type": ["integer", "string"], "description": "default: the latest candle"},
+            "strategy": {"type": "string", "description": "sma_cross, buy_and_hold or pattern"},
+            "params": {
+                "type": "object",
+                "description": "sma_cross: fast, slow; pattern: version, min_confidence",
+            },
+            "cash": {"type": "number", "exclusiveMinimum": 0, "default": 10000},
+            "commission": {"type": "number", "minimum": -0.1, "maximum": 0.1, "default": 0.001},
+            "size": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1},
+            "allow_short": {"type": "boolean", "default": True},
+            "trade_on_close": {"type": "boolean", "default": False},
+            "fractional_unit": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1,
+                "default": 1e-8,
+                "description": "smallest tradable amount (1: whole units)",
+            },
+        },
+    }
+    run = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+            "progress": {"type": "number"},
+            "params": {"type": "object"},
+            "in_sample": {
+                "description": "false, or the overlap {start, end, trained_on} of the period with the model's training data"
+            },
+            "stats": {"type": "object", "description": "backtesting.py's statistic names"},
+            "trades": {"type": "array", "items": {"type": "object"}},
+            "equity": {
+                "type": "array",
+                "maxItems": 2000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "time": {"type": "integer"},
+                        "equity": {"type": "number"},
+                        "drawdown_pct": {"type": "number"},
+                    },
+                },
+            },
+            "predictions": {
+                "type": "array",
+                "description": "the model's predictions as the run's chart draws them: {time, kind, price, call, confidence}",
+            },
+            "error": {"type": ["string", "null"]},
+        },
+    }
+    return {
+        "/api/backtests": {
+            "post": {"summary": "Start a backtest (queued, runs in the background)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+                     "responses": {"202": {"description": "{id}"}, **_error_responses(400, 404)}},
+            "get": {"summary": "The backtest runs, newest first", "responses": {"200": {"description": "runs"}}}},
+        "/api/backtests/{id}": {"get": {
+            "summary": "A run: status, progress, params, in_sample, stats, trades, equity", "parameters": run_id,
+            "responses": {"200": {"description": "run", "content": {"application/json": {"schema": run}}},
+                          **_error_responses(404)}}},
+        "/api/backtests/{id}/cancel": {"post": {
+            "summary": "Cancel a queued or running backtest", "parameters": run_id,
+            "responses": {"202": {"description": "cancelling"}, **_error_responses(404, 409)}}},
     }  # fmt: skip

@@ -161,3 +161,26 @@ def test_bad_config_stops_with_the_key_named(tmp_path, caplog):
     path.write_text("server:\n  port: 99999\n")
     assert main(["--config", str(path), "autolabel", "--symbol", "X"]) == 2
     assert "server.port" in caplog.text
+
+
+def test_backtest_prints_the_statistics_or_json(tmp_path, config_file, capsys):
+    write_candles(tmp_path / "m.csv", n=600)
+    import_minutes(config_file, tmp_path / "m.csv")
+    capsys.readouterr()
+    args = ["backtest", "--symbol", "M", "--strategy", "sma_cross", "--param", "fast=5",
+            "--param", "slow=20", "--from", "2023-11-14 00:00", "--cash", "20000"]  # fmt: skip
+    assert run(config_file, *args) == 0
+    table = capsys.readouterr().out
+    assert "Sharpe Ratio" in table and "# Trades" in table and "Equity Final [$]" in table
+    assert run(config_file, *args, "--json") == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["status"] == "done" and body["params"]["cash"] == 20000
+    assert body["stats"]["# Trades"] == len(body["trades"]) > 0
+
+
+def test_backtest_with_a_bad_param_names_it(tmp_path, config_file, caplog):
+    write_candles(tmp_path / "m.csv", n=100)
+    import_minutes(config_file, tmp_path / "m.csv")
+    args = ["backtest", "--symbol", "M", "--strategy", "sma_cross", "--param", "fast=abc"]
+    assert run(config_file, *args) == 2
+    assert "params.fast: must be a number" in caplog.text

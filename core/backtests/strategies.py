@@ -1,0 +1,158 @@
+"""Every strategy a backtest can name: the built-in rules and the model strategies.
+
+A model strategy loads a registered model (the champion or a pinned version), computes each bar's
+prediction from candles up to that bar only, maps it to a target position, and says when the
+model's training data lies, so a run over that time is marked in-sample. Adding a model kind (DQN,
+CNN, transformer) is one subclass of :class:`ModelStrategy` and one line in ``STRATEGIES``::
+
+    class CnnStrategy(ModelStrategy):
+        name = "cnn"
+        params = {**ModelStrategy.params, "min_confidence": Param(float, 0.6, 0.0, 1.0)}
+
+        def signals(self, candles):
+            model = load_cnn(self.context.config, self.values["version"])   # champion or pinned
+            p = model.predict_frame(candles)        # per bar, from candles up to that bar only
+            sure = p["confidence"] >= self.values["min_confidence"]
+            targets = np.where(sure, p["direction"].map({"UP": 1, "DOWN": -1, "STABLE": 0}),
+                               np.nan)
+            return Signals(targets, warmup=model.window,
+                           predictions=[("cnn", row) for row in p.to_dict("records")],
+                           model={"kind": "cnn", "name": ..., "version": ..., "run_id": ...},
+                           trained_on={"start": ms, "end": ms, "symbols": [...]})
+
+The runner stores each ``(kind, prediction)`` through the orchestrator (validated against the
+prediction contract, source ``backtest``, ``backtest_id`` = the run) as the run advances, and
+marks the run in-sample where ``trained_on`` overlaps its period.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.config import Config
+from training.strategies import BUILTIN, Param, Signals, Strategy, StrategyError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a model strategy may use besides the candles."""
+
+    config: Config
+    symbol: str
+    timeframe: str
+    patterns: Any = None  # core.inference.PatternService (the served pattern classifier)
+
+
+class ModelStrategy(Strategy):
+    """Base of strategies driven by a registered model (``version``: champion or a number)."""
+
+    params = {"version": Param(str, "champion", help="'champion' or a registered version number")}
+
+    def check(self) -> None:
+        version = self.values["version"]
+        if version != "champion" and not version.isdigit():
+            raise StrategyError(
+                f"params.version: 'champion' or a version number, got {version!r}",
+                "params.version",
+            )
+
+
+def dataset_range(config: Config, dataset_version: str | None) -> dict | None:
+    """Time range and symbols of a training dataset (its manifest), or None when unknown."""
+    if not dataset_version:
+        return None
+    path = config.datasets_path / str(dataset_version) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+        span = manifest["time_range"]
+        return {
+            "start": int(span["start"]),
+            "end": int(span["end"]),
+            "symbols": list(manifest.get("symbols") or []) or None,
+            "dataset_version": str(dataset_version),
+        }
+    except (OSError, KeyError, TypeError, ValueError):
+        log.warning("training range of dataset %s unknown (%s unreadable)", dataset_version, path)
+        return None
+
+
+class PatternStrategy(ModelStrategy):
+    name = "pattern"
+    description = (
+        "The pattern classifier (champion or a pinned version): each bar's predicted label is a"
+        " position through backtest.label_directions in config."
+    )
+    params = {
+        **ModelStrategy.params,
+        "min_confidence": Param(float, 0.0, 0.0, 1.0, "ignore predictions below this confidence"),
+    }
+
+    def signals(self, candles: pd.DataFrame) -> Signals:
+        from core.inference import predict_candles
+
+        context: StrategyContext = self.context
+        if context is None or context.patterns is None:
+            raise StrategyError("the pattern strategy needs the served model", "strategy")
+        try:
+            loaded = context.patterns.get(None, self.values["version"])
+        except LookupError as exc:  # NoModel
+            raise StrategyError(f"params.version: {exc}", "params.version") from exc
+        except ValueError as exc:  # InputError: a version that is not registered
+            raise StrategyError(f"params.version: {exc}", "params.version") from exc
+        times, labels, confidence = predict_candles(loaded, candles)
+        directions = context.config.backtest.label_directions
+        position = candles.index.get_indexer(times)
+        targets = np.full(len(candles), np.nan)
+        mapped = np.array([float(directions.get(str(label), np.nan)) for label in labels])
+        keep = confidence >= self.values["min_confidence"]
+        targets[position[keep]] = mapped[keep]
+        info = loaded.info
+        model = {
+            "kind": "pattern",
+            "name": info.get("name"),
+            "version": info.get("version"),
+            "run_id": info.get("run_id"),
+        }
+        warmup = int(position[0]) if len(position) else len(candles)
+        return Signals(
+            targets,
+            warmup=min(warmup, max(len(candles) - 1, 0)),
+            model=model,
+            trained_on=dataset_range(context.config, info.get("dataset_version")),
+        )
+
+
+STRATEGIES: dict[str, type[Strategy]] = {**BUILTIN, PatternStrategy.name: PatternStrategy}
+
+
+def make_strategy(name: Any, params: dict | None, context: StrategyContext | None) -> Strategy:
+    """The named strategy with checked params, or StrategyError naming the field."""
+    cls = STRATEGIES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise StrategyError(
+            f"strategy: unknown strategy {name!r} (one of {', '.join(STRATEGIES)})", "strategy"
+        )
+    if params is not None and not isinstance(params, dict):
+        raise StrategyError(f"params: must be an object, got {params!r}", "params")
+    return cls(params, context)
+
+
+def in_sample(trained_on: dict | None, symbol: str, start: int, end: int) -> dict | None:
+    """The overlap of the backtest period with the model's training data, or None."""
+    if not trained_on:
+        return None
+    symbols = trained_on.get("symbols")
+    if symbols and symbol not in symbols:
+        return None
+    low, high = max(start, trained_on["start"]), min(end, trained_on["end"])
+    if low > high:
+        return None
+    return {"start": int(low), "end": int(high), "trained_on": trained_on}
