@@ -187,6 +187,7 @@ def cmd_train_neural(orch, kind: str, args) -> int:
         f"champion: {'moved to this version' if decision.promoted else 'unchanged'}"
         f" ({decision.reason})"
     )
+    return 0
 
 
 def cmd_predictions_export(args) -> int:

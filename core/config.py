@@ -164,8 +164,9 @@ class OrchestratorConfig:
 class OutcomesConfig:
     """How stored predictions are scored once their horizon has passed (see core/outcomes.py)."""
 
-    # A move within +-band % counts as STABLE, both for a missing direction and for scoring.
-    stable_band_pct: float = 0.1
+    # A move within +-band % counts as STABLE, for a missing direction and for scoring a
+    # prediction that doesn't carry its model's band (our neural models' predictions do).
+    stable_band_pct: float = 0.05
     fee_pct: float = 0.1  # per side, for the net return of a DQN action
     dqn_horizon_candles: int = 5  # candles held after the fill before a DQN action is scored
     interval_s: float = 5.0  # resolution pass at least this often (imported series, catch-up)

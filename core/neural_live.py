@@ -139,6 +139,8 @@ def prediction_record(kind: str, model, row: dict, timeframe: str, source: str) 
         target: float(row[target]),
         "price_change": float(row["price_change"]),
         "horizon_minutes": float(row["horizon_minutes"]),
+        # Its outcome is scored with the STABLE band the model was trained with.
+        "stable_band_pct": float(model.info["stable_band_pct"]) if model is not None else None,
     }
 
 

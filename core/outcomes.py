@@ -127,7 +127,10 @@ def resolve(prediction: dict, series: Closes, config) -> dict | None:
     if is_action(prediction):
         found = action_outcome(prediction, series, config.dqn_horizon_candles, config.fee_pct)
     else:
-        found = target_outcome(prediction, series, config.stable_band_pct)
+        # Scored with the band its model was trained with, where the prediction says so.
+        band = prediction.get("stable_band_pct")
+        band = config.stable_band_pct if band is None else float(band)
+        found = target_outcome(prediction, series, band)
     if found is None:
         return None
     return {"id": prediction["id"], "symbol": prediction["symbol"], **found}

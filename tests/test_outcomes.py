@@ -63,6 +63,14 @@ def test_the_stable_band_decides_the_realised_direction(realised, predicted, ban
     assert resolve(prediction, series, config)["hit"] is hit
 
 
+def test_a_prediction_is_scored_with_its_own_models_band():
+    series = closes([100, 100], [100, 100.05])  # +0.05 %
+    prediction = cnn(direction="UP", horizon_minutes=1.0, target_price=100.2)
+    assert resolve(prediction, series, CONFIG)["hit"] is False  # the config's 0.1 %: STABLE
+    assert resolve({**prediction, "stable_band_pct": 0.01}, series, CONFIG)["hit"] is True
+    assert resolve({**prediction, "stable_band_pct": None}, series, CONFIG)["hit"] is False
+
+
 def test_a_missing_candle_at_the_horizon_takes_the_last_close_before_it():
     gap = closes([100, 101, 102, 103, 104], [101, 102, 103, 104, 105], skip=(2,))
     out = resolve(cnn(), gap, CONFIG)
