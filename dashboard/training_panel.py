@@ -184,6 +184,7 @@ def refresh_datasets(_version, tab):
     Output(ids.TRAIN_MESSAGE, "color"),
     Output(ids.TRAIN_JOB, "data"),
     Output(ids.TRAIN_VERSION, "data", allow_duplicate=True),
+    Output(ids.TRAIN_STATUS, "children", allow_duplicate=True),
     Input(ids.TRAIN_BUILD, "n_clicks"),
     Input(ids.TRAIN_RUN, "n_clicks"),
     Input(ids.TRAIN_CANCEL, "n_clicks"),
@@ -193,21 +194,28 @@ def refresh_datasets(_version, tab):
     prevent_initial_call=True,
 )
 def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
+    """Errors show in the alert; a job that starts or is cancelled shows in the status line,
+    which follows it to its end (an alert saying "Started" would outlive the job)."""
     from core.dataset_builder import build_from_store
     from core.training_jobs import start_training
     from training.datasets import DatasetError
+
+    def error(text):
+        return text, True, "danger", no_update, no_update, no_update
+
+    def status(text, job=no_update):
+        return "", False, "info", job, no_update, text
 
     orch = orchestrator()
     action = ctx.triggered_id
     if action == ids.TRAIN_CANCEL:
         if job_id and orch.jobs.cancel(job_id):
-            return "Cancelling…", True, "info", no_update, no_update
-        return "No training is running.", True, "info", no_update, no_update
+            return status("Cancelling…")
+        return "No training is running.", True, "info", no_update, no_update, no_update
     if action == ids.TRAIN_BUILD:
         if not orch.annotations.list(status="accepted"):
-            error = DatasetError("no accepted spans to learn from: label spans on the chart "
-                                 "or accept auto-labels first")  # fmt: skip
-            return str(error), True, "danger", no_update, no_update
+            return error(str(DatasetError("no accepted spans to learn from: label spans on the "
+                                          "chart or accept auto-labels first")))  # fmt: skip
         try:
             job = orch.jobs.submit(
                 "dataset",
@@ -215,13 +223,13 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
                 lambda job: dataset_summary(build_from_store(orch, progress=job.progress)),
             )
         except JobBusy as exc:
-            return str(exc), True, "danger", no_update, no_update
-        return f"Started: {job.title}", True, "info", job.id, no_update
+            return error(str(exc))
+        return status(f"Started: {job.title}", job.id)
     try:
         job = start_training(orch, model_type, dataset or None)
     except (JobBusy, ValueError, KeyError) as exc:
-        return str(exc), True, "danger", no_update, no_update
-    return f"Started: {job.title}", True, "info", job.id, no_update
+        return error(str(exc))
+    return status(f"Started: {job.title}", job.id)
 
 
 @callbacks.callback(
@@ -229,22 +237,17 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
     Output(ids.TRAIN_PROGRESS, "label"),
     Output(ids.TRAIN_STATUS, "children"),
     Output(ids.TRAIN_VERSION, "data"),
-    Output(ids.TRAIN_MESSAGE, "is_open", allow_duplicate=True),
     Input(ids.TICK, "n_intervals"),
     State(ids.TRAIN_JOB, "data"),
     State(ids.TRAIN_VERSION, "data"),
-    State(ids.TRAIN_MESSAGE, "children"),
-    prevent_initial_call=True,
 )
-def training_progress(_n, job_id, shown_version, shown_message):
+def training_progress(_n, job_id, shown_version):
     job = orchestrator().jobs.get(job_id) if job_id else None
     if job is None:
-        return no_update, no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     pct = round(job.progress * 100)
     if job.status == "running":
-        return pct, f"{pct}%", f"{job.title}: {job.stage}", no_update, no_update
-    # The job ended: its "Started…" / "Cancelling…" alert is stale; the status line says how.
-    stale = isinstance(shown_message, str) and shown_message.startswith(("Started", "Cancelling"))
+        return pct, f"{pct}%", f"{job.title}: {job.stage}", no_update
     if job.status == "done" and job.kind == "dataset":
         result = job.result or {}
         text = (
@@ -267,8 +270,7 @@ def training_progress(_n, job_id, shown_version, shown_message):
     else:
         text = f"{job.title}: {job.status}. {job.message} The champion is unchanged."
     version = f"job:{job.id}:{job.status}"
-    changed = no_update if version == shown_version else version
-    return pct, f"{pct}%", text, changed, (False if stale else no_update)
+    return pct, f"{pct}%", text, (no_update if version == shown_version else version)
 
 
 @callbacks.callback(

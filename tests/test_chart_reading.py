@@ -135,3 +135,20 @@ def test_every_drawn_span_is_named_on_hover_one_point_per_place():
     found = [{"start": T0, "end": T0, "label": "doji", "confidence": 0.9},
              {"start": T0 + MIN, "end": T0 + MIN, "label": "doji", "confidence": 0.7}]  # fmt: skip
     assert [p["text"] for p in pattern_points(found, MIN)] == ["model: doji 0.90 (2 spans)"]
+
+
+def test_a_runs_warnings_are_kept_from_its_own_thread_only():
+    import logging
+    import threading
+
+    from core.training_jobs import captured_warnings
+
+    log = logging.getLogger("training.pipeline")
+    other = threading.Thread(target=lambda: log.warning("from another run"))
+    with captured_warnings("training", "models") as warnings:
+        log.warning("classes with fewer than %d training rows: %s", 10, {"doji": 3})
+        logging.getLogger("models.xgboost_model").info("not a warning")
+        other.start()
+        other.join()
+    log.warning("after the run")
+    assert warnings == ["classes with fewer than 10 training rows: {'doji': 3}"]
