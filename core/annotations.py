@@ -88,7 +88,7 @@ class AnnotationStore:
     def version(self) -> str:
         """Changes on every write, ours or another process's (the CLI while the dashboard runs:
         SQLite's data_version moves when another connection commits), so views know to redraw."""
-        external = self._db.query("PRAGMA data_version")[0][0]
+        external = self._db.data_version()
         return f"{self._version}.{external}"
 
     def _check(self, span: Span) -> Span:
