@@ -102,6 +102,8 @@ def _float(value: Any) -> float | None:
 # at once (the live-pattern worker and the Train panel, say) race. Both happen once, under this.
 _INIT_LOCK = threading.Lock()
 _READY: set[str] = set()
+# Runs open in this process (run id -> tracking URI): a shutdown marks the ones left KILLED.
+ACTIVE_RUNS: dict[str, str] = {}
 
 
 class Tracker:
@@ -170,6 +172,7 @@ class Tracker:
         run = mlflow.start_run(
             experiment_id=self.experiment_id(), run_name=run_name, tags=dict(tags or {})
         )
+        ACTIVE_RUNS[run.info.run_id] = self.tracking_uri
         try:
             yield run.info.run_id
         except BaseException as exc:
@@ -180,6 +183,8 @@ class Tracker:
                 mlflow.set_tag("error", f"{type(exc).__name__}: {exc}"[:5000])
             mlflow.end_run(status=status)
             raise
+        finally:
+            ACTIVE_RUNS.pop(run.info.run_id, None)
         mlflow.end_run(status="FINISHED")
 
     def log_params(self, params: Mapping[str, Any]) -> None:
