@@ -374,6 +374,19 @@ class CandleStore:
         with self._lock:
             return self._versions.get((symbol, timeframe), 0)
 
+    def newest_start(self, symbol: str, timeframe: str, count: int) -> int | None:
+        """A start time that keeps only the newest ``count`` stored candles, or None when no
+        more than that are stored."""
+        if self._db is None:
+            held = self.candles(symbol, timeframe)
+            return held[-count].time if len(held) > count else None
+        rows = self._db.query(
+            "SELECT time FROM candles WHERE symbol=? AND timeframe=? ORDER BY time DESC"
+            " LIMIT 1 OFFSET ?",
+            (symbol, timeframe, count),
+        )
+        return rows[0][0] + 1 if rows else None
+
     def history(
         self,
         symbol: str,

@@ -8,6 +8,7 @@ service's reference, so a request in flight finishes on the model it began with.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from core.config import Config, build_section
 from training.features import FeatureSpec, compute_features, window_matrix
 
 log = logging.getLogger(__name__)
+
+
+MODEL_NAME = re.compile(r"^[\w.-]{1,128}$")
 
 
 class NoModel(LookupError):
@@ -183,8 +187,13 @@ class PatternService:
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:
         """The champion (hot-swapped), or a numbered registered version (loaded once, kept)."""
         name = name or self.config.training.registered_model
+        if not MODEL_NAME.fullmatch(name):
+            raise InputError(
+                f"model must be a registered model name (letters, digits, _ . -), got {name[:80]!r}"
+            )
         version = str(version or "champion")
-        if version != "champion" and not version.isdigit():
+        numbered = version.isascii() and version.isdigit() and len(version) <= 9
+        if version != "champion" and not numbered:
             raise InputError(f"version must be a number or 'champion', got {version!r}")
         if name == self.config.training.registered_model and version == "champion":
             return self.current()

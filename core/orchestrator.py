@@ -21,6 +21,8 @@ from core.inference import PatternService
 from core.jobs import JobManager, JobState
 from core.pattern_live import LivePatterns
 from core.predictions import KINDS, PredictionBook
+from core.retention import DiskUsage
+from training.spans import SpanError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Orchestrator:
         self.add_closed_listener(self.live_patterns.on_closed)
         self.store.load()
         self.predictions.load()
+        self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------
     @property
@@ -96,6 +99,7 @@ class Orchestrator:
             self._started = True
         from core.feed_runner import FeedRunner
         from core.feeds import make_feed
+        from core.retention import start_retention
         from core.training_jobs import schedule_retraining
 
         feed = self._feed or make_feed(self.config)
@@ -108,6 +112,7 @@ class Orchestrator:
         self._runner.start()
         self.live_patterns.start()
         schedule_retraining(self)
+        start_retention(self)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
     def stop(self) -> None:
@@ -123,6 +128,9 @@ class Orchestrator:
         """Auto-label the last ``hours`` of a series in the background."""
         from core.labelling import autolabel_series
 
+        cap = self.config.limits.autolabel_hours
+        if not 0 < hours <= cap:  # NaN fails too
+            raise ValueError(f"hours must be in (0, {cap:g}] (limits.autolabel_hours), got {hours}")
         latest = self.store.latest(symbol, timeframe)
         if latest is None:
             raise ValueError(f"no candles stored for {symbol} {timeframe}")
@@ -161,6 +169,9 @@ class Orchestrator:
         """Open times of stored candles in [start, end], or None for an unknown series."""
         if not self.store.has(symbol, timeframe):
             return None
+        days = self.config.limits.range_days
+        if end - start > days * 86_400_000:
+            raise SpanError(f"the range is longer than {days:g} days (limits.range_days)")
         return self.store.history(symbol, timeframe, start, end + 1).index.tolist()
 
     def feed_status(self) -> dict[str, dict[str, Any]]:
@@ -199,5 +210,6 @@ class Orchestrator:
             "status": "ok",
             "feeds": feeds,
             "models": {"predictions_held": models},
+            "storage": {**self.disk.report(), "pending_writes": self.store.pending_writes()},
             "version": VERSION,
         }

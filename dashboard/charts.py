@@ -10,6 +10,7 @@ bands are layout shapes: they need one opacity and colour each, which one scatte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from html import escape
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -50,8 +51,10 @@ def confidence_opacity(confidence: float) -> float:
 
 
 def _hover(p: dict, *lines: str) -> str:
-    version = p.get("model_version") or "-"
-    head = f"<b>{p.get('model', p['kind'])}</b> v{version}<br>confidence {p['confidence']:.2f}"
+    # Names are text, not markup: plotly renders tags (links too) in hover and shape labels.
+    version = escape(str(p.get("model_version") or "-"))
+    model = escape(str(p.get("model", p["kind"])))
+    head = f"<b>{model}</b> v{version}<br>confidence {p['confidence']:.2f}"
     return "<br>".join((head, *lines))
 
 
@@ -321,7 +324,7 @@ def span_shapes(spans: Sequence, timeframe: str, selected_id: str | None = None)
                     "dash": "dot" if pending else "solid",
                 },
                 "label": {
-                    "text": span.label,
+                    "text": escape(span.label),
                     "textposition": "top left",
                     "font": {"size": 10, "color": color},
                 },
@@ -351,7 +354,7 @@ def pattern_shapes(spans: Sequence[dict], timeframe: str) -> list[dict]:
                 "opacity": confidence_opacity(span["confidence"]),
                 "line": {"color": color, "width": 1.5, "dash": "dash"},
                 "label": {
-                    "text": f"{span['label']} {span['confidence']:.2f}",
+                    "text": f"{escape(span['label'])} {span['confidence']:.2f}",
                     "textposition": "bottom left",
                     "font": {"size": 9, "color": color},
                 },
