@@ -210,6 +210,10 @@ class Orchestrator:
             "status": "ok",
             "feeds": feeds,
             "models": {"predictions_held": models},
-            "storage": {**self.disk.report(), "pending_writes": self.store.pending_writes()},
+            "storage": {
+                **self.disk.report(),
+                "pending_writes": self.store.pending_writes(),
+                "commits": self._runner.commits if self._runner else 0,
+            },
             "version": VERSION,
         }
