@@ -65,6 +65,13 @@ def predict_candles(loaded: LoadedModel, candles: pd.DataFrame) -> tuple[np.ndar
     if len(rows) == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=object), np.array([])
     matrix = window_matrix(features, loaded.window).iloc[rows]
+    values = matrix.to_numpy(dtype=float)
+    with np.errstate(over="ignore"):
+        # Finite but extreme prices or volumes (1e308 beside 1e-300) overflow a ratio, or the
+        # float32 the models read.
+        extreme = np.isinf(values.astype(np.float32)).any()
+    if extreme:
+        raise InputError("the candles' values are too extreme to compute features from")
     proba = loaded.predictor.predict_proba(matrix)
     classes = np.asarray(loaded.predictor.classes_, dtype=object)
     best = proba.argmax(axis=1)
