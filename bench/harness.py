@@ -87,7 +87,8 @@ class Server:
         raise RuntimeError(f"the server did not answer within {timeout} s: {self.tail()}")
 
     def tail(self, lines: int = 15) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         text = (self.folder / "server.log").read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 

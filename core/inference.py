@@ -212,6 +212,13 @@ class PatternService:
                 except NoModel as exc:
                     # The client named a model or version that isn't there: not found, not 503.
                     raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
+                except Exception as exc:  # a corrupt or unreadable model: say so, keep serving
+                    log.exception("could not load %s version %s", name, version)
+                    raise InputError(
+                        f"model {name!r} version {version} could not be loaded "
+                        f"({type(exc).__name__}); the served model is unaffected",
+                        503,
+                    ) from exc
             return self._pinned[key]
 
     def predict(
