@@ -72,8 +72,8 @@ class LimitsConfig:
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    """How long candles are kept in SQLite, per timeframe, in days; a timeframe not listed (or
-    null) is kept forever."""
+    """How long the live symbols' candles are kept in SQLite, per timeframe, in days; a
+    timeframe not listed (or null) is kept forever, and so are imported series."""
 
     days: dict[str, float | None] = field(default_factory=lambda: {"1s": 30.0})
     every_minutes: float = 60.0

@@ -1,5 +1,6 @@
-"""How long candles stay in SQLite (``retention.days`` per timeframe; 1 m candles are kept
-forever by default, 1 s candles 30 days), and how much disk the app uses (``/api/health``).
+"""How long the live symbols' candles stay in SQLite (``retention.days`` per timeframe; by
+default 1 s candles 30 days, 1 m forever; imported series are never pruned), and how much disk
+the app uses (``/api/health``).
 
 Old candles are deleted in chunks, one short transaction each, so the feed's writes never wait
 long behind a prune.
@@ -59,8 +60,10 @@ def start_retention(orch) -> None:
         return
 
     def prune() -> None:
+        # Live series only: history a person imported is theirs to keep.
+        live = [(s, tf) for s, tf in orch.store.series() if s in orch.config.symbols]
         try:
-            prune_candles(orch.db, orch.store.series(), retention, int(time.time() * 1000))
+            prune_candles(orch.db, live, retention, int(time.time() * 1000))
         except Exception:
             log.exception("retention: pruning failed (retried next time)")
 
