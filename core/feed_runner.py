@@ -95,7 +95,7 @@ class FeedRunner:
         log.info("feed %s started for %s", self.feed.name, ", ".join(self.symbols))
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the thread, wait for it, and close the feed."""
+        """Stop the pollers and the writer, write what is queued, and close the feed."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         for poller in self._pollers:
@@ -107,6 +107,7 @@ class FeedRunner:
             self._thread.join(max(0.1, deadline - time.monotonic()))
             if self._thread.is_alive():
                 log.warning("feed writer did not stop within %.1f s", timeout)
+        self._flush()  # what the pollers queued after the writer's last loop
         with self._lock:
             for state in self._states.values():
                 state.status = "stopped"
