@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import annotations, live_charts, security, status, training_panel
+    from dashboard import annotations, live_charts, security, server_timing, status, training_panel
     from dashboard.api import register_api
     from dashboard.context import EXTENSION
     from dashboard.layout import page
@@ -54,6 +54,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     )
     register_api(app.server)
     server = config.server
+    server_timing.install(app.server)
     security.install(app.server, server.host, server.auth_token, server.allowed_hosts)
     return app
 

@@ -161,6 +161,7 @@ class PageTicks:
         )
         self.page = self.browser.new_page(viewport={"width": 1500, "height": 1000})
         self.ticks: list[float] = []
+        self.server_ms: list[float] = []
         self.errors: list[str] = []
         self.page.on("requestfinished", self._finished)
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -176,6 +177,10 @@ class PageTicks:
         timing = request.timing
         if timing["responseEnd"] > 0:
             self.ticks.append(timing["responseEnd"] - timing["requestStart"])
+        response = request.response()
+        header = (response.headers.get("server-timing") or "") if response else ""
+        if "dur=" in header:
+            self.server_ms.append(float(header.split("dur=")[1].split(",")[0]))
 
     def run_for(self, seconds: float) -> None:
         """Let the page tick (Playwright delivers events while it waits)."""
@@ -184,6 +189,11 @@ class PageTicks:
     def take(self) -> list[float]:
         ticks, self.ticks = self.ticks, []
         return ticks
+
+    def take_server(self) -> list[float]:
+        """The server's own time for the same ticks (its Server-Timing header)."""
+        spent, self.server_ms = self.server_ms, []
+        return spent
 
     def close(self) -> None:
         self.browser.close()

@@ -141,3 +141,8 @@ def test_no_callback_answers_a_forged_input_with_a_500(open_client, value):
     for body in forged_calls(dependencies, value):
         response = open_client.post("/_dash-update-component", json=body)
         assert response.status_code < 500, (body["output"], response.data[:300])
+
+
+def test_every_response_says_how_long_the_server_spent(open_client):
+    header = open_client.get("/api/health").headers["Server-Timing"]
+    assert header.startswith("app;dur=") and float(header.split("=")[1]) >= 0
