@@ -28,7 +28,7 @@ install-dev: $(DEVSTAMP)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-run: install
+run: install        # waitress, one process (app.py serve)
 	$(BIN)/python app.py
 
 test: install-dev
@@ -41,7 +41,7 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-bench: install
+bench: install-dev   # scale and soak drive chromium (a dev tool)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

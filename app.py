@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -36,6 +37,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         predictions_panel,
         replay,
         review_panel,
+        security,
+        server_timing,
         status,
         training_panel,
     )
@@ -71,19 +74,26 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         ],
     )
     register_api(app.server)
+    server = config.server
+    server_timing.install(app.server)
+    security.install(app.server, server.host, server.auth_token, server.allowed_hosts)
     return app
 
 
 def serve(args) -> int:
-    app = create_app(args.config)
-    config: Config = app.server.extensions["orchestrator"].config
+    from dashboard.security import unsafe_start
+    from dashboard.serving import serve_forever
+
+    config = load_config(args.config)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    app.server.extensions["orchestrator"].start()
-    log.info("dashboard on http://%s:%d", host, port)
-    # One process, no reloader: the reloader would start a second feed and scheduler.
-    app.run(host=host, port=port, debug=config.server.debug, use_reloader=False)
-    return 0
+    refused = unsafe_start(host, config.server.debug, config.server.auth_token)
+    if refused:
+        raise ConfigError(refused)
+    # --host and --port win over the file (and the Host-header check then knows the name).
+    server = dataclasses.replace(config.server, host=host, port=port)
+    app = create_app(config=dataclasses.replace(config, server=server))
+    return serve_forever(app, server)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
         return 2
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ArithmeticError) as exc:
         # Bad arguments, files and data: every such error says what is wrong and where.
         log.error("%s", exc)
+        return 2
+    except RecursionError:
+        log.error("the input is nested too deeply to read")
         return 2
 
 

@@ -88,7 +88,7 @@ class AnnotationStore:
     def version(self) -> str:
         """Changes on every write, ours or another process's (the CLI while the dashboard runs:
         SQLite's data_version moves when another connection commits), so views know to redraw."""
-        external = self._db.query("PRAGMA data_version")[0][0]
+        external = self._db.data_version()
         return f"{self._version}.{external}"
 
     def _check(self, span: Span) -> Span:
@@ -187,6 +187,12 @@ class AnnotationStore:
             return None
         if row["action"] == "bulk":
             return self._undo_bulk(conn, row)
+        if row["action"] == "bulk_add":
+            ids = json.loads(row["after"])
+            conn.executemany("DELETE FROM annotations WHERE id=?", [(i,) for i in ids])
+            conn.execute("UPDATE annotation_journal SET undone=1 WHERE seq=?", (row["seq"],))
+            self._version += 1
+            return f"undid the addition of {len(ids)} spans"
         before = None if row["before"] is None else Span.from_dict(json.loads(row["before"]))
         after = None if row["after"] is None else Span.from_dict(json.loads(row["after"]))
         conn.execute("DELETE FROM annotations WHERE id=?", (row["span_id"],))
@@ -230,15 +236,18 @@ class AnnotationStore:
                 ready.append(self._check(span) if validate else span)
             except SpanError as exc:
                 raise SpanError(f"span #{i + 1}: {exc}") from exc
+        insert = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
         with self._lock, self._db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), [_row(s) for s in ready]
-            )
-            added = conn.total_changes - before
+            added = [s for s in ready if conn.execute(insert, _row(s)).rowcount]
             if added:
+                # One journal row for the whole add: Undo removes exactly the spans it added.
+                conn.execute(
+                    "INSERT INTO annotation_journal (action, span_id, before, after, at)"
+                    " VALUES ('bulk_add', '', NULL, ?, ?)",
+                    (json.dumps([s.id for s in added]), _now()),
+                )
                 self._version += 1
-        return added
+        return len(added)
 
     def set_status(self, span_ids: Sequence[str], status: str, label: str | None = None) -> int:
         """Accept, reject (or relabel) many spans in one undoable step."""

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from core.candles import MAX_TIME_MS
+
 FIELDS = ("time", "open", "high", "low", "close", "volume")
 
 
@@ -52,8 +54,10 @@ def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:
             raise InputError(f"candle {i}: must be an object, got {type(candle).__name__}")
         values = [_number(candle, name, i) for name in FIELDS]
         time, open_, high, low, close, volume = values
-        if time < 0 or not float(time).is_integer():
-            raise InputError(f"candle {i}: time must be whole epoch milliseconds, got {time}")
+        if time < 0 or not float(time).is_integer() or time >= MAX_TIME_MS:
+            raise InputError(
+                f"candle {i}: time must be whole epoch milliseconds below 2^53, got {time:.0f}"
+            )
         if min(open_, high, low, close) <= 0:
             raise InputError(f"candle {i}: prices must be > 0")
         if high < max(open_, close):

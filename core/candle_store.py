@@ -2,7 +2,12 @@
 
 Live data arrives as 1 s candles (the last one may still be forming and is updated in place);
 1 m candles are aggregated from them exactly. Closed candles are written to SQLite, so a restart
-brings the history back, and listeners hear about every candle that closes.
+brings the history back, and listeners hear about every candle that closes once it is written.
+
+Writes are queued and committed by ``flush``: at once, or once per poll loop inside ``batch()``
+(the feed runner). A write that fails keeps its rows queued, and the next flush retries them, so
+a locked or full disk delays candles but never drops them; after a crash the restart resumes
+from what SQLite holds (the last written candle), and the feed's gap fill fetches the rest.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -110,6 +116,11 @@ class CandleStore:
         self._listeners: list[Callable[[ClosedCandle], None]] = []
         self._versions: dict[tuple[str, str], int] = {}
         self._seen_version = None
+        # Rows not yet in SQLite (symbol, timeframe, candle) and the events waiting for them.
+        self._pending: list[tuple[str, str, Candle]] = []
+        self._pending_events: list[ClosedCandle] = []
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
         if db is not None:
             db.ensure(SCHEMA)
 
@@ -121,7 +132,7 @@ class CandleStore:
         """Fill the buffers from SQLite (newest ``maxlen`` candles of each stored series)."""
         if self._db is None:
             return 0
-        self._seen_version = self._db.query("PRAGMA data_version")[0][0]
+        self._seen_version = self._db.data_version()
         keys = [tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")]
         loaded = sum(self._load_series(*key) for key in keys)
         log.info("loaded %d candles from %s", loaded, self._db.path)
@@ -144,7 +155,7 @@ class CandleStore:
         unless SQLite's data_version moved, which only another connection's commit does."""
         if self._db is None:
             return
-        version = self._db.query("PRAGMA data_version")[0][0]
+        version = self._db.data_version()
         if version == self._seen_version:
             return
         self._seen_version = version
@@ -188,7 +199,8 @@ class CandleStore:
             self._bump(symbol, BASE_TIMEFRAME)
             for timeframe in DERIVED_TIMEFRAMES:
                 self._bump(symbol, timeframe)
-        self._finish(closed)
+            self._queue([(symbol, e.timeframe, e.candle) for e in closed], closed)
+        self._maybe_flush()
         return closed
 
     def _derive(self, symbol: str, timeframe: str, candle: Candle) -> list[ClosedCandle]:
@@ -227,8 +239,9 @@ class CandleStore:
                     rebuilt = self._rebuild(symbol, derived_tf, candles)
                     derived_rows.extend((derived_tf, c) for c in rebuilt)
                     self._bump(symbol, derived_tf)
-        rows = [(timeframe, c) for c in candles] + [r for r in derived_rows if r[1].closed]
-        self._persist(symbol, rows)
+            rows = [(timeframe, c) for c in candles] + [r for r in derived_rows if r[1].closed]
+            self._queue([(symbol, tf, c) for tf, c in rows], [])
+        self._maybe_flush()
         return len(candles)
 
     def _rebuild(self, symbol: str, timeframe: str, candles: Sequence[Candle]) -> list[Candle]:
@@ -252,27 +265,68 @@ class CandleStore:
         series.merge(rebuilt)
         return rebuilt
 
-    def _finish(self, closed: list[ClosedCandle]) -> None:
-        if closed:
-            by_symbol: dict[str, list[tuple[str, Candle]]] = {}
-            for event in closed:
-                by_symbol.setdefault(event.symbol, []).append((event.timeframe, event.candle))
-            for symbol, rows in by_symbol.items():
-                self._persist(symbol, rows)
-        for event in closed:
+    def _queue(self, rows: list[tuple[str, str, Candle]], events: list[ClosedCandle]) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._pending.extend(rows)
+            self._pending_events.extend(events)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes of this thread inside are committed together by one ``flush`` at the end."""
+        depth = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+        if depth == 0:
+            self.flush()
+
+    def hold_writes(self) -> None:
+        """Queue the calling thread's writes until someone calls ``flush`` (the feed runner's
+        pollers: its writer commits every symbol's candles at once)."""
+        self._local.depth = 1
+
+    def _maybe_flush(self) -> None:
+        if not getattr(self._local, "depth", 0):
+            self.flush()
+
+    def pending_writes(self) -> int:
+        """Closed candles waiting for SQLite (more than a loop's worth: writes are failing)."""
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> int:
+        """Write every queued row in one commit, then tell the listeners about the candles that
+        closed. On failure the rows stay queued (the next flush retries) and the error is raised.
+        Returns how many rows were written."""
+        with self._write_lock:
+            with self._lock:
+                rows, self._pending = self._pending, []
+                events, self._pending_events = self._pending_events, []
+            try:
+                self._persist(rows)
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = rows
+                    self._pending_events[:0] = events
+                raise
+        for event in events:
             for listener in self._listeners:
                 try:
                     listener(event)
                 except Exception:
                     log.exception("candle listener failed on %s", event)
+        return len(rows)
 
-    def _persist(self, symbol: str, rows: list[tuple[str, Candle]]) -> None:
+    def _persist(self, rows: list[tuple[str, str, Candle]]) -> None:
         if self._db is None or not rows:
             return
         with self._db.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)",
-                [(symbol, tf, c.time, c.open, c.high, c.low, c.close, c.volume) for tf, c in rows],
+                [(s, tf, c.time, c.open, c.high, c.low, c.close, c.volume) for s, tf, c in rows],
             )
 
     # ---- reading -----------------------------------------------------------------------
@@ -303,7 +357,7 @@ class CandleStore:
         oldest = self.candles(symbol, timeframe, limit=1)
         if self._db is None or not oldest or since >= oldest[0].time:
             return buffered
-        older = frame_to_candles(self.history(symbol, timeframe, since, oldest[0].time).head(limit))
+        older = frame_to_candles(self.history(symbol, timeframe, since, oldest[0].time, limit))
         return (older + buffered)[:limit]
 
     def tail(self, symbol: str, timeframe: str, count: int) -> list[Candle]:
@@ -320,24 +374,44 @@ class CandleStore:
         with self._lock:
             return self._versions.get((symbol, timeframe), 0)
 
+    def newest_start(self, symbol: str, timeframe: str, count: int) -> int | None:
+        """A start time that keeps only the newest ``count`` stored candles, or None when no
+        more than that are stored."""
+        if self._db is None:
+            held = self.candles(symbol, timeframe)
+            return held[-count].time if len(held) > count else None
+        rows = self._db.query(
+            "SELECT time FROM candles WHERE symbol=? AND timeframe=? ORDER BY time DESC"
+            " LIMIT 1 OFFSET ?",
+            (symbol, timeframe, count),
+        )
+        return rows[0][0] + 1 if rows else None
+
     def history(
-        self, symbol: str, timeframe: str, start: int | None = None, end: int | None = None
+        self,
+        symbol: str,
+        timeframe: str,
+        start: int | None = None,
+        end: int | None = None,
+        limit: int | None = None,
     ) -> pd.DataFrame:
-        """Every stored closed candle in [start, end) as a DataFrame indexed by time. Reads
-        SQLite, which holds more than the buffers."""
+        """Stored closed candles in [start, end) as a DataFrame indexed by time, the oldest
+        ``limit`` of them. Reads SQLite, which holds more than the buffers."""
         if self._db is None:
             candles = [c for c in self.candles(symbol, timeframe, since=start) if c.closed]
             if end is not None:
                 candles = [c for c in candles if c.time < end]
-            return candles_to_frame(candles)
+            return candles_to_frame(candles[:limit])
+        # Bounds clamped to SQLite's integers: a caller's huge time must not be an error here.
         rows = self._db.query(
             "SELECT time, open, high, low, close, volume FROM candles"
-            " WHERE symbol=? AND timeframe=? AND time>=? AND time<? ORDER BY time",
+            " WHERE symbol=? AND timeframe=? AND time>=? AND time<? ORDER BY time LIMIT ?",
             (
                 symbol,
                 timeframe,
-                start if start is not None else -1,
-                end if end is not None else 2**62,
+                max(start, -(2**62)) if start is not None else -(2**62),
+                min(end, 2**62) if end is not None else 2**62,
+                -1 if limit is None else int(limit),
             ),
         )
         frame = pd.DataFrame(

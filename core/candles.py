@@ -16,6 +16,8 @@ _UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_
 _TIMEFRAME_RE = re.compile(r"^([1-9][0-9]*)([smhdw])$")
 
 OHLCV = ("open", "high", "low", "close", "volume")
+# Times are epoch ms within +-2^53: exact in a float and in JSON, and far inside SQLite's range.
+MAX_TIME_MS = 2**53
 
 
 class CandleError(ValueError):

@@ -8,6 +8,7 @@ in the code reads YAML or uses ``.get(...)`` chains on configuration.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -38,9 +39,51 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
+    # Required for any host but loopback, and for debug: every request must carry it.
+    auth_token: str | None = None
+    # Host names clients use besides loopback and `host` (DNS-rebinding check); "*" for any.
+    allowed_hosts: tuple[str, ...] = ()
+    threads: int = 8
+    max_body_mb: int = 16
 
     def validate(self, key: str) -> None:
         _check(0 < self.port < 65536, f"{key}.port", f"must be 1..65535, got {self.port}")
+        _check(
+            self.auth_token is None or len(self.auth_token) >= 16,
+            f"{key}.auth_token",
+            "must be at least 16 characters (a long random string)",
+        )
+        _check(1 <= self.threads <= 64, f"{key}.threads", "must be 1..64")
+        _check(1 <= self.max_body_mb <= 1024, f"{key}.max_body_mb", "must be 1..1024")
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Caps on the work one request or one button press can start."""
+
+    autolabel_hours: float = 24.0 * 31
+    range_days: float = 366.0  # a span, export or history range
+    dataset_candles: int = 5_000_000
+
+    def validate(self, key: str) -> None:
+        _check(0 < self.autolabel_hours <= 24 * 3660, f"{key}.autolabel_hours", "must be > 0")
+        _check(0 < self.range_days <= 36600, f"{key}.range_days", "must be > 0")
+        _check(self.dataset_candles >= 1000, f"{key}.dataset_candles", "must be >= 1000")
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """How long the live symbols' candles are kept in SQLite, per timeframe, in days; a
+    timeframe not listed (or null) is kept forever, and so are imported series."""
+
+    days: dict[str, float | None] = field(default_factory=lambda: {"1s": 30.0})
+    every_minutes: float = 60.0
+
+    def validate(self, key: str) -> None:
+        for timeframe, days in self.days.items():
+            _check(is_timeframe(timeframe), f"{key}.days.{timeframe}", "is not a timeframe")
+            _check(days is None or days > 0, f"{key}.days.{timeframe}", "must be > 0 or null")
+        _check(self.every_minutes > 0, f"{key}.every_minutes", "must be > 0")
 
 
 @dataclass(frozen=True)
@@ -238,6 +281,8 @@ class Config:
     orchestrator: OrchestratorConfig = field(default_factory=OrchestratorConfig)
     annotations: AnnotationsConfig = field(default_factory=AnnotationsConfig)
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
@@ -316,7 +361,12 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if tp is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         _check(ok, key, f"must be a number, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number too large for a float
+            number = math.inf
+        _check(math.isfinite(number), key, f"must be a finite number, got {value!r}")
+        return number
     if tp is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
         _check(ok, key, f"must be a whole number, got {value!r}")

@@ -36,9 +36,14 @@ def build_from_store(
         )
     keys = sorted({(s.symbol, s.timeframe) for s in accepted})
     series = {}
+    cap = orch.config.limits.dataset_candles
     for i, key in enumerate(keys):
         report(0.4 * i / len(keys), f"reading {key[0]} {key[1]} candles")
-        series[key] = orch.store.history(*key)
+        # Bounded work: at most the newest `limits.dataset_candles` candles of each series.
+        first = orch.store.newest_start(*key, cap)
+        if first is not None:
+            log.warning("%s %s: dataset capped to the newest %d candles", *key, cap)
+        series[key] = orch.store.history(*key, start=first)
     report(0.4, f"features and labels for {sum(len(f) for f in series.values())} candles")
     config = orch.config
     info = build_dataset(

@@ -1,10 +1,15 @@
 """Drives a :class:`~core.feeds.base.Feed` into the candle store from one daemon thread.
 
 ``backfill_all`` (before ``start``) resumes each symbol from what the store holds and fetches only
-the missing history. The loop then polls every ``poll_interval_s``. A failure (an exception from
+the missing history. Each symbol is then polled every ``poll_interval_s`` from a thread of its
+own, so one hung exchange call never makes the other symbols stale. A failure (an exception from
 the feed, a malformed candle) marks the symbol "reconnecting" and retries it with exponential
-backoff and jitter; the first attempt after a failure fills the gap from history (1 m, then 1 s)
-before any new live candle is ingested, so nothing is lost or stored twice.
+backoff and jitter (on the monotonic clock); the first attempt after a failure fills the gap
+from history (1 m, then 1 s) before any new live candle is ingested, so nothing is lost or
+stored twice.
+
+The symbols' threads only queue their candles: one writer loop commits everything queued once
+per ``poll_interval_s`` (one SQLite commit for all symbols), and retries a commit that failed.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class _SymbolState:
     error: str | None = None
     last_update: int | None = None  # wall ms of the last poll that changed the store
     failures: int = 0
-    retry_at: float = 0.0  # clock seconds
+    retry_at: float = 0.0  # monotonic seconds
     needs_fill: bool = False
 
 
@@ -48,17 +53,22 @@ class FeedRunner:
         config: FeedConfig,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.feed = feed
         self.store = store
         self.symbols = tuple(symbols)
         self.config = config
-        self.clock = clock
+        self.clock = clock  # wall time: candle times and ages
+        self.monotonic = monotonic  # retry delays: immune to the wall clock jumping
         self._rng = rng or random.Random()
         self._states = {symbol: _SymbolState() for symbol in self.symbols}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pollers: list[threading.Thread] = []
+        self._write_error: str | None = None
+        self._commits = 0
         self._started_at: float | None = None
         self._window_1m_ms = 0
         self._window_1s_ms = 0
@@ -73,17 +83,31 @@ class FeedRunner:
             for state in self._states.values():
                 if state.status == "stopped":
                     state.status = "ok"
-        self._thread = threading.Thread(target=self._run, name="feed-runner", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="feed-writer", daemon=True)
         self._thread.start()
+        for symbol in self.symbols:
+            # Daemons: a call hung inside the exchange library must not hold up the exit.
+            poller = threading.Thread(
+                target=self._poll_loop, args=(symbol,), name=f"feed-{symbol}", daemon=True
+            )
+            self._pollers.append(poller)
+            poller.start()
         log.info("feed %s started for %s", self.feed.name, ", ".join(self.symbols))
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the thread, wait for it, and close the feed."""
+        """Stop the pollers and the writer, write what is queued, and close the feed."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
+        for poller in self._pollers:
+            poller.join(max(0.0, deadline - time.monotonic()))
+        hung = [p.name for p in self._pollers if p.is_alive()]
+        if hung:
+            log.warning("feed threads still in a call after %.1f s: %s", timeout, hung)
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(max(0.1, deadline - time.monotonic()))
             if self._thread.is_alive():
-                log.warning("feed thread did not stop within %.1f s", timeout)
+                log.warning("feed writer did not stop within %.1f s", timeout)
+        self._flush()  # what the pollers queued after the writer's last loop
         with self._lock:
             for state in self._states.values():
                 state.status = "stopped"
@@ -114,9 +138,14 @@ class FeedRunner:
                 out[symbol] = {
                     "status": status,
                     "last_update": state.last_update,
-                    "error": state.error,
+                    "error": state.error or self._write_error,
                 }
         return out
+
+    @property
+    def commits(self) -> int:
+        """Commits of the writer loop so far (one per loop that had candles to write)."""
+        return self._commits
 
     # ---- history ------------------------------------------------------------------------
     def backfill_all(self, backfill_1m_ms: int, backfill_1s_ms: int) -> None:
@@ -171,18 +200,39 @@ class FeedRunner:
 
     # ---- the loop -----------------------------------------------------------------------
     def _run(self) -> None:
+        """The writer: once per poll interval, commit what the symbols' threads queued."""
+        while not self._stop.wait(self.config.poll_interval_s):
+            self._flush()
+        self._flush()
+
+    def _flush(self) -> None:
+        try:
+            if self.store.flush():
+                self._commits += 1
+        except Exception as exc:
+            queued = self.store.pending_writes()
+            message = f"database write failed ({type(exc).__name__}: {exc}); {queued} candles"
+            message += " queued, retrying"
+            if self._write_error is None:
+                log.warning("%s", message, exc_info=exc)
+            self._write_error = message
+            return
+        if self._write_error is not None:
+            log.info("database writes recovered")
+            self._write_error = None
+
+    def _poll_loop(self, symbol: str) -> None:
+        self.store.hold_writes()  # the writer loop commits them
+        state = self._states[symbol]
         while not self._stop.is_set():
-            now = self.clock()
-            for symbol in self.symbols:
-                if self._stop.is_set():
-                    break
-                with self._lock:
-                    due = self._states[symbol].retry_at <= now
-                if due:
-                    self._step(symbol)
             with self._lock:
-                waits = [s.retry_at - self.clock() for s in self._states.values() if s.failures]
-            wait = min([self.config.poll_interval_s, *waits])
+                wait = state.retry_at - self.monotonic()
+            if wait <= 0:
+                self._step(symbol)
+                wait = self.config.poll_interval_s
+                with self._lock:
+                    if state.failures:
+                        wait = state.retry_at - self.monotonic()
             self._stop.wait(max(wait, 0.001))
 
     def _step(self, symbol: str) -> None:
@@ -227,7 +277,7 @@ class FeedRunner:
                 self.config.backoff_initial_s * 2.0 ** min(state.failures - 1, 32),
             )
             delay *= self._rng.uniform(0.5, 1.0)  # jitter: symbols and processes spread out
-            state.retry_at = self.clock() + delay
+            state.retry_at = self.monotonic() + delay
             state.status, state.error, state.needs_fill = "reconnecting", message, True
             failures = state.failures
         if isinstance(exc, (FeedError, CandleError)):

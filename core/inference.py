@@ -8,6 +8,7 @@ service's reference, so a request in flight finishes on the model it began with.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from core.config import Config, build_section
 from training.features import FeatureSpec, compute_features, window_matrix
 
 log = logging.getLogger(__name__)
+
+
+MODEL_NAME = re.compile(r"^[\w.-]{1,128}$")
 
 
 class NoModel(LookupError):
@@ -61,6 +65,13 @@ def predict_candles(loaded: LoadedModel, candles: pd.DataFrame) -> tuple[np.ndar
     if len(rows) == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=object), np.array([])
     matrix = window_matrix(features, loaded.window).iloc[rows]
+    values = matrix.to_numpy(dtype=float)
+    with np.errstate(over="ignore"):
+        # Finite but extreme prices or volumes (1e308 beside 1e-300) overflow a ratio, or the
+        # float32 the models read.
+        extreme = np.isinf(values.astype(np.float32)).any()
+    if extreme:
+        raise InputError("the candles' values are too extreme to compute features from")
     proba = loaded.predictor.predict_proba(matrix)
     classes = np.asarray(loaded.predictor.classes_, dtype=object)
     best = proba.argmax(axis=1)
@@ -183,8 +194,13 @@ class PatternService:
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:
         """The champion (hot-swapped), or a numbered registered version (loaded once, kept)."""
         name = name or self.config.training.registered_model
+        if not MODEL_NAME.fullmatch(name):
+            raise InputError(
+                f"model must be a registered model name (letters, digits, _ . -), got {name[:80]!r}"
+            )
         version = str(version or "champion")
-        if version != "champion" and not version.isdigit():
+        numbered = version.isascii() and version.isdigit() and len(version) <= 9
+        if version != "champion" and not numbered:
             raise InputError(f"version must be a number or 'champion', got {version!r}")
         if name == self.config.training.registered_model and version == "champion":
             return self.current()
@@ -196,6 +212,13 @@ class PatternService:
                 except NoModel as exc:
                     # The client named a model or version that isn't there: not found, not 503.
                     raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
+                except Exception as exc:  # a corrupt or unreadable model: say so, keep serving
+                    log.exception("could not load %s version %s", name, version)
+                    raise InputError(
+                        f"model {name!r} version {version} could not be loaded "
+                        f"({type(exc).__name__}); the served model is unaffected",
+                        503,
+                    ) from exc
             return self._pinned[key]
 
     def predict(

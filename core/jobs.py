@@ -145,6 +145,15 @@ class JobManager:
             self._jobs.pop(job.id, None)
             self._cancels.pop(job.id, None)
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for running jobs to end; True when none runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(j.status == RUNNING for j in list(self._jobs.values())):
+                return True
+            time.sleep(0.05)
+        return not any(j.status == RUNNING for j in list(self._jobs.values()))
+
     def shutdown(self) -> None:
         for event in self._cancels.values():
             event.set()

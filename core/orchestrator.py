@@ -24,6 +24,8 @@ from core.neural_live import LiveNeural, NeuralService
 from core.outcome_resolver import OutcomeResolver
 from core.pattern_live import LivePatterns
 from core.predictions import KINDS, PredictionBook
+from core.retention import DiskUsage
+from training.spans import SpanError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Orchestrator:
         self.store.load()
         self.predictions.load()
         self.backtests = Backtests(self)
+        self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------
     @property
@@ -109,6 +112,7 @@ class Orchestrator:
         from core.feed_runner import FeedRunner
         from core.feeds import make_feed
         from core.neural_jobs import start_background
+        from core.retention import start_retention
         from core.training_jobs import schedule_retraining
 
         feed = self._feed or make_feed(self.config)
@@ -125,6 +129,7 @@ class Orchestrator:
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
+        start_retention(self)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
     def stop(self) -> None:
@@ -142,6 +147,9 @@ class Orchestrator:
         """Auto-label the last ``hours`` of a series in the background."""
         from core.labelling import autolabel_series
 
+        cap = self.config.limits.autolabel_hours
+        if not 0 < hours <= cap:  # NaN fails too
+            raise ValueError(f"hours must be in (0, {cap:g}] (limits.autolabel_hours), got {hours}")
         latest = self.store.latest(symbol, timeframe)
         if latest is None:
             raise ValueError(f"no candles stored for {symbol} {timeframe}")
@@ -180,6 +188,9 @@ class Orchestrator:
         """Open times of stored candles in [start, end], or None for an unknown series."""
         if not self.store.has(symbol, timeframe):
             return None
+        days = self.config.limits.range_days
+        if end - start > days * 86_400_000:
+            raise SpanError(f"the range is longer than {days:g} days (limits.range_days)")
         return self.store.history(symbol, timeframe, start, end + 1).index.tolist()
 
     def feed_status(self) -> dict[str, dict[str, Any]]:
@@ -229,5 +240,10 @@ class Orchestrator:
             "status": "ok",
             "feeds": feeds,
             "models": {"predictions_held": models, "neural": self.neural.status()},
+            "storage": {
+                **self.disk.report(),
+                "pending_writes": self.store.pending_writes(),
+                "commits": self._runner.commits if self._runner else 0,
+            },
             "version": VERSION,
         }

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from core.candles import is_timeframe
+from core.candles import MAX_TIME_MS, is_timeframe
 from dashboard.context import orchestrator
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class ApiError(Exception):
         self.message = message
 
 
-def int_arg(name: str, default: int | None, minimum: int) -> int | None:
+def int_arg(name: str, default: int | None, minimum: int, maximum: int = MAX_TIME_MS) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -36,6 +36,8 @@ def int_arg(name: str, default: int | None, minimum: int) -> int | None:
         raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ApiError(400, f"{name} must be >= {minimum}, got {value}")
+    if value > maximum:
+        raise ApiError(400, f"{name} must be <= {maximum} (epoch ms within 2^53), got {value}")
     return value
 
 

@@ -10,6 +10,7 @@ bands are layout shapes: they need one opacity and colour each, which one scatte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from html import escape
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -59,8 +60,10 @@ def confidence_opacity(confidence: float) -> float:
 
 
 def _hover(p: dict, *lines: str) -> str:
-    version = p.get("model_version") or "-"
-    head = f"<b>{p.get('model', p['kind'])}</b> v{version}<br>confidence {p['confidence']:.2f}"
+    # Names are text, not markup: plotly renders tags (links too) in hover and shape labels.
+    version = escape(str(p.get("model_version") or "-"))
+    model = escape(str(p.get("model", p["kind"])))
+    head = f"<b>{model}</b> v{version}<br>confidence {p['confidence']:.2f}"
     return "<br>".join((head, *lines))
 
 
@@ -368,8 +371,8 @@ def span_shapes(
                 y0=0, y1=1, opacity=0.12 if pending else 0.22, layer="below",
                 line={"color": "#ffffff" if selected else color, "width": 2 if selected else 1,
                       "dash": "dot" if pending else "solid"},
-                label={"text": span.label if room[span.id] else "", "textposition": "top left",
-                       "font": {"size": 10, "color": color}},
+                label={"text": escape(span.label) if room[span.id] else "",
+                       "textposition": "top left", "font": {"size": 10, "color": color}},
             )  # fmt: skip
         else:
             shape.update(y0=0, y1=PENDING_STRIP, opacity=0.8, layer="above", line={"width": 0})
@@ -389,7 +392,7 @@ def pattern_shapes(
     of one label are merged into one box."""
     frame = timeframe_ms(timeframe)
     merged = merge_adjacent(spans, frame)
-    texts = [f"{s['label']} {s['confidence']:.2f}" for s in merged]
+    texts = [f"{escape(s['label'])} {s['confidence']:.2f}" for s in merged]
     boxes = [(s["start"], s["end"], t) for s, t in zip(merged, texts, strict=True)]
     room = label_room(boxes, visible_ms)
     shapes = []

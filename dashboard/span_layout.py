@@ -4,6 +4,7 @@ adjacent model spans of one label merged, label text only where it doesn't overl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 # Label text is drawn at about this many pixels per character on a plot this wide.
 CHAR_PX = 6.5
@@ -87,7 +88,8 @@ def label_points(spans: Sequence, frame_ms: int, selected_id: str | None = None)
             {
                 "x": (span.start + span.end + frame_ms) // 2,
                 "y": HOVER_Y["strip" if strip else "band"],
-                "text": f"{span.label} · {span.status} · {span.source}{conf}",
+                # Plotly renders hover text as HTML: a label is user text.
+                "text": f"{escape(span.label)} · {span.status} · {span.source}{conf}",
             }
         )
     return points
@@ -99,7 +101,7 @@ def pattern_points(spans: Sequence[dict], frame_ms: int) -> list[dict]:
         {
             "x": (s["start"] + s["end"] + frame_ms) // 2,
             "y": HOVER_Y["pattern"],
-            "text": f"model: {s['label']} {s['confidence']:.2f}"
+            "text": f"model: {escape(s['label'])} {s['confidence']:.2f}"
             + (f" ({s['count']} spans)" if s["count"] > 1 else ""),
         }
         for s in merge_adjacent(spans, frame_ms)

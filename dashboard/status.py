@@ -1,6 +1,10 @@
-"""The status line: each feed's state and the age of its last candle."""
+"""The status line: a one-line summary of the feeds (how many are in each state, the newest
+candle's age, the names of those in trouble), with each feed's state, age and last error in a
+dropdown. It stays one line with 3 symbols or 50."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from dash import Input, Output, html
 
@@ -10,6 +14,9 @@ from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 
 callbacks = CallbackSet()
+
+STATES = ("ok", "stale", "reconnecting", "stopped")
+NAMED_IN_SUMMARY = 3
 
 
 def describe_age(last_update: int | None, now: int) -> str:
@@ -24,17 +31,17 @@ def describe_age(last_update: int | None, now: int) -> str:
 
 
 def status_items(feeds: dict[str, dict], now: int) -> list:
+    """One line per feed, for the dropdown."""
     items = []
     for symbol, info in feeds.items():
         status = info.get("status", "stopped")
         title = info.get("error") or status
         items.append(
-            html.Span(
+            html.Div(
                 [
                     html.Span("●", className=f"feed-dot-{status}"),
                     f" {symbol} {status} · {describe_age(info.get('last_update'), now)}",
                 ],
-                className="me-3",
                 title=title,
                 **{"data-symbol": symbol, "data-status": status},
             )
@@ -42,10 +49,44 @@ def status_items(feeds: dict[str, dict], now: int) -> list:
     return items
 
 
-def layout() -> html.Div:
-    return html.Div(id=ids.FEED_STATUS, className="feed-status")
+def status_summary(feeds: dict[str, dict], now: int) -> tuple[list, str]:
+    """(the summary's parts, its hover text): counts per state, the newest candle's age and the
+    first few feeds that are not ok."""
+    counts = Counter(info.get("status", "stopped") for info in feeds.values())
+    parts: list = []
+    for state in STATES:
+        if counts[state]:
+            parts += [html.Span("●", className=f"feed-dot-{state}"), f" {counts[state]} {state} "]
+    updates = [i["last_update"] for i in feeds.values() if i.get("last_update") is not None]
+    parts.append(f"· newest {describe_age(max(updates) if updates else None, now)}")
+    troubled = [(s, i) for s, i in feeds.items() if i.get("status", "stopped") != "ok"]
+    if troubled:
+        names = ", ".join(s for s, _ in troubled[:NAMED_IN_SUMMARY])
+        more = len(troubled) - NAMED_IN_SUMMARY
+        parts.append(f" · {names}" + (f" +{more}" if more > 0 else ""))
+    title = "\n".join(
+        f"{s}: {i.get('status', 'stopped')}" + (f" ({i['error']})" if i.get("error") else "")
+        for s, i in troubled
+    )
+    return parts, title or "every feed is ok; open for details"
 
 
-@callbacks.callback(Output(ids.FEED_STATUS, "children"), Input(ids.TICK, "n_intervals"))
+def layout() -> html.Details:
+    # Static shell: the tick fills summary and list, so an opened dropdown stays open.
+    return html.Details(
+        [html.Summary(id=ids.FEED_STATUS_SUMMARY), html.Div(id=ids.FEED_STATUS_DETAILS)],
+        id=ids.FEED_STATUS,
+        className="feed-status",
+    )
+
+
+@callbacks.callback(
+    Output(ids.FEED_STATUS_SUMMARY, "children"),
+    Output(ids.FEED_STATUS_SUMMARY, "title"),
+    Output(ids.FEED_STATUS_DETAILS, "children"),
+    Input(ids.TICK, "n_intervals"),
+)
 def refresh_status(_n):
-    return status_items(orchestrator().feed_status(), now_ms())
+    feeds, now = orchestrator().feed_status(), now_ms()
+    summary, title = status_summary(feeds, now)
+    return summary, title, status_items(feeds, now)

@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
-from core.annotations import AnnotationStore
+from core.annotations import _INSERT, AnnotationStore, _row
 from core.db import Database
 from training.spans import Span, SpanError
 
@@ -113,8 +115,30 @@ def test_relabelling_into_an_identical_span_is_refused_with_a_message(store):
 def test_an_undo_that_conflicts_is_skipped_with_a_message(store):
     gone = store.create(span(label="a"))
     store.delete(gone.id)
-    store.add_many([span(label="a")], validate=True)  # not journalled: a bulk import
+    store.add_many([span(label="a")], validate=True)
+    assert store.undo() == "undid the addition of 1 spans"
+    # A span written without a journal row (an older version, by hand) blocks the undo.
+    again = replace(span(label="a"), id="by-hand", created_at=1, updated_at=1)
+    with store._db.transaction() as conn:
+        conn.execute(_INSERT, _row(again))
     message = store.undo()
     assert message.startswith("could not undo the last delete")
     assert len(store.list(label="a")) == 1
     assert store.undo().startswith("undid create")  # the next Undo goes on
+
+
+def test_undo_removes_exactly_what_a_bulk_add_added(store):
+    kept = store.create(span(label="a"))
+    spans = [span(10 + i, 10 + i, label="CDLDOJI", source="talib") for i in range(5)]
+    assert store.add_many(spans[:2]) == 2
+    assert store.add_many(spans) == 3  # two already there: only three are this add's
+    assert store.undo() == "undid the addition of 3 spans"
+    assert len(store.list(source="talib")) == 2
+    assert store.undo() == "undid the addition of 2 spans"
+    assert [s.id for s in store.list()] == [kept.id]
+
+
+def test_none_is_refused_as_a_label(store):
+    for label in ("none", " None "):
+        with pytest.raises(SpanError, match="reserved"):
+            store.create(span(label=label))

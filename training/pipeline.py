@@ -16,7 +16,6 @@ import json
 import logging
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Literal
 from models.base import CallbackList, Predictor, TrainingCallback
 from models.registry import MODELS, NEURAL_KINDS, create_model, get_model_class
 from training import evaluation
+from training.champion_lock import champion_lock
 from training.datasets import latest_dataset, load_dataset
 from training.samples import BALANCING, balance, build_windows
 from training.splits import check_fractions, time_split
@@ -159,9 +159,6 @@ def _limit_threads(threads: int) -> Any:
     if torch is not None:
         torch.set_num_threads(threads)
     return threadpool_limits(limits=threads)
-
-
-CHAMPION_LOCK = threading.Lock()
 
 
 def _champion_score_here(tracker, name, dataset_version, data, rows) -> float | None:
@@ -338,7 +335,7 @@ def _train_in_run(
         },
     )
     tracker.set_tags({"model_version": version, "registered_model": config.registered_model})
-    with CHAMPION_LOCK:  # two model types training at once must not both take the alias
+    with champion_lock(tracker.data_dir):  # two trainings must not both take the alias
         rescored = _champion_score_here(tracker, config.registered_model, dataset_version,
                                         data, split.val)  # fmt: skip
         decision = tracker.decide_champion(

@@ -18,6 +18,10 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 SOURCES = ("human", "talib", "model")
+# The label of candles no span covers in a dataset: not a name a span may take.
+RESERVED_LABEL = "none"
+# As core.candles.MAX_TIME_MS (training does not import core): exact in floats and JSON.
+MAX_TIME_MS = 2**53
 STATUSES = ("accepted", "pending", "rejected")
 
 
@@ -142,10 +146,14 @@ def validate_span(span: Span, candle_times: Sequence[int] | None = None) -> Span
         value = getattr(span, name)
         if not isinstance(value, str) or not value.strip():
             raise SpanError(f"{where}: {name} must not be empty")
+    if span.label.strip().lower() == RESERVED_LABEL:
+        raise SpanError(f"{where}: {RESERVED_LABEL!r} is reserved for unlabelled candles")
     for name in ("start", "end"):
         value = getattr(span, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise SpanError(f"{where}: {name} must be epoch milliseconds (int), got {value!r}")
+    if max(abs(span.start), abs(span.end)) > MAX_TIME_MS:
+        raise SpanError(f"{where}: times must be epoch milliseconds within +-2^53")
     if span.end < span.start:
         raise SpanError(
             f"{where}: end {span.end} is before start {span.start} "

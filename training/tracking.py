@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from models.base import Predictor, TrainingCancelled
+from training.model_cache import ModelCache
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ def _float(value: Any) -> float | None:
 # at once (the live-pattern worker and the Train panel, say) race. Both happen once, under this.
 _INIT_LOCK = threading.Lock()
 _READY: set[str] = set()
+# Runs open in this process (run id -> tracking URI): a shutdown marks the ones left KILLED.
+ACTIVE_RUNS: dict[str, str] = {}
 
 
 class Tracker:
@@ -170,6 +173,7 @@ class Tracker:
         run = mlflow.start_run(
             experiment_id=self.experiment_id(), run_name=run_name, tags=dict(tags or {})
         )
+        ACTIVE_RUNS[run.info.run_id] = self.tracking_uri
         try:
             yield run.info.run_id
         except BaseException as exc:
@@ -180,6 +184,8 @@ class Tracker:
                 mlflow.set_tag("error", f"{type(exc).__name__}: {exc}"[:5000])
             mlflow.end_run(status=status)
             raise
+        finally:
+            ACTIVE_RUNS.pop(run.info.run_id, None)
         mlflow.end_run(status="FINISHED")
 
     def log_params(self, params: Mapping[str, Any]) -> None:
@@ -366,7 +372,8 @@ class Tracker:
         return rows
 
     def download_model(self, name: str, version_or_alias: str = CHAMPION_ALIAS) -> Path:
-        """Local folder of a registered model version (cached under ``<data_dir>/model_cache``)."""
+        """Local folder of a registered model version (cached by run id under
+        ``<data_dir>/model_cache``, see training.model_cache)."""
         client = self.client
         if version_or_alias.isdigit():
             version = version_or_alias
@@ -378,21 +385,16 @@ class Tracker:
                     "train one first"
                 )
             version = str(found.version)
-        target = self.data_dir / "model_cache" / name / version
-        if not (target / "MLmodel").is_file():
-            import mlflow.artifacts
+        import mlflow.artifacts
 
+        model_version = client.get_model_version(name, version)
+        key = model_version.run_id or f"{name}-v{version}"
+
+        def fetch(tmp: Path) -> Path:
             source = client.get_model_version_download_uri(name, version)
-            tmp = Path(tempfile.mkdtemp(dir=self.data_dir, prefix=".download-"))
-            try:
-                local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(tmp))
-                if target.exists():
-                    shutil.rmtree(target)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(local, target)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return target
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(tmp)))
+
+        return ModelCache(self.data_dir / "model_cache").get(key, fetch)
 
     def load_predictor(
         self, name: str, version_or_alias: str = CHAMPION_ALIAS

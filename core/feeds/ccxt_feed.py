@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,6 +64,8 @@ class CcxtFeed(Feed):
         self._factory = factory or getattr(ccxt, exchange)
         self._client: Any = None
         self._markets_loaded = False
+        # Symbols are polled from threads of their own: build the client and its markets once.
+        self._client_lock = threading.Lock()
         self._cursor: dict[str, int] = {}  # open time of the first 1 s candle to ask for
         self._last_close: dict[str, float] = {}  # for flat candles built from trades
 
@@ -74,12 +77,18 @@ class CcxtFeed(Feed):
     # ---- the client ---------------------------------------------------------------------
     def client(self) -> Any:
         """The ccxt exchange with its markets loaded (raises FeedError when it cannot be)."""
+        if self._markets_loaded:
+            return self._client
+        with self._client_lock:
+            return self._load_client()
+
+    def _load_client(self) -> Any:
         if self._client is None:
             options: dict[str, Any] = {"fetchCurrencies": False}
             if not any(":" in s for s in self.market_symbols.values()):
                 options["fetchMarkets"] = {"types": ["spot"]}  # one request instead of three
             client = self._factory(
-                {"timeout": self.timeout_ms, "enableRateLimit": False, "options": options}
+                {"timeout": self.timeout_ms, "enableRateLimit": True, "options": options}
             )
             if self.api_url:
                 client.urls["api"] = point_urls(client.urls["api"], self.api_url)

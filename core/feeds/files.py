@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.candles import OHLCV
+from core.candles import MAX_TIME_MS, OHLCV
 
 TIME_NAMES = ("time", "timestamp", "date", "datetime", "open_time")
 _NAN_WORDS = {"nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
@@ -190,6 +190,12 @@ def _check(
         )
         rules.append((v < 0, lambda i: f"volume {v[i]:g} must be >= 0"))
         rules.append((time_ms < 0, lambda i: "time is before 1970"))
+        rules.append(
+            (
+                ~np.isfinite(time_ms) & ~t_missing & ~t_bad | (time_ms > MAX_TIME_MS),
+                lambda i: f"time {_text(raw, columns['time'], i)} is out of range (2^53 ms)",
+            )
+        )
         step = np.diff(time_ms, prepend=-np.inf)
         rules.append(
             (step == 0, lambda i: f"time {int(time_ms[i])} repeats the previous row's time")
