@@ -97,6 +97,8 @@ SMA = {"symbol": "BTC/USDT", "strategy": "sma_cross"}
         ({**SMA, "start": "yesterday-ish"}, 400, "start"),
         ({**SMA, "start": T0 + 10**9, "end": T0}, 400, "start"),
         ({**SMA, "start": 0, "end": 1000}, 400, "start"),
+        ({**SMA, "start": 2**53, "end": 2**53 + 1}, 400, "start"),  # past any date: not a 500
+        ({**SMA, "end": "99999-01-01"}, 400, "end"),
         ({**SMA, "timeframe": "5m"}, 400, "timeframe"),
         ({**SMA, "size": 2}, 400, "size"),
         ({**SMA, "leverage": 2}, 400, "leverage"),
@@ -110,7 +112,7 @@ def test_bad_requests_name_the_field(client, body, status, field):
 
 def test_unknown_run_is_404_and_openapi_lists_the_paths(client):
     assert client.get("/api/backtests/nope").status_code == 404
-    assert client.post("/api/backtests/nope/cancel").status_code == 404
+    assert client.post("/api/backtests/nope/cancel", json={}).status_code == 404
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"/api/backtests", "/api/backtests/{id}", "/api/backtests/{id}/cancel"} <= set(paths)
 
@@ -136,12 +138,12 @@ def test_queued_runs_wait_their_turn_and_cancel(client, blocking):
         "running"
     )
     assert client.get(f"/api/backtests/{first}").get_json()["status"] == "queued"
-    assert client.post(f"/api/backtests/{first}/cancel").status_code == 202
+    assert client.post(f"/api/backtests/{first}/cancel", json={}).status_code == 202
     assert client.get(f"/api/backtests/{first}").get_json()["status"] == "cancelled"
     blocking.set()
     assert _wait(client, second)["status"] == "done"
     assert _wait(client, long_run.get_json()["id"])["status"] == "done"
-    assert client.post(f"/api/backtests/{second}/cancel").status_code == 409
+    assert client.post(f"/api/backtests/{second}/cancel", json={}).status_code == 409
 
 
 class _Forecaster(Strategy):

@@ -160,9 +160,10 @@ def test_cli_refuses_an_unknown_symbol(trained, caplog):
 
 
 def test_a_broken_model_is_reported_and_skipped_while_the_others_predict(trained):
-    orch, *_ = trained
-    cache = orch.config.data_path / "model_cache" / "neural-transformer" / "1"
-    weights = cache / "artifacts" / "predictor" / "model.pt"
+    orch, results, *_ = trained
+    # The model cache is keyed by run id.
+    cache = orch.config.data_path / "model_cache" / results["transformer"].run_id
+    (weights,) = cache.rglob("model.pt")
     saved = weights.read_bytes()
     try:
         weights.write_bytes(b"not a torch file")

@@ -50,20 +50,27 @@ class BacktestRequest:
         return asdict(self)
 
 
+# Later times can't be written as dates (pandas stops in 2262), and no candle lies there.
+LATEST_MS = int(pd.Timestamp.max.value // 1_000_000)
+
+
 def parse_time(value: Any, name: str) -> int:
     """Epoch ms from a number (ms) or an ISO-8601 text (UTC when no zone is given)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 0:
-            raise RequestError(f"{name}: must be epoch ms >= 0, got {value!r}", name)
+        if not math.isfinite(value) or not 0 <= value <= LATEST_MS:
+            raise RequestError(
+                f"{name}: must be epoch ms from 0 to {LATEST_MS} (year 2262), got {value!r}", name
+            )
         return int(value)
     if isinstance(value, str) and value.strip():
         try:
             stamp = pd.Timestamp(value.strip())
-        except (ValueError, TypeError):
-            stamp = None
-        if stamp is not None and stamp is not pd.NaT:
             stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-            return int(stamp.value // 1_000_000)
+            ms = int(stamp.value // 1_000_000) if stamp is not pd.NaT else None
+        except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+            ms = None
+        if ms is not None and 0 <= ms <= LATEST_MS:
+            return ms
     raise RequestError(
         f"{name}: not a time, got {value!r} (epoch ms or UTC text like 2026-01-31 14:05)", name
     )
