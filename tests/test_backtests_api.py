@@ -97,7 +97,7 @@ SMA = {"symbol": "BTC/USDT", "strategy": "sma_cross"}
         ({**SMA, "start": "yesterday-ish"}, 400, "start"),
         ({**SMA, "start": T0 + 10**9, "end": T0}, 400, "start"),
         ({**SMA, "start": 0, "end": 1000}, 400, "start"),
-        ({**SMA, "start": 2**53, "end": 2**53 + 1}, 400, "start"),  # past any date: not a 500
+        ({**SMA, "start": 2**53}, 400, "start"),  # past any date: a 400, not a 500
         ({**SMA, "end": "99999-01-01"}, 400, "end"),
         ({**SMA, "timeframe": "5m"}, 400, "timeframe"),
         ({**SMA, "size": 2}, 400, "size"),
