@@ -30,12 +30,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from core.config import Config
+from core.neural_live import missing_message, prediction_record
 from training.strategies import BUILTIN, Param, Signals, Strategy, StrategyError
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,128 @@ class PatternStrategy(ModelStrategy):
         )
 
 
-STRATEGIES: dict[str, type[Strategy]] = {**BUILTIN, PatternStrategy.name: PatternStrategy}
+# The CNN's and the transformer's direction -> target position (below min_confidence: keep).
+DIRECTION_TARGETS = {"UP": 1.0, "DOWN": -1.0, "STABLE": 0.0}
+
+
+class NeuralStrategy(ModelStrategy):
+    """A neural model kind's champion (or a pinned version), loaded from the registry.
+
+    Its predictions (one per bar with a complete window, from candles up to that bar only; see
+    ``training.neural_inference``) are stored with source ``backtest`` as the run advances, and
+    its training period (the train split's decision times, on the symbols it was trained on)
+    marks the run in-sample where they overlap.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, params: dict[str, Any] | None = None, context: Any = None):
+        super().__init__(params, context)
+        if context is not None and self.values["version"] == "champion":
+            # a cheap registry read, so a request for a kind never trained is refused at once
+            from training.neural_inference import champion_version
+
+            if champion_version(context.config, self.kind) is None:
+                raise StrategyError(f"strategy: {missing_message(self.kind)}", "strategy")
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        """Target position per row of ``predict_frame`` (NaN: keep)."""
+        raise NotImplementedError
+
+    def signals(self, candles: pd.DataFrame) -> Signals:
+        from training.neural_inference import NoNeuralModel, load_neural
+
+        context: StrategyContext = self.context
+        version = self.values["version"]
+        try:
+            model = load_neural(context.config, self.kind, version)
+        except NoNeuralModel as exc:
+            if version == "champion":
+                raise StrategyError(f"strategy: {missing_message(self.kind)}", "strategy") from exc
+            raise StrategyError(f"params.version: {exc}", "params.version") from exc
+        frame = model.predict_frame(candles)
+        if frame.empty:
+            raise StrategyError(
+                f"{self.kind} v{model.version} needs at least {model.min_candles} candles for its"
+                f" first prediction; the period holds {len(candles)}",
+                "start",
+            )
+        position = candles.index.get_indexer(frame["time"])
+        targets = np.full(len(candles), np.nan)
+        targets[position] = self.targets(frame)
+        records = frame.to_dict("records")
+        predictions = [
+            (self.kind, prediction_record(self.kind, model, row, context.timeframe, "backtest"))
+            for row in records
+        ]
+        series = model.info.get("series") or []
+        symbols = sorted({str(name).split("|")[0] for name in series}) or None
+        model_info = {"kind": self.kind, "name": model.name, "version": model.version,
+                      "run_id": model.run_id}  # fmt: skip
+        return Signals(
+            targets,
+            warmup=min(int(position[0]), max(len(candles) - 1, 0)),
+            predictions=predictions,
+            model=model_info,
+            trained_on={**model.trained_on, "symbols": symbols},
+        )
+
+
+class DirectionStrategy(NeuralStrategy):
+    """CNN and transformer: the predicted direction, when the model is sure enough."""
+
+    params = {
+        **ModelStrategy.params,
+        "min_confidence": Param(float, 0.5, 0.0, 1.0, "below this confidence the position is kept"),
+    }
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        mapped = frame["direction"].map(DIRECTION_TARGETS).to_numpy(dtype=np.float64)
+        sure = frame["confidence"].to_numpy(dtype=np.float64) >= self.values["min_confidence"]
+        return np.where(sure, mapped, np.nan)
+
+
+class CnnStrategy(DirectionStrategy):
+    name = kind = "cnn"
+    description = (
+        "The CNN (champion or a pinned version): UP -> long, DOWN -> short (flat when short is"
+        " off), STABLE -> flat, each when its confidence is at least min_confidence; else keep."
+    )
+
+
+class TransformerStrategy(DirectionStrategy):
+    name = kind = "transformer"
+    description = (
+        "The transformer (champion or a pinned version): UP -> long, DOWN -> short (flat when"
+        " short is off), STABLE -> flat, each when its confidence is at least min_confidence;"
+        " else keep."
+    )
+
+
+class DqnStrategy(NeuralStrategy):
+    """The DQN's own positions: its actions are target positions (``models/trading_env.py``),
+    BUY -> long, SELL -> short (flat for an agent trained without short), HOLD -> keep. The
+    agent is played forward from flat at its first complete window, each decision seeing the
+    position the previous one left; its ``position`` column (after each decision) is the target.
+    With allow_short off the engine takes a short target as flat."""
+
+    name = kind = "dqn"
+    description = (
+        "The DQN agent (champion or a pinned version): BUY -> long, SELL -> short (flat when"
+        " short is off), HOLD -> keep the position."
+    )
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame["position"].to_numpy(dtype=np.float64)
+
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    **BUILTIN,
+    PatternStrategy.name: PatternStrategy,
+    CnnStrategy.name: CnnStrategy,
+    TransformerStrategy.name: TransformerStrategy,
+    DqnStrategy.name: DqnStrategy,
+}
 
 
 def make_strategy(name: Any, params: dict | None, context: StrategyContext | None) -> Strategy:
