@@ -4,15 +4,19 @@ source backtest and the run's id, in-sample marking, no look-ahead, a missing mo
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+import yaml
 
-from app import create_app
+from app import create_app, main
 from core.backtests.request import RequestError, parse_request
 from core.backtests.strategies import StrategyContext, make_strategy
 from core.candles import frame_to_candles
-from core.config import config_from_dict
+from core.config import load_config
 from core.neural_jobs import train_kind
 from core.prediction_queries import stored
 from tests.neural_data import SMALL_SPEC, TINY_PARAMS, wave_candles
@@ -37,9 +41,12 @@ NEURAL = {
 PARAMS = {"cnn": {"min_confidence": 0}, "transformer": {"min_confidence": 0}, "dqn": {}}
 
 
-def _app(folder, **extra):
-    data = {"data_dir": str(folder / "data"), "symbols": [SYMBOL], "neural": NEURAL, **extra}
-    app = create_app(config=config_from_dict(data, base_dir=folder))
+def _app(folder):
+    """The app, on a config file the CLI can read too."""
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({"data_dir": str(folder / "data"), "symbols": [SYMBOL],
+                                    "neural": NEURAL}))  # fmt: skip
+    app = create_app(config=load_config(str(path)))
     return app, app.server.extensions["orchestrator"]
 
 
@@ -52,6 +59,20 @@ def trained(tmp_path_factory):
     results = {kind: train_kind(orch, kind, end=end + 1) for kind in KINDS}
     yield app, orch, candles, results
     orch.stop()
+
+
+def test_the_cli_runs_a_neural_strategy_and_warns_when_in_sample(trained, capsys):
+    app, orch, candles, _ = trained
+    config = str(orch.config.data_path.parent / "config.yaml")
+    args = ["--config", config, "backtest", "--symbol", SYMBOL, "--strategy", "dqn"]
+    start = pd.Timestamp(int(candles.index[TRAIN]), unit="ms").strftime("%Y-%m-%d %H:%M")
+    assert main([*args, "--from", start, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["status"] == "done" and body["in_sample"] is False
+    assert body["model"]["kind"] == "dqn" and body["stats"]["# Trades"] == len(body["trades"])
+    assert main([*args, "--strategy", "cnn", "--param", "min_confidence=0"]) == 0
+    table = capsys.readouterr().out
+    assert "# Trades" in table and "warning: in-sample: the model was trained on data" in table
 
 
 def _run(orch, kind, start, end=None, **params):
@@ -165,6 +186,9 @@ def test_a_missing_model_is_refused_with_how_to_train_one(tmp_path):
         # and the server carries on
         answer = client.post("/api/backtests", json={"symbol": SYMBOL, "strategy": "sma_cross"})
         assert answer.status_code == 202
+        schema = client.get("/api/openapi.json").get_json()["paths"]["/api/backtests"]["post"]
+        body = schema["requestBody"]["content"]["application/json"]["schema"]
+        assert {"cnn", "transformer", "dqn"} <= set(body["properties"]["strategy"]["enum"])
     finally:
         orch.stop()
 
