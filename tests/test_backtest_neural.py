@@ -201,3 +201,17 @@ def test_a_bad_confidence_threshold_names_the_param(trained):
     with pytest.raises(RequestError, match="params.min_confidence: unknown parameter of dqn"):
         parse_request({"symbol": SYMBOL, "strategy": "dqn", "params": {"min_confidence": 1}},
                       orch)  # fmt: skip
+
+
+def test_calls_map_to_target_positions():
+    frame = pd.DataFrame({
+        "direction": ["UP", "DOWN", "STABLE", "UP", "DOWN"],
+        "confidence": [0.9, 0.7, 0.6, 0.59, 0.2],
+    })  # fmt: skip
+    for kind in ("cnn", "transformer"):
+        targets = make_strategy(kind, {"min_confidence": 0.6}, None).targets(frame)
+        np.testing.assert_array_equal(targets, [1, -1, 0, np.nan, np.nan])
+    # the DQN's position after each decision: BUY long, SELL short, HOLD keeps the last one
+    agent = pd.DataFrame({"action": ["BUY", "HOLD", "SELL", "HOLD", "BUY"],
+                          "position": [1.0, 1.0, -1.0, -1.0, 1.0]})  # fmt: skip
+    np.testing.assert_array_equal(make_strategy("dqn", {}, None).targets(agent), [1, 1, -1, -1, 1])

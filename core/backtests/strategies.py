@@ -2,23 +2,19 @@
 
 A model strategy loads a registered model (the champion or a pinned version), computes each bar's
 prediction from candles up to that bar only, maps it to a target position, and says when the
-model's training data lies, so a run over that time is marked in-sample. Adding a model kind (DQN,
-CNN, transformer) is one subclass of :class:`ModelStrategy` and one line in ``STRATEGIES``::
+model's training data lies, so a run over that time is marked in-sample: the pattern classifier
+(:class:`PatternStrategy`) and the neural kinds (:class:`NeuralStrategy`: ``cnn``,
+``transformer``, ``dqn``). A neural kind is one subclass with a ``targets(predict_frame)`` method
+and one line in ``STRATEGIES``::
 
-    class CnnStrategy(ModelStrategy):
-        name = "cnn"
-        params = {**ModelStrategy.params, "min_confidence": Param(float, 0.6, 0.0, 1.0)}
+    class CnnStrategy(DirectionStrategy):       # min_confidence; UP 1, DOWN -1, STABLE 0
+        name = kind = "cnn"
 
-        def signals(self, candles):
-            model = load_cnn(self.context.config, self.values["version"])   # champion or pinned
-            p = model.predict_frame(candles)        # per bar, from candles up to that bar only
-            sure = p["confidence"] >= self.values["min_confidence"]
-            targets = np.where(sure, p["direction"].map({"UP": 1, "DOWN": -1, "STABLE": 0}),
-                               np.nan)
-            return Signals(targets, warmup=model.window,
-                           predictions=[("cnn", row) for row in p.to_dict("records")],
-                           model={"kind": "cnn", "name": ..., "version": ..., "run_id": ...},
-                           trained_on={"start": ms, "end": ms, "symbols": [...]})
+    class DqnStrategy(NeuralStrategy):
+        name = kind = "dqn"
+
+        def targets(self, frame):               # the agent's position after each decision
+            return frame["position"].to_numpy(dtype=np.float64)
 
 The runner stores each ``(kind, prediction)`` through the orchestrator (validated against the
 prediction contract, source ``backtest``, ``backtest_id`` = the run) as the run advances, and
