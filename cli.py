@@ -345,7 +345,9 @@ def build_parser(serve) -> argparse.ArgumentParser:
     bt = commands.add_parser("backtest", help="backtest a strategy on stored candles")
     bt.add_argument("--symbol", required=True)
     bt.add_argument("--timeframe", default="1m")
-    bt.add_argument("--strategy", required=True, help="sma_cross, buy_and_hold or pattern")
+    bt.add_argument(
+        "--strategy", required=True, help="sma_cross, buy_and_hold, pattern, cnn, transformer, dqn"
+    )
     bt.add_argument("--param", action="append", help="strategy parameter NAME=VALUE (repeat)")
     bt.add_argument("--from", dest="start", help="UTC time (default: backtest.period_hours ago)")
     bt.add_argument("--to", dest="end", help="UTC time (default: the latest candle)")

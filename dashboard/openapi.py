@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.backtests.strategies import STRATEGIES
 from core.orchestrator import VERSION
 
 
@@ -148,10 +149,11 @@ def _backtest_paths() -> dict:
                 "description": "epoch ms or UTC text; default: end - backtest.period_hours",
             },
             "end": {"type": ["integer", "string"], "description": "default: the latest candle"},
-            "strategy": {"type": "string", "description": "sma_cross, buy_and_hold or pattern"},
+            "strategy": {"type": "string", "enum": list(STRATEGIES)},
             "params": {
                 "type": "object",
-                "description": "sma_cross: fast, slow; pattern: version, min_confidence",
+                "description": "sma_cross: fast, slow; pattern, cnn, transformer: version"
+                " ('champion' or a number), min_confidence; dqn: version",
             },
             "cash": {"type": "number", "exclusiveMinimum": 0, "default": 10000},
             "commission": {"type": "number", "minimum": -0.1, "maximum": 0.1, "default": 0.001},

@@ -111,3 +111,21 @@ def test_buy_and_hold_holds_from_bar_two_to_the_end():
     result = _run(candles, signals.targets, warmup=signals.warmup)
     assert result.trades["EntryBar"].tolist() == [2]
     assert result.trades["ExitBar"].tolist() == [39]
+
+
+def test_a_huge_daily_return_annualises_to_inf_not_an_error():
+    # 20x a day for 4 days: (1 + day return) ** 252 overflows; backtesting.py (numpy floats)
+    # gives Return (Ann.) inf and Volatility NaN (checked against it), and so do we
+    import pandas as pd
+
+    from training.backtest_stats import compute_stats
+
+    n = 24 * 4
+    price = 100 * 20.0 ** (np.arange(n + 1) / 24)
+    times = pd.date_range("2024-01-01", periods=n, freq="h").as_unit("ms").asi8
+    targets = np.full(n, np.nan)
+    targets[1] = 1.0
+    result = run_backtest(price[:-1], price[1:], times, targets, BacktestSettings(), 0)
+    stats = compute_stats(result.trades, result.equity, times, price[1:], result.warmup)
+    assert stats["Return (Ann.) [%]"] == np.inf and np.isnan(stats["Volatility (Ann.) [%]"])
+    assert stats["Return [%]"] > 10_000

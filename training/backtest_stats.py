@@ -164,16 +164,17 @@ def compute_stats(
     weekend = ((days + 3) % 7 >= 5).mean() > 2 / 7 * 0.6
     annual_days = {7: 52, 31: 12, 365: 1}.get(freq_days, 365 if weekend else 252)
     day_returns = _day_returns(times, equity, freq_days)
-    gmean_day = geometric_mean(day_returns)
-    annual_return = (1 + gmean_day) ** annual_days - 1
-    s["Return (Ann.) [%]"] = annual_return * 100
-    variance = day_returns.var(ddof=1) if len(day_returns) > 1 else math.nan
-    s["Volatility (Ann.) [%]"] = float(
-        np.sqrt(
+    # numpy floats, as in backtesting.py: a huge daily return overflows to inf (Python floats
+    # raise OverflowError there, which failed the run), and the volatility becomes NaN
+    gmean_day = np.float64(geometric_mean(day_returns))
+    with np.errstate(over="ignore", invalid="ignore"):
+        annual_return = (1 + gmean_day) ** annual_days - 1
+        variance = day_returns.var(ddof=1) if len(day_returns) > 1 else math.nan
+        volatility = np.sqrt(
             (variance + (1 + gmean_day) ** 2) ** annual_days - (1 + gmean_day) ** (2 * annual_days)
         )
-        * 100
-    )
+    s["Return (Ann.) [%]"] = float(annual_return * 100)
+    s["Volatility (Ann.) [%]"] = float(volatility * 100)
     years = (duration_ms // DAY_MS + (duration_ms % DAY_MS) // 1000 / 86400) / 365.25
     with np.errstate(over="ignore"):  # a few minutes' return to the power of years: inf
         growth = np.float64(s["Equity Final [$]"] / equity[0])

@@ -2,23 +2,19 @@
 
 A model strategy loads a registered model (the champion or a pinned version), computes each bar's
 prediction from candles up to that bar only, maps it to a target position, and says when the
-model's training data lies, so a run over that time is marked in-sample. Adding a model kind (DQN,
-CNN, transformer) is one subclass of :class:`ModelStrategy` and one line in ``STRATEGIES``::
+model's training data lies, so a run over that time is marked in-sample: the pattern classifier
+(:class:`PatternStrategy`) and the neural kinds (:class:`NeuralStrategy`: ``cnn``,
+``transformer``, ``dqn``). A neural kind is one subclass with a ``targets(predict_frame)`` method
+and one line in ``STRATEGIES``::
 
-    class CnnStrategy(ModelStrategy):
-        name = "cnn"
-        params = {**ModelStrategy.params, "min_confidence": Param(float, 0.6, 0.0, 1.0)}
+    class CnnStrategy(DirectionStrategy):       # min_confidence; UP 1, DOWN -1, STABLE 0
+        name = kind = "cnn"
 
-        def signals(self, candles):
-            model = load_cnn(self.context.config, self.values["version"])   # champion or pinned
-            p = model.predict_frame(candles)        # per bar, from candles up to that bar only
-            sure = p["confidence"] >= self.values["min_confidence"]
-            targets = np.where(sure, p["direction"].map({"UP": 1, "DOWN": -1, "STABLE": 0}),
-                               np.nan)
-            return Signals(targets, warmup=model.window,
-                           predictions=[("cnn", row) for row in p.to_dict("records")],
-                           model={"kind": "cnn", "name": ..., "version": ..., "run_id": ...},
-                           trained_on={"start": ms, "end": ms, "symbols": [...]})
+    class DqnStrategy(NeuralStrategy):
+        name = kind = "dqn"
+
+        def targets(self, frame):               # the agent's position after each decision
+            return frame["position"].to_numpy(dtype=np.float64)
 
 The runner stores each ``(kind, prediction)`` through the orchestrator (validated against the
 prediction contract, source ``backtest``, ``backtest_id`` = the run) as the run advances, and
@@ -30,12 +26,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from core.config import Config
+from core.neural_live import missing_message, prediction_record
 from training.strategies import BUILTIN, Param, Signals, Strategy, StrategyError
 
 log = logging.getLogger(__name__)
@@ -130,7 +127,128 @@ class PatternStrategy(ModelStrategy):
         )
 
 
-STRATEGIES: dict[str, type[Strategy]] = {**BUILTIN, PatternStrategy.name: PatternStrategy}
+# The CNN's and the transformer's direction -> target position (below min_confidence: keep).
+DIRECTION_TARGETS = {"UP": 1.0, "DOWN": -1.0, "STABLE": 0.0}
+
+
+class NeuralStrategy(ModelStrategy):
+    """A neural model kind's champion (or a pinned version), loaded from the registry.
+
+    Its predictions (one per bar with a complete window, from candles up to that bar only; see
+    ``training.neural_inference``) are stored with source ``backtest`` as the run advances, and
+    its training period (the train split's decision times, on the symbols it was trained on)
+    marks the run in-sample where they overlap.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, params: dict[str, Any] | None = None, context: Any = None):
+        super().__init__(params, context)
+        if context is not None and self.values["version"] == "champion":
+            # a cheap registry read, so a request for a kind never trained is refused at once
+            from training.neural_inference import champion_version
+
+            if champion_version(context.config, self.kind) is None:
+                raise StrategyError(f"strategy: {missing_message(self.kind)}", "strategy")
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        """Target position per row of ``predict_frame`` (NaN: keep)."""
+        raise NotImplementedError
+
+    def signals(self, candles: pd.DataFrame) -> Signals:
+        from training.neural_inference import NoNeuralModel, load_neural
+
+        context: StrategyContext = self.context
+        version = self.values["version"]
+        try:
+            model = load_neural(context.config, self.kind, version)
+        except NoNeuralModel as exc:
+            if version == "champion":
+                raise StrategyError(f"strategy: {missing_message(self.kind)}", "strategy") from exc
+            raise StrategyError(f"params.version: {exc}", "params.version") from exc
+        frame = model.predict_frame(candles)
+        if frame.empty:
+            raise StrategyError(
+                f"{self.kind} v{model.version} needs at least {model.min_candles} candles for its"
+                f" first prediction; the period holds {len(candles)}",
+                "start",
+            )
+        position = candles.index.get_indexer(frame["time"])
+        targets = np.full(len(candles), np.nan)
+        targets[position] = self.targets(frame)
+        records = frame.to_dict("records")
+        predictions = [
+            (self.kind, prediction_record(self.kind, model, row, context.timeframe, "backtest"))
+            for row in records
+        ]
+        series = model.info.get("series") or []
+        symbols = sorted({str(name).split("|")[0] for name in series}) or None
+        model_info = {"kind": self.kind, "name": model.name, "version": model.version,
+                      "run_id": model.run_id}  # fmt: skip
+        return Signals(
+            targets,
+            warmup=min(int(position[0]), max(len(candles) - 1, 0)),
+            predictions=predictions,
+            model=model_info,
+            trained_on={**model.trained_on, "symbols": symbols},
+        )
+
+
+class DirectionStrategy(NeuralStrategy):
+    """CNN and transformer: the predicted direction, when the model is sure enough."""
+
+    params = {
+        **ModelStrategy.params,
+        "min_confidence": Param(float, 0.5, 0.0, 1.0, "below this confidence the position is kept"),
+    }
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        mapped = frame["direction"].map(DIRECTION_TARGETS).to_numpy(dtype=np.float64)
+        sure = frame["confidence"].to_numpy(dtype=np.float64) >= self.values["min_confidence"]
+        return np.where(sure, mapped, np.nan)
+
+
+class CnnStrategy(DirectionStrategy):
+    name = kind = "cnn"
+    description = (
+        "The CNN (champion or a pinned version): UP -> long, DOWN -> short (flat when short is"
+        " off), STABLE -> flat, each when its confidence is at least min_confidence; else keep."
+    )
+
+
+class TransformerStrategy(DirectionStrategy):
+    name = kind = "transformer"
+    description = (
+        "The transformer (champion or a pinned version): UP -> long, DOWN -> short (flat when"
+        " short is off), STABLE -> flat, each when its confidence is at least min_confidence;"
+        " else keep."
+    )
+
+
+class DqnStrategy(NeuralStrategy):
+    """The DQN's own positions: its actions are target positions (``models/trading_env.py``),
+    BUY -> long, SELL -> short (flat for an agent trained without short), HOLD -> keep. The
+    agent is played forward from flat at its first complete window, each decision seeing the
+    position the previous one left; its ``position`` column (after each decision) is the target.
+    With allow_short off the engine takes a short target as flat."""
+
+    name = kind = "dqn"
+    description = (
+        "The DQN agent (champion or a pinned version): BUY -> long, SELL -> short (flat when"
+        " short is off), HOLD -> keep the position."
+    )
+
+    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame["position"].to_numpy(dtype=np.float64)
+
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    **BUILTIN,
+    PatternStrategy.name: PatternStrategy,
+    CnnStrategy.name: CnnStrategy,
+    TransformerStrategy.name: TransformerStrategy,
+    DqnStrategy.name: DqnStrategy,
+}
 
 
 def make_strategy(name: Any, params: dict | None, context: StrategyContext | None) -> Strategy:
