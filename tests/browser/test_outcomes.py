@@ -21,7 +21,8 @@ def store_scored(orch, symbol="BTC/USDT"):
     for name, back in (("hit", 30), ("miss", 20)):
         at = candles[-back]
         realised = by_time[at.time + 5 * M].close
-        actual = direction_of_change((realised / at.close - 1) * 100, 0.1)
+        band = orch.config.outcomes.stable_band_pct
+        actual = direction_of_change((realised / at.close - 1) * 100, band)
         direction = actual if name == "hit" else OTHER[actual]
         made[name] = orch.store_cnn_prediction(symbol, {
             "timestamp": at.time, "confidence": 0.8, "current_price": at.close,
