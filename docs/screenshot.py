@@ -1,6 +1,7 @@
-"""Regenerate docs/screenshot.png: a running dashboard at 1400x900 with a prediction of each
-kind, a 24 h auto-label run (pending labels as the strip under the candles), a few accepted
-labels, and the review list.
+"""Regenerate docs/screenshot.png: a running dashboard at 1400x900 after its first start trained
+the CNN, transformer and DQN (live arrows, diamonds, stars), a CNN backtest whose predictions
+are scored (hits filled, misses hollow), a 24 h auto-label run (pending labels as the strip
+under the candles), a few accepted labels, and the review list. Takes a few minutes.
 
 .venv/bin/python docs/screenshot.py
 """
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
+from core.backtests.request import parse_request  # noqa: E402
 from core.config import config_from_dict  # noqa: E402
 from core.labelling import autolabel_series  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -25,20 +27,28 @@ from training.spans import Span  # noqa: E402
 MINUTE = 60_000
 
 
+def wait(what: str, ready, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshot: {what} did not happen within {timeout:.0f} s")
+        time.sleep(1)
+
+
 def seed(orch) -> None:
+    """Real models only: the first-start CNN, transformer and DQN predict live; a CNN backtest
+    over the last three hours leaves scored predictions (hits filled, misses hollow)."""
+    wait("first-start training", lambda: all(
+        s["status"] == "ok" for s in orch.neural.status().values()), 600)  # fmt: skip
+    wait("live predictions", lambda: all(
+        any(p["source"] == "live" for p in orch.predictions.snapshot("BTC/USDT")[k])
+        for k in ("dqn", "cnn", "transformer")), 150)  # fmt: skip
     last = orch.store.latest("BTC/USDT", "1m")
-    t, price = last.time, last.close
-    for i, (action, conf) in enumerate([("BUY", 0.9), ("SELL", 0.6), ("BUY", 0.4)]):
-        orch.store_dqn_prediction("BTC/USDT", {"timestamp": t - (30 - 10 * i) * MINUTE,
-                                               "confidence": conf, "action": action,
-                                               "price": price})  # fmt: skip
-    orch.store_cnn_prediction("BTC/USDT", {"timestamp": t, "confidence": 0.8, "direction": "UP",
-                                           "current_price": price, "target_price": price * 1.003,
-                                           "horizon_minutes": 30})  # fmt: skip
-    orch.store_transformer_prediction("BTC/USDT", {"timestamp": t, "confidence": 0.6,
-                                                   "direction": "DOWN", "current_price": price,
-                                                   "predicted_price": price * 0.997,
-                                                   "horizon_minutes": 45})  # fmt: skip
+    t = last.time
+    request = parse_request({"symbol": "BTC/USDT", "strategy": "cnn", "start": t - 180 * MINUTE,
+                             "params": {"min_confidence": 0.4}}, orch)  # fmt: skip
+    orch.backtests.run_now(request)
+    orch.outcomes.run_pass()
     orch.annotations.create(Span(None, "BTC/USDT", "1m", t - 120 * MINUTE, t - 100 * MINUTE,
                                  "bull_flag", "human", "accepted"))  # fmt: skip
     autolabel_series(orch, "BTC/USDT", "1m", t - 24 * 60 * MINUTE, t)
