@@ -73,7 +73,8 @@
     const c = candles(gd);
     const frame = frameOf(c);
     const width = gd._tdWidth || frame * 150;
-    const right = c.x[c.x.length - 1] + frame * 2;
+    // Room right of the last candle for the latest targets, as the server's opening range.
+    const right = c.x[c.x.length - 1] + frame * Math.max(2, Math.round((width / frame) * 0.06));
     return [right - width, right];
   }
 

@@ -46,12 +46,14 @@ def opening_range(
     candles: Sequence[Candle], timeframe: str, count: int, bottom_pad: float = 0.08
 ) -> tuple[list[float], list[float]] | None:
     """(x range, price range) of the last ``count`` candles, the window a chart opens on.
-    The price range leaves room below the candles for the strip of pending labels."""
+    The price range leaves room below the candles for the strip of pending labels, and the time
+    range room right of the last candle (6 % of the view) where the targets of the latest
+    predictions land."""
     if not candles:
         return None
     shown = candles[-count:]
     frame = timeframe_ms(timeframe)
-    x_range = [shown[0].time - frame / 2, shown[-1].time + frame * 2]
+    x_range = [shown[0].time - frame / 2, shown[-1].time + frame * max(2, round(count * 0.06))]
     return x_range, price_range(shown, bottom_pad)
 
 

@@ -37,7 +37,7 @@ def wait(what: str, ready, timeout: float) -> None:
 
 def seed(orch) -> None:
     """Real models only: the first-start CNN, transformer and DQN predict live; a CNN backtest
-    over the last three hours leaves scored predictions (hits filled, misses hollow)."""
+    over the last twelve hours leaves scored predictions (hits filled, misses hollow)."""
     wait("first-start training", lambda: all(
         s["status"] == "ok" for s in orch.neural.status().values()), 600)  # fmt: skip
     wait("live predictions", lambda: all(
@@ -45,7 +45,7 @@ def seed(orch) -> None:
         for k in ("dqn", "cnn", "transformer")), 150)  # fmt: skip
     last = orch.store.latest("BTC/USDT", "1m")
     t = last.time
-    request = parse_request({"symbol": "BTC/USDT", "strategy": "cnn", "start": t - 180 * MINUTE,
+    request = parse_request({"symbol": "BTC/USDT", "strategy": "cnn", "start": t - 12 * 60 * MINUTE,
                              "params": {"min_confidence": 0.4}}, orch)  # fmt: skip
     orch.backtests.run_now(request)
     orch.outcomes.run_pass()

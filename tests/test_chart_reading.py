@@ -34,7 +34,9 @@ def test_prices_are_written_in_full_with_about_six_digits():
 def test_the_chart_opens_on_the_newest_candles_with_room_for_the_label_strip():
     candles = make_candles(1000, start=T0, frame_ms=MIN)
     x_range, y_range = opening_range(candles, "1m", 150)
-    assert (x_range[1] - x_range[0]) / MIN == 152 - 0.5
+    # 150 candles, half a candle left, 9 candles (6 %) right for the latest targets.
+    assert (x_range[1] - x_range[0]) / MIN == 149 + 0.5 + 9
+    assert x_range[1] == candles[-1].time + 9 * MIN
     shown = candles[-150:]
     low, high = min(c.low for c in shown), max(c.high for c in shown)
     assert y_range[0] < low - (high - low) * 0.07 and high < y_range[1] < high + (high - low) * 0.1
