@@ -77,6 +77,11 @@ class JobManager:
         self._scheduler = None
         self._max_workers = max_workers
         self._keep = keep
+        self._accepting = True
+
+    def stop_accepting(self) -> None:
+        """Refuse new jobs from now on (shutting down: a job chain must not start its next)."""
+        self._accepting = False
 
     def _ensure_scheduler(self):
         if self._scheduler is None:
@@ -94,6 +99,8 @@ class JobManager:
     def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any]) -> JobState:
         """Run ``fn(context)`` in the background; raises JobBusy if a ``kind`` job runs."""
         with self._lock:
+            if not self._accepting:
+                raise JobBusy(f"the app is shutting down: {title} not started")
             busy = [j for j in self._jobs.values() if j.kind == kind and j.status == RUNNING]
             if busy:
                 raise JobBusy(f"a {kind} job is already running: {busy[0].title}")

@@ -64,10 +64,13 @@ def kill_open_runs() -> int:
 def shutdown(orch) -> None:
     """Stop everything ``orch`` runs and close its database (see the module docstring)."""
     began = time.monotonic()
+    orch.jobs.stop_accepting()  # before cancelling: a first-start chain would start its next
     runner = orch._runner
     if runner is not None:
         runner.stop(timeout=FEED_GRACE_S)
     orch.live_patterns.stop()
+    orch.live_neural.stop()
+    orch.outcomes.stop()  # before the database closes under it
     for job in orch.jobs.list():
         orch.jobs.cancel(job.id)
     if not orch.jobs.wait(JOB_GRACE_S):

@@ -19,6 +19,7 @@ import time
 
 import pandas as pd
 
+from core.candles import timeframe_ms
 from core.jobs import DONE, RUNNING, JobBusy, JobCancelled, JobContext, JobState
 from models.base import TrainingCallback, TrainingCancelled
 from models.registry import NEURAL_KINDS
@@ -109,7 +110,9 @@ class NeuralJobHooks(TrainingCallback):
                 proba = model.predict_proba(window)[0]
                 best = int(proba.argmax())
                 change = float(model.predict_change(window)[0]) if model.change_scale_ else 0.0
-                horizon = float(self.orch.config.neural.horizon)
+                neural = self.orch.config.neural
+                # The horizon counts candles; predictions carry it in minutes.
+                horizon = neural.horizon * timeframe_ms(neural.timeframe) / 60_000
                 record.update(
                     direction=str(model.classes_[best]),
                     confidence=float(proba[best]),

@@ -205,20 +205,24 @@ class PredictionBook:
                 self._ensure(row["symbol"])
             for symbol in list(self._seq):
                 for kind in KINDS:
-                    rows = self._db.query(
-                        "SELECT p.seq, p.data, o.* FROM predictions p"
-                        " LEFT JOIN prediction_outcomes o ON o.id = p.id"
-                        " WHERE p.symbol=? AND p.kind=? AND p.cleared=0"
-                        " ORDER BY p.seq DESC LIMIT ?",
-                        (symbol, kind, self.maxlen),
-                    )
-                    self._deques[kind][symbol]._replace(
-                        {**json.loads(r["data"]), **outcome_fields(r), "seq": r["seq"]}
-                        for r in reversed(rows)
-                    )
-                    count += len(rows)
+                    count += self._reload(symbol, kind)
                 self._seq[symbol] += 1
         return count
+
+    def _reload(self, symbol: str, kind: str) -> int:
+        """Refill one deque with the newest ``maxlen`` uncleared stored predictions."""
+        rows = self._db.query(
+            "SELECT p.seq, p.data, o.* FROM predictions p"
+            " LEFT JOIN prediction_outcomes o ON o.id = p.id"
+            " WHERE p.symbol=? AND p.kind=? AND p.cleared=0"
+            " ORDER BY p.seq DESC LIMIT ?",
+            (symbol, kind, self.maxlen),
+        )
+        self._deques[kind][symbol]._replace(
+            {**json.loads(r["data"]), **outcome_fields(r), "seq": r["seq"]}
+            for r in reversed(rows)
+        )
+        return len(rows)
 
     def add(self, kind: str, symbol: str, data: dict[str, Any]) -> dict[str, Any]:
         prediction = normalize_prediction(kind, symbol, data, self.band_pct)
@@ -283,6 +287,11 @@ class PredictionBook:
                     args.append(source)
                 with self._db.transaction() as conn:
                     conn.execute(sql, args)
+                if source is not None:
+                    # A long backtest or training run evicted the live predictions from the
+                    # deque; they are still stored, so they come back rather than vanish.
+                    for kind in kinds:
+                        self._reload(symbol, kind)
             self._seq[symbol] += 1
             self._epoch[symbol] += 1
         return removed

@@ -62,5 +62,7 @@ def cancel_backtest(run_id: str):
     run = _run_or_404(run_id)
     if run["status"] not in ("queued", "running"):
         raise ApiError(409, f"backtest {run_id} is {run['status']}: nothing to cancel")
-    orchestrator().backtests.cancel(run_id)
+    if not orchestrator().backtests.cancel(run_id):
+        # e.g. a run the CLI started in another process: this server can't stop it
+        raise ApiError(409, f"backtest {run_id} is not running in this server: cannot cancel it")
     return jsonify({"id": run_id, "status": "cancelling"}), 202

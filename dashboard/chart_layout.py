@@ -119,4 +119,6 @@ def price_patch(patch: Patch, candle: Candle, decimals: int, drawn: list | None)
     color = last_price_color(candle)
     if not drawn or last_price_color(Candle(0, *drawn, *drawn, 0)) != color:
         line["line"]["color"] = label["bgcolor"] = color
+    if not drawn:  # a chart that opened without candles drew them hidden
+        line["visible"] = label["visible"] = True
     return now

@@ -104,7 +104,8 @@ def _login_page(error: str = "", status: int = 200):
 
 def _safe_next(target: str | None) -> str:
     # Only a path on this server: never an open redirect to another site.
-    if not target or not target.startswith("/") or target.startswith("//"):
+    # Browsers read a backslash as a slash ("/" + "\\evil.example" leaves the site).
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
 

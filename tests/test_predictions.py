@@ -102,6 +102,19 @@ def test_clear_by_source_keeps_live_predictions_across_restart(make_config):
     assert len(again.recent_dqn_predictions["BTC/USDT"]) == 0
 
 
+def test_live_predictions_evicted_by_a_long_backtest_come_back_when_it_is_cleared(make_config):
+    orch = Orchestrator(make_config())
+    for i in range(5):
+        orch.store_cnn_prediction("BTC/USDT", cnn(timestamp=TS + i, source="live"))
+    maxlen = orch.predictions.maxlen
+    for i in range(maxlen + 10):  # a backtest stores more than the deque holds
+        orch.store_cnn_prediction("BTC/USDT", cnn(timestamp=TS + 100 + i, source="backtest"))
+    assert {p["source"] for p in orch.recent_cnn_predictions["BTC/USDT"]} == {"backtest"}
+    orch.clear_predictions("BTC/USDT", source="backtest")
+    held = orch.recent_cnn_predictions["BTC/USDT"]
+    assert [p["timestamp"] for p in held] == [TS + i for i in range(5)]
+
+
 def test_clear_by_kind_and_source_leaves_other_kinds(make_config):
     orch = Orchestrator(make_config())
     orch.store_cnn_prediction("BTC/USDT", cnn(source="training"))
