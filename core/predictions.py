@@ -219,8 +219,7 @@ class PredictionBook:
             (symbol, kind, self.maxlen),
         )
         self._deques[kind][symbol]._replace(
-            {**json.loads(r["data"]), **outcome_fields(r), "seq": r["seq"]}
-            for r in reversed(rows)
+            {**json.loads(r["data"]), **outcome_fields(r), "seq": r["seq"]} for r in reversed(rows)
         )
         return len(rows)
 
