@@ -19,7 +19,8 @@ import pandas as pd
 
 from core.candle_input import InputError, labels_to_spans
 from core.config import Config, build_section
-from training.features import FeatureSpec, compute_features, window_matrix
+from training.feature_config import FeatureSpec
+from training.features import compute_features, window_matrix
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ import pytest
 from models.base import TrainingCallback, TrainingCancelled
 from tests.pattern_data import build_pattern_dataset
 from training.datasets import load_dataset
-from training.pipeline import TrainingConfig, TrainingResult, train
+from training.pipeline import TrainingResult, train
 from training.samples import balance, build_windows
 from training.tracking import Tracker, default_tracking_uri
+from training.training_config import TrainingConfig
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 

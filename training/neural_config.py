@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.registry import NEURAL_KINDS, create_model
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.splits import check_fractions
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from models.registry import NEURAL_KINDS
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.neural_data import Windows, series_windows
 
 CHAMPION = "champion"

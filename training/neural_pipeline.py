@@ -34,9 +34,9 @@ from models.registry import NEURAL_KINDS, create_model
 from training import neural_eval
 from training.neural_config import NeuralConfig
 from training.neural_data import Windows, concat, labelled, series_windows
-from training.pipeline import TrainingConfig
 from training.splits import time_split
 from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
+from training.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
