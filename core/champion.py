@@ -14,6 +14,7 @@ class ChampionError(ValueError):
 
 
 def set_champion_by_hand(orch, version: str | None, reason: str | None) -> dict:
+    from training.champion import set_champion
     from training.tracking import Tracker
 
     if not version:
@@ -24,7 +25,7 @@ def set_champion_by_hand(orch, version: str | None, reason: str | None) -> dict:
     training = orch.config.training
     tracker = Tracker(orch.config.data_path, training.tracking_uri, training.experiment)
     try:
-        moved = tracker.set_champion(training.registered_model, str(version), reason)
+        moved = set_champion(tracker, training.registered_model, str(version), reason)
     except Exception as exc:  # unknown version, registry unreachable: say so in the panel
         raise ChampionError(f"could not move the champion to version {version}: {exc}") from exc
     if orch.patterns.refresh():

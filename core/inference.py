@@ -80,6 +80,7 @@ def predict_candles(loaded: LoadedModel, candles: pd.DataFrame) -> tuple[np.ndar
 
 
 def load_model(config: Config, name: str | None = None, version: str = "champion") -> LoadedModel:
+    from training.champion import champion_info
     from training.tracking import Tracker
 
     training = config.training
@@ -95,7 +96,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
         raise
     resolved = version
     if not str(version).isdigit():
-        champion = tracker.champion_info(name)
+        champion = champion_info(tracker, name)
         resolved = champion["version"] if champion else version
     spec = build_section(FeatureSpec, info.get("feature_spec") or {}, "feature_spec")
     meta = predictor.metadata()
@@ -185,11 +186,12 @@ class PatternService:
         return True
 
     def _champion_version(self) -> str | None:
+        from training.champion import champion_info
         from training.tracking import Tracker
 
         training = self.config.training
         tracker = Tracker(self.config.data_path, training.tracking_uri, training.experiment)
-        champion = tracker.champion_info(training.registered_model)
+        champion = champion_info(tracker, training.registered_model)
         return None if champion is None else champion["version"]
 
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:

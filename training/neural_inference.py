@@ -153,7 +153,7 @@ def load_neural(config: Any, kind: str, version: str = CHAMPION) -> NeuralModel:
     name = config.neural.registered_model(kind)
     try:
         if version == CHAMPION:
-            found = tracker._alias_version(name, CHAMPION)
+            found = tracker.alias_version(name, CHAMPION)
             if found is None:
                 raise NoNeuralModel(
                     f"no {kind} model registered yet: "
@@ -175,5 +175,5 @@ def champion_version(config: Any, kind: str) -> str | None:
     from training.tracking import Tracker
 
     tracker = Tracker(config.data_path, config.training.tracking_uri, config.neural.experiment)
-    found = tracker._alias_version(config.neural.registered_model(kind), CHAMPION)
+    found = tracker.alias_version(config.neural.registered_model(kind), CHAMPION)
     return None if found is None else str(found.version)

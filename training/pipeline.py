@@ -24,11 +24,12 @@ from typing import Any
 from models.base import CallbackList, Predictor, TrainingCallback
 from models.registry import create_model, get_model_class
 from training import evaluation
+from training.champion import ChampionDecision, champion_info, decide_champion
 from training.champion_lock import champion_lock
 from training.datasets import latest_dataset, load_dataset
 from training.samples import balance, build_windows
 from training.splits import time_split
-from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
+from training.tracking import TRAINING_INFO_FILE, Tracker
 from training.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def _champion_score_here(tracker, name, dataset_version, data, rows) -> float | 
     """The champion's macro-F1 on this run's validation rows when it was trained on another
     dataset, so both are judged on the same candles; None when the stored score applies (same
     dataset) or the champion can't read these inputs (other features or window)."""
-    champion = tracker.champion_info(name)
+    champion = champion_info(tracker, name)
     if champion is None or champion.get("dataset_version") == dataset_version:
         return None
     try:
@@ -252,7 +253,8 @@ def _train_in_run(
     with champion_lock(tracker.data_dir):  # two trainings must not both take the alias
         rescored = _champion_score_here(tracker, config.registered_model, dataset_version,
                                         data, split.val)  # fmt: skip
-        decision = tracker.decide_champion(
+        decision = decide_champion(
+            tracker,
             config.registered_model,
             version,
             metrics["val_macro_f1"],
