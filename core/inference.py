@@ -85,7 +85,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
 
     training = config.training
     name = name or training.registered_model
-    tracker = Tracker(config.data_path, training.tracking_uri, training.experiment)
+    tracker = Tracker.from_config(training, config.data_path)
     try:
         predictor, info = tracker.load_predictor(name, version)
     except LookupError as exc:
@@ -190,7 +190,7 @@ class PatternService:
         from training.tracking import Tracker
 
         training = self.config.training
-        tracker = Tracker(self.config.data_path, training.tracking_uri, training.experiment)
+        tracker = Tracker.from_config(training, self.config.data_path)
         champion = champion_info(tracker, training.registered_model)
         return None if champion is None else champion["version"]
 

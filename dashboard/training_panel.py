@@ -290,7 +290,7 @@ def refresh_runs(_version, tab):
 
     orch = orchestrator()
     training = orch.config.training
-    tracker = Tracker(orch.config.data_path, training.tracking_uri, training.experiment)
+    tracker = Tracker.from_config(training, orch.config.data_path)
     try:
         runs = run_rows(tracker.list_runs(20, training.registered_model))
     except Exception as exc:  # a remote tracking server down, a busy store: say so, keep going

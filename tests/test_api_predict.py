@@ -83,7 +83,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Api:
         before[path] = (response.status_code, response.get_json())
     version = build_dataset_into(config.datasets_path, window=WINDOW)
     result = train("xgboost", config.datasets_path, config.data_path, config.training, version)
-    tracker = Tracker(config.data_path, config.training.tracking_uri, config.training.experiment)
+    tracker = Tracker.from_config(config.training, config.data_path)
     service = app.server.extensions["orchestrator"].patterns
     return Api(config, app, client, service, tracker, result, version, frame, before)
 

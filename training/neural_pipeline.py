@@ -154,7 +154,7 @@ def train_neural(
         **neural.model_params(kind, bootstrap),
         "device": device,
     }
-    tracker = Tracker(data_dir, training.tracking_uri, neural.experiment)
+    tracker = Tracker.from_config(training, data_dir, neural.experiment)
     name = neural.registered_model(kind)
     trained_on = {"start": int(train.times.min()), "end": int(train.times.max())}
     tags = {"model_type": kind, "bootstrap": str(bootstrap)}

@@ -117,7 +117,7 @@ def train(
         if latest is None:
             raise ValueError(f"no dataset in {dataset_root}: build one from accepted labels first")
         dataset_version = latest.version
-    tracker = Tracker(data_dir, config.tracking_uri, config.experiment)
+    tracker = Tracker.from_config(config, data_dir)
     run_name = f"{config.model_name_prefix}-{model_type}-{dataset_version}"
     tags = {"model_type": model_type, "dataset_version": str(dataset_version)}
     hooks.on_stage("starting")

@@ -111,6 +111,14 @@ class Tracker:
         )
         self._experiment_id: str | None = None
 
+    @classmethod
+    def from_config(
+        cls, training: Any, data_dir: str | Path, experiment: str | None = None
+    ) -> Tracker:
+        """The app's store: ``training`` is the ``training:`` section (its ``tracking_uri``, and
+        its ``experiment`` unless another one, the neural or backtest one, is named)."""
+        return cls(data_dir, training.tracking_uri, experiment or training.experiment)
+
     # ---- plumbing ------------------------------------------------------------------------------
 
     def activate(self) -> Any:

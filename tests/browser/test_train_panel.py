@@ -89,7 +89,7 @@ def test_promote_and_roll_back_the_champion_by_hand(page, served, labelled):
     wait_for(lambda: newest.inner_text().strip() not in ("", "1"), timeout=30)
     version = newest.inner_text().strip()
     config = served.orch.config.training
-    tracker = Tracker(served.orch.config.data_path, config.tracking_uri, config.experiment)
+    tracker = Tracker.from_config(config, served.orch.config.data_path)
 
     def champion():
         return champion_info(tracker, config.registered_model)["version"]
