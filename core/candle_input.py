@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.candles import MAX_TIME_MS
+from core.candles import MAX_TIME_MS, ohlc_problem
 
 FIELDS = ("time", "open", "high", "low", "close", "volume")
 
@@ -58,14 +58,9 @@ def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:
             raise InputError(
                 f"candle {i}: time must be whole epoch milliseconds below 2^53, got {time:.0f}"
             )
-        if min(open_, high, low, close) <= 0:
-            raise InputError(f"candle {i}: prices must be > 0")
-        if high < max(open_, close):
-            raise InputError(f"candle {i}: high {high} is below max(open, close)")
-        if low > min(open_, close):
-            raise InputError(f"candle {i}: low {low} is above min(open, close)")
-        if volume < 0:
-            raise InputError(f"candle {i}: volume must be >= 0, got {volume}")
+        problem = ohlc_problem(open_, high, low, close, volume)
+        if problem:
+            raise InputError(f"candle {i}: {problem}")
         if previous is not None and time <= previous:
             raise InputError(
                 f"candle {i}: time {int(time)} is not after the previous candle's {int(previous)}"
