@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.candle_input import InputError, labels_to_spans
 from core.config import Config, build_section
+from core.predicted_spans import labels_to_spans
+from core.request_candles import InputError
 from training.feature_config import FeatureSpec
 from training.features import compute_features, window_matrix
 

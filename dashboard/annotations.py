@@ -297,7 +297,7 @@ def on_action(*args):
 
 
 def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
-    from core.labelling import model_spans_to_review
+    from core.pending_labels import model_spans_to_review
 
     found = added = 0
     try:

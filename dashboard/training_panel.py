@@ -196,7 +196,7 @@ def refresh_datasets(_version, tab):
 def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
     """Errors show in the alert; a job that starts or is cancelled shows in the status line,
     which follows it to its end (an alert saying "Started" would outlive the job)."""
-    from core.dataset_builder import build_from_store
+    from core.dataset_from_store import build_from_store
     from core.training_jobs import start_training
     from training.datasets import DatasetError
 

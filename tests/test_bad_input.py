@@ -8,12 +8,12 @@ import time
 import pytest
 
 from app import main
-from core.candle_input import InputError, parse_candles
 from core.candle_store import CandleStore
 from core.config import ConfigError, RetentionConfig, config_from_dict
 from core.db import Database
 from core.inference import PatternService
 from core.orchestrator import Orchestrator
+from core.request_candles import InputError, parse_candles
 from core.retention import prune_candles
 from dashboard.charts import overlay_points, pattern_shapes, span_shapes
 from dashboard.timefmt import parse_time

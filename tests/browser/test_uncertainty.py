@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.dataset_builder import build_from_store
+from core.dataset_from_store import build_from_store
 from core.training_jobs import train_now
 from dashboard.timefmt import format_ms
 from tests.browser.conftest import FAST_FEED, serve_app
