@@ -22,7 +22,7 @@ def _orchestrator(args):
 
 
 def _time(text: str | None) -> int | None:
-    from dashboard.timefmt import parse_time
+    from core.timefmt import parse_time
 
     return None if text is None else parse_time(text, "time")
 
@@ -246,7 +246,7 @@ def cmd_backtest(args) -> int:
 
 
 def _iso(ms: int) -> str:
-    from dashboard.timefmt import format_ms
+    from core.timefmt import format_ms
 
     return format_ms(ms)
 

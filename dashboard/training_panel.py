@@ -9,10 +9,10 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from core.inference import NoModel
 from core.jobs import JobBusy
+from core.timefmt import format_ms
 from dashboard import champion_panel, ids, neural_panel
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.timefmt import format_ms
 
 callbacks = CallbackSet()
 
