@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 
 from training.cdl_patterns import CDL_PATTERNS, check_patterns
+from training.config_checks import requirer, whole
 
 # Relative weight the seed of an exponential smoothing may keep when warm-up ends.
 SETTLE_TOLERANCE = 1e-4
@@ -35,13 +36,7 @@ class FeatureSpec:
     include_cdl: bool = True
 
     def validate(self, key: str = "features") -> None:
-        def need(ok: bool, name: str, message: str) -> None:
-            if not ok:
-                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
-
-        def whole(value: object, low: int) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
+        need = requirer(self, key)
         for name in ("rsi_periods", "ma_ratios"):
             values = getattr(self, name)
             need(all(whole(v, 2) for v in values), name, "must be a list of periods >= 2")

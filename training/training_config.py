@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from models.registry import MODELS, NEURAL_KINDS, create_model, get_model_class
+from training.config_checks import requirer, whole
 from training.splits import check_fractions
 
 BALANCING = ("class_weight", "oversample", "none")
@@ -48,13 +49,7 @@ class TrainingConfig:
         return self.window if self.purge is None else self.purge
 
     def validate(self, key: str = "training") -> None:
-        def need(ok: bool, name: str, message: str) -> None:
-            if not ok:
-                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
-
-        def whole(value: Any, low: int) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
+        need = requirer(self, key)
         need(bool(self.model_name_prefix.strip()), "model_name_prefix", "must not be empty")
         need(bool(self.registered_model.strip()), "registered_model", "must not be empty")
         need(bool(self.experiment.strip()), "experiment", "must not be empty")
