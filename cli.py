@@ -22,7 +22,7 @@ def _orchestrator(args):
 
 
 def _time(text: str | None) -> int | None:
-    from dashboard.timefmt import parse_time
+    from core.timefmt import parse_time
 
     return None if text is None else parse_time(text, "time")
 
@@ -33,7 +33,7 @@ def _out(text: str) -> None:
 
 
 def cmd_autolabel(args) -> int:
-    from core.labelling import autolabel_series
+    from core.pending_labels import autolabel_series
 
     orch = _orchestrator(args)
 
@@ -89,7 +89,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_from_model(args) -> int:
-    from core.labelling import model_spans_to_review
+    from core.pending_labels import model_spans_to_review
 
     orch = _orchestrator(args)
     result = model_spans_to_review(
@@ -109,7 +109,7 @@ def cmd_candles_import(args) -> int:
 
 
 def cmd_dataset_build(args) -> int:
-    from core.dataset_builder import build_from_store
+    from core.dataset_from_store import build_from_store
 
     orch = _orchestrator(args)
     info = build_from_store(orch, args.symbols, args.timeframes, args.encoding)
@@ -246,7 +246,7 @@ def cmd_backtest(args) -> int:
 
 
 def _iso(ms: int) -> str:
-    from dashboard.timefmt import format_ms
+    from core.timefmt import format_ms
 
     return format_ms(ms)
 

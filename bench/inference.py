@@ -33,9 +33,9 @@ import requests  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
-from core.candle_input import parse_candles  # noqa: E402
 from core.config import config_from_dict  # noqa: E402
 from core.inference import complete_rows, predict_candles  # noqa: E402
+from core.request_candles import parse_candles  # noqa: E402
 from dashboard import api_models  # noqa: E402
 from tests.pattern_data import pattern_series  # noqa: E402
 from training.datasets import build_dataset  # noqa: E402

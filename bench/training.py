@@ -22,8 +22,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.registry import MODELS, create_model  # noqa: E402
-from training.pipeline import TrainingConfig  # noqa: E402
 from training.samples import balance  # noqa: E402
+from training.training_config import TrainingConfig  # noqa: E402
 
 
 def synthetic_windows(rows: int, features: int = 60, window: int = 8, seed: int = 0):

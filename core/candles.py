@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 _UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -71,15 +72,44 @@ def validate_candle(candle: Candle, where: str = "candle") -> Candle:
             raise CandleError(f"{where}: {name} must be finite, got {value}")
     if not isinstance(candle.time, int) or isinstance(candle.time, bool) or candle.time < 0:
         raise CandleError(f"{where}: time must be epoch milliseconds >= 0, got {candle.time!r}")
-    if min(candle.open, candle.high, candle.low, candle.close) <= 0:
-        raise CandleError(f"{where}: prices must be > 0")
-    if candle.high < max(candle.open, candle.close):
-        raise CandleError(f"{where}: high {candle.high} is below max(open, close)")
-    if candle.low > min(candle.open, candle.close):
-        raise CandleError(f"{where}: low {candle.low} is above min(open, close)")
-    if candle.volume < 0:
-        raise CandleError(f"{where}: volume must be >= 0, got {candle.volume}")
+    problem = ohlc_problem(candle.open, candle.high, candle.low, candle.close, candle.volume)
+    if problem:
+        raise CandleError(f"{where}: {problem}")
     return candle
+
+
+def _num(value: float) -> str:
+    return f"{value:.15g}"  # 101.0 -> "101", and every digit a price has
+
+
+def ohlc_problem(open_: float, high: float, low: float, close: float, volume: float) -> str | None:
+    """What breaks the OHLCV rules in one candle's (finite) numbers, or None. The one home of
+    these rules and their wording: feeds, API candles and imported files all use it, each
+    prefixing where the candle is. :func:`ohlc_broken` is the same rules over arrays."""
+    for name, value in (("open", open_), ("high", high), ("low", low), ("close", close)):
+        if value <= 0:
+            return f"{name} {_num(value)} must be > 0"
+    top, bottom = max(open_, close), min(open_, close)
+    if high < top:
+        return f"high {_num(high)} is below max(open, close) {_num(top)}"
+    if low > bottom:
+        return f"low {_num(low)} is above min(open, close) {_num(bottom)}"
+    if volume < 0:
+        return f"volume {_num(volume)} must be >= 0"
+    return None
+
+
+def ohlc_broken(open_, high, low, close, volume):
+    """Per row of numpy arrays: True where :func:`ohlc_problem` finds a problem (NaN: False)."""
+    return (
+        (open_ <= 0)
+        | (high <= 0)
+        | (low <= 0)
+        | (close <= 0)
+        | (high < np.maximum(open_, close))
+        | (low > np.minimum(open_, close))
+        | (volume < 0)
+    )
 
 
 def aggregate(candles: Sequence[Candle], bucket_time: int, closed: bool) -> Candle:

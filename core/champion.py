@@ -14,6 +14,7 @@ class ChampionError(ValueError):
 
 
 def set_champion_by_hand(orch, version: str | None, reason: str | None) -> dict:
+    from training.champion import set_champion
     from training.tracking import Tracker
 
     if not version:
@@ -22,9 +23,9 @@ def set_champion_by_hand(orch, version: str | None, reason: str | None) -> dict:
     if not reason:
         raise ChampionError("say why in the reason box: it is logged with the change")
     training = orch.config.training
-    tracker = Tracker(orch.config.data_path, training.tracking_uri, training.experiment)
+    tracker = Tracker.from_config(training, orch.config.data_path)
     try:
-        moved = tracker.set_champion(training.registered_model, str(version), reason)
+        moved = set_champion(tracker, training.registered_model, str(version), reason)
     except Exception as exc:  # unknown version, registry unreachable: say so in the panel
         raise ChampionError(f"could not move the champion to version {version}: {exc}") from exc
     if orch.patterns.refresh():

@@ -18,9 +18,9 @@ from typing import Any, Literal
 import yaml
 
 from core.candles import is_timeframe
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.neural_config import NeuralConfig
-from training.pipeline import TrainingConfig
+from training.training_config import TrainingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 

@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.candle_input import InputError, labels_to_spans
 from core.config import Config, build_section
-from training.features import FeatureSpec, compute_features, window_matrix
+from core.predicted_spans import labels_to_spans
+from core.request_candles import InputError
+from training.feature_config import FeatureSpec
+from training.features import compute_features, window_matrix
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +81,12 @@ def predict_candles(loaded: LoadedModel, candles: pd.DataFrame) -> tuple[np.ndar
 
 
 def load_model(config: Config, name: str | None = None, version: str = "champion") -> LoadedModel:
+    from training.champion import champion_info
     from training.tracking import Tracker
 
     training = config.training
     name = name or training.registered_model
-    tracker = Tracker(config.data_path, training.tracking_uri, training.experiment)
+    tracker = Tracker.from_config(training, config.data_path)
     try:
         predictor, info = tracker.load_predictor(name, version)
     except LookupError as exc:
@@ -94,7 +97,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
         raise
     resolved = version
     if not str(version).isdigit():
-        champion = tracker.champion_info(name)
+        champion = champion_info(tracker, name)
         resolved = champion["version"] if champion else version
     spec = build_section(FeatureSpec, info.get("feature_spec") or {}, "feature_spec")
     meta = predictor.metadata()
@@ -184,11 +187,12 @@ class PatternService:
         return True
 
     def _champion_version(self) -> str | None:
+        from training.champion import champion_info
         from training.tracking import Tracker
 
         training = self.config.training
-        tracker = Tracker(self.config.data_path, training.tracking_uri, training.experiment)
-        champion = tracker.champion_info(training.registered_model)
+        tracker = Tracker.from_config(training, self.config.data_path)
+        champion = champion_info(tracker, training.registered_model)
         return None if champion is None else champion["version"]
 
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:

@@ -145,7 +145,7 @@ class Orchestrator:
         self, symbol: str, timeframe: str, hours: float, patterns: list[str] | None = None
     ) -> JobState:
         """Auto-label the last ``hours`` of a series in the background."""
-        from core.labelling import autolabel_series
+        from core.pending_labels import autolabel_series
 
         cap = self.config.limits.autolabel_hours
         if not 0 < hours <= cap:  # NaN fails too

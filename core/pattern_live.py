@@ -13,11 +13,11 @@ import threading
 
 import numpy as np
 
-from core.candle_input import labels_to_spans
 from core.candle_store import ClosedCandle
 from core.candles import candles_to_frame
 from core.db import Database
 from core.inference import NoModel, PatternService, predict_candles
+from core.predicted_spans import labels_to_spans
 
 log = logging.getLogger(__name__)
 

@@ -133,7 +133,7 @@ def schedule_retraining(orch) -> None:
     model_type = orch.config.training.default_model
 
     def retrain() -> None:
-        from core.dataset_builder import build_from_store
+        from core.dataset_from_store import build_from_store
 
         try:
             info = build_from_store(orch)

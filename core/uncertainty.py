@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from core.candle_input import labels_to_spans
 from core.inference import LoadedModel, complete_rows
+from core.predicted_spans import labels_to_spans
 from training.features import compute_features, window_matrix
 from training.spans import Span
 

@@ -16,6 +16,7 @@ from dash import (
 
 from core.candles import bucket_start, timeframe_ms
 from core.inference import NoModel
+from core.timefmt import format_ms, parse_time
 from dashboard import ids
 from dashboard.annotations_layout import layout, stores  # noqa: F401  (the panel's entry points)
 from dashboard.callbacks import CallbackSet
@@ -30,7 +31,6 @@ from dashboard.span_review import (
     readable_times,
     selected_row_styles,
 )
-from dashboard.timefmt import format_ms, parse_time
 from training.spans import Span, SpanError
 
 callbacks = CallbackSet()
@@ -297,7 +297,7 @@ def on_action(*args):
 
 
 def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
-    from core.labelling import model_spans_to_review
+    from core.pending_labels import model_spans_to_review
 
     found = added = 0
     try:

@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.span_review import selected_row_styles
-from training.autolabel import CDL_PATTERNS
+from training.cdl_patterns import CDL_PATTERNS
 
 TABLE_COLUMNS = [
     {"name": "start (UTC)", "id": "start_text"},

@@ -12,7 +12,7 @@ import json
 from flask import Blueprint, Response, jsonify
 
 from core.backtests.request import RequestError, parse_request
-from core.candle_input import InputError
+from core.request_candles import InputError
 from dashboard.api import ApiError
 from dashboard.api_models import _body
 from dashboard.context import orchestrator

@@ -8,8 +8,8 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
-from core.candle_input import InputError, parse_candles
 from core.inference import NoModel
+from core.request_candles import InputError, parse_candles
 from dashboard.context import orchestrator
 from dashboard.openapi import openapi_document
 

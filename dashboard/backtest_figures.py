@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.backtests.request import RequestError
+from core.timefmt import format_ms
 from dashboard.charts import DOWN_CANDLE, UP_CANDLE
-from dashboard.timefmt import format_ms
 
 DARK = {"template": "plotly_dark", "paper_bgcolor": "#131722", "plot_bgcolor": "#131722"}
 RUN_COLORS = ("#4dabf7", "#ffa94d", "#69db7c", "#f783ac", "#b197fc", "#ffe066")

@@ -13,10 +13,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from core.prediction_export import export_frame, select
 from core.prediction_queries import OUTCOMES, PredictionFilter, outcome_of, stored
 from core.predictions import KINDS, SOURCES
+from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.timefmt import format_ms
 
 callbacks = CallbackSet()
 

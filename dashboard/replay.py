@@ -19,12 +19,12 @@ from dash.exceptions import PreventUpdate
 from core.candles import frame_to_candles, timeframe_ms
 from core.prediction_queries import OUTCOME_FIELDS, stored
 from core.predictions import KINDS
+from core.timefmt import format_ms, parse_time
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.charts import build_figure, overlay_traces, prediction_shapes
 from dashboard.context import orchestrator
 from dashboard.outcome_overlays import outcome_traces, split_pending
-from dashboard.timefmt import format_ms, parse_time
 
 callbacks = CallbackSet()
 

@@ -11,12 +11,12 @@ from dash.exceptions import PreventUpdate
 from core.candles import timeframe_ms
 from core.disagreements import disagreements
 from core.inference import NoModel
+from core.timefmt import format_ms
 from core.uncertainty import apply_verdict, queue, reviewed_today
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.live_charts import window_size
-from dashboard.timefmt import format_ms
 from dashboard.training_panel import TABLE_STYLE
 from training.spans import SpanError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.timefmt import format_ms
+from core.timefmt import format_ms
 
 # The list shows at most this many rows (newest first); the count says how many matched.
 MAX_TABLE_ROWS = 2000

@@ -9,10 +9,10 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from core.inference import NoModel
 from core.jobs import JobBusy
+from core.timefmt import format_ms
 from dashboard import champion_panel, ids, neural_panel
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.timefmt import format_ms
 
 callbacks = CallbackSet()
 
@@ -197,7 +197,7 @@ def refresh_datasets(_version, tab):
 def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
     """Errors show in the alert; a job that starts or is cancelled shows in the status line,
     which follows it to its end (an alert saying "Started" would outlive the job)."""
-    from core.dataset_builder import build_from_store
+    from core.dataset_from_store import build_from_store
     from core.training_jobs import start_training
     from training.datasets import DatasetError
 
@@ -291,7 +291,7 @@ def refresh_runs(_version, tab):
 
     orch = orchestrator()
     training = orch.config.training
-    tracker = Tracker(orch.config.data_path, training.tracking_uri, training.experiment)
+    tracker = Tracker.from_config(training, orch.config.data_path)
     try:
         runs = run_rows(tracker.list_runs(20, training.registered_model))
     except Exception as exc:  # a remote tracking server down, a busy store: say so, keep going

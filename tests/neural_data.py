@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.neural_config import NeuralConfig
 
 START = 1_700_000_000_000

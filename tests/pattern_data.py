@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from training.datasets import build_dataset
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.spans import Span
 
 MINUTE = 60_000

@@ -83,7 +83,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Api:
         before[path] = (response.status_code, response.get_json())
     version = build_dataset_into(config.datasets_path, window=WINDOW)
     result = train("xgboost", config.datasets_path, config.data_path, config.training, version)
-    tracker = Tracker(config.data_path, config.training.tracking_uri, config.training.experiment)
+    tracker = Tracker.from_config(config.training, config.data_path)
     service = app.server.extensions["orchestrator"].patterns
     return Api(config, app, client, service, tracker, result, version, frame, before)
 
@@ -179,8 +179,8 @@ CANDLE_RULES = {
     "null": (_set(close=None), r"close must be a number, got None"),
     "bool": (_set(volume=True), r"volume must be a number, got True"),
     "not_an_object": (None, r"must be an object, got list"),
-    "price_zero": (_set(low=0), r"prices must be > 0"),
-    "price_negative": (_set(open=-1.0), r"prices must be > 0"),
+    "price_zero": (_set(low=0), r"low 0 must be > 0"),
+    "price_negative": (_set(open=-1.0), r"open -1 must be > 0"),
     "high_below_body": (
         lambda c, _p: c.update(high=max(c["open"], c["close"]) * 0.999),
         r"high .* is below max\(open, close\)",
@@ -189,7 +189,7 @@ CANDLE_RULES = {
         lambda c, _p: c.update(low=min(c["open"], c["close"]) * 1.001),
         r"low .* is above min\(open, close\)",
     ),
-    "negative_volume": (_set(volume=-0.5), r"volume must be >= 0, got -0.5"),
+    "negative_volume": (_set(volume=-0.5), r"volume -0.5 must be >= 0"),
     "time_equal": (
         lambda c, p: c.update(time=p["time"]),
         r"is not after the previous candle's .*strictly increasing",

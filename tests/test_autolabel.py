@@ -9,14 +9,8 @@ import talib.abstract
 
 from tests import fixtures_market
 from tests.fixtures_market import random_candles
-from training.autolabel import (
-    CDL_PATTERNS,
-    MAX_LOOKBACK,
-    PATTERN_LENGTH,
-    Cancelled,
-    autolabel,
-    span_key,
-)
+from training.autolabel import Cancelled, autolabel, span_key
+from training.cdl_patterns import CDL_PATTERNS, MAX_LOOKBACK, PATTERN_LENGTH
 
 goog = fixtures_market.goog  # real-data fixtures, see tests/fixtures_market.py
 eurusd = fixtures_market.eurusd
@@ -24,6 +18,8 @@ eurusd = fixtures_market.eurusd
 
 def test_pattern_length_covers_every_talib_pattern_with_1_to_5_candles():
     assert len(CDL_PATTERNS) == 61
+    # The names are kept as data (no TA-Lib import to load config): TA-Lib's list, same order.
+    assert tuple(talib.get_function_groups()["Pattern Recognition"]) == CDL_PATTERNS
     assert set(PATTERN_LENGTH) == set(CDL_PATTERNS)
     assert set(PATTERN_LENGTH.values()) == {1, 2, 3, 4, 5}
     known = {"CDLENGULFING": 2, "CDLMORNINGSTAR": 3, "CDLBREAKAWAY": 5, "CDLHAMMER": 1}

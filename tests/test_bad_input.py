@@ -8,15 +8,15 @@ import time
 import pytest
 
 from app import main
-from core.candle_input import InputError, parse_candles
 from core.candle_store import CandleStore
 from core.config import ConfigError, RetentionConfig, config_from_dict
 from core.db import Database
 from core.inference import PatternService
 from core.orchestrator import Orchestrator
+from core.request_candles import InputError, parse_candles
 from core.retention import prune_candles
+from core.timefmt import parse_time
 from dashboard.charts import overlay_points, pattern_shapes, span_shapes
-from dashboard.timefmt import parse_time
 from tests.conftest import make_candles
 from training.champion_lock import champion_lock
 from training.model_cache import ModelCache

@@ -12,6 +12,7 @@ from core.config import config_from_dict
 from core.jobs import FAILED, RUNNING
 from core.training_jobs import start_training, train_now
 from models.xgboost_model import XGBoostPredictor
+from training.champion import champion_info
 from training.tracking import Tracker
 
 
@@ -54,7 +55,7 @@ def test_a_training_job_that_crashes_fails_alone(served, monkeypatch):
     assert job.status == FAILED and "out of memory" in job.message
     latest = tracker.list_runs(limit=1)[0]
     assert latest["status"] == "FAILED"
-    assert tracker.champion_info("pattern-classifier")["version"] == "1"
+    assert champion_info(tracker, "pattern-classifier")["version"] == "1"
     assert client.get("/api/health").status_code == 200
     assert predict(client).get_json()["model"]["version"] == "1"
 

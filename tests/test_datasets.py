@@ -16,7 +16,8 @@ from training.datasets import (
     list_datasets,
     load_dataset,
 )
-from training.features import FeatureSpec, feature_columns
+from training.feature_config import FeatureSpec
+from training.features import feature_columns
 from training.spans import Span
 
 TIMES = list(range(10))

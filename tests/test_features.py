@@ -9,8 +9,9 @@ import talib
 
 from tests import fixtures_market
 from tests.fixtures_market import random_candles
-from training.autolabel import CDL_PATTERNS
-from training.features import FeatureSpec, compute_features, feature_columns, window_matrix
+from training.cdl_patterns import CDL_PATTERNS
+from training.feature_config import FeatureSpec
+from training.features import compute_features, feature_columns, window_matrix
 
 goog = fixtures_market.goog  # real-data fixtures, see tests/fixtures_market.py
 eurusd = fixtures_market.eurusd

@@ -17,10 +17,12 @@ import pytest
 
 from models.base import TrainingCallback, TrainingCancelled
 from tests.pattern_data import build_pattern_dataset
+from training.champion import champion_info, champion_score, decide_champion
 from training.datasets import load_dataset
-from training.pipeline import TrainingConfig, TrainingResult, train
+from training.pipeline import TrainingResult, train
 from training.samples import balance, build_windows
 from training.tracking import Tracker, default_tracking_uri
+from training.training_config import TrainingConfig
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -58,7 +60,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def champion_version(store: Store) -> str:
-    return store.tracker.champion_info(NAME)["version"]
+    return champion_info(store.tracker, NAME)["version"]
 
 
 def test_store_lives_under_the_data_folder(store):
@@ -261,7 +263,7 @@ def test_a_champion_from_another_dataset_is_re_scored_on_the_new_validation_rows
     # The policy judges by the re-scored value, not the stored one: a champion that scores
     # 0.1 on these rows loses to 0.5 even though its stored score is higher.
     champion = decision.previous_version
-    assert store.tracker.champion_score(NAME, champion) > 0.5
-    fair = store.tracker.decide_champion(NAME, result.model_version, 0.5, 0.0, current_score=0.1)
+    assert champion_score(store.tracker, NAME, champion) > 0.5
+    fair = decide_champion(store.tracker, NAME, result.model_version, 0.5, 0.0, current_score=0.1)
     assert fair.promoted and fair.previous_score == 0.1
     store.tracker.client.set_registered_model_alias(NAME, "champion", champion)  # restore

@@ -2,6 +2,7 @@
 
 import threading
 
+from training.champion import champion_info
 from training.tracking import Tracker
 
 
@@ -12,7 +13,7 @@ def test_threads_opening_a_fresh_store_together_agree_on_one_experiment(tmp_path
         try:
             tracker = Tracker(tmp_path / "data")
             ids.append(tracker.experiment_id())
-            tracker.champion_info("pattern-classifier")
+            champion_info(tracker, "pattern-classifier")
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.registry import NEURAL_KINDS, create_model
-from training.features import FeatureSpec
+from training.config_checks import requirer, whole
+from training.feature_config import FeatureSpec
 from training.splits import check_fractions
 
 
@@ -58,13 +59,7 @@ class NeuralConfig:
         return params
 
     def validate(self, key: str = "neural") -> None:
-        def need(ok: bool, name: str, message: str) -> None:
-            if not ok:
-                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
-
-        def whole(value: Any, low: int) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
+        need = requirer(self, key)
         need(bool(self.experiment.strip()), "experiment", "must not be empty")
         need(bool(self.registered_prefix.strip()), "registered_prefix", "must not be empty")
         need(whole(self.window, 2) and self.window <= 512, "window", "must be 2..512 candles")

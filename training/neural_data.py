@@ -23,7 +23,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from models.trading_env import step_returns
-from training.features import FeatureSpec, compute_features, feature_columns
+from training.feature_config import FeatureSpec
+from training.features import compute_features, feature_columns
 
 
 @dataclass(frozen=True)

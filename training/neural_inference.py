@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from models.registry import NEURAL_KINDS
-from training.features import FeatureSpec
+from training.feature_config import FeatureSpec
 from training.neural_data import Windows, series_windows
 
 CHAMPION = "champion"
@@ -149,11 +149,11 @@ def load_neural(config: Any, kind: str, version: str = CHAMPION) -> NeuralModel:
 
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
-    tracker = Tracker(config.data_path, config.training.tracking_uri, config.neural.experiment)
+    tracker = Tracker.from_config(config.training, config.data_path, config.neural.experiment)
     name = config.neural.registered_model(kind)
     try:
         if version == CHAMPION:
-            found = tracker._alias_version(name, CHAMPION)
+            found = tracker.alias_version(name, CHAMPION)
             if found is None:
                 raise NoNeuralModel(
                     f"no {kind} model registered yet: "
@@ -174,6 +174,6 @@ def champion_version(config: Any, kind: str) -> str | None:
     """The version the champion alias points at now (a cheap registry read), or None."""
     from training.tracking import Tracker
 
-    tracker = Tracker(config.data_path, config.training.tracking_uri, config.neural.experiment)
-    found = tracker._alias_version(config.neural.registered_model(kind), CHAMPION)
+    tracker = Tracker.from_config(config.training, config.data_path, config.neural.experiment)
+    found = tracker.alias_version(config.neural.registered_model(kind), CHAMPION)
     return None if found is None else str(found.version)

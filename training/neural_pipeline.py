@@ -32,11 +32,12 @@ import pandas as pd
 from models.base import CallbackList, TrainingCallback
 from models.registry import NEURAL_KINDS, create_model
 from training import neural_eval
+from training.champion import ChampionDecision, decide_champion
 from training.neural_config import NeuralConfig
 from training.neural_data import Windows, concat, labelled, series_windows
-from training.pipeline import TrainingConfig
 from training.splits import time_split
-from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
+from training.tracking import TRAINING_INFO_FILE, Tracker
+from training.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def train_neural(
         **neural.model_params(kind, bootstrap),
         "device": device,
     }
-    tracker = Tracker(data_dir, training.tracking_uri, neural.experiment)
+    tracker = Tracker.from_config(training, data_dir, neural.experiment)
     name = neural.registered_model(kind)
     trained_on = {"start": int(train.times.min()), "end": int(train.times.max())}
     tags = {"model_type": kind, "bootstrap": str(bootstrap)}
@@ -227,8 +228,8 @@ def train_neural(
             },
         )
         with _CHAMPION_LOCK:
-            decision = tracker.decide_champion(
-                name, version, score, neural.min_improvement, metric=SCORE
+            decision = decide_champion(
+                tracker, name, version, score, neural.min_improvement, metric=SCORE
             )
         tracker.set_tags(
             {

@@ -17,109 +17,24 @@ import logging
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from models.base import CallbackList, Predictor, TrainingCallback
-from models.registry import MODELS, NEURAL_KINDS, create_model, get_model_class
+from models.registry import create_model, get_model_class
 from training import evaluation
+from training.champion import ChampionDecision, champion_info, decide_champion
 from training.champion_lock import champion_lock
 from training.datasets import latest_dataset, load_dataset
-from training.samples import BALANCING, balance, build_windows
-from training.splits import check_fractions, time_split
-from training.tracking import TRAINING_INFO_FILE, ChampionDecision, Tracker
+from training.samples import balance, build_windows
+from training.splits import time_split
+from training.tracking import TRAINING_INFO_FILE, Tracker
+from training.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
 EXAMPLE_ROWS = 5
-
-
-def _default_params() -> dict[str, dict[str, Any]]:
-    return {
-        "random_forest": {"n_estimators": 100, "min_samples_leaf": 2},
-        "xgboost": {"n_estimators": 200, "max_depth": 6, "learning_rate": 0.1, "max_bin": 64},
-    }
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """The ``training:`` section of config.yaml."""
-
-    model_name_prefix: str = "pattern"
-    registered_model: str = "pattern-classifier"
-    experiment: str = "pattern-classifier"
-    default_model: str = "xgboost"
-    window: int = 8
-    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
-    purge: int | None = None  # candles dropped after each split boundary; None = window
-    balancing: Literal["class_weight", "oversample", "none"] = "class_weight"
-    min_class_support: int = 10
-    min_improvement: float = 0.0
-    params: dict[str, dict[str, Any]] = field(default_factory=_default_params)
-    tracking_uri: str | None = None
-    schedule_minutes: int | None = None
-    threads: int = 1
-    live_timeframes: tuple[str, ...] = ("1m",)  # the champion runs on each closed candle of these
-    seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"  # neural models: auto = CUDA when present
-
-    @property
-    def effective_purge(self) -> int:
-        return self.window if self.purge is None else self.purge
-
-    def validate(self, key: str = "training") -> None:
-        def need(ok: bool, name: str, message: str) -> None:
-            if not ok:
-                raise ValueError(f"{key}.{name}: {message}, got {getattr(self, name)!r}")
-
-        def whole(value: Any, low: int) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-        need(bool(self.model_name_prefix.strip()), "model_name_prefix", "must not be empty")
-        need(bool(self.registered_model.strip()), "registered_model", "must not be empty")
-        need(bool(self.experiment.strip()), "experiment", "must not be empty")
-        patterns = sorted(set(MODELS) - set(NEURAL_KINDS))  # neural kinds: the neural: section
-        need(self.default_model in patterns, "default_model", f"must be one of {patterns}")
-        need(whole(self.window, 1) and self.window <= 512, "window", "must be 1..512 candles")
-        try:
-            check_fractions(self.split)
-        except ValueError as exc:
-            raise ValueError(f"{key}.split: {exc}") from None
-        need(
-            self.purge is None or whole(self.purge, self.window),
-            "purge",
-            f"must be >= window ({self.window}) candles, or empty for the window",
-        )
-        need(self.balancing in BALANCING, "balancing", f"must be one of {list(BALANCING)}")
-        need(whole(self.min_class_support, 0), "min_class_support", "must be >= 0")
-        need(0 <= self.min_improvement <= 1, "min_improvement", "must be in [0, 1] (macro-F1)")
-        need(whole(self.threads, 1), "threads", "must be a whole number >= 1")
-        need(
-            self.schedule_minutes is None or whole(self.schedule_minutes, 1),
-            "schedule_minutes",
-            "must be >= 1, or empty for no schedule",
-        )
-        for name, params in self.params.items():
-            if name not in MODELS:
-                raise ValueError(
-                    f"{key}.params.{name}: unknown model (known: {', '.join(sorted(MODELS))})"
-                )
-            try:
-                create_model(name, **params)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{key}.params.{name}: {exc}") from None
-
-    def model_params(self, model_type: str) -> dict[str, Any]:
-        """Configured hyperparameters, with the thread cap and seed applied."""
-        cls = get_model_class(model_type)
-        params = dict(self.params.get(model_type, {}))
-        allowed = cls._param_names()
-        if "n_jobs" in allowed:
-            params["n_jobs"] = self.threads
-        if "random_state" in allowed:
-            params.setdefault("random_state", self.seed)
-        return params
 
 
 @dataclass(frozen=True)
@@ -165,7 +80,7 @@ def _champion_score_here(tracker, name, dataset_version, data, rows) -> float | 
     """The champion's macro-F1 on this run's validation rows when it was trained on another
     dataset, so both are judged on the same candles; None when the stored score applies (same
     dataset) or the champion can't read these inputs (other features or window)."""
-    champion = tracker.champion_info(name)
+    champion = champion_info(tracker, name)
     if champion is None or champion.get("dataset_version") == dataset_version:
         return None
     try:
@@ -202,7 +117,7 @@ def train(
         if latest is None:
             raise ValueError(f"no dataset in {dataset_root}: build one from accepted labels first")
         dataset_version = latest.version
-    tracker = Tracker(data_dir, config.tracking_uri, config.experiment)
+    tracker = Tracker.from_config(config, data_dir)
     run_name = f"{config.model_name_prefix}-{model_type}-{dataset_version}"
     tags = {"model_type": model_type, "dataset_version": str(dataset_version)}
     hooks.on_stage("starting")
@@ -338,7 +253,8 @@ def _train_in_run(
     with champion_lock(tracker.data_dir):  # two trainings must not both take the alias
         rescored = _champion_score_here(tracker, config.registered_model, dataset_version,
                                         data, split.val)  # fmt: skip
-        decision = tracker.decide_champion(
+        decision = decide_champion(
+            tracker,
             config.registered_model,
             version,
             metrics["val_macro_f1"],

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from training.features import window_matrix
-
-BALANCING = ("class_weight", "oversample", "none")
+from training.training_config import BALANCING
 
 
 @dataclass

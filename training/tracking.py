@@ -1,14 +1,13 @@
-"""MLflow wiring: where runs live, what a training run logs, and the champion policy.
+"""MLflow wiring: where runs live, what a training run logs, the registry and its aliases.
 
 By default everything stays under the data folder: the tracking and registry store is
 ``sqlite:///<data_dir>/mlflow.db`` and artifacts go to ``<data_dir>/mlartifacts`` (set on the
 experiment when it is created, so nothing lands in ``./mlruns``). A remote server is one config
 value (``training.tracking_uri: http://host:5000``); its own artifact store is used then.
 
-The champion is the registered model version with alias ``champion``. The alias moves only when
-a new version's validation macro-F1 beats the champion's by at least ``min_improvement`` (and is
-strictly higher: a tie keeps the incumbent). The decision and its reason are returned and kept as
-tags of the run.
+The champion is the registered model version with alias ``champion``; when the alias moves is
+the champion policy, in :mod:`training.champion`. Downloaded models are cached by
+:mod:`training.model_cache`.
 
 ``mlflow`` is imported inside functions only: it takes seconds and the web server does not need
 it to start.
@@ -26,7 +25,6 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +44,6 @@ TRAINING_INFO_FILE = "training.json"
 MODELS_PACKAGE = Path(__file__).resolve().parent.parent / "models"
 # Distributions a logged model needs to load anywhere (pinned to what is installed here).
 MODEL_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "skops", "xgboost-cpu")
-
-
-@dataclass(frozen=True)
-class ChampionDecision:
-    promoted: bool
-    reason: str
-    version: str | None
-    score: float | None
-    previous_version: str | None = None
-    previous_score: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def default_tracking_uri(data_dir: str | Path) -> str:
@@ -91,7 +76,7 @@ def _mlflow() -> Any:
     return mlflow
 
 
-def _float(value: Any) -> float | None:
+def finite_or_none(value: Any) -> float | None:
     try:
         result = float(value)
     except (TypeError, ValueError):
@@ -125,6 +110,14 @@ class Tracker:
             else None
         )
         self._experiment_id: str | None = None
+
+    @classmethod
+    def from_config(
+        cls, training: Any, data_dir: str | Path, experiment: str | None = None
+    ) -> Tracker:
+        """The app's store: ``training`` is the ``training:`` section (its ``tracking_uri``, and
+        its ``experiment`` unless another one, the neural or backtest one, is named)."""
+        return cls(data_dir, training.tracking_uri, experiment or training.experiment)
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -197,7 +190,9 @@ class Tracker:
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
         mlflow = self.activate()
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if _float(v) is not None})
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if finite_or_none(v) is not None}
+        )
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         self.activate().set_tags({k: str(v) for k, v in tags.items()})
@@ -260,65 +255,8 @@ class Tracker:
         version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
         return str(version.version)
 
-    def champion_score(self, name: str, version: str, metric: str = SCORE_METRIC) -> float | None:
-        client = self.client
-        model_version = client.get_model_version(name, version)
-        score = _float(model_version.tags.get(metric))
-        if score is None and model_version.run_id:
-            score = _float(client.get_run(model_version.run_id).data.metrics.get(metric))
-        return score
-
-    def decide_champion(
-        self,
-        name: str,
-        version: str,
-        score: float,
-        min_improvement: float,
-        current_score: float | None = None,
-        metric: str = SCORE_METRIC,
-    ) -> ChampionDecision:
-        """Apply the champion policy to a newly registered version, moving the alias if it wins.
-        ``current_score``: the champion re-scored on the new version's validation rows, when it
-        was trained on another dataset (its stored score is about other candles and labels)."""
-        client = self.client
-        current = self._alias_version(name)
-        if current is None:
-            decision = ChampionDecision(
-                True, "first registered model: becomes champion", version, score
-            )
-        else:
-            previous = self.champion_score(name, current.version, metric)
-            if current_score is not None:
-                previous = current_score
-            gain = score - previous if previous is not None else None
-            if previous is None:
-                promoted = True
-                reason = f"champion v{current.version} has no {metric}: replaced"
-            elif gain > 0 and gain >= min_improvement:
-                promoted = True
-                reason = (
-                    f"{metric} {score:.4f} beats champion v{current.version} "
-                    f"({previous:.4f}) by {gain:.4f} >= {min_improvement}"
-                )
-            else:
-                promoted = False
-                reason = (
-                    f"{metric} {score:.4f} vs champion v{current.version} "
-                    f"({previous:.4f}): gain {gain:+.4f} is not a strict improvement of at "
-                    f"least {min_improvement}; champion kept"
-                )
-            decision = ChampionDecision(
-                promoted, reason, version, score, str(current.version), previous
-            )
-        if current_score is not None and current is not None:
-            note = " (champion re-scored on this dataset's validation period)"
-            decision = replace(decision, reason=decision.reason + note)
-        if decision.promoted:
-            client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
-        logger.info("champion decision for %s v%s: %s", name, version, decision.reason)
-        return decision
-
-    def _alias_version(self, name: str, alias: str = CHAMPION_ALIAS) -> Any:
+    def alias_version(self, name: str, alias: str = CHAMPION_ALIAS) -> Any:
+        """The model version ``alias`` points at, or None (no such model or alias)."""
         from mlflow.exceptions import MlflowException
 
         try:
@@ -326,28 +264,9 @@ class Tracker:
         except MlflowException:
             return None
 
-    def champion_info(self, name: str) -> dict[str, Any] | None:
-        """The champion version of ``name`` and its scores, or None if there is none yet."""
-        current = self._alias_version(name)
-        if current is None:
-            return None
-        tags = dict(current.tags)
-        return {
-            "name": name,
-            "version": str(current.version),
-            "alias": CHAMPION_ALIAS,
-            "run_id": current.run_id,
-            "model_type": tags.get("model_type"),
-            "dataset_version": tags.get("dataset_version"),
-            "val_macro_f1": _float(tags.get(SCORE_METRIC)),
-            "test_macro_f1": _float(tags.get("test_macro_f1")),
-            "created": int(current.creation_timestamp),
-            "model_uri": f"models:/{name}@{CHAMPION_ALIAS}",
-        }
-
     def list_runs(self, limit: int = 20, name: str | None = None) -> list[dict[str, Any]]:
         """Latest runs first: model type and version, dataset, macro-F1s, champion flag."""
-        champion = self.champion_info(name) if name else None
+        champion = self.alias_version(name) if name else None
         runs = self.client.search_runs(
             [self.experiment_id()], order_by=["attributes.start_time DESC"], max_results=limit
         )
@@ -362,9 +281,9 @@ class Tracker:
                     "model_type": tags.get("model_type"),
                     "version": tags.get("model_version"),
                     "dataset": tags.get("dataset_version"),
-                    "val_macro_f1": _float(metrics.get(SCORE_METRIC)),
-                    "test_macro_f1": _float(metrics.get("test_macro_f1")),
-                    "champion": bool(champion and champion["run_id"] == run.info.run_id),
+                    "val_macro_f1": finite_or_none(metrics.get(SCORE_METRIC)),
+                    "test_macro_f1": finite_or_none(metrics.get("test_macro_f1")),
+                    "champion": champion is not None and champion.run_id == run.info.run_id,
                     "champion_decision": tags.get("champion_decision"),
                     "created": int(run.info.start_time),
                 }
@@ -378,7 +297,7 @@ class Tracker:
         if version_or_alias.isdigit():
             version = version_or_alias
         else:
-            found = self._alias_version(name, version_or_alias)
+            found = self.alias_version(name, version_or_alias)
             if found is None:
                 raise LookupError(
                     f"registered model {name!r} has no version with alias {version_or_alias!r}: "
@@ -406,19 +325,3 @@ class Tracker:
         info_file = folder / TRAINING_INFO_FILE
         info = json.loads(info_file.read_text()) if info_file.is_file() else {}
         return load_predictor(folder), info
-
-    def set_champion(self, name: str, version: str, reason: str) -> dict[str, Any]:
-        """Move the champion alias to ``version`` by hand (a promotion or a rollback). The
-        reason is logged and tagged on the version and its run, beside the automatic decisions."""
-        client = self.client
-        target = client.get_model_version(name, str(version))  # unknown version: raises
-        current = self._alias_version(name)
-        previous = str(current.version) if current is not None else None
-        note = f"set by hand (was v{previous or '-'}): {reason}"
-        client.set_registered_model_alias(name, CHAMPION_ALIAS, str(version))
-        client.set_model_version_tag(name, str(version), "champion_decision", note)
-        if target.run_id:
-            client.set_tag(target.run_id, "champion_decision", note)
-        logger.info("champion of %s set by hand to v%s (was v%s): %s", name, version,
-                    previous, reason)  # fmt: skip
-        return {"version": str(version), "previous": previous, "reason": reason}

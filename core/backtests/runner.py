@@ -249,8 +249,9 @@ class Backtests:
             from training.tracking import Tracker
 
             config = self.orch.config
-            tracker = Tracker(config.data_path, config.training.tracking_uri,
-                              config.backtest.experiment)  # fmt: skip
+            tracker = Tracker.from_config(
+                config.training, config.data_path, config.backtest.experiment
+            )
             name = f"backtest-{request.strategy}-{request.symbol}-{request.timeframe}"
             with tracker.start_run(name, tags={"backtest_id": run_id}) as mlflow_run:
                 params = {k: v for k, v in request.to_dict().items() if k != "params"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.candles import MAX_TIME_MS, OHLCV
+from core.candles import MAX_TIME_MS, OHLCV, ohlc_broken, ohlc_problem
 
 TIME_NAMES = ("time", "timestamp", "date", "datetime", "open_time")
 _NAN_WORDS = {"nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
@@ -176,19 +176,9 @@ def _check(
         rules.append((nonfinite, lambda i, name=name: f"{name} is {_text(raw, columns[name], i)}"))
     o, h, lo, c, v = (values[name] for name in OHLCV)
     with np.errstate(invalid="ignore"):
-        for name in ("open", "high", "low", "close"):
-            rules.append(
-                (
-                    values[name] <= 0,
-                    lambda i, name=name: f"{name} {values[name][i]:g} must be > 0",
-                )
-            )
-        top, bottom = np.maximum(o, c), np.minimum(o, c)
-        rules.append((h < top, lambda i: f"high {h[i]:g} is below max(open, close) {top[i]:g}"))
         rules.append(
-            (lo > bottom, lambda i: f"low {lo[i]:g} is above min(open, close) {bottom[i]:g}")
+            (ohlc_broken(o, h, lo, c, v), lambda i: ohlc_problem(o[i], h[i], lo[i], c[i], v[i]))
         )
-        rules.append((v < 0, lambda i: f"volume {v[i]:g} must be >= 0"))
         rules.append((time_ms < 0, lambda i: "time is before 1970"))
         rules.append(
             (

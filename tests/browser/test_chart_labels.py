@@ -4,7 +4,7 @@ the live model's spans merged above a readable confidence."""
 
 import pytest
 
-from dashboard.timefmt import format_ms
+from core.timefmt import format_ms
 from tests.browser.conftest import FAST_FEED, figure_data, serve_app
 from tests.browser.test_live_charts import wait_for
 from training.spans import Span

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from dashboard.timefmt import format_ms
+from core.timefmt import format_ms
 from tests.browser.conftest import figure_data
 from tests.browser.test_live_charts import wait_for
 

@@ -9,6 +9,7 @@ import pytest
 from tests.browser.conftest import FAST_FEED, serve_app
 from tests.browser.test_live_charts import wait_for
 from tests.browser.test_training import accept_common_autolabels, message_text
+from training.champion import champion_info
 
 pytestmark = pytest.mark.browser
 
@@ -88,10 +89,10 @@ def test_promote_and_roll_back_the_champion_by_hand(page, served, labelled):
     wait_for(lambda: newest.inner_text().strip() not in ("", "1"), timeout=30)
     version = newest.inner_text().strip()
     config = served.orch.config.training
-    tracker = Tracker(served.orch.config.data_path, config.tracking_uri, config.experiment)
+    tracker = Tracker.from_config(config, served.orch.config.data_path)
 
     def champion():
-        return tracker.champion_info(config.registered_model)["version"]
+        return champion_info(tracker, config.registered_model)["version"]
 
     answered = []
     page.on("dialog", lambda d: (answered.append(d.message), d.accept()))

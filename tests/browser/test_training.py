@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.labelling import autolabel_series
+from core.pending_labels import autolabel_series
 from tests.browser.conftest import FAST_FEED, serve_app
 from tests.browser.test_live_charts import wait_for
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.dataset_builder import build_from_store
+from core.dataset_from_store import build_from_store
+from core.timefmt import format_ms
 from core.training_jobs import train_now
-from dashboard.timefmt import format_ms
 from tests.browser.conftest import FAST_FEED, serve_app
 from tests.browser.test_live_charts import wait_for
 from tests.browser.test_training import SMALL_TRAINING, labelled  # noqa: F401 (fixture)

@@ -1,4 +1,8 @@
-"""Candles sent by API clients: checked rule by rule, each refusal naming the candle and rule."""
+"""Candles sent in API requests: checked rule by rule, each refusal naming the candle and rule.
+
+(The candles the feeds bring are checked in :mod:`core.candles`, imported files in
+:mod:`core.feeds.files`; all three share :func:`core.candles.ohlc_problem`.)
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.candles import MAX_TIME_MS
+from core.candles import MAX_TIME_MS, ohlc_problem
 
 FIELDS = ("time", "open", "high", "low", "close", "volume")
 
@@ -58,14 +62,9 @@ def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:
             raise InputError(
                 f"candle {i}: time must be whole epoch milliseconds below 2^53, got {time:.0f}"
             )
-        if min(open_, high, low, close) <= 0:
-            raise InputError(f"candle {i}: prices must be > 0")
-        if high < max(open_, close):
-            raise InputError(f"candle {i}: high {high} is below max(open, close)")
-        if low > min(open_, close):
-            raise InputError(f"candle {i}: low {low} is above min(open, close)")
-        if volume < 0:
-            raise InputError(f"candle {i}: volume must be >= 0, got {volume}")
+        problem = ohlc_problem(open_, high, low, close, volume)
+        if problem:
+            raise InputError(f"candle {i}: {problem}")
         if previous is not None and time <= previous:
             raise InputError(
                 f"candle {i}: time {int(time)} is not after the previous candle's {int(previous)}"
@@ -76,30 +75,3 @@ def parse_candles(raw, max_candles: int, min_candles: int = 1) -> pd.DataFrame:
     frame = pd.DataFrame(rows[:, 1:], columns=list(FIELDS[1:]))
     frame.index = pd.Index(rows[:, 0].astype(np.int64), name="time")
     return frame
-
-
-def labels_to_spans(
-    times: np.ndarray, labels: np.ndarray, confidences: np.ndarray, min_confidence: float = 0.0,
-    none_label: str = "none",
-) -> list[dict]:  # fmt: skip
-    """Runs of the same predicted label (other than ``none``) as spans: start and end are the
-    open times of the run's first and last candles, confidence the run's mean."""
-    spans = []
-    i, n = 0, len(labels)
-    while i < n:
-        j = i
-        while j + 1 < n and labels[j + 1] == labels[i]:
-            j += 1
-        if labels[i] != none_label:
-            confidence = float(np.mean(confidences[i : j + 1]))
-            if confidence >= min_confidence:
-                spans.append(
-                    {
-                        "start": int(times[i]),
-                        "end": int(times[j]),
-                        "label": str(labels[i]),
-                        "confidence": round(confidence, 4),
-                    }
-                )
-        i = j + 1
-    return spans

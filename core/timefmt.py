@@ -1,4 +1,4 @@
-"""Times as people read and type them in the UI: UTC, ``YYYY-MM-DD HH:MM:SS``."""
+"""Times as people read and type them (UI, CLI): UTC, ``YYYY-MM-DD HH:MM:SS``."""
 
 from __future__ import annotations
 
