@@ -125,7 +125,10 @@ def test_clicking_a_band_on_the_chart_selects_its_span(browser, served):
         page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
         wait_for(lambda: span_labels(page) == ["double_top"])
         x, y = page.evaluate(CANDLE_POINT, [span.start + 3 * 60_000, span.end])
-        page.mouse.move(x, y)
+        # Plotly reports a click only once it has hovered there: move in, let it hover.
+        page.mouse.move(x - 4, y)
+        page.mouse.move(x, y, steps=4)
+        page.wait_for_timeout(300)
         page.mouse.click(x, y)
         wait_for(lambda: page.locator("#ann-edit-label").input_value() == "double_top")
         assert "double_top · human · accepted" in page.locator("#ann-selected-text").inner_text()

@@ -39,6 +39,14 @@ def markers_on_chart(page, names) -> int:
     )
 
 
+def drawn_ids(page, ids) -> bool:
+    return page.evaluate(
+        "(ids) => document.querySelector('#chart-1m .js-plotly-plot').data"
+        ".some(t => (t.customdata || []).some(c => ids.includes(c)))",
+        list(ids),
+    )
+
+
 def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served):
     page.get_by_role("tab", name="Train").click()
     for kind, _label in (("cnn", "CNN"), ("transformer", "Transformer"), ("dqn", "DQN")):
@@ -64,7 +72,10 @@ def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served)
         held = served.orch.predictions.deques(kind)[symbol]
         drawable = [p for p in held if kind != "dqn" or p["action"] != "HOLD"]
         assert drawable, f"no drawable {kind} prediction for {symbol}"
-        wait_for(lambda n=names: markers_on_chart(page, n) > 0, timeout=20)
+        # Pending ones are in the kind's own trace; resolved ones move to the outcome traces.
+        ids = [p["id"] for p in drawable]
+        wait_for(lambda n=names, i=ids: markers_on_chart(page, n) > 0 or drawn_ids(page, i),
+                 timeout=30)  # fmt: skip
     assert {p["source"] for p in served.orch.predictions.deques("cnn")[symbol]} == {
         "training",
         "live",

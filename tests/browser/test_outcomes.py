@@ -86,7 +86,10 @@ def test_clicking_a_marker_opens_its_details_card(page, served):
     made = store_scored(served.orch)
     wait_for(lambda: trace(page, "Resolved: hit", "t.x.length") == 1)
     x, y = page.evaluate(MARKER_POINT, "Resolved: hit")
-    page.mouse.move(x, y)
+    # Plotly reports a click only once it has hovered there: move in, let it hover.
+    page.mouse.move(x - 4, y)
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_timeout(300)
     page.mouse.click(x, y)
     card = page.locator("#pred-details-body")
     wait_for(lambda: card.is_visible() and made["hit"]["id"] in card.inner_text())
