@@ -30,6 +30,7 @@ RUN_COLUMNS = [
 ]
 TABLE_STYLE = {
     "style_as_list_view": True,
+    "style_table": {"overflowX": "auto"},  # wide rows scroll inside the side panel
     "style_header": {"backgroundColor": "#222", "color": "#ddd"},
     "style_cell": {"backgroundColor": "#1b1f2a", "color": "#ddd", "fontSize": 12,
                    "padding": "2px 6px", "textAlign": "left"},
