@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
     from dashboard import (
+        annotation_actions,
         annotations,
         backtest_panel,
         champion_panel,
@@ -56,8 +57,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         update_title=None,
     )
     for module in (
-        live_charts, status, annotations, training_panel, neural_panel, champion_panel,
-        predictions_panel, models_tab, review_panel, replay, backtest_panel,
+        live_charts, status, annotations, annotation_actions, training_panel, neural_panel,
+        champion_panel, predictions_panel, models_tab, review_panel, replay, backtest_panel,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

@@ -1,5 +1,6 @@
-"""The Annotate panel: label a selected range, edit/delete/undo spans, review TA-Lib spans,
-filter the span list and jump the chart to a span, and run auto-labelling as a job."""
+"""The Annotate panel: the selected range, the picked span (from the chart or the list), the
+filtered span list, jumps of the chart to a span, and auto-labelling as a job. What its buttons
+do (save, edit, review, undo...) is in :mod:`dashboard.annotation_actions`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from dash import (
 )
 
 from core.candles import bucket_start, timeframe_ms
-from core.inference import NoModel
 from core.timefmt import format_ms, parse_time
 from dashboard import ids
 from dashboard.annotations_layout import layout, stores  # noqa: F401  (the panel's entry points)
@@ -27,8 +27,6 @@ from dashboard.span_review import (
     bulk_label,
     bulk_question,
     count_text,
-    next_row,
-    readable_times,
     selected_row_styles,
 )
 from training.spans import Span, SpanError
@@ -177,141 +175,11 @@ def show_selected(span_id, _version):
     return text, span.label, format_ms(span.start), format_ms(span.end)
 
 
-ACTIONS = (
-    (ids.ANN_SAVE, "n_clicks"),
-    (ids.ANN_UPDATE, "n_clicks"),
-    (ids.ANN_DELETE, "n_clicks"),
-    (ids.ANN_ACCEPT, "n_clicks"),
-    (ids.ANN_REJECT, "n_clicks"),
-    (ids.ANN_NEXT, "n_clicks"),
-    (ids.ANN_UNDO, "n_clicks"),
-    (ids.ANN_BULK_ACCEPT_CONFIRM, "submit_n_clicks"),
-    (ids.ANN_BULK_REJECT_CONFIRM, "submit_n_clicks"),
-    (ids.ANN_FROM_MODEL, "n_clicks"),
-)
-PAGE_SIZE = 10
-
-
 def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
     """Per chart: a Patch moving it to ``span``, or no_update."""
     shown = span is not None and not before_chart(orch, span)
     return [jump_patch(orch, span) if shown and c["tf"] == span.timeframe else no_update
             for c in chart_ids]  # fmt: skip
-
-
-@callbacks.callback(
-    Output(ids.ANN_MESSAGE, "children"),
-    Output(ids.ANN_MESSAGE, "is_open"),
-    Output(ids.ANN_MESSAGE, "color"),
-    Output(ids.ANN_VERSION, "data", allow_duplicate=True),
-    Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
-    Output(ids.ANN_TABLE, "page_current"),
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
-    *[Input(a, prop) for a, prop in ACTIONS],
-    State(ids.ANN_SELECTION, "data"),
-    State(ids.ANN_LABEL, "value"),
-    State(ids.ANN_NOTE, "value"),
-    State(ids.ANN_SELECTED, "data"),
-    State(ids.ANN_EDIT_LABEL, "value"),
-    State(ids.ANN_EDIT_START, "value"),
-    State(ids.ANN_EDIT_END, "value"),
-    State(ids.ANN_TABLE, "derived_virtual_data"),
-    State(ids.SYMBOL, "value"),
-    State(ids.PATTERN_MIN_CONF, "value"),
-    State(ids.ANN_FILTER_LABEL, "value"),
-    State(ids.ANN_FILTER_SOURCE, "value"),
-    State(ids.ANN_FILTER_STATUS, "value"),
-    State(ids.chart(ALL), "id"),
-    prevent_initial_call=True,
-)
-def on_action(*args):
-    (selection, label, note, selected, edit_label, edit_start, edit_end, shown, symbol,
-     min_confidence, f_label, f_source, f_status, chart_ids) = args[len(ACTIONS):]  # fmt: skip
-    orch = orchestrator()
-    store = orch.annotations
-    action = ctx.triggered_id
-    unchanged = [no_update] * len(chart_ids)
-
-    def done(text, color="success", selected_id=no_update, page=no_update, charts=unchanged):
-        return (*message(text, color), store.version, selected_id, page, charts)
-
-    try:
-        if action == ids.ANN_FROM_MODEL:
-            return (*review_model_spans(orch, symbol, min_confidence), store.version, no_update,
-                    no_update, unchanged)  # fmt: skip
-        if action == ids.ANN_SAVE:
-            if not selection:
-                raise SpanError("select a range on a chart first (box-select tool)")
-            span = store.create(
-                Span(
-                    None,
-                    selection["symbol"],
-                    selection["timeframe"],
-                    selection["start"],
-                    selection["end"],
-                    label or "",
-                    "human",
-                    "accepted",
-                    note=note or "",
-                    author=orch.config.annotations.author,
-                )
-            )
-            return done(f"Saved {span.label} ({span.symbol} {span.timeframe})", selected_id=span.id)
-        if action == ids.ANN_UNDO:
-            return done(store.undo() or "Nothing to undo", "info")
-        if action in (ids.ANN_BULK_ACCEPT_CONFIRM, ids.ANN_BULK_REJECT_CONFIRM):
-            status = "accepted" if action == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
-            matching = store.list(symbol=symbol, label=f_label, source=f_source, status=f_status)
-            count = store.set_status([s.id for s in matching], status)
-            return done(f"Marked {count:,} spans {status}")
-        if action == ids.ANN_NEXT:
-            following, index = next_row(shown or [], selected, True)
-            if following is None:
-                return done("No more rows in the list.", "info")
-            return done("Next row", "info", following, index // PAGE_SIZE,
-                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
-        if not selected:
-            raise SpanError("select a span first: click its band on the chart or its row")
-        if action == ids.ANN_DELETE:
-            span = store.delete(selected)
-            return done(f"Deleted {span.label} (Undo brings it back)", selected_id=None)
-        if action in (ids.ANN_ACCEPT, ids.ANN_REJECT):
-            status = "accepted" if action == ids.ANN_ACCEPT else "rejected"
-            span = store.update(selected, status=status)
-            # Move on, so a queue is reviewed with two keys; the row leaves a status filter.
-            following, index = next_row(shown or [], selected, f_status in (None, status))
-            if following is None:
-                return done(f"{span.label}: {status}. That was the last row.", selected_id=None)
-            return done(f"{span.label}: {status}", "success", following, index // PAGE_SIZE,
-                        jumps(orch, store.get(following), chart_ids))  # fmt: skip
-        span = store.update(
-            selected,
-            label=(edit_label or "").strip(),
-            start=parse_time(edit_start, "start"),
-            end=parse_time(edit_end, "end"),
-        )
-        return done(f"Updated {span.label}")
-    except (SpanError, ValueError) as exc:
-        return (*message(readable_times(str(exc)), "danger"), no_update, no_update, no_update,
-                unchanged)  # fmt: skip
-
-
-def review_model_spans(orch, symbol: str, min_confidence) -> tuple:
-    from core.pending_labels import model_spans_to_review
-
-    found = added = 0
-    try:
-        for timeframe in orch.live_patterns.timeframes:
-            result = model_spans_to_review(orch, symbol, timeframe, None, min_confidence or 0.0)
-            found, added = found + result["found"], added + result["added"]
-    except NoModel as exc:
-        return message(str(exc), "warning")
-    if not found:
-        return message("The champion has predicted no span at this confidence yet.", "info")
-    return message(
-        f"{added} model spans to review ({found - added} already sent); "
-        "filter the list by source 'model'"
-    )
 
 
 @callbacks.callback(

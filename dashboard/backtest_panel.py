@@ -138,8 +138,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
                 columns=[{"name": "statistic", "id": "stat"}, {"name": "value", "id": "value"}],
                 data=[],
                 page_size=40,
-                **TABLE_STYLE,
-                **SCROLL,
+                **(TABLE_STYLE | SCROLL),
             ),  # fmt: skip
             html.Div("Runs (tick two or more to compare)", className="fw-bold mt-2"),
             dash_table.DataTable(
@@ -149,11 +148,10 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
                 page_size=10,
                 row_selectable="multi",
                 selected_row_ids=[],
-                **TABLE_STYLE,
-                **SCROLL,
+                **(TABLE_STYLE | SCROLL),
             ),
             dash_table.DataTable(
-                id=ids.BT_COMPARE, columns=[], data=[], page_size=40, **TABLE_STYLE, **SCROLL
+                id=ids.BT_COMPARE, columns=[], data=[], page_size=40, **(TABLE_STYLE | SCROLL)
             ),
             dcc.Graph(
                 id=ids.BT_COMPARE_CHART, figure=compare_figure([]), config={"displaylogo": False}
