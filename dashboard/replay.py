@@ -77,12 +77,20 @@ def layout() -> html.Div:
                      dcc.Interval(id=ids.REPLAY_TICK, interval=1000, disabled=True)])  # fmt: skip
 
 
+# Each replay tick reads its period again: a day of 1 s candles is already 86,400 rows, and at
+# 60x a day still takes 24 minutes to play.
+MAX_PERIOD_MS = 24 * 3_600_000
+
+
 def period(start_text, end_text, now_ms: int) -> tuple[int, int]:
     """(start, end) in ms: the typed UTC times; by default the last hour up to now."""
     end = parse_time(end_text, "to") if end_text else now_ms
     start = parse_time(start_text, "from") if start_text else end - 3_600_000
     if start >= end:
         raise ValueError("the replay period must start before it ends")
+    if end - start > MAX_PERIOD_MS:
+        hours = (end - start) / 3_600_000
+        raise ValueError(f"the replay period is {hours:,.1f} h; it can be at most 24 h")
     return start, end
 
 

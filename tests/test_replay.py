@@ -1,5 +1,7 @@
 """The replay chart at a given clock: what had arrived by then, outcomes only once known."""
 
+import pytest
+
 from dashboard.replay import clock_at, period, replay_figure
 from tests.fixtures_outcomes import ladder
 
@@ -33,3 +35,10 @@ def test_the_clock_runs_at_its_speed_while_playing_and_stops_at_the_end():
     assert clock_at(state, 60_000) == 100_000
     assert clock_at({**state, "playing": False}, 60_000) == 10_000
     assert period(None, None, 7_200_000) == (3_600_000, 7_200_000)  # default: the last hour
+
+
+def test_a_replay_period_longer_than_a_day_is_refused_with_its_length():
+    day = 24 * 3_600_000
+    assert period("1970-01-01 00:00", "1970-01-02 00:00", 0) == (0, day)
+    with pytest.raises(ValueError, match="48.0 h; it can be at most 24 h"):
+        period("1970-01-01 00:00", "1970-01-03 00:00", 0)
