@@ -18,8 +18,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import dash  # noqa: E402
 
-from core.config import Config, ConfigError, load_config  # noqa: E402
-from core.orchestrator import Orchestrator  # noqa: E402
+from core.config import ConfigError  # noqa: E402
+from runtime.config import Config, load_config  # noqa: E402
+from runtime.orchestrator import Orchestrator  # noqa: E402
 
 log = logging.getLogger("tradedash")
 HERE = Path(__file__).resolve().parent
@@ -27,7 +28,10 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config_path: str | Path | None = None, config: Config | None = None) -> dash.Dash:
     """The Dash app with its REST API, holding one Orchestrator (not started)."""
-    from dashboard import (
+    from dashboard.api.routes import register_api
+    from dashboard.context import EXTENSION
+    from dashboard.layout import page
+    from dashboard.panels import (
         annotation_actions,
         annotations,
         backtest_panel,
@@ -38,14 +42,11 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         predictions_panel,
         replay,
         review_panel,
-        security,
-        server_timing,
         status,
         training_panel,
     )
-    from dashboard.api import register_api
-    from dashboard.context import EXTENSION
-    from dashboard.layout import page
+    from dashboard.server import security
+    from dashboard.server import timing as server_timing
 
     config = config or load_config(config_path)
     orch = Orchestrator(config)
@@ -82,8 +83,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
 
 
 def serve(args) -> int:
-    from dashboard.security import unsafe_start
-    from dashboard.serving import serve_forever
+    from dashboard.server.security import unsafe_start
+    from dashboard.server.serving import serve_forever
 
     config = load_config(args.config)
     host = args.host or config.server.host

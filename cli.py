@@ -15,8 +15,8 @@ log = logging.getLogger("tradedash.cli")
 
 
 def _orchestrator(args):
-    from core.config import load_config
-    from core.orchestrator import Orchestrator
+    from runtime.config import load_config
+    from runtime.orchestrator import Orchestrator
 
     return Orchestrator(load_config(args.config))
 
@@ -33,7 +33,7 @@ def _out(text: str) -> None:
 
 
 def cmd_autolabel(args) -> int:
-    from core.pending_labels import autolabel_series
+    from labels.pending_labels import autolabel_series
 
     orch = _orchestrator(args)
 
@@ -67,7 +67,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from training.annotations_io import export_spans
+    from labels.annotation_files import export_spans
 
     orch = _orchestrator(args)
     spans = orch.annotations.list(symbol=args.symbol, status=args.status, source=args.source)
@@ -77,7 +77,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from training.annotations_io import read_spans
+    from labels.annotation_files import read_spans
 
     orch = _orchestrator(args)
     spans = read_spans(args.file)
@@ -89,7 +89,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_from_model(args) -> int:
-    from core.pending_labels import model_spans_to_review
+    from labels.pending_labels import model_spans_to_review
 
     orch = _orchestrator(args)
     result = model_spans_to_review(
@@ -100,7 +100,7 @@ def cmd_from_model(args) -> int:
 
 
 def cmd_candles_import(args) -> int:
-    from core.imports import import_candles
+    from market.imports import import_candles
 
     orch = _orchestrator(args)
     count = import_candles(orch, args.file, args.symbol, args.timeframe)
@@ -109,7 +109,7 @@ def cmd_candles_import(args) -> int:
 
 
 def cmd_dataset_build(args) -> int:
-    from core.dataset_from_store import build_from_store
+    from training.dataset_from_store import build_from_store
 
     orch = _orchestrator(args)
     info = build_from_store(orch, args.symbols, args.timeframes, args.encoding)
@@ -118,7 +118,7 @@ def cmd_dataset_build(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core.training_jobs import JobHooks, result_summary, train_now
+    from runtime.training_jobs import JobHooks, result_summary, train_now
 
     orch = _orchestrator(args)
     model = args.model or orch.config.training.default_model
@@ -153,7 +153,7 @@ NEURAL_MODELS = ("cnn", "transformer", "dqn")
 
 
 def cmd_train_neural(orch, kind: str, args) -> int:
-    from core.neural_jobs import NeuralJobHooks, train_kind
+    from runtime.neural_jobs import NeuralJobHooks, train_kind
 
     symbols = [args.symbol] if args.symbol else None
     if args.symbol and args.symbol not in orch.symbols():
@@ -191,8 +191,8 @@ def cmd_train_neural(orch, kind: str, args) -> int:
 
 
 def cmd_predictions_export(args) -> int:
-    from core.prediction_export import check_format, export_frame, select, write_export
-    from core.prediction_queries import PredictionFilter
+    from predictions.export import check_format, export_frame, select, write_export
+    from predictions.queries import PredictionFilter
 
     check_format(args.file)
     orch = _orchestrator(args)
@@ -208,7 +208,7 @@ def cmd_predictions_export(args) -> int:
 def cmd_backtest(args) -> int:
     import json
 
-    from core.backtests.request import parse_request
+    from backtest.request import parse_request
 
     orch = _orchestrator(args)
     params = {}

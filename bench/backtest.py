@@ -25,10 +25,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.backtesting_oracle import Targets, run_oracle  # noqa: E402
-from training.backtest import BacktestSettings, run_backtest  # noqa: E402
-from training.backtest_stats import compute_stats  # noqa: E402
-from training.strategies import SmaCross  # noqa: E402
+from backtest.engine import BacktestSettings, run_backtest  # noqa: E402
+from backtest.rules import SmaCross  # noqa: E402
+from backtest.stats import compute_stats  # noqa: E402
+from tests.helpers.backtesting_oracle import Targets, run_oracle  # noqa: E402
 
 
 def candles(n: int, seed: int = 0) -> pd.DataFrame:

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.backtests.request import parse_request  # noqa: E402
-from core.backtests.strategies import StrategyContext, make_strategy  # noqa: E402
+from backtest.request import parse_request  # noqa: E402
+from backtest.strategies import StrategyContext, make_strategy  # noqa: E402
 from core.candles import frame_to_candles  # noqa: E402
-from core.config import config_from_dict  # noqa: E402
-from core.neural_jobs import train_kind  # noqa: E402
-from core.orchestrator import Orchestrator  # noqa: E402
-from tests.neural_data import wave_candles  # noqa: E402
+from runtime.config import config_from_dict  # noqa: E402
+from runtime.neural_jobs import train_kind  # noqa: E402
+from runtime.orchestrator import Orchestrator  # noqa: E402
+from tests.helpers.neural_data import wave_candles  # noqa: E402
 
 SYMBOL = "BTC/USDT"
 KINDS = ("cnn", "transformer", "dqn")

@@ -31,9 +31,9 @@ START = 1_700_000_000_000
 def writer(data_dir: str) -> None:
     """The child: write until killed, acknowledging each write on stdout."""
     from core.candles import Candle
-    from core.config import config_from_dict
-    from core.orchestrator import Orchestrator
-    from training.spans import Span
+    from core.spans import Span
+    from runtime.config import config_from_dict
+    from runtime.orchestrator import Orchestrator
 
     orch = Orchestrator(config_from_dict({"data_dir": data_dir, "symbols": [SYMBOL]}))
     last = orch.store.latest(SYMBOL, "1s")

@@ -18,8 +18,8 @@ import talib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.autolabel import autolabel  # noqa: E402
-from training.cdl_patterns import CDL_PATTERNS  # noqa: E402
+from labels.autolabel import autolabel  # noqa: E402
+from labels.cdl_names import CDL_PATTERNS  # noqa: E402
 from training.feature_config import FeatureSpec  # noqa: E402
 from training.features import compute_features  # noqa: E402
 

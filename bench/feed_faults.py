@@ -3,7 +3,7 @@ connections, malformed candles) while two symbols are fed through the real ccxt 
 feed runner into SQLite. Afterwards: no 1 s candle missing or stored twice, each equal to the
 exchange's own, and every 1 m candle equal to the aggregate of its 1 s candles.
 
-The exchange is the Binance stand-in of tests/test_ccxt_feed.py (a local HTTP server).
+The exchange is the Binance stand-in of tests/helpers/exchange.py (a local HTTP server).
 
     python bench/feed_faults.py [--seconds 120] [--rate 0.3] [--quick]
 """
@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.candle_store import CandleStore  # noqa: E402
 from core.candles import Candle, aggregate  # noqa: E402
 from core.config import FeedConfig  # noqa: E402
 from core.db import Database  # noqa: E402
-from core.feed_runner import FeedRunner  # noqa: E402
-from core.feeds import CcxtFeed  # noqa: E402
-from tests.test_ccxt_feed import FakeBinance, true_minute, true_second  # noqa: E402
+from market.candle_store import CandleStore  # noqa: E402
+from market.feed_runner import FeedRunner  # noqa: E402
+from market.feeds import CcxtFeed  # noqa: E402
+from tests.helpers.exchange import FakeBinance, true_minute, true_second  # noqa: E402
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 FAULTS = ("timeout", "500", "drop", "malformed", "string")

@@ -126,8 +126,8 @@ def served(folder: Path, config: dict):
 
 def train_tiny_model(data_dir: Path) -> str:
     """One small XGBoost champion on planted patterns (seconds); returns its run id."""
-    from core.config import config_from_dict
-    from tests.pattern_data import build_pattern_dataset
+    from runtime.config import config_from_dict
+    from tests.helpers.pattern_data import build_pattern_dataset
     from training.pipeline import train
 
     config = config_from_dict({"data_dir": str(data_dir), "training": TINY_TRAINING})
@@ -137,7 +137,7 @@ def train_tiny_model(data_dir: Path) -> str:
 
 
 def predict_body(n: int = 200, seed: int = 99) -> bytes:
-    from tests.pattern_data import pattern_series
+    from tests.helpers.pattern_data import pattern_series
 
     frame, _ = pattern_series(n, seed=seed)
     fields = ("open", "high", "low", "close", "volume")

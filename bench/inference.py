@@ -33,15 +33,15 @@ import requests  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
-from core.config import config_from_dict  # noqa: E402
-from core.inference import complete_rows, predict_candles  # noqa: E402
-from core.request_candles import parse_candles  # noqa: E402
-from dashboard import api_models  # noqa: E402
-from tests.pattern_data import pattern_series  # noqa: E402
+from core.spans import Span  # noqa: E402
+from dashboard.api import models as api_models  # noqa: E402
+from market.request_candles import parse_candles  # noqa: E402
+from runtime.config import config_from_dict  # noqa: E402
+from serving.pattern_inference import complete_rows, predict_candles  # noqa: E402
+from tests.helpers.pattern_data import pattern_series  # noqa: E402
 from training.datasets import build_dataset  # noqa: E402
 from training.features import compute_features, window_matrix  # noqa: E402
 from training.pipeline import train  # noqa: E402
-from training.spans import Span  # noqa: E402
 
 FIELDS = ("open", "high", "low", "close", "volume")
 

@@ -38,10 +38,12 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from core.config import SimFeedConfig, config_from_dict  # noqa: E402
-from core.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
-from dashboard import ids, live_charts  # noqa: E402
+from core.config import SimFeedConfig  # noqa: E402
+from dashboard import ids  # noqa: E402
 from dashboard.layout import OVERLAY_OPTIONS  # noqa: E402
+from dashboard.panels import live_charts  # noqa: E402
+from market.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
+from runtime.config import config_from_dict  # noqa: E402
 
 BENCH = "BENCH/USDT"  # part 1's symbol: not fed by the live feed, so nothing moves under us
 LIVE = "BTC/USDT"  # part 2's symbol, fed by the simulator

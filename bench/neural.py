@@ -37,13 +37,14 @@ sys.path.insert(0, str(HERE))
 import live_updates  # noqa: E402
 import torch  # noqa: E402
 
-from core.config import Config, SimFeedConfig, config_from_dict  # noqa: E402
-from core.feeds.sim import SimFeed  # noqa: E402
-from core.orchestrator import Orchestrator  # noqa: E402
+from core.config import SimFeedConfig  # noqa: E402
+from market.feeds.sim import SimFeed  # noqa: E402
 from models.base import TrainingCancelled  # noqa: E402
 from models.registry import NEURAL_KINDS, create_model  # noqa: E402
+from runtime.config import Config, config_from_dict  # noqa: E402
+from runtime.orchestrator import Orchestrator  # noqa: E402
+from serving.neural_inference import NeuralModel  # noqa: E402
 from training.features import feature_columns  # noqa: E402
-from training.neural_inference import NeuralModel  # noqa: E402
 from training.neural_pipeline import run_niced  # noqa: E402
 
 KINDS = NEURAL_KINDS

@@ -30,11 +30,12 @@ from plotly.io.json import to_json_plotly
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.candles import Candle  # noqa: E402
-from core.config import SimFeedConfig, config_from_dict  # noqa: E402
-from core.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
-from core.orchestrator import Orchestrator  # noqa: E402
-from core.outcomes import Closes, resolve  # noqa: E402
-from dashboard.live_charts import chart_view, make_view, tick  # noqa: E402
+from core.config import SimFeedConfig  # noqa: E402
+from dashboard.panels.live_charts import chart_view, make_view, tick  # noqa: E402
+from market.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
+from predictions.outcomes import Closes, resolve  # noqa: E402
+from runtime.config import config_from_dict  # noqa: E402
+from runtime.orchestrator import Orchestrator  # noqa: E402
 
 MINUTE = 60_000
 KINDS = ("dqn", "cnn", "transformer")

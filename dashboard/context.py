@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from core.orchestrator import Orchestrator
+from runtime.orchestrator import Orchestrator
 
 EXTENSION = "orchestrator"
 

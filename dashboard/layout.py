@@ -5,11 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from core.config import Config
-from dashboard import (
+from dashboard import ids
+from dashboard.panels import (
     annotations,
     backtest_panel,
-    ids,
     live_charts,
     neural_panel,
     predictions_panel,
@@ -17,6 +16,7 @@ from dashboard import (
     status,
     training_panel,
 )
+from runtime.config import Config
 
 OVERLAY_OPTIONS = [
     {"label": " DQN ▲▼", "value": "dqn"},

@@ -18,11 +18,11 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from core.backtests.request import parse_request  # noqa: E402
-from core.config import config_from_dict  # noqa: E402
-from core.pending_labels import autolabel_series  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from training.spans import Span  # noqa: E402
+from backtest.request import parse_request  # noqa: E402
+from core.spans import Span  # noqa: E402
+from labels.pending_labels import autolabel_series  # noqa: E402
+from runtime.config import config_from_dict  # noqa: E402
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 MINUTE = 60_000
 

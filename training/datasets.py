@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.spans import Span
 from training.feature_config import FeatureSpec
 from training.features import FEATURES_VERSION, compute_features, feature_columns
-from training.spans import Span
 
 log = logging.getLogger(__name__)
 

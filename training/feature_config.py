@@ -9,8 +9,8 @@ import math
 from dataclasses import asdict, dataclass
 from functools import cache
 
-from training.cdl_patterns import CDL_PATTERNS, check_patterns
-from training.config_checks import requirer, whole
+from core.config_checks import requirer, whole
+from labels.cdl_names import CDL_PATTERNS, check_patterns
 
 # Relative weight the seed of an exponential smoothing may keep when warm-up ends.
 SETTLE_TOLERANCE = 1e-4

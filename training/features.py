@@ -24,7 +24,7 @@ import pandas as pd
 import talib
 from numpy.lib.stride_tricks import sliding_window_view
 
-from training.autolabel import ohlc_arrays
+from labels.autolabel import ohlc_arrays
 from training.feature_config import FeatureSpec, cdl_lookback
 
 # Bump when a feature's definition changes: dataset versions hash it.

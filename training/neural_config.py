@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config_checks import requirer, whole
 from models.registry import NEURAL_KINDS, create_model
-from training.config_checks import requirer, whole
 from training.feature_config import FeatureSpec
 from training.splits import check_fractions
 

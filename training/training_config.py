@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.config_checks import requirer, whole
 from models.registry import MODELS, NEURAL_KINDS, create_model, get_model_class
-from training.config_checks import requirer, whole
 from training.splits import check_fractions
 
 BALANCING = ("class_weight", "oversample", "none")

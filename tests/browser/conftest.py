@@ -6,61 +6,10 @@ They never skip: a missing chromium is an error that says how to install it (`ma
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
-from app import create_app
-from core.config import config_from_dict
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-# Small history so a test app starts in a second or two.
-FAST_FEED = {"backfill_1m_hours": 3, "backfill_1s_minutes": 5, "sim": {"tick_interval_ms": 100}}
-
-
-@dataclass
-class Served:
-    url: str
-    app: object
-    orch: object
-    console_errors: list = field(default_factory=list)
-
-
-def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> Iterator[Served]:
-    data = {
-        "data_dir": str(tmp_path / "data"),
-        "feed": dict(FAST_FEED),
-        "dashboard": {"refresh_interval_ms": 500},
-    }
-    for key, value in (overrides or {}).items():
-        data[key] = value
-    app = create_app(config=config_from_dict(data, base_dir=tmp_path))
-    orch = app.server.extensions["orchestrator"]
-    if start:
-        orch.start()
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{server.server_port}", app, orch)
-    finally:
-        server.shutdown()
-        orch.stop()
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, accept_common_autolabels, serve_app
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +47,6 @@ def page(browser, served):
     assert served.console_errors == [], served.console_errors
 
 
-def figure_data(page, tf: str, expr: str):
-    """Evaluate ``expr`` with ``gd`` bound to the chart's plotly element."""
-    find = f"document.querySelector('#chart-{tf} .js-plotly-plot')"
-    return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
+@pytest.fixture
+def labelled(served):
+    return accept_common_autolabels(served.orch)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.browser.conftest import figure_data
-from tests.browser.test_live_charts import wait_for
+from tests.helpers.browser import figure_data
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -103,7 +103,7 @@ CANDLE_POINT = """([start, end]) => {
 
 
 def test_clicking_a_band_on_the_chart_selects_its_span(browser, served):
-    from training.spans import Span
+    from core.spans import Span
 
     orch = served.orch
     last = orch.store.latest("BTC/USDT", "1m").time

@@ -2,35 +2,16 @@
 
 import pytest
 
-from core.backtests.request import parse_request
-from tests import backtest_helpers
-from tests.browser.test_live_charts import wait_for as _wait_for
+from backtest.request import parse_request
+from tests.helpers import backtests as backtest_helpers
+from tests.helpers.browser import plot, run_backtest
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
 
-def wait_for(predicate, timeout=30.0):
-    """Callbacks answer slower on a busy machine: wait up to 30 s by default."""
-    return _wait_for(predicate, timeout=timeout)
-
-
 Blocking = backtest_helpers.Blocking
 blocking = backtest_helpers.blocking
-
-
-def plot(page, dom_id: str, expr: str):
-    find = f"document.querySelector('#{dom_id} .js-plotly-plot')"
-    return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
-
-
-def run_backtest(page, params: str) -> str:
-    """Press Run backtest; the new run's id, once the message names it."""
-    before = page.locator("#bt-message").inner_text()
-    page.locator("#bt-params").fill(params)
-    page.get_by_role("button", name="Run backtest").click()
-    message = page.locator("#bt-message")
-    wait_for(lambda: "Started run" in message.inner_text() and message.inner_text() != before)
-    return message.inner_text().split("Started run ")[1].split(":")[0]
 
 
 def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, served, blocking):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.neural_jobs import train_kind
-from core.prediction_queries import stored
-from tests.browser.conftest import FAST_FEED, serve_app
-from tests.browser.test_backtest import plot, run_backtest, wait_for
-from tests.neural_data import SMALL_SPEC, TINY_PARAMS
+from predictions.queries import stored
+from runtime.neural_jobs import train_kind
+from tests.helpers.browser import FAST_FEED, plot, run_backtest, serve_app
+from tests.helpers.neural_data import SMALL_SPEC, TINY_PARAMS
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 torch.set_num_threads(1)

@@ -4,10 +4,10 @@ the live model's spans merged above a readable confidence."""
 
 import pytest
 
+from core.spans import Span
 from core.timefmt import format_ms
-from tests.browser.conftest import FAST_FEED, figure_data, serve_app
-from tests.browser.test_live_charts import wait_for
-from training.spans import Span
+from tests.helpers.browser import FAST_FEED, figure_data, serve_app
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

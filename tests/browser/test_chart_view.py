@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.browser.conftest import figure_data, serve_app
-from tests.browser.test_live_charts import wait_for
+from tests.helpers.browser import figure_data, serve_app
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

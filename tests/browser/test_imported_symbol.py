@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from core.imports import import_candles
-from tests.browser.conftest import figure_data
-from tests.browser.test_live_charts import wait_for
-from tests.conftest import make_candles
+from market.imports import import_candles
+from tests.helpers.browser import figure_data
+from tests.helpers.candles import make_candles
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

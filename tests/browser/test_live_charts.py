@@ -4,19 +4,10 @@ import time
 
 import pytest
 
-from tests.browser.conftest import figure_data
+from tests.helpers.browser import figure_data
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for(predicate, timeout=10.0, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def test_page_loads_both_charts_with_no_console_errors(page, served):

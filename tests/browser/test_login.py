@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import serve_app
+from tests.helpers.browser import serve_app
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import FAST_FEED, serve_app
-from tests.browser.test_live_charts import wait_for
-from tests.neural_data import SMALL_SPEC, TINY_PARAMS
+from tests.helpers.browser import FAST_FEED, serve_app
+from tests.helpers.neural_data import SMALL_SPEC, TINY_PARAMS
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

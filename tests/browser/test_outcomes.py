@@ -3,10 +3,10 @@ filters that change what is drawn, a details card on click, and a download with 
 
 import pytest
 
-from core.prediction_export import COLUMNS
-from core.prediction_input import direction_of_change
-from tests.browser.conftest import figure_data
-from tests.browser.test_live_charts import wait_for
+from predictions.export import COLUMNS
+from predictions.input import direction_of_change
+from tests.helpers.browser import figure_data
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 M = 60_000

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from core.timefmt import format_ms
-from tests.browser.conftest import figure_data
-from tests.browser.test_live_charts import wait_for
+from tests.helpers.browser import figure_data
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import serve_app
-from tests.browser.test_live_charts import wait_for
+from tests.helpers.browser import serve_app
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

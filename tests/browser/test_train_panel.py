@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from tests.browser.conftest import FAST_FEED, serve_app
-from tests.browser.test_live_charts import wait_for
-from tests.browser.test_training import accept_common_autolabels, message_text
+from tests.helpers.browser import FAST_FEED, accept_common_autolabels, message_text, serve_app
+from tests.helpers.waiting import wait_for
 from training.champion import champion_info
 
 pytestmark = pytest.mark.browser

@@ -2,44 +2,16 @@
 
 import pytest
 
-from core.pending_labels import autolabel_series
-from tests.browser.conftest import FAST_FEED, serve_app
-from tests.browser.test_live_charts import wait_for
+from tests.helpers.browser import FAST_FEED, SMALL_TRAINING, message_text, serve_app
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
-
-SMALL_TRAINING = {
-    "window": 4,
-    "params": {"xgboost": {"n_estimators": 15, "max_depth": 3, "learning_rate": 0.3}},
-}
 
 
 @pytest.fixture
 def served(tmp_path):
     feed = dict(FAST_FEED, backfill_1m_hours=16)
     yield from serve_app(tmp_path, {"feed": feed, "training": SMALL_TRAINING})
-
-
-def accept_common_autolabels(orch, keep: int = 3) -> list[str]:
-    """An annotator's earlier work: TA-Lib spans on BTC/USDT, the ``keep`` commonest accepted."""
-    autolabel_series(orch, "BTC/USDT", "1m")
-    pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
-    counts = {}
-    for span in pending:
-        counts[span.label] = counts.get(span.label, 0) + 1
-    common = sorted(counts, key=counts.get, reverse=True)[:keep]
-    orch.annotations.set_status([s.id for s in pending if s.label in common], "accepted")
-    return common
-
-
-@pytest.fixture
-def labelled(served):
-    return accept_common_autolabels(served.orch)
-
-
-def message_text(page) -> str:
-    """The panel's alert, or "" once it has closed (a closed alert leaves the page)."""
-    return " ".join(page.locator("#train-message").all_inner_texts())
 
 
 def pattern_count(page):

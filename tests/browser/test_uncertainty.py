@@ -2,12 +2,11 @@
 
 import pytest
 
-from core.dataset_from_store import build_from_store
 from core.timefmt import format_ms
-from core.training_jobs import train_now
-from tests.browser.conftest import FAST_FEED, serve_app
-from tests.browser.test_live_charts import wait_for
-from tests.browser.test_training import SMALL_TRAINING, labelled  # noqa: F401 (fixture)
+from runtime.training_jobs import train_now
+from tests.helpers.browser import FAST_FEED, SMALL_TRAINING, serve_app
+from tests.helpers.waiting import wait_for
+from training.dataset_from_store import build_from_store
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,287 @@
+"""Backtests as queued background jobs (or in the foreground, for the CLI).
+
+Runs go one at a time in the order they were started; a queued run waits (Cancel works while it
+waits). When a run starts, the symbol's earlier ``backtest`` predictions are cleared (live ones
+stay). The engine computes the whole run at once; the run then advances through its period in
+steps, storing the model's predictions up to each step (source ``backtest``, with
+``backtest_id``) and publishing the trades entered so far, so the chart fills in as it goes. At the
+end the run is saved (SQLite) and logged to MLflow: params, metrics, trades and equity as artifacts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from backtest.engine import TRADE_COLUMNS, run_backtest
+from backtest.request import BacktestRequest
+from backtest.stats import compute_stats
+from backtest.store import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    RUNNING,
+    BacktestStore,
+    equity_points,
+    json_value,
+)
+from backtest.strategies import StrategyContext, in_sample, make_strategy
+from core.jobs import JobCancelled
+
+log = logging.getLogger(__name__)
+
+STEPS = 20
+
+
+class _Foreground:
+    """Stands in for a job's context when the CLI runs a backtest."""
+
+    def __init__(self, report=None):
+        self._report = report
+
+    def progress(self, fraction: float, stage: str | None = None) -> None:
+        if self._report:
+            self._report(fraction, stage)
+
+    def check(self) -> None:
+        return None
+
+
+def metric_name(stat: str) -> str:
+    """A statistic's name as MLflow accepts it: 'Return (Ann.) [%]' -> 'Return Ann. pct'."""
+    text = stat.replace("[%]", "pct").replace("[$]", "usd").replace("#", "n").replace("&", "and")
+    text = "".join(c for c in text if c.isalnum() or c in "_-./ ")
+    return " ".join(text.split())
+
+
+def trade_rows(trades: dict[str, np.ndarray]) -> list[dict]:
+    columns = {name: trades[name].tolist() for name in TRADE_COLUMNS}
+    return [
+        dict(zip(TRADE_COLUMNS, row, strict=True)) for row in zip(*columns.values(), strict=True)
+    ]
+
+
+def chart_points(predictions: list[tuple[str, dict]]) -> list[dict]:
+    """What the run's chart draws of each prediction: time, kind, price, call, confidence."""
+    return [
+        {"time": int(p["timestamp"]), "kind": kind, "confidence": float(p["confidence"]),
+         "price": float(p.get("current_price") or p.get("price") or 0.0),
+         "call": str(p.get("direction") or p.get("action") or "")}
+        for kind, p in predictions
+    ]  # fmt: skip
+
+
+class Backtests:
+    """The app's backtests: start, cancel, read. One per orchestrator."""
+
+    def __init__(self, orch):
+        self.orch = orch
+        self.store = BacktestStore(orch.db)
+        # Runs wait here, not in the scheduler's small thread pool, so a queue of backtests
+        # never holds the workers that training and auto-labelling need.
+        self._pending: deque[tuple[str, BacktestRequest]] = deque()
+        self._active: str | None = None
+        self._lock = threading.Lock()
+        self._jobs: dict[str, str] = {}
+        # while a run advances: its trades entered and predictions made so far
+        self._live: dict[str, dict[str, list[dict]]] = {}
+
+    def recover(self) -> None:
+        """At the app's start: runs an earlier app left queued or running will never end.
+        (Not on construction: the CLI builds an orchestrator while the app may be running.)"""
+        interrupted = self.store.fail_interrupted()
+        if interrupted:
+            log.info("%d backtest runs were interrupted by a restart", interrupted)
+
+    # ---- starting and stopping ---------------------------------------------------------------
+    def submit(self, request: BacktestRequest) -> str:
+        """Queue a run; it starts when the runs before it have ended."""
+        run_id = self.store.create(request.to_dict())
+        with self._lock:
+            self._pending.append((run_id, request))
+            self._start_next()
+        return run_id
+
+    def _start_next(self) -> None:
+        """Hand the next queued run to the scheduler when none is running (lock held)."""
+        if self._active is not None or not self._pending:
+            return
+        run_id, request = self._pending.popleft()
+        self._active = run_id
+        title = f"backtest {request.strategy} on {request.symbol} {request.timeframe}"
+        state = self.orch.jobs.submit(
+            f"backtest:{run_id}", title, lambda job: self._job(run_id, request, job)
+        )
+        self._jobs[run_id] = state.id
+
+    def _job(self, run_id: str, request: BacktestRequest, job) -> dict:
+        try:
+            return self._execute(run_id, request, job)
+        finally:
+            with self._lock:
+                self._active = None
+                self._start_next()
+
+    def run_now(self, request: BacktestRequest, report=None) -> dict:
+        """Run in this thread (the CLI); returns the saved run, failed ones with their error."""
+        run_id = self.store.create(request.to_dict())
+        with contextlib.suppress(Exception):  # saved as failed, with the error, by _execute
+            self._execute(run_id, request, _Foreground(report))
+        return self.store.get(run_id)
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel a queued run at once, or ask a running one to stop; False if neither."""
+        with self._lock:
+            queued = [item for item in self._pending if item[0] == run_id]
+            if queued:
+                self._pending.remove(queued[0])
+                self.store.update(run_id, status=CANCELLED, finished_at=_now())
+                return True
+        job_id = self._jobs.get(run_id)
+        return job_id is not None and self.orch.jobs.cancel(job_id)
+
+    def get(self, run_id: str) -> dict | None:
+        """The run as saved; while it runs, with the trades entered so far."""
+        run = self.store.get(run_id)
+        live = self._live.get(run_id)
+        if run is not None and live is not None and run["status"] == RUNNING:
+            run.update(live)
+        return run
+
+    def status(self, run_id: str) -> dict | None:
+        """Status, progress, error and how many trades are known so far (a cheap poll)."""
+        state = self.store.status(run_id)
+        if state is not None:
+            live = self._live.get(run_id) or {}
+            state["trades_so_far"] = len(live.get("trades") or [])
+            state["predictions_so_far"] = len(live.get("predictions") or [])
+        return state
+
+    def list(self, limit: int = 100) -> list[dict]:
+        return self.store.list(limit)
+
+    # ---- running -----------------------------------------------------------------------------
+    def _execute(self, run_id: str, request: BacktestRequest, job) -> dict:
+        self.store.update(run_id, status=RUNNING, progress=0.0)
+        try:
+            summary = self._simulate(run_id, request, job)
+        except JobCancelled:
+            self._live.pop(run_id, None)
+            self.store.update(run_id, status=CANCELLED, finished_at=_now())
+            raise
+        except Exception as exc:
+            self._live.pop(run_id, None)
+            log.exception("backtest %s failed", run_id)
+            self.store.update(run_id, status=FAILED, error=str(exc) or type(exc).__name__,
+                              finished_at=_now())  # fmt: skip
+            raise
+        return summary
+
+    def _simulate(self, run_id: str, request: BacktestRequest, job) -> dict:
+        orch = self.orch
+        job.progress(0.0, "loading candles")
+        candles = orch.store.history(request.symbol, request.timeframe, request.start,
+                                     request.end + 1)  # fmt: skip
+        if len(candles) < 3:
+            raise ValueError(f"only {len(candles)} candles in the period: nothing to backtest")
+        context = StrategyContext(orch.config, request.symbol, request.timeframe, orch.patterns)
+        strategy = make_strategy(request.strategy, request.params, context)
+        job.progress(0.05, "computing signals")
+        signals = strategy.signals(candles)
+        times = candles.index.to_numpy(dtype=np.int64)
+        close = candles["close"].to_numpy(dtype=np.float64)
+        result = run_backtest(candles["open"].to_numpy(dtype=np.float64), close, times,
+                              signals.targets, request.settings, signals.warmup)  # fmt: skip
+        stats = compute_stats(result.trades, result.equity, times, close, result.warmup)
+        overlap = in_sample(signals.trained_on, request.symbol, int(times[0]), int(times[-1]))
+        self.store.update(run_id, model=signals.model, in_sample=overlap)
+        orch.clear_predictions(request.symbol, source="backtest")
+        trades = trade_rows(result.trades)
+        predictions = sorted(signals.predictions, key=lambda kp: kp[1]["timestamp"])
+        points = chart_points(predictions)
+        self._advance(run_id, request, job, times, trades, predictions, points)
+        stats_json = {key: json_value(value) for key, value in stats.items()}
+        self.store.update(
+            run_id, stats=stats_json, trades=trades, equity=equity_points(times, result.equity),
+            predictions=points, progress=1.0,
+        )  # fmt: skip
+        job.progress(0.97, "logging to MLflow")
+        mlflow_run = self._log_mlflow(run_id, request, signals.model, overlap, stats, trades,
+                                      times, result.equity)  # fmt: skip
+        self.store.update(run_id, status=DONE, finished_at=_now(), mlflow_run_id=mlflow_run)
+        self._live.pop(run_id, None)
+        return {"id": run_id, "trades": len(trades), "return_pct": stats_json["Return [%]"]}
+
+    def _advance(self, run_id, request, job, times, trades, predictions, points) -> None:
+        """Walk the period in steps: predictions up to each step stored, trades so far shown."""
+        entry = np.array([t["EntryTime"] for t in trades], dtype=np.int64)
+        exit_ = np.array([t["ExitTime"] for t in trades], dtype=np.int64)
+        stamps = np.array([p["timestamp"] for _, p in predictions], dtype=np.int64)
+        stored = 0
+        cutoffs = times[np.linspace(0, len(times) - 1, STEPS + 1).astype(np.int64)[1:]]
+        for step, cutoff in enumerate(cutoffs, start=1):
+            upto = int(np.searchsorted(stamps, cutoff, side="right"))
+            for kind, prediction in predictions[stored:upto]:
+                self.orch.store_prediction(kind, request.symbol, {
+                    **prediction, "source": "backtest", "backtest_id": run_id,
+                    "timeframe": request.timeframe,
+                })  # fmt: skip
+            stored = upto
+            # exclusive orders: only the last trade entered can still be open at the cutoff
+            shown = trades[: int(np.searchsorted(entry, cutoff, side="right"))]
+            if shown and exit_[len(shown) - 1] > cutoff:
+                shown = [*shown[:-1], {**shown[-1], "ExitTime": None, "ExitPrice": None}]
+            self._live[run_id] = {"trades": shown, "predictions": points[:upto]}
+            self.store.update(run_id, progress=0.1 + 0.85 * step / STEPS)
+            job.progress(0.1 + 0.85 * step / STEPS, f"replaying {step}/{STEPS}")
+
+    def _log_mlflow(self, run_id, request, model, overlap, stats, trades, times, equity):
+        """Log params, metrics and the trades; a failure here is logged, the run still counts."""
+        try:
+            from training.tracking import Tracker
+
+            config = self.orch.config
+            tracker = Tracker.from_config(
+                config.training, config.data_path, config.backtest.experiment
+            )
+            name = f"backtest-{request.strategy}-{request.symbol}-{request.timeframe}"
+            with tracker.start_run(name, tags={"backtest_id": run_id}) as mlflow_run:
+                params = {k: v for k, v in request.to_dict().items() if k != "params"}
+                params.update({f"param.{k}": v for k, v in request.params.items()})
+                if model:
+                    params.update({f"model.{k}": v for k, v in model.items()})
+                tracker.log_params(params)
+                tracker.set_tags({"in_sample": bool(overlap)})
+                tracker.log_metrics({
+                    metric_name(k): v for k, v in stats.items()
+                    if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                })  # fmt: skip
+                with tempfile.TemporaryDirectory() as tmp:
+                    folder = Path(tmp)
+                    _write_csv(folder / "trades.csv", TRADE_COLUMNS, trades)
+                    np.savetxt(folder / "equity.csv", np.c_[times, equity], delimiter=",",
+                               header="time,equity", comments="", fmt=["%d", "%.17g"])  # fmt: skip
+                    tracker.log_artifacts(folder, "backtest")
+            return mlflow_run
+        except Exception:
+            log.exception("backtest %s: logging to MLflow failed", run_id)
+            return None
+
+
+def _write_csv(path: Path, columns, rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,216 @@
+"""The OpenAPI 3.1 description of the REST API, served at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from backtest.strategies import STRATEGIES
+from runtime.orchestrator import VERSION
+
+
+def _error_responses(*codes: int) -> dict:
+    words = {400: "Bad input: the message names the field, candle index and rule",
+             404: "Unknown symbol (or backtest run)", 409: "Not possible in the current state", 413: "Too large (body, candles or items)",
+             503: "No model registered yet: the message says how to train one"}  # fmt: skip
+    return {
+        str(code): {"description": words[code],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code in codes
+    }  # fmt: skip
+
+
+def openapi_document(max_candles: int, max_items: int) -> dict:
+    candle = {
+        "type": "object",
+        "required": ["time", "open", "high", "low", "close", "volume"],
+        "properties": {
+            "time": {"type": "integer", "description": "open time, UTC epoch ms, strictly increasing"},
+            "open": {"type": "number", "exclusiveMinimum": 0},
+            "high": {"type": "number", "description": ">= max(open, close)"},
+            "low": {"type": "number", "description": "<= min(open, close), > 0"},
+            "close": {"type": "number", "exclusiveMinimum": 0},
+            "volume": {"type": "number", "minimum": 0},
+        },
+    }  # fmt: skip
+    predict_request = {
+        "type": "object",
+        "required": ["candles"],
+        "properties": {
+            "candles": {"type": "array", "items": {"$ref": "#/components/schemas/Candle"},
+                        "maxItems": max_candles,
+                        "description": "at least the model's min_candles (see /api/model/info)"},
+            "symbol": {"type": "string"},
+            "timeframe": {"type": "string"},
+            "model": {"type": "string", "description": "registered model name"},
+            "version": {"type": ["string", "integer"], "description": "default: the champion"},
+            "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+    }  # fmt: skip
+    model = {
+        "type": "object",
+        "properties": {k: {} for k in ("name", "version", "alias", "type", "classes", "window",
+                                      "trained_at", "run_id", "dataset_version")},
+    }  # fmt: skip
+    predict_response = {
+        "type": "object",
+        "properties": {
+            "model": {"$ref": "#/components/schemas/Model"},
+            "predictions": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
+                               "label": {"type": "string"}, "confidence": {"type": "number"}}}},
+        },
+    }  # fmt: skip
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "TradeDash API", "version": VERSION},
+        "paths": {
+            "/api/live-updates": {"get": {
+                "summary": "Candles and predictions of a symbol since a time",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "timeframe", "in": "query", "schema": {"type": "string", "default": "1m"}},
+                    {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "default": 500, "maximum": 5000}},
+                    {"name": "since_seq", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "predictions stored after this sequence number (each carries"
+                                    " its seq; the reply's last_seq is the next cursor)"},
+                ],
+                "responses": {"200": {"description": "candles, predictions, feed status"},
+                              **_error_responses(400, 404)}}},
+            "/api/predictions/accuracy": {"get": {
+                "summary": "Rolling hit rate, majority and 50 % baselines, error against naive"
+                           " (skill) and calibration, per kind, model version and symbol",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query",
+                     "schema": {"type": "string",
+                                "enum": ["dqn", "cnn", "transformer", "pattern"]}},
+                    {"name": "window", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 200}},
+                    {"name": "source", "in": "query", "description": "repeatable; default live"
+                     " and backtest (training predictions are in-sample)",
+                     "schema": {"type": "string", "enum": ["live", "backtest", "training"]}},
+                ],
+                "responses": {"200": {"description": "groups of figures with a series over time"},
+                              **_error_responses(400, 404)}}},
+            "/api/health": {"get": {"summary": "Server, feeds and models",
+                                    "responses": {"200": {"description": "ok"}}}},
+            "/api/predict": {"post": {
+                "summary": "Pattern spans in a list of candles",
+                "requestBody": {"required": True, "content": json_body},
+                "responses": {"200": {"description": "spans", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+                    **_error_responses(400, 413, 503)}}},
+            "/api/predict/batch": {"post": {
+                "summary": f"Up to {max_items} predict requests; one result or error each, in order",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "maxItems": max_items, "items": {
+                        "$ref": "#/components/schemas/PredictRequest"}}}}}}},
+                "responses": {"200": {"description": "results"}, **_error_responses(400, 413)}}},
+            "/api/models": {"get": {
+                "summary": "The served model of every kind (pattern, dqn, cnn, transformer): name,"
+                           " version, run id, validation metrics beside their baselines, and the"
+                           " training data's time range; status missing/error with the reason",
+                "responses": {"200": {"description": "{kind: model}", "content": {
+                    "application/json": {"schema": {"type": "object", "additionalProperties": {
+                        "$ref": "#/components/schemas/ServedModel"}}}}}}}},
+            "/api/model/info": {"get": {
+                "summary": "The served model: classes, window, features, per-class metrics",
+                "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
+            **_backtest_paths(),
+        },
+        "components": {"schemas": {
+            "Candle": candle, "PredictRequest": predict_request, "Model": model,
+            "PredictResponse": predict_response,
+            "ServedModel": {"type": "object", "required": ["status"], "properties": {
+                "status": {"enum": ["ok", "missing", "error", "unknown"]}, "error": {},
+                "name": {}, "version": {}, "run_id": {},
+                "trained_on": {"description": "{start, end}: UTC epoch ms"},
+                "metrics": {"description": "{val: {...}, test: {...}}, each metric beside its "
+                                           "baseline (majority class, last price, buy-and-hold)"}}},
+            "Error": {"type": "object", "required": ["error"],
+                      "properties": {"error": {"type": "string"}}},
+        }},
+    }  # fmt: skip
+
+
+def _backtest_paths() -> dict:
+    run_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    request = {
+        "type": "object",
+        "required": ["symbol", "strategy"],
+        "properties": {
+            "symbol": {"type": "string"},
+            "timeframe": {"type": "string", "default": "1m"},
+            "start": {
+                "type": ["integer", "string"],
+                "description": "epoch ms or UTC text; default: end - backtest.period_hours",
+            },
+            "end": {"type": ["integer", "string"], "description": "default: the latest candle"},
+            "strategy": {"type": "string", "enum": list(STRATEGIES)},
+            "params": {
+                "type": "object",
+                "description": "sma_cross: fast, slow; pattern, cnn, transformer: version"
+                " ('champion' or a number), min_confidence; dqn: version",
+            },
+            "cash": {"type": "number", "exclusiveMinimum": 0, "default": 10000},
+            "commission": {"type": "number", "minimum": -0.1, "maximum": 0.1, "default": 0.001},
+            "size": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1},
+            "allow_short": {"type": "boolean", "default": True},
+            "trade_on_close": {"type": "boolean", "default": False},
+            "fractional_unit": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1,
+                "default": 1e-8,
+                "description": "smallest tradable amount (1: whole units)",
+            },
+        },
+    }
+    run = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+            "progress": {"type": "number"},
+            "params": {"type": "object"},
+            "in_sample": {
+                "description": "false, or the overlap {start, end, trained_on} of the period with the model's training data"
+            },
+            "stats": {"type": "object", "description": "backtesting.py's statistic names"},
+            "trades": {"type": "array", "items": {"type": "object"}},
+            "equity": {
+                "type": "array",
+                "maxItems": 2000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "time": {"type": "integer"},
+                        "equity": {"type": "number"},
+                        "drawdown_pct": {"type": "number"},
+                    },
+                },
+            },
+            "predictions": {
+                "type": "array",
+                "description": "the model's predictions as the run's chart draws them: {time, kind, price, call, confidence}",
+            },
+            "error": {"type": ["string", "null"]},
+        },
+    }
+    return {
+        "/api/backtests": {
+            "post": {"summary": "Start a backtest (queued, runs in the background)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+                     "responses": {"202": {"description": "{id}"}, **_error_responses(400, 404)}},
+            "get": {"summary": "The backtest runs, newest first", "responses": {"200": {"description": "runs"}}}},
+        "/api/backtests/{id}": {"get": {
+            "summary": "A run: status, progress, params, in_sample, stats, trades, equity", "parameters": run_id,
+            "responses": {"200": {"description": "run", "content": {"application/json": {"schema": run}}},
+                          **_error_responses(404)}}},
+        "/api/backtests/{id}/cancel": {"post": {
+            "summary": "Cancel a queued or running backtest", "parameters": run_id,
+            "responses": {"202": {"description": "cancelling"}, **_error_responses(404, 409)}}},
+    }  # fmt: skip

@@ -1,0 +1,421 @@
+"""Pure figure builders for the candlestick charts and their prediction overlays.
+
+Arrays the browser will extend are plain lists, never numpy: plotly sends numpy arrays as binary
+blobs, and appending to those through ``Patch`` corrupts the traces (see STACK.md).
+
+Trace order is fixed so ticks can address traces by index (``TRACE``). Prediction lines and span
+bands are layout shapes: they need one opacity and colour each, which one scatter trace can't give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.candles import Candle, bucket_start, timeframe_ms
+from dashboard.figures.chart_layout import (
+    SPIKES,
+    last_price_label,
+    opening_range,
+    price_decimals,
+    price_format,
+)
+from dashboard.figures.span_layout import label_room, merge_adjacent
+
+UP_CANDLE = "#26a69a"
+DOWN_CANDLE = "#ef5350"
+DIRECTION_COLORS = {"UP": "#00e5ff", "DOWN": "#ff9800", "STABLE": "#90caf9"}
+ACTION_COLORS = {"BUY": "#00e676", "SELL": "#ff1744"}
+OVERLAY_KINDS = ("dqn", "cnn", "transformer")
+
+TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
+         "span_labels": 6}  # fmt: skip
+PREDICTION_TRACES = ("dqn_buy", "dqn_sell", "cnn", "transformer")
+CANDLE_FIELDS = ("open", "high", "low", "close")
+
+
+def volume_color(candle: Candle) -> str:
+    return UP_CANDLE if candle.close >= candle.open else DOWN_CANDLE
+
+
+def candle_columns(candles: Sequence[Candle]) -> dict[str, list]:
+    """Columns of the candle and volume traces, as lists."""
+    return {
+        "x": [c.time for c in candles],
+        **{name: [getattr(c, name) for c in candles] for name in CANDLE_FIELDS},
+        "volume": [c.volume for c in candles],
+        "volume_color": [volume_color(c) for c in candles],
+    }
+
+
+def confidence_size(confidence: float) -> float:
+    return round(9 + 11 * confidence, 2)
+
+
+def confidence_opacity(confidence: float) -> float:
+    return round(0.3 + 0.7 * confidence, 3)
+
+
+def _hover(p: dict, *lines: str) -> str:
+    # Names are text, not markup: plotly renders tags (links too) in hover and shape labels.
+    version = escape(str(p.get("model_version") or "-"))
+    model = escape(str(p.get("model", p["kind"])))
+    head = f"<b>{model}</b> v{version}<br>confidence {p['confidence']:.2f}"
+    return "<br>".join((head, *lines))
+
+
+def marker_columns(points: list[dict]) -> dict:
+    return {
+        "x": [pt["x"] for pt in points],
+        "y": [pt["y"] for pt in points],
+        "hovertext": [pt["text"] for pt in points],
+        "marker.size": [pt["size"] for pt in points],
+        "marker.opacity": [pt["opacity"] for pt in points],
+        "marker.color": [pt["color"] for pt in points],
+        "customdata": [pt.get("id") for pt in points],  # the details card finds it by id
+    }
+
+
+def overlay_traces(
+    predictions: dict[str, list[dict]],
+    candles: Sequence[Candle],
+    timeframe: str,
+    enabled: Iterable[str],
+    window_start: int | None,
+) -> dict[str, dict]:
+    """Data of the four prediction traces (keys of ``PREDICTION_TRACES``), each as flat
+    ``{"x", "y", "hovertext", "marker.size", ...}`` lists."""
+    points = overlay_points(predictions, candles, timeframe, enabled, window_start)
+    return {name: marker_columns(pts) for name, pts in points.items()}
+
+
+def overlay_points(
+    predictions: dict[str, list[dict]],
+    candles: Sequence[Candle],
+    timeframe: str,
+    enabled: Iterable[str],
+    window_start: int | None,
+) -> dict[str, list[dict]]:
+    """The markers of each prediction trace, in the order predictions were stored, each with
+    its prediction's ``seq``. Predictions before the chart's first candle are left out so they
+    don't stretch the time axis."""
+    enabled = set(enabled)
+    frame = timeframe_ms(timeframe)
+    by_time = {c.time: c for c in candles}
+    points: dict[str, list[dict]] = {name: [] for name in PREDICTION_TRACES}
+
+    def visible(p: dict) -> bool:
+        return window_start is None or p["timestamp"] >= window_start
+
+    if "dqn" in enabled:
+        for p in predictions.get("dqn", []):
+            if p["action"] == "HOLD" or not visible(p):
+                continue
+            candle = by_time.get(bucket_start(p["timestamp"], frame))
+            buy = p["action"] == "BUY"
+            anchor = (candle.low if buy else candle.high) if candle else p["price"]
+            offset = anchor * 0.0006
+            points["dqn_buy" if buy else "dqn_sell"].append(
+                {
+                    "id": p.get("id"),
+                    "seq": p.get("seq", 0),
+                    "ts": p["timestamp"],
+                    "x": p["timestamp"],
+                    "y": anchor - offset if buy else anchor + offset,
+                    "text": _hover(p, f"{p['action']} at {p['price']:.6g}"),
+                    "size": confidence_size(p["confidence"]),
+                    "opacity": confidence_opacity(p["confidence"]),
+                    "color": ACTION_COLORS[p["action"]],
+                }
+            )
+    for kind, target in (("cnn", "target_price"), ("transformer", "predicted_price")):
+        if kind not in enabled:
+            continue
+        for p in predictions.get(kind, []):
+            if not visible(p):
+                continue
+            if p.get(target) is None:  # an action only (the original training loop's form)
+                x, y, lines = p["timestamp"], p["current_price"], (f"{p['action']} at "
+                              f"{p['current_price']:.6g}",)  # fmt: skip
+            else:
+                extra = f" ({p['price_change']:+.2f}%)" if kind == "transformer" else ""
+                x, y, lines = horizon_end(p), p[target], (
+                    f"{p['direction']} {p['current_price']:.6g} → {p[target]:.6g}{extra}",
+                    f"horizon {p['horizon_minutes']:g} min",
+                )  # fmt: skip
+            points[kind].append(
+                {
+                    "id": p.get("id"),
+                    "seq": p.get("seq", 0),
+                    "ts": p["timestamp"],
+                    "x": x,
+                    "y": y,
+                    "text": _hover(p, *lines),
+                    "size": confidence_size(p["confidence"]),
+                    "opacity": confidence_opacity(p["confidence"]),
+                    "color": DIRECTION_COLORS[p["direction"]],
+                }
+            )
+    return points
+
+
+def horizon_end(prediction: dict) -> int:
+    return int(prediction["timestamp"] + prediction["horizon_minutes"] * 60_000)
+
+
+def prediction_shapes(
+    predictions: dict[str, list[dict]], enabled: Iterable[str], window_start: int | None
+) -> list[dict]:
+    """Lines from the current price to the CNN target (dotted) and transformer target (dash-dot)."""
+    return [shape for _, shape in prediction_lines(predictions, enabled, window_start)]
+
+
+def prediction_lines(
+    predictions: dict[str, list[dict]], enabled: Iterable[str], window_start: int | None
+) -> list[tuple[int, dict]]:
+    """(seq, line shape) of each drawn CNN and transformer prediction, in ``seq`` order."""
+    enabled = set(enabled)
+    shapes = []
+    for kind, target, dash in (
+        ("cnn", "target_price", "dot"),
+        ("transformer", "predicted_price", "dashdot"),
+    ):
+        if kind not in enabled:
+            continue
+        for p in predictions.get(kind, []):
+            if window_start is not None and p["timestamp"] < window_start:
+                continue
+            if p.get(target) is None:
+                continue  # an action only: no target to draw a line to
+            shapes.append((p.get("seq", 0),
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "y",
+                    "x0": p["timestamp"],
+                    "y0": p["current_price"],
+                    "x1": horizon_end(p),
+                    "y1": p[target],
+                    "line": {"color": DIRECTION_COLORS[p["direction"]], "width": 2, "dash": dash},
+                    "opacity": confidence_opacity(p["confidence"]),
+                    "name": f"{kind}:{p['id']}",
+                }
+            ))  # fmt: skip
+    return sorted(shapes, key=lambda item: item[0])
+
+
+def _apply_flat(trace: dict, flat: dict) -> None:
+    for key, value in flat.items():
+        if key.startswith("marker."):
+            trace.setdefault("marker", {})[key.split(".", 1)[1]] = value
+        else:
+            trace[key] = value
+
+
+def build_figure(
+    candles: Sequence[Candle],
+    predictions: dict[str, list[dict]],
+    timeframe: str,
+    enabled: Iterable[str],
+    symbol: str,
+    extra_shapes: Sequence[dict] = (),
+    overlays: tuple[dict[str, dict], list[dict]] | None = None,
+    view_candles: int | None = None,
+    extra_traces: Sequence[dict] = (),
+) -> go.Figure:
+    """The whole chart: candles, volume panel, prediction overlays, shapes. ``overlays`` are
+    precomputed (marker columns per trace, line shapes) when the caller tracks what it drew.
+    ``view_candles``: the chart opens on that many of the newest candles, its price axis fitted
+    to them (a far prediction target would otherwise stretch the time axis)."""
+    cols = candle_columns(candles)
+    window_start = candles[0].time if candles else None
+    if overlays is None:
+        overlays = (
+            overlay_traces(predictions, candles, timeframe, enabled, window_start),
+            prediction_shapes(predictions, enabled, window_start),
+        )
+    traces, lines = overlays
+    decimals = price_decimals(candles[-1].close if candles else None)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.02
+    )
+    fig.add_trace(
+        go.Candlestick(
+            x=cols["x"],
+            open=cols["open"],
+            high=cols["high"],
+            low=cols["low"],
+            close=cols["close"],
+            name=f"{symbol} {timeframe}",
+            increasing={"line": {"color": UP_CANDLE}, "fillcolor": UP_CANDLE},
+            decreasing={"line": {"color": DOWN_CANDLE}, "fillcolor": DOWN_CANDLE},
+            showlegend=False,
+            # The OHLCV legend above the chart shows the candle under the cursor.
+            hoverinfo="none",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=cols["x"],
+            y=cols["volume"],
+            marker={"color": cols["volume_color"], "opacity": 0.6},
+            name="volume",
+            showlegend=False,
+            hoverinfo="none",
+        ),
+        row=2,
+        col=1,
+    )
+    styles = {
+        "dqn_buy": ("DQN buy", "triangle-up"),
+        "dqn_sell": ("DQN sell", "triangle-down"),
+        "cnn": ("CNN target", "diamond"),
+        "transformer": ("Transformer target", "star"),
+    }
+    for name in PREDICTION_TRACES:
+        label, symbol_name = styles[name]
+        trace = {
+            "type": "scatter",
+            "mode": "markers",
+            "name": label,
+            "hoverinfo": "text",
+            "marker": {"symbol": symbol_name, "line": {"width": 0}},
+            "showlegend": False,
+        }
+        _apply_flat(trace, traces[name])
+        fig.add_trace(go.Scatter(trace), row=1, col=1)
+    # Span labels on hover: invisible points on an axis of the price panel's height (0..1).
+    labels = traces.get("span_labels") or {"x": [], "y": [], "hovertext": []}
+    fig.add_trace(
+        go.Scatter(
+            **labels, mode="markers", hoverinfo="text", name="labels", showlegend=False,
+            marker={"size": 12, "opacity": 0, "color": "#dddddd"}, xaxis="x", yaxis="y3",
+        )
+    )  # fmt: skip
+    for trace in extra_traces:  # after the fixed traces: outcomes, disagreement marks
+        fig.add_trace(go.Scatter(trace), row=1, col=1)
+    fig.update_layout(
+        template="plotly_dark",
+        paper_bgcolor="#131722",
+        plot_bgcolor="#131722",
+        margin={"l": 10, "r": 72, "t": 28, "b": 20},
+        autosize=True,
+        uirevision=f"{symbol}|{timeframe}",
+        hovermode="x",
+        dragmode="zoom",
+        shapes=[*extra_shapes, *lines],
+        annotations=[last_price_label(candles[-1] if candles else None, decimals)],
+        title={"text": f"{symbol} · {timeframe}", "x": 0.01, "font": {"size": 13}},
+        font={"size": 11},
+    )
+    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor="#2a2e39",
+                     **SPIKES)  # fmt: skip
+    fig.update_yaxes(showgrid=True, gridcolor="#2a2e39", side="right", **SPIKES)
+    fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
+                     row=1, col=1)  # fmt: skip
+    fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
+    fig.update_layout(yaxis3={"overlaying": "y", "range": [0, 1], "fixedrange": True,
+                              "visible": False, "anchor": "x"})  # fmt: skip
+    opening = opening_range(candles, timeframe, view_candles) if view_candles else None
+    if opening:
+        x_range, y_range = opening
+        fig.update_xaxes(range=x_range, autorange=False)
+        fig.update_yaxes(range=y_range, autorange=False, row=1, col=1)
+    return fig
+
+
+# A qualitative palette; a label keeps its colour across sessions (hash of its name).
+LABEL_PALETTE = (
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#aaffc3", "#808000",
+)  # fmt: skip
+
+
+def label_color(label: str) -> str:
+    digest = sum((i + 1) * ord(ch) for i, ch in enumerate(label))
+    return LABEL_PALETTE[digest % len(LABEL_PALETTE)]
+
+
+def span_shapes(
+    spans: Sequence, timeframe: str, selected_id: str | None = None, visible_ms: float | None = None
+) -> list[dict]:
+    """Accepted spans as translucent full-height bands; pending ones (auto-labels waiting for
+    review) as a thin strip under the candles, unless selected. Rejected spans are not drawn.
+    Label text only where it fits (``visible_ms``: the width of the visible time range)."""
+    frame = timeframe_ms(timeframe)
+    drawn = [s for s in spans if s.status != "rejected"]
+    bands = [s for s in drawn if s.status != "pending" or s.id == selected_id]
+    fits = label_room([(s.start, s.end, s.label) for s in bands], visible_ms)
+    room = dict(zip([s.id for s in bands], fits, strict=True))
+    shapes = []
+    for span in drawn:
+        color = label_color(span.label)
+        selected = span.id == selected_id
+        shape = {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": span.start,
+            "x1": span.end + frame,
+            "fillcolor": color,
+            "name": f"span:{span.id}",
+        }
+        if span.id in room:
+            pending = span.status == "pending"
+            shape.update(
+                y0=0, y1=1, opacity=0.12 if pending else 0.22, layer="below",
+                line={"color": "#ffffff" if selected else color, "width": 2 if selected else 1,
+                      "dash": "dot" if pending else "solid"},
+                label={"text": escape(span.label) if room[span.id] else "",
+                       "textposition": "top left", "font": {"size": 10, "color": color}},
+            )  # fmt: skip
+        else:
+            shape.update(y0=0, y1=PENDING_STRIP, opacity=0.8, layer="above", line={"width": 0})
+        shapes.append(shape)
+    return shapes
+
+
+# Height of the strip of pending labels, as a fraction of the price panel.
+PENDING_STRIP = 0.035
+
+
+def pattern_shapes(
+    spans: Sequence[dict], timeframe: str, visible_ms: float | None = None
+) -> list[dict]:
+    """The champion's live pattern spans: outlined boxes, never filled, so they can't be
+    mistaken for human labels; the outline's opacity follows the confidence. Adjacent spans
+    of one label are merged into one box."""
+    frame = timeframe_ms(timeframe)
+    merged = merge_adjacent(spans, frame)
+    texts = [f"{escape(s['label'])} {s['confidence']:.2f}" for s in merged]
+    boxes = [(s["start"], s["end"], t) for s, t in zip(merged, texts, strict=True)]
+    room = label_room(boxes, visible_ms)
+    shapes = []
+    for span, text, fits in zip(merged, texts, room, strict=True):
+        color = label_color(span["label"])
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": span["start"],
+                "x1": span["end"] + frame,
+                "y0": 0.05,
+                "y1": 0.98,
+                "fillcolor": "rgba(0,0,0,0)",
+                "opacity": confidence_opacity(span["confidence"]),
+                "line": {"color": color, "width": 1.5, "dash": "dash"},
+                "label": {
+                    "text": text if fits else "",
+                    "textposition": "bottom left",
+                    "font": {"size": 9, "color": color},
+                },
+                "name": f"pattern:{span['start']}:{span['label']}",
+            }
+        )
+    return shapes

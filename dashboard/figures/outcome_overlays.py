@@ -1,0 +1,207 @@
+"""Resolved predictions on the chart: a hit is a filled marker with a white rim, a miss a hollow
+one, and a thin dotted segment joins each to its realised price. Pending predictions stay in the
+prediction traces of ``charts.py``; once resolved they move here (the overlays are redrawn whole
+when an outcome arrives, so the incremental pending lists stay exact).
+
+These traces follow the prediction traces (``OUTCOME_TRACE``); each marker carries its
+prediction's id as ``customdata``, which the details card reads on a click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+from core.candles import Candle, bucket_start, timeframe_ms
+from dashboard.figures.charts import (
+    ACTION_COLORS,
+    DIRECTION_COLORS,
+    TRACE,
+    _hover,
+    confidence_size,
+    horizon_end,
+)
+from predictions.book import TARGET_FIELD as TARGET
+from predictions.disagreements import disagreements
+from predictions.queries import PredictionFilter, outcome_of
+
+OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links", "disagreements")
+OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
+SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
+
+
+def split_pending(
+    predictions: dict[str, list[dict]], flt: PredictionFilter | None
+) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(pending, resolved) per kind, after the user's filters."""
+    shown = flt.apply(predictions) if flt is not None else predictions
+    pending = {k: [p for p in v if outcome_of(p) == "pending"] for k, v in shown.items()}
+    resolved = {k: [p for p in v if outcome_of(p) != "pending"] for k, v in shown.items()}
+    return pending, resolved
+
+
+def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float, str]:
+    """Where a resolved prediction's marker sits: (x, y, marker symbol)."""
+    target = TARGET.get(p["kind"])
+    if target is not None and p.get(target) is not None:
+        return horizon_end(p), p[target], SYMBOLS[p["kind"]]
+    price = p.get("price", p.get("current_price"))
+    if p["action"] == "HOLD":  # an action-only transformer prediction (DQN HOLDs aren't drawn)
+        return p["timestamp"], price, SYMBOLS[p["kind"]]
+    candle = by_time.get(bucket_start(p["timestamp"], frame))
+    buy = p["action"] == "BUY"
+    anchor = (candle.low if buy else candle.high) if candle else price
+    offset = anchor * 0.0006
+    symbol = SYMBOLS[p["action"]] if p["kind"] == "dqn" else SYMBOLS[p["kind"]]
+    return p["timestamp"], anchor - offset if buy else anchor + offset, symbol
+
+
+def _outcome_text(p: dict) -> str:
+    word = "hit" if p.get("hit") else "miss"
+    line = f"<b>{word}</b>: realised {p['realised_price']:.6g}"
+    if p.get("error_pct") is not None:
+        line += f", error {p['error_pct']:.2f}% (naive {p['naive_error_pct']:.2f}%)"
+    if p.get("return_pct") is not None:
+        line += f", net return {p['return_pct']:+.2f}%"
+    return line
+
+
+def outcome_traces(
+    resolved: dict[str, list[dict]],
+    candles: Sequence[Candle],
+    timeframe: str,
+    enabled: Iterable[str],
+    window_start: int | None,
+) -> list[dict]:
+    """The three outcome traces (hit markers, miss markers, realised-price segments), whole."""
+    enabled = set(enabled)
+    frame = timeframe_ms(timeframe)
+    by_time = {c.time: c for c in candles}
+    columns = {name: {"x": [], "y": [], "symbol": [], "color": [], "size": [], "text": [],
+                      "id": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
+    links_x: list = []
+    links_y: list = []
+    for kind in ("dqn", "cnn", "transformer"):
+        if kind not in enabled:
+            continue
+        for p in resolved.get(kind, []):
+            hold = kind == "dqn" and p["action"] == "HOLD"  # as pending: HOLD is not drawn
+            if hold or (window_start is not None and p["timestamp"] < window_start):
+                continue
+            x, y, symbol = _anchor(p, by_time, frame)
+            hit = bool(p.get("hit"))
+            col = columns["outcome_hit" if hit else "outcome_miss"]
+            col["x"].append(x)
+            col["y"].append(y)
+            col["symbol"].append(symbol if hit else f"{symbol}-open")
+            color = DIRECTION_COLORS.get(p.get("direction")) or ACTION_COLORS.get(
+                p.get("action"), "#bbbbbb"
+            )
+            col["color"].append(color)
+            col["size"].append(confidence_size(p["confidence"]))
+            col["text"].append(_hover(p, _outcome_text(p)))
+            col["id"].append(p["id"])
+            end_x = x if kind != "dqn" and p.get(TARGET.get(kind, "")) is not None else None
+            links_x += [x, end_x if end_x is not None else p["resolved_at"], None]
+            links_y += [y, p["realised_price"], None]
+    traces = []
+    for name, label, rim in (("outcome_hit", "Resolved: hit", 1.5),
+                             ("outcome_miss", "Resolved: miss", 2)):  # fmt: skip
+        col = columns[name]
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": label, "x": col["x"], "y": col["y"],
+            "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
+            "showlegend": False, "xaxis": "x", "yaxis": "y",
+            "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
+                       "line": {"width": rim, "color": "#ffffff" if name == "outcome_hit"
+                                else col["color"]}},
+        })  # fmt: skip
+    traces.append({
+        "type": "scatter", "mode": "lines", "name": "Realised price", "x": links_x, "y": links_y,
+        "line": {"width": 1, "color": "#cfd8dc", "dash": "dot"}, "hoverinfo": "skip",
+        "showlegend": False, "xaxis": "x", "yaxis": "y", "connectgaps": False,
+    })  # fmt: skip
+    return traces
+
+
+def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: str) -> dict:
+    """A small magenta cross above the candle of each disagreement (its row in the Review tab
+    jumps here)."""
+    frame = timeframe_ms(timeframe)
+    by_time = {c.time: c for c in candles}
+    x, y, text = [], [], []
+    for item in found:
+        candle = by_time.get(bucket_start(item["time"], frame))
+        if item["timeframe"] != timeframe or candle is None:
+            continue
+        x.append(candle.time)
+        y.append(candle.high * 1.0015)
+        text.append(f"<b>disagreement</b><br>{item['detail']}")
+    return {
+        "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
+        "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",
+        "marker": {"symbol": "x-thin", "size": 9, "color": "#e040fb", "line": {"width": 2,
+                   "color": "#e040fb"}},
+    }  # fmt: skip
+
+
+# Resolved predictions drawn per chart at most (the newest): past this the markers crowd the chart
+# and each redraw would send megabytes.
+MAX_RESOLVED = 1_000
+
+
+def in_window(resolved: dict[str, list[dict]], window_start: int | None) -> dict[str, list]:
+    """The newest ``MAX_RESOLVED`` resolved predictions inside the window, per kind."""
+    inside = [p for items in resolved.values() for p in items
+              if window_start is None or p["timestamp"] >= window_start]  # fmt: skip
+    newest = sorted(inside, key=lambda p: (p["timestamp"], p.get("seq", 0)))[-MAX_RESOLVED:]
+    keep = {p["id"] for p in newest}
+    return {k: [p for p in items if p["id"] in keep] for k, items in resolved.items()}
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(json.dumps(value).encode(), digest_size=6).hexdigest()
+
+
+class Extras:
+    """The traces after the fixed ones (outcomes, disagreement marks) of one chart: a cheap
+    ``key`` per part (``outcomes|marks``) that changes when that part does, and the traces."""
+
+    def __init__(self, orch, symbol, timeframe, view, candles, predictions):
+        """``predictions``: the symbol's held predictions that pass the user's filters."""
+        self._args = (candles, timeframe, view["enabled"])
+        window_start = candles[0].time if candles else None
+        _, resolved = split_pending(predictions, None)
+        self._resolved = in_window(resolved, window_start)
+        spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
+        human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
+        self._found = disagreements(predictions, spans, human, timeframe)
+        drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
+        marks = [(d["time"], d["type"]) for d in self._found]
+        self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"
+
+    def traces(self) -> list[dict]:
+        candles, timeframe, enabled = self._args
+        window_start = candles[0].time if candles else None
+        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start)
+        return [*traces, self.marks()]
+
+    def marks(self) -> dict:
+        candles, timeframe, _ = self._args
+        return disagreement_trace(self._found, candles, timeframe)
+
+    def patch(self, patch, drawn_key: str) -> None:
+        """Send the parts whose key differs from what the browser holds."""
+        outcomes, marks = self.key.split("|")
+        held = (drawn_key or "|").split("|")
+        if outcomes != held[0]:
+            patch_outcomes(patch, self.traces())
+        elif marks != held[-1]:
+            patch["data"][OUTCOME_TRACE["disagreements"]] = self.marks()
+
+
+def patch_outcomes(patch, traces: list[dict]) -> None:
+    """Replace the outcome traces whole (they change only when the overlays are redrawn)."""
+    for name, trace in zip(OUTCOME_NAMES, traces, strict=True):
+        patch["data"][OUTCOME_TRACE[name]] = trace

@@ -1,0 +1,240 @@
+"""The Annotate panel's buttons: save, edit, delete, accept/reject (one or all the list shows),
+next, undo and model spans to review. One small callback per kind of action, each with its
+states by name; all answer in the message bar and bump the annotations version."""
+
+from __future__ import annotations
+
+import functools
+
+from dash import ALL, Input, Output, State, ctx, no_update
+
+from core.spans import Span, SpanError
+from core.timefmt import parse_time
+from dashboard import ids
+from dashboard.callbacks import CallbackSet
+from dashboard.context import orchestrator
+from dashboard.panels.annotations import jumps, message
+from dashboard.panels.span_review import next_row, readable_times
+from serving.pattern_inference import NoModel
+
+callbacks = CallbackSet()
+PAGE_SIZE = 10
+
+# Every action answers in the message bar and bumps the version (the list and charts follow it);
+# the ones that move through the list also pick a span, turn the page and jump the charts.
+TOLD = {
+    "text": Output(ids.ANN_MESSAGE, "children", allow_duplicate=True),
+    "is_open": Output(ids.ANN_MESSAGE, "is_open", allow_duplicate=True),
+    "color": Output(ids.ANN_MESSAGE, "color", allow_duplicate=True),
+    "version": Output(ids.ANN_VERSION, "data", allow_duplicate=True),
+}
+PICKED = {**TOLD, "selected": Output(ids.ANN_SELECTED, "data", allow_duplicate=True)}
+MOVED = {
+    **PICKED,
+    "page": Output(ids.ANN_TABLE, "page_current", allow_duplicate=True),
+    "charts": Output(ids.chart(ALL), "figure", allow_duplicate=True),
+}
+CHART_IDS = State(ids.chart(ALL), "id")
+
+
+def answer(outputs: dict, text: str, color: str = "success", **values) -> dict:
+    """The callback's outputs by name: the message, the store's version, ``values``, and
+    no_update for the rest (``charts``: one per chart, so ``chart_ids`` must be given)."""
+    chart_ids = values.pop("chart_ids", [])
+    result = {name: no_update for name in outputs}
+    if "charts" in outputs:
+        result["charts"] = [no_update] * len(chart_ids)
+    result.update(zip(("text", "is_open", "color"), message(text, color), strict=True))
+    result["version"] = orchestrator().annotations.version
+    result.update(values)
+    return result
+
+
+def refusals(outputs: dict):
+    """A bad entry or a refused edit answers in red in the message bar; nothing else moves."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(**kwargs):
+            try:
+                return fn(**kwargs)
+            except (SpanError, ValueError) as exc:
+                result = answer(outputs, readable_times(str(exc)), "danger",
+                                chart_ids=kwargs.get("chart_ids", []))  # fmt: skip
+                result["version"] = no_update
+                return result
+
+        return run
+
+    return wrap
+
+
+def selected_span(selected):
+    if not selected:
+        raise SpanError("select a span first: click its band on the chart or its row")
+    return selected
+
+
+@callbacks.callback(
+    output=PICKED,
+    inputs={"_clicks": Input(ids.ANN_SAVE, "n_clicks")},
+    state={
+        "selection": State(ids.ANN_SELECTION, "data"),
+        "label": State(ids.ANN_LABEL, "value"),
+        "note": State(ids.ANN_NOTE, "value"),
+    },
+    prevent_initial_call=True,
+)
+@refusals(PICKED)
+def on_save(_clicks, selection, label, note):
+    if not selection:
+        raise SpanError("select a range on a chart first (box-select tool)")
+    orch = orchestrator()
+    span = orch.annotations.create(
+        Span(
+            None,
+            selection["symbol"],
+            selection["timeframe"],
+            selection["start"],
+            selection["end"],
+            label or "",
+            "human",
+            "accepted",
+            note=note or "",
+            author=orch.config.annotations.author,
+        )
+    )
+    text = f"Saved {span.label} ({span.symbol} {span.timeframe})"
+    return answer(PICKED, text, selected=span.id)
+
+
+@callbacks.callback(
+    output=PICKED,
+    inputs={
+        "_update": Input(ids.ANN_UPDATE, "n_clicks"),
+        "_delete": Input(ids.ANN_DELETE, "n_clicks"),
+    },
+    state={
+        "selected": State(ids.ANN_SELECTED, "data"),
+        "label": State(ids.ANN_EDIT_LABEL, "value"),
+        "start": State(ids.ANN_EDIT_START, "value"),
+        "end": State(ids.ANN_EDIT_END, "value"),
+    },
+    prevent_initial_call=True,
+)
+@refusals(PICKED)
+def on_edit(_update, _delete, selected, label, start, end):
+    store = orchestrator().annotations
+    selected = selected_span(selected)
+    if ctx.triggered_id == ids.ANN_DELETE:
+        span = store.delete(selected)
+        return answer(PICKED, f"Deleted {span.label} (Undo brings it back)", selected=None)
+    span = store.update(
+        selected,
+        label=(label or "").strip(),
+        start=parse_time(start, "start"),
+        end=parse_time(end, "end"),
+    )
+    return answer(PICKED, f"Updated {span.label}")
+
+
+@callbacks.callback(
+    output=MOVED,
+    inputs={
+        "_accept": Input(ids.ANN_ACCEPT, "n_clicks"),
+        "_reject": Input(ids.ANN_REJECT, "n_clicks"),
+        "_next": Input(ids.ANN_NEXT, "n_clicks"),
+    },
+    state={
+        "selected": State(ids.ANN_SELECTED, "data"),
+        "shown": State(ids.ANN_TABLE, "derived_virtual_data"),
+        "status_filter": State(ids.ANN_FILTER_STATUS, "value"),
+        "chart_ids": CHART_IDS,
+    },
+    prevent_initial_call=True,
+)
+@refusals(MOVED)
+def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids):
+    """Accept or reject the selected span and move on to the next row (so a queue is reviewed
+    with two keys), or just move on."""
+    orch = orchestrator()
+    store = orch.annotations
+    if ctx.triggered_id == ids.ANN_NEXT:
+        following, index = next_row(shown or [], selected, True)
+        if following is None:
+            return answer(MOVED, "No more rows in the list.", "info", chart_ids=chart_ids)
+        return answer(MOVED, "Next row", "info", selected=following, page=index // PAGE_SIZE,
+                      charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
+    selected = selected_span(selected)
+    status = "accepted" if ctx.triggered_id == ids.ANN_ACCEPT else "rejected"
+    span = store.update(selected, status=status)
+    # The row leaves the list when the status filter no longer matches it.
+    following, index = next_row(shown or [], selected, status_filter in (None, status))
+    if following is None:
+        text = f"{span.label}: {status}. That was the last row."
+        return answer(MOVED, text, selected=None, chart_ids=chart_ids)
+    return answer(MOVED, f"{span.label}: {status}", selected=following, page=index // PAGE_SIZE,
+                  charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
+
+
+@callbacks.callback(
+    output=TOLD,
+    inputs={
+        "_accept": Input(ids.ANN_BULK_ACCEPT_CONFIRM, "submit_n_clicks"),
+        "_reject": Input(ids.ANN_BULK_REJECT_CONFIRM, "submit_n_clicks"),
+    },
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "label": State(ids.ANN_FILTER_LABEL, "value"),
+        "source": State(ids.ANN_FILTER_SOURCE, "value"),
+        "status": State(ids.ANN_FILTER_STATUS, "value"),
+    },
+    prevent_initial_call=True,
+)
+@refusals(TOLD)
+def on_bulk_review(_accept, _reject, symbol, label, source, status):
+    """Accept or reject every span the list's filters match (after the confirm dialog)."""
+    store = orchestrator().annotations
+    new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
+    matching = store.list(symbol=symbol, label=label, source=source, status=status)
+    count = store.set_status([s.id for s in matching], new)
+    return answer(TOLD, f"Marked {count:,} spans {new}")
+
+
+@callbacks.callback(
+    output=TOLD, inputs={"_clicks": Input(ids.ANN_UNDO, "n_clicks")}, prevent_initial_call=True
+)
+@refusals(TOLD)
+def on_undo(_clicks):
+    return answer(TOLD, orchestrator().annotations.undo() or "Nothing to undo", "info")
+
+
+@callbacks.callback(
+    output=TOLD,
+    inputs={"_clicks": Input(ids.ANN_FROM_MODEL, "n_clicks")},
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "min_confidence": State(ids.PATTERN_MIN_CONF, "value"),
+    },
+    prevent_initial_call=True,
+)
+@refusals(TOLD)
+def on_model_spans(_clicks, symbol, min_confidence):
+    return answer(TOLD, *review_model_spans(orchestrator(), symbol, min_confidence))
+
+
+def review_model_spans(orch, symbol: str, min_confidence) -> tuple[str, str]:
+    """Send the champion's predicted spans to the review queue; the text and colour to show."""
+    from labels.pending_labels import model_spans_to_review
+
+    found = added = 0
+    try:
+        for timeframe in orch.live_patterns.timeframes:
+            result = model_spans_to_review(orch, symbol, timeframe, None, min_confidence or 0.0)
+            found, added = found + result["found"], added + result["added"]
+    except NoModel as exc:
+        return str(exc), "warning"
+    if not found:
+        return "The champion has predicted no span at this confidence yet.", "info"
+    text = f"{added} model spans to review ({found - added} already sent); "
+    return text + "filter the list by source 'model'", "success"

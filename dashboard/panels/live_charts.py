@@ -1,0 +1,350 @@
+"""Live candlestick charts: one per timeframe of the selected symbol, refreshed every tick with
+only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
+
+from core.candles import timeframe_ms
+from dashboard import ids
+from dashboard.callbacks import CallbackSet
+from dashboard.context import orchestrator
+from dashboard.figures import chart_series
+from dashboard.figures.chart_layout import (
+    GRAPH_CONFIG,
+    last_price_shape,
+    price_decimals,
+    price_patch,
+)
+from dashboard.figures.chart_updates import (
+    LINE_LISTS,
+    ChartState,
+    append_markers,
+    candle_patch,
+    overlay_patch,
+    plan_list,
+    update_lines,
+)
+from dashboard.figures.charts import (
+    PREDICTION_TRACES,
+    TRACE,
+    build_figure,
+    marker_columns,
+    overlay_points,
+    pattern_shapes,
+    prediction_lines,
+    span_shapes,
+)
+from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
+from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
+from predictions.queries import PredictionFilter
+
+callbacks = CallbackSet()
+
+
+def window_size(config, timeframe: str) -> int:
+    """How many candles a chart of this timeframe holds."""
+    if timeframe == "1s":
+        return int(config.dashboard.window_1s_minutes * 60)
+    return config.dashboard.window_1m_candles
+
+
+def view_candles(config, timeframe: str) -> int:
+    """How many candles a chart opens on: the 1 s chart its whole window, others ~150."""
+    if timeframe == "1s":
+        return window_size(config, timeframe)
+    return min(config.dashboard.view_candles, window_size(config, timeframe))
+
+
+# Bands drawn per chart at most: auto-labelling a long 1 s series can find thousands.
+MAX_SPAN_SHAPES = 400
+
+
+def overlay_key(orch, symbol: str, view: dict) -> str:
+    """Changes when the overlays must be redrawn whole: toggles, spans or pattern labels, the
+    selected span, the confidence slider, or the symbol's predictions being cleared. New
+    predictions alone don't change it: they are appended."""
+    return (
+        f"{','.join(sorted(view['enabled']))}|{orch.annotations.version}|{view['selected']}"
+        f"|{orch.live_patterns.version}|{view['min_confidence']}"
+        f"|{orch.predictions.epoch(symbol)}|{view['labels']}|{visible_key(view.get('visible'))}"
+        f"|{view['filters'].key()}|{orch.predictions.outcome_version(symbol)}"
+    )
+
+
+def visible_key(visible) -> str:
+    """The visible range, coarsely: spans are redrawn when it moves by a quarter of its width,
+    not at every pixel of a pan."""
+    if not visible:
+        return ""
+    x0, x1 = visible
+    step = max((x1 - x0) / 4, 1)
+    return f"{int(x0 // step)}:{int(x1 // step)}:{int(step)}"
+
+
+def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> list[dict]:
+    """Human and TA-Lib spans (bands, pending ones as a strip), then the model's live patterns
+    (outlines), those inside the visible time range first."""
+    return span_layers(orch, symbol, timeframe, window_start, view)[0]
+
+
+def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
+    """(band shapes, hover points naming each span). An aggregated chart (5 m ...) shows the
+    spans of the 1 m series it is built from."""
+    source = chart_series.source_timeframe(orch.store, symbol, timeframe)
+    frame = timeframe_ms(source)
+    visible = view.get("visible")
+    width = (visible[1] - visible[0]) if visible else None
+    shapes, points = [], []
+    if view["labels"] != "none":
+        spans = orch.annotations.list(symbol=symbol, timeframe=source, start=window_start)
+        if view["labels"] == "accepted":
+            spans = [s for s in spans if s.status == "accepted" or s.id == view["selected"]]
+        chosen = spans_in_view(spans, visible, MAX_SPAN_SHAPES)
+        shapes += span_shapes(chosen, source, view["selected"], width)
+        points += label_points(chosen, frame, view["selected"])
+    if "patterns" in view["enabled"]:
+        found = orch.live_patterns.spans(symbol, source, window_start, view["min_confidence"])
+        found = spans_in_view(found, visible, MAX_SPAN_SHAPES)
+        shapes += pattern_shapes(found, source, width)
+        points += pattern_points(found, frame)
+    return shapes, points
+
+
+def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
+    """(book seq, every drawable prediction per overlay list: pending markers, target lines;
+    the filtered snapshot, whose resolved ones ``Extras`` draws whole)."""
+    book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
+    predictions = view["filters"].apply(predictions)
+    pending, _ = split_pending(predictions, None)
+    lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
+    for name in LINE_LISTS:
+        kind = name.split("_")[0]
+        # Target lines for pending predictions only: a resolved one has its realised segment.
+        lines = prediction_lines({kind: pending.get(kind, [])}, view["enabled"], None)
+        lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
+    return book_seq, lists, predictions
+
+
+def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
+    stamps = [it["ts"] for name, items in lists.items() for it in items
+              if drawn[name][2] and it["seq"] >= drawn[name][0]]  # fmt: skip
+    return min(stamps) if stamps else None
+
+
+def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
+    """Overlays drawn from scratch: (marker columns per trace, band shapes, line shapes);
+    records in ``state`` what the browser will hold."""
+    window_start = candles[0].time if candles else None
+    # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
+    state.overlay_key = overlay_key(orch, symbol, view)
+    state.book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
+    drawn, chosen = {}, {}
+    for name, items in lists.items():
+        _, chosen[name], drawn[name] = plan_list(items, None, window_start)
+    price_line = last_price_shape(candles[-1] if candles else None)
+    state.price = [candles[-1].open, candles[-1].close] if candles else None
+    spans, points = span_layers(orch, symbol, timeframe, window_start, view)
+    bands = [price_line, *spans]
+    state.drawn, state.bands = drawn, len(bands)
+    state.oldest = _oldest(lists, drawn)
+    traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
+    traces["span_labels"] = hover_columns(points)
+    lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    state.extras = extras.key
+    return traces, bands, lines, extras.traces()
+
+
+def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
+    """Append new predictions and drop those gone from the deque or the window; False when the
+    browser's overlays can't be derived (the caller redraws them whole)."""
+    window_start = candles[0].time if candles else None
+    book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
+    if any(name not in state.drawn for name in lists):
+        return False
+    plans = {name: plan_list(items, state.drawn[name], window_start)
+             for name, items in lists.items()}  # fmt: skip
+    if any(plan is None for plan in plans.values()):
+        return False
+    for name in PREDICTION_TRACES:
+        drop, newer, _ = plans[name]
+        if drop or newer:
+            append_markers(patch, TRACE[name], drop, newer)
+    held = {name: state.drawn[name][2] for name in LINE_LISTS}
+    update_lines(patch, state.bands, {name: plans[name] for name in LINE_LISTS}, held)
+    state.drawn = {name: plan[2] for name, plan in plans.items()}
+    state.book_seq = book_seq
+    # New predictions may make a disagreement: the outcome and mark traces are few, sent whole
+    # when they changed.
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    extras.patch(patch, state.extras)
+    state.extras = extras.key
+    state.oldest = _oldest(lists, state.drawn)
+    return True
+
+
+def chart_view(orch, symbol: str, timeframe: str, view: dict):
+    """A whole figure and its state, for a first draw or a symbol switch."""
+    size = window_size(orch.config, timeframe)
+    candles = chart_series.tail(orch.store, symbol, timeframe, size)
+    state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles), "")
+    traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
+    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
+                          view_candles(orch.config, timeframe), outcomes)  # fmt: skip
+    return figure, state
+
+
+LABEL_MODES = ("none", "accepted", "all")
+
+
+def make_view(
+    enabled,
+    selected=None,
+    min_confidence=0.8,
+    labels="all",
+    visible=None,
+    timeframe=None,
+    filters=None,
+) -> dict:
+    """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
+    which labels (none / accepted / all), the visible time range, the minute chart's
+    timeframe (1m, 5m, 15m, 1h), prediction filters (kind, source, version, confidence per
+    kind, outcome)."""
+    return {
+        "enabled": list(enabled or []),
+        "selected": selected,
+        "min_confidence": float(min_confidence if min_confidence is not None else 0.8),
+        "labels": labels if labels in LABEL_MODES else "all",
+        "visible": list(visible) if visible else None,
+        "timeframe": timeframe or chart_series.BASE,
+        "filters": PredictionFilter.from_dict(filters),
+    }
+
+
+def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
+    shown = chart_series.display_timeframe(timeframe, view["timeframe"])
+    figure, state = chart_view(orch, symbol, shown, view)
+    return html.Div(
+        [
+            dcc.Graph(
+                id=ids.chart(timeframe),
+                figure=figure,
+                config=GRAPH_CONFIG,
+                responsive=True,
+                className="chart-graph",
+                # Header, replay bar and chart toolbar above: two charts share the rest.
+                style={"height": "calc((100vh - 11.4rem) / 2)", "minHeight": "240px"},
+            ),
+            # Filled in by assets/chart_view.js: the candle under the cursor, back to live.
+            html.Div(className="ohlcv-legend"),
+            html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
+            dcc.Store(id=ids.chart_state(timeframe), data=state.to_dict()),
+            dcc.Store(id=ids.chart_visible(timeframe)),
+        ],
+        id=ids.graph_dom_id(timeframe),
+        className="chart-block",
+    )
+
+
+def layout() -> html.Div:
+    toolbar = html.Div(
+        [
+            html.Span("Labels", className="me-1 text-muted"),
+            dbc.RadioItems(
+                id=ids.LABELS_SHOWN,
+                options=[{"label": m, "value": m} for m in LABEL_MODES],
+                value="all",
+                inline=True,
+                className="me-3",
+            ),
+            html.Span("Minute chart", className="me-1 text-muted"),
+            dbc.RadioItems(
+                id=ids.CHART_TIMEFRAME,
+                options=list(chart_series.MINUTE_CHART_TIMEFRAMES),
+                value=chart_series.BASE,
+                inline=True,
+            ),
+        ],
+        className="chart-toolbar d-flex align-items-center small",
+    )
+    return html.Div([toolbar, html.Div(id=ids.CHARTS, className="charts")])
+
+
+def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
+    """One refresh of one chart: (figure or Patch or no_update, state)."""
+    state = ChartState.from_dict(raw_state)
+    if state is None or state.symbol != symbol or state.timeframe != timeframe:
+        figure, new_state = chart_view(orch, symbol, timeframe, view)
+        return figure, new_state.to_dict()
+    size = window_size(orch.config, timeframe)
+    candles = chart_series.since(orch.store, symbol, timeframe, state.last_time)
+    patch, new_state = candle_patch(state, candles, size)
+    if patch is None:
+        figure, new_state = chart_view(orch, symbol, timeframe, view)
+        return figure, new_state.to_dict()
+    shown = chart_series.tail(orch.store, symbol, timeframe, new_state.count)
+    window_start = shown[0].time if shown else None
+    redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
+    changed = orch.predictions.seq(symbol) != state.book_seq or (
+        state.oldest is not None and window_start is not None and state.oldest < window_start
+    )
+    if not redraw and changed:
+        redraw = not incremental_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
+    if redraw:
+        traces, bands, lines, outcomes = full_overlays(
+            orch, symbol, timeframe, view, shown, new_state
+        )
+        overlay_patch(patch, traces, bands + lines)
+        patch_outcomes(patch, outcomes)
+        if shown:  # the new shapes hold the line; its label on the axis moves with it
+            price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
+    elif candles and shown:
+        new_state.price = price_patch(
+            patch, shown[-1], price_decimals(shown[-1].close), state.price
+        )
+    if not candles and not redraw and not changed:
+        return no_update, no_update
+    return patch, new_state.to_dict()
+
+
+@callbacks.callback(
+    Output(ids.CHARTS, "children"),
+    Input(ids.SYMBOL, "value"),
+    State(ids.OVERLAYS, "value"),
+    State(ids.PATTERN_MIN_CONF, "value"),
+    State(ids.LABELS_SHOWN, "value"),
+    State(ids.CHART_TIMEFRAME, "value"),
+    State(ids.PRED_FILTER, "data"),
+)
+def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
+    orch = orchestrator()
+    if symbol not in orch.symbols():
+        return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
+    view = make_view(enabled, None, min_confidence, labels, None, chart_tf, filters)
+    return [chart_block(orch, symbol, tf, view) for tf in orch.timeframes(symbol)]
+
+
+@callbacks.callback(
+    Output(ids.chart(MATCH), "figure"),
+    Output(ids.chart_state(MATCH), "data"),
+    Input(ids.TICK, "n_intervals"),
+    Input(ids.OVERLAYS, "value"),
+    Input(ids.ANN_VERSION, "data"),
+    Input(ids.ANN_SELECTED, "data"),
+    Input(ids.PATTERN_MIN_CONF, "value"),
+    Input(ids.LABELS_SHOWN, "value"),
+    Input(ids.CHART_TIMEFRAME, "value"),
+    Input(ids.PRED_FILTER, "data"),
+    State(ids.SYMBOL, "value"),
+    State(ids.chart_state(MATCH), "data"),
+    State(ids.chart_visible(MATCH), "data"),
+    prevent_initial_call=True,
+)
+def refresh_chart(_n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
+                  symbol, state, visible):  # fmt: skip
+    chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters)
+    timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
+    return tick(orchestrator(), symbol, timeframe, view, state)

@@ -1,0 +1,179 @@
+"""The Review tab: where models disagree (one click on a row jumps the chart to it), and the
+uncertainty queue (the champion pattern classifier's spans, least sure first) with confirm,
+correct and dismiss, as in the Annotate panel's review loop."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from core.candles import timeframe_ms
+from core.spans import SpanError
+from core.timefmt import format_ms
+from dashboard import ids
+from dashboard.callbacks import CallbackSet
+from dashboard.context import orchestrator
+from dashboard.panels.live_charts import window_size
+from dashboard.panels.training_panel import TABLE_STYLE
+from predictions.disagreements import disagreements
+from serving.pattern_inference import NoModel
+from serving.uncertainty import apply_verdict, queue, reviewed_today
+
+callbacks = CallbackSet()
+
+# Long details wrap inside the side panel instead of widening it.
+WRAPPED = {
+    **TABLE_STYLE,
+    "style_table": {"overflowX": "auto", "maxWidth": "100%"},
+    "style_cell": {**TABLE_STYLE["style_cell"], "whiteSpace": "normal", "height": "auto"},
+}
+TYPES = {"cnn_vs_transformer": "CNN vs transformer", "dqn_vs_both": "DQN vs both",
+         "pattern_vs_human": "pattern vs human"}  # fmt: skip
+
+
+def _button(label, id_, color="secondary"):
+    return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1")
+
+
+def layout(labels: tuple[str, ...]) -> dbc.Tab:
+    body = html.Div(
+        [
+            html.Div(["Disagreements ", _button("Refresh", ids.REVIEW_REFRESH)],
+                     className="fw-bold"),
+            dash_table.DataTable(
+                id=ids.REVIEW_DISAGREE,
+                columns=[{"name": n, "id": i} for n, i in (("time", "when"), ("tf", "timeframe"),
+                         ("what", "what"), ("detail", "detail"))],
+                data=[], page_size=8, **WRAPPED,
+            ),
+            html.Div("Uncertainty queue: least sure first", className="fw-bold mt-3"),
+            _button("Load queue", ids.REVIEW_QUEUE_LOAD),
+            html.Span(id=ids.REVIEW_TODAY, className="small ms-2"),
+            dash_table.DataTable(
+                id=ids.REVIEW_QUEUE,
+                columns=[{"name": n, "id": n} for n in ("start", "end", "label", "margin",
+                                                       "confidence")],
+                data=[], page_size=8, row_selectable="single", **WRAPPED,
+            ),
+            dbc.Select(id=ids.REVIEW_LABEL, options=[{"label": x, "value": x} for x in labels],
+                       placeholder="right label (to correct)", size="sm", className="my-1"),
+            html.Div([_button("Confirm", ids.REVIEW_CONFIRM, "success"),
+                      _button("Correct", ids.REVIEW_CORRECT, "warning"),
+                      _button("Dismiss", ids.REVIEW_DISMISS, "danger")]),
+            dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
+                      fade=False),
+            dcc.Store(id=ids.REVIEW_QUEUE_DATA, data=[]),
+        ],
+        className="p-2",
+    )  # fmt: skip
+    return dbc.Tab(body, label="Review", tab_id="review")
+
+
+def disagreement_rows(orch, symbol: str) -> list[dict]:
+    """Disagreements among the held predictions and the charts' pattern spans, newest first."""
+    predictions = orch.predictions.snapshot(symbol)
+    rows = []
+    for timeframe in orch.timeframes(symbol):
+        shown = orch.store.tail(symbol, timeframe, window_size(orch.config, timeframe))
+        start = shown[0].time if shown else None
+        spans = orch.live_patterns.spans(symbol, timeframe, start)
+        human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=start)
+        for item in disagreements(predictions, spans, human, timeframe):
+            if item["timeframe"] == timeframe and (start is None or item["time"] >= start):
+                rows.append({"id": f"{timeframe}:{item['time']}:{item['type']}",
+                             "time": item["time"], "when": format_ms(item["time"]),
+                             "timeframe": timeframe, "what": TYPES[item["type"]],
+                             "detail": item["detail"]})  # fmt: skip
+    return sorted(rows, key=lambda r: -r["time"])
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_DISAGREE, "data"),
+    Input(ids.REVIEW_REFRESH, "n_clicks"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.SYMBOL, "value"),
+)
+def refresh_disagreements(_n, tab, symbol):
+    if tab != "review":
+        raise PreventUpdate
+    return disagreement_rows(orchestrator(), symbol)
+
+
+def jump(time: int, timeframe: str):
+    """Centre the chart on a candle, 30 candles either side (both linked x axes)."""
+    from dash import Patch
+
+    frame = timeframe_ms(timeframe)
+    patch = Patch()
+    for axis in ("xaxis", "xaxis2"):
+        patch["layout"][axis]["range"] = [time - 30 * frame, time + 31 * frame]
+        patch["layout"][axis]["autorange"] = False
+    patch["layout"]["yaxis"]["autorange"] = True
+    return patch
+
+
+@callbacks.callback(
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.REVIEW_DISAGREE, "active_cell"),
+    State(ids.REVIEW_DISAGREE, "data"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def jump_to_disagreement(cell, rows, chart_ids):
+    row = next((r for r in rows or [] if cell and r["id"] == cell.get("row_id")), None)
+    if row is None:
+        raise PreventUpdate
+    return [jump(row["time"], row["timeframe"]) if c["tf"] == row["timeframe"] else no_update
+            for c in chart_ids]  # fmt: skip
+
+
+def queue_rows(spans: list[dict]) -> list[dict]:
+    return [{"start": format_ms(s["start"]), "end": format_ms(s["end"]), "label": s["label"],
+             "margin": round(s["margin"], 3), "confidence": round(s["confidence"], 3)}
+            for s in spans]  # fmt: skip
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_QUEUE_DATA, "data"),
+    Output(ids.REVIEW_QUEUE, "data"),
+    Output(ids.REVIEW_QUEUE, "selected_rows"),
+    Output(ids.REVIEW_MESSAGE, "children"),
+    Output(ids.REVIEW_MESSAGE, "color"),
+    Output(ids.REVIEW_MESSAGE, "is_open"),
+    Output(ids.REVIEW_TODAY, "children"),
+    Input(ids.REVIEW_QUEUE_LOAD, "n_clicks"),
+    Input(ids.REVIEW_CONFIRM, "n_clicks"),
+    Input(ids.REVIEW_CORRECT, "n_clicks"),
+    Input(ids.REVIEW_DISMISS, "n_clicks"),
+    State(ids.REVIEW_QUEUE, "selected_rows"),
+    State(ids.REVIEW_QUEUE_DATA, "data"),
+    State(ids.REVIEW_LABEL, "value"),
+    State(ids.SYMBOL, "value"),
+    prevent_initial_call=True,
+)
+def on_queue(_load, _confirm, _correct, _dismiss, selected, spans, label, symbol):
+    orch = orchestrator()
+    message, color = "", "info"
+    verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
+               ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
+    if verdict is not None:
+        if not selected or not spans or selected[0] >= len(spans):
+            message, color = "Pick a span of the queue first.", "warning"
+        else:
+            span = spans[selected[0]]
+            try:
+                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label)
+                message = f"{verdict}: {made.label} {format_ms(made.start)} saved ({made.status})"
+            except (ValueError, SpanError) as exc:
+                message, color = str(exc), "danger"
+    try:
+        spans = queue(orch, symbol)
+    except NoModel:
+        spans = []
+        message, color = (
+            "No pattern model is registered yet: train one in the Train panel.",
+            "warning",
+        )
+    today = f"reviewed today: {reviewed_today(orch.annotations)}"
+    return spans, queue_rows(spans), [], message, color, bool(message), today

@@ -1,0 +1,85 @@
+"""Export of stored predictions with their outcomes, as CSV or Parquet, in the documented
+column order. Times are UTC epoch ms; ``hit`` (and every outcome column) is empty while a
+prediction is pending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from core.db import Database
+from predictions.queries import PredictionFilter, stored
+
+COLUMNS = (
+    "id", "kind", "symbol", "timeframe", "timestamp", "source", "model", "model_version",
+    "run_id", "confidence", "direction", "action", "current_price", "target_price",
+    "horizon_minutes", "resolved_at", "realised_price", "hit", "error_pct", "naive_error_pct",
+)  # fmt: skip
+DTYPES = {
+    "timestamp": "int64", "confidence": "float64", "current_price": "float64",
+    "target_price": "float64", "horizon_minutes": "float64", "resolved_at": "Int64",
+    "realised_price": "float64", "hit": "boolean", "error_pct": "float64",
+    "naive_error_pct": "float64",
+}  # fmt: skip
+FORMATS = (".csv", ".parquet")
+
+
+def export_row(p: dict) -> dict:
+    """One prediction as an export row (the DQN's fill price is its current price; the
+    transformer's predicted price is its target)."""
+    target = p.get("target_price", p.get("predicted_price"))
+    return {
+        **{name: p.get(name) for name in COLUMNS},
+        "current_price": p.get("current_price", p.get("price")),
+        "target_price": target,
+    }
+
+
+def export_frame(predictions: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame([export_row(p) for p in predictions], columns=list(COLUMNS))
+    for name in ("id", "kind", "symbol", "timeframe", "source", "model", "model_version",
+                 "run_id", "direction", "action"):  # fmt: skip
+        frame[name] = frame[name].astype("string")
+    return frame.astype(DTYPES)
+
+
+def select(
+    db: Database,
+    symbol: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    flt: PredictionFilter | None = None,
+) -> list[dict]:
+    """Every stored prediction (cleared ones too: they were said) passing the filters."""
+    rows = stored(db, symbol, kinds, start, end)
+    return [p for p in rows if flt is None or flt.matches(p)]
+
+
+def check_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: the export is written as .csv or .parquet, got {suffix!r}")
+    return suffix
+
+
+def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    suffix = check_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+def read_export(path: str | Path) -> pd.DataFrame:
+    """An export read back with its column types (the round trip gives the same frame)."""
+    path = Path(path)
+    if check_format(path) == ".parquet":
+        return pd.read_parquet(path)
+    text = {name: "string" for name in COLUMNS if name not in DTYPES}
+    return pd.read_csv(path, dtype={**text, **DTYPES}, keep_default_na=False,
+                       na_values=[""])  # fmt: skip

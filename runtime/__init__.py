@@ -1,0 +1,5 @@
+"""Runtime: the orchestrator (composition root and the original system's facade), the job kinds
+(training, neural training), lifecycle and hand moves of the champion, and the full Config.
+
+Imports every package except dashboard/.
+"""

@@ -1,0 +1,249 @@
+"""The one object that owns live state: candle store, prediction deques, feed, background jobs.
+
+REST routes, Dash callbacks and tests reach it as ``server.extensions["orchestrator"]`` and read
+snapshots from it; nothing outside touches a deque or a thread directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from backtest.runner import Backtests
+from core.candles import Candle
+from core.db import Database
+from core.jobs import JobManager, JobState
+from core.spans import SpanError
+from labels.annotations import AnnotationStore
+from market.candle_store import CandleStore, ClosedCandle
+from market.retention import DiskUsage
+from predictions.book import KINDS, PredictionBook
+from predictions.resolver import OutcomeResolver
+from runtime.config import Config
+from serving.neural_live import LiveNeural, NeuralService
+from serving.pattern_inference import PatternService
+from serving.pattern_live import LivePatterns
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Orchestrator:
+    def __init__(self, config: Config, db: Database | None = None, feed=None):
+        self.config = config
+        self.db = db if db is not None else Database(config.data_path / "tradedash.db")
+        self.store = CandleStore(self.db, config.buffers)
+        self.predictions = PredictionBook(
+            self.db,
+            list(config.symbols),
+            config.orchestrator.prediction_maxlen,
+            config.outcomes.stable_band_pct,
+        )
+        self._feed = feed
+        self._runner = None
+        self._started = False
+        self._start_lock = threading.Lock()
+        self._closed_listeners: list = []
+        self.store.add_listener(self._on_closed)
+        self.annotations = AnnotationStore(self.db, self.candle_times)
+        self.jobs = JobManager()
+        self.patterns = PatternService(config)
+        self.live_patterns = LivePatterns(
+            self.db, self.patterns, self.store, config.training.live_timeframes
+        )
+        self.add_closed_listener(self.live_patterns.on_closed)
+        self.neural = NeuralService(config)
+        self.live_neural = LiveNeural(self)
+        self.add_closed_listener(self.live_neural.on_closed)
+        self.outcomes = OutcomeResolver(self.predictions, self.store, config.outcomes)
+        self.add_closed_listener(self.outcomes.on_closed)
+        self.store.load()
+        self.predictions.load()
+        self.backtests = Backtests(self)
+        self.disk = DiskUsage(config.data_path, self.db.path)
+
+    # ---- names the original system used ----------------------------------------------------
+    @property
+    def recent_dqn_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("dqn")
+
+    @property
+    def recent_cnn_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("cnn")
+
+    @property
+    def recent_transformer_predictions(self) -> dict[str, deque]:
+        return self.predictions.deques("transformer")
+
+    def store_dqn_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("dqn", symbol, data)
+
+    def store_cnn_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("cnn", symbol, data)
+
+    def store_transformer_prediction(self, symbol: str, data: dict) -> dict:
+        return self.store_prediction("transformer", symbol, data)
+
+    def store_prediction(self, kind: str, symbol: str, data: dict) -> dict:
+        """Validate, keep in the symbol's deque and write to SQLite; raises PredictionError."""
+        return self.predictions.add(kind, symbol, data)
+
+    def clear_predictions(
+        self, symbol: str, kinds: tuple[str, ...] | None = None, source: str | None = None
+    ) -> int:
+        """Clear a symbol's predictions (the original call), or only some kinds and/or source."""
+        return self.predictions.clear(symbol, kinds, source)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Backfill history, then start the feed. Safe to call twice (it starts once)."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+        from market.feed_runner import FeedRunner
+        from market.feeds import make_feed
+        from market.retention import start_retention
+        from runtime.neural_jobs import start_background
+        from runtime.training_jobs import schedule_retraining
+
+        feed = self._feed or make_feed(self.config)
+        self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
+        feed_config = self.config.feed
+        self._runner.backfill_all(
+            backfill_1m_ms=int(feed_config.backfill_1m_hours * 3_600_000),
+            backfill_1s_ms=int(feed_config.backfill_1s_minutes * 60_000),
+        )
+        self._runner.start()
+        self.live_patterns.start()
+        self.outcomes.start()  # its first pass catches up on horizons passed while down
+        self.backtests.recover()
+        schedule_retraining(self)
+        self.live_neural.start()
+        start_background(self)
+        start_retention(self)
+        log.info("orchestrator started with feed %s", type(feed).__name__)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+        self.live_patterns.stop()
+        self.live_neural.stop()
+        self.outcomes.stop()
+        self.jobs.shutdown()
+        self._started = False
+
+    def start_autolabel(
+        self, symbol: str, timeframe: str, hours: float, patterns: list[str] | None = None
+    ) -> JobState:
+        """Auto-label the last ``hours`` of a series in the background."""
+        from labels.pending_labels import autolabel_series
+
+        cap = self.config.limits.autolabel_hours
+        if not 0 < hours <= cap:  # NaN fails too
+            raise ValueError(f"hours must be in (0, {cap:g}] (limits.autolabel_hours), got {hours}")
+        latest = self.store.latest(symbol, timeframe)
+        if latest is None:
+            raise ValueError(f"no candles stored for {symbol} {timeframe}")
+        end = latest.time
+        start = end - int(hours * 3_600_000)
+        title = f"auto-label {symbol} {timeframe}, last {hours:g} h"
+        return self.jobs.submit(
+            "autolabel",
+            title,
+            lambda job: autolabel_series(
+                self, symbol, timeframe, start, end, patterns, job.progress, job.cancelled
+            ),
+        )
+
+    def add_closed_listener(self, listener) -> None:
+        """Called with each ClosedCandle (models run on closed candles)."""
+        self._closed_listeners.append(listener)
+
+    def _on_closed(self, event: ClosedCandle) -> None:
+        for listener in self._closed_listeners:
+            listener(event)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def symbols(self) -> list[str]:
+        """Configured live symbols first, then symbols that only have imported history."""
+        live = list(self.config.symbols)
+        extra = sorted({s for s, _ in self.store.series()} - set(live))
+        return live + extra
+
+    def timeframes(self, symbol: str) -> list[str]:
+        if symbol in self.config.symbols:
+            return list(self.config.timeframes)
+        return sorted({tf for s, tf in self.store.series() if s == symbol})
+
+    def candle_times(self, symbol: str, timeframe: str, start: int, end: int) -> list[int] | None:
+        """Open times of stored candles in [start, end], or None for an unknown series."""
+        if not self.store.has(symbol, timeframe):
+            return None
+        days = self.config.limits.range_days
+        if end - start > days * 86_400_000:
+            raise SpanError(f"the range is longer than {days:g} days (limits.range_days)")
+        return self.store.history(symbol, timeframe, start, end + 1).index.tolist()
+
+    def feed_status(self) -> dict[str, dict[str, Any]]:
+        if self._runner is None:
+            return {s: {"status": "stopped", "last_update": None} for s in self.config.symbols}
+        return self._runner.status()
+
+    def live_updates(
+        self,
+        symbol: str,
+        timeframe: str,
+        since: int | None = None,
+        limit: int = 500,
+        since_seq: int | None = None,
+    ) -> dict[str, Any]:
+        """The payload of ``GET /api/live-updates`` (arguments already validated). With
+        ``since_seq`` the predictions are those stored after that sequence number."""
+        if since is None:
+            latest = self.store.latest(symbol, timeframe)
+            candles: list[Candle] = [latest] if latest else []
+        else:
+            candles = self.store.since(symbol, timeframe, since, limit)
+        status = self.feed_status().get(symbol, {"status": "stopped", "last_update": None})
+        payload = {
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "server_time": now_ms(),
+            "candles": [c.to_dict() for c in candles],
+            "predictions": self.predictions.snapshot(symbol, since),
+            "feed": {"status": status["status"], "last_update": status["last_update"]},
+        }
+        if since_seq is not None:
+            stored = self.predictions.stored_after(since_seq, symbol, limit)
+            payload["predictions"] = {k: [p for p in stored if p["kind"] == k] for k in KINDS}
+            payload["last_seq"] = stored[-1]["seq"] if stored else since_seq
+        return payload
+
+    def health(self) -> dict[str, Any]:
+        feeds = {
+            s: {"status": v["status"], "last_update": v["last_update"]}
+            for s, v in self.feed_status().items()
+        }
+        models = {
+            kind: sum(len(d) for d in self.predictions.deques(kind).values()) for kind in KINDS
+        }
+        return {
+            "status": "ok",
+            "feeds": feeds,
+            "models": {"predictions_held": models, "neural": self.neural.status()},
+            "storage": {
+                **self.disk.report(),
+                "pending_writes": self.store.pending_writes(),
+                "commits": self._runner.commits if self._runner else 0,
+            },
+            "version": VERSION,
+        }

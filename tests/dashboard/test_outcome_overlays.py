@@ -1,0 +1,48 @@
+"""An outcome arriving moves its prediction from the pending markers to the hit/miss traces in
+the next tick's Patch; filters take predictions out of the overlays."""
+
+from dashboard.figures.charts import TRACE
+from dashboard.figures.outcome_overlays import OUTCOME_TRACE
+from dashboard.panels.live_charts import chart_view, make_view, tick
+from runtime.orchestrator import Orchestrator
+from tests.helpers.candles import make_candles
+
+T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
+ALL = ["dqn", "cnn", "transformer"]
+
+
+def setup(make_config):
+    orch = Orchestrator(make_config())
+    orch.store.ingest("BTC/USDT", make_candles(90, start=T0, closed_last=False))
+    made = orch.store_cnn_prediction("BTC/USDT", {
+        "timestamp": T0 + 5_000, "confidence": 0.7, "direction": "UP", "current_price": 100.0,
+        "target_price": 101.0, "horizon_minutes": 0.5, "timeframe": "1s"})  # fmt: skip
+    return orch, made
+
+
+def test_an_outcome_moves_the_marker_to_the_resolved_traces_in_the_next_tick(make_config):
+    orch, made = setup(make_config)
+    view = make_view(ALL)
+    figure, state = chart_view(orch, "BTC/USDT", "1s", view)
+    assert list(figure.data[TRACE["cnn"]].customdata) == [made["id"]]
+    assert orch.outcomes.run_pass() == 1
+    patch, _ = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    ops = {tuple(op["location"][:3]): op for op in patch.to_plotly_json()["operations"]}
+    resolved = orch.recent_cnn_predictions["BTC/USDT"][0]
+    name = "outcome_hit" if resolved["hit"] else "outcome_miss"
+    trace = ops[("data", OUTCOME_TRACE[name])]["params"]["value"]
+    assert trace["customdata"] == [made["id"]]
+    assert trace["marker"]["symbol"] == ["diamond" if resolved["hit"] else "diamond-open"]
+    assert ops[("data", TRACE["cnn"], "x")]["params"]["value"] == []
+    links = ops[("data", OUTCOME_TRACE["outcome_links"])]["params"]["value"]
+    assert links["y"][1] == resolved["realised_price"]
+
+
+def test_a_filter_leaves_predictions_out_of_the_chart(make_config):
+    orch, made = setup(make_config)
+    shown, _ = chart_view(orch, "BTC/USDT", "1s", make_view(ALL, filters={"sources": ["live"]}))
+    hidden, _ = chart_view(orch, "BTC/USDT", "1s", make_view(ALL, filters={"sources": []}))
+    floor = make_view(ALL, filters={"min_confidence": {"cnn": 0.8}})
+    below, _ = chart_view(orch, "BTC/USDT", "1s", floor)
+    assert len(shown.data[TRACE["cnn"]].x) == 1
+    assert len(hidden.data[TRACE["cnn"]].x) == 0 and len(below.data[TRACE["cnn"]].x) == 0

@@ -1,0 +1,197 @@
+"""A tick sends only the new predictions (and drops those that left), never all overlays."""
+
+import json
+
+import plotly
+
+from core.candles import Candle
+from dashboard.figures.chart_updates import plan_list
+from dashboard.figures.charts import TRACE
+from dashboard.panels.live_charts import chart_view, make_view, tick
+from runtime.orchestrator import Orchestrator
+from tests.helpers.candles import make_candles
+
+T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
+ALL = ["dqn", "cnn", "transformer"]
+
+
+def cnn(ts, conf=0.6):
+    return {"timestamp": ts, "confidence": conf, "direction": "UP", "current_price": 100.0,
+            "target_price": 101.0, "horizon_minutes": 1}  # fmt: skip
+
+
+def ops(result):
+    return result.to_plotly_json()["operations"]
+
+
+def setup(make_config, maxlen=50, n=60):
+    orch = Orchestrator(make_config(orchestrator={"prediction_maxlen": maxlen}))
+    orch.store.ingest("BTC/USDT", make_candles(n, start=T0, closed_last=False))
+    return orch
+
+
+def test_plan_list_drops_evicted_and_out_of_window_items_and_appends_new_ones():
+    items = [{"seq": s, "ts": t} for s, t in ((5, 50), (6, 60), (7, 70), (9, 90))]
+    # The browser holds seq 3..7 (5 items); 3 and 4 were evicted, 5 left the window.
+    drop, newer, drawn = plan_list(items, [3, 7, 5], window_start=55)
+    assert drop == 3 and [it["seq"] for it in newer] == [9] and drawn == [6, 9, 3]
+
+
+def test_plan_list_from_nothing_starts_at_the_first_prediction_in_the_window():
+    items = [{"seq": s, "ts": t} for s, t in ((1, 10), (2, 20), (3, 30))]
+    drop, newer, drawn = plan_list(items, None, window_start=15)
+    assert drop == 0 and [it["seq"] for it in newer] == [2, 3] and drawn == [2, 3, 2]
+
+
+def test_a_new_prediction_is_appended_alone(make_config):
+    orch = setup(make_config)
+    for i in range(20):
+        orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 30_000, conf=0.9))
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    operations = ops(patch)
+    marker_ops = [op for op in operations if op["location"][:2] == ["data", TRACE["cnn"]]]
+    assert {op["operation"] for op in marker_ops} == {"Extend"}
+    assert all(len(op["params"]["value"]) == 1 for op in marker_ops)
+    # Shape 0 is the last-price line, moved with the forming candle every tick.
+    shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]
+                 and op["location"][2:3] != [0]]  # fmt: skip
+    assert [op["operation"] for op in shape_ops] == ["Insert"]
+    assert new_state["drawn"]["cnn"][2] == 21
+    size = len(json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
+    assert size < 2_000, f"a one-prediction tick sent {size} bytes"
+
+
+def test_a_full_deque_drops_the_oldest_marker_and_line_as_it_appends(make_config):
+    orch = setup(make_config, maxlen=3)
+    for i in range(3):
+        orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 10_000))
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
+    assert ["data", TRACE["cnn"], "x", 0] in deletes
+    assert ["layout", "shapes", state.bands] in deletes  # the first line, after the bands
+    assert new_state["drawn"]["cnn"][2] == 3
+
+
+def test_clearing_or_toggling_redraws_the_overlays_whole(make_config):
+    orch = setup(make_config)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    orch.clear_predictions("BTC/USDT")
+    patch, state2 = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    assigned = {tuple(op["location"]) for op in ops(patch) if op["operation"] == "Assign"}
+    assert ("data", TRACE["cnn"], "x") in assigned and ("layout", "shapes") in assigned
+    patch, _ = tick(orch, "BTC/USDT", "1s", make_view(["dqn"]), state2)
+    assert ("layout", "shapes") in {tuple(op["location"]) for op in ops(patch)}
+
+
+def test_a_prediction_leaving_the_window_is_dropped(make_config):
+    orch = setup(make_config, n=600)
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 1000))
+    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 100_000))
+    view = make_view(ALL)
+    _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    assert state.drawn["cnn"][2] == 2
+    # Ten more seconds: the 1 s chart (600 candles) slides past the first prediction.
+    last = orch.store.latest("BTC/USDT", "1s")
+    for i in range(1, 11):
+        t = last.time + i * 1000
+        orch.store.ingest("BTC/USDT", [Candle(t, 100, 100.1, 99.9, 100, 1.0, closed=False)])
+    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
+    assert ["data", TRACE["cnn"], "x", 0] in deletes
+    assert new_state["drawn"]["cnn"][2] == 1
+
+
+# ---- the browser's view, replayed ---------------------------------------------------------
+
+
+def apply_patch(figure: dict, patch_json: dict) -> None:
+    """Apply a Patch's operations as dash-renderer does (the ones the charts use)."""
+    for op in patch_json["operations"]:
+        *path, last = op["location"]
+        node = figure
+        for key in path:
+            node = (
+                node[key]
+                if not isinstance(node, list)
+                else node[key if key >= 0 else len(node) + key]
+            )
+        kind, value = op["operation"], op["params"].get("value")
+        if kind == "Assign":
+            if isinstance(node, list) and last < 0:
+                last = len(node) + last
+            node[last] = value
+        elif kind == "Extend":
+            node.setdefault(last, []) if isinstance(node, dict) else None
+            node[last].extend(value)
+        elif kind == "Delete":
+            del node[last]
+        elif kind == "Insert":
+            node[last].insert(op["params"]["index"], value)
+        else:  # pragma: no cover - a new operation would need handling here
+            raise AssertionError(f"unhandled patch operation {kind}")
+
+
+def overlay_view(figure: dict) -> tuple:
+    data = figure["data"]
+    markers = tuple(
+        tuple(data[TRACE[name]]["x"]) for name in ("dqn_buy", "dqn_sell", "cnn", "transformer")
+    )
+    shapes = tuple(s.get("name") for s in figure["layout"].get("shapes", []))
+    return markers, shapes
+
+
+def test_replayed_ticks_always_match_a_fresh_figure(make_config):
+    """Random stores, evictions, clears and window slides: after every tick the browser's
+    overlays (patches applied in order) equal those of a figure built from scratch."""
+    import random
+
+    rng = random.Random(7)
+    orch = setup(make_config, maxlen=3, n=600)
+    view = make_view(ALL)
+    figure, state = chart_view(orch, "BTC/USDT", "1s", view)
+    browser = json.loads(json.dumps(figure.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
+    state = state.to_dict()
+    last = orch.store.latest("BTC/USDT", "1s").time
+    for step in range(80):
+        roll = rng.random()
+        ts = last - rng.randint(0, 650) * 1000
+        if roll < 0.3:
+            orch.store_cnn_prediction("BTC/USDT", cnn(ts, conf=rng.random()))
+        elif roll < 0.55:
+            orch.store_transformer_prediction("BTC/USDT", {
+                "timestamp": ts, "confidence": rng.random(), "direction": "DOWN",
+                "current_price": 100.0, "predicted_price": 99.0, "horizon_minutes": 2})  # fmt: skip
+        elif roll < 0.75:
+            orch.store_dqn_prediction("BTC/USDT", {"timestamp": ts, "confidence": 0.5,
+                                                   "action": rng.choice(["BUY", "SELL"]),
+                                                   "price": 100.0})  # fmt: skip
+        elif roll < 0.78:
+            orch.clear_predictions("BTC/USDT")
+        else:
+            last += 1000
+            orch.store.ingest("BTC/USDT", [Candle(last, 100, 100.1, 99.9, 100, 1.0, closed=False)])
+        result, new_state = tick(orch, "BTC/USDT", "1s", view, state)
+        if hasattr(result, "to_plotly_json") and "operations" in result.to_plotly_json():
+            apply_patch(
+                browser,
+                json.loads(json.dumps(result.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)),
+            )
+        elif hasattr(result, "to_plotly_json"):
+            browser = json.loads(
+                json.dumps(result.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+            )
+        if isinstance(new_state, dict):
+            state = new_state
+        fresh, _ = chart_view(orch, "BTC/USDT", "1s", view)
+        fresh_json = json.loads(
+            json.dumps(fresh.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+        )
+        assert overlay_view(browser) == overlay_view(fresh_json), f"differs after step {step}"

@@ -1,0 +1,108 @@
+"""Browser-test helpers: the app served in a thread, chromium, reading figures and panels."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from werkzeug.serving import make_server
+
+from app import create_app
+from labels.pending_labels import autolabel_series
+from runtime.config import config_from_dict
+from tests.helpers.waiting import wait_for
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+# Small history so a test app starts in a second or two.
+FAST_FEED = {"backfill_1m_hours": 3, "backfill_1s_minutes": 5, "sim": {"tick_interval_ms": 100}}
+
+
+@dataclass
+class Served:
+    url: str
+    app: object
+    orch: object
+    console_errors: list = field(default_factory=list)
+
+
+def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> Iterator[Served]:
+    data = {
+        "data_dir": str(tmp_path / "data"),
+        "feed": dict(FAST_FEED),
+        "dashboard": {"refresh_interval_ms": 500},
+    }
+    for key, value in (overrides or {}).items():
+        data[key] = value
+    app = create_app(config=config_from_dict(data, base_dir=tmp_path))
+    orch = app.server.extensions["orchestrator"]
+    if start:
+        orch.start()
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{server.server_port}", app, orch)
+    finally:
+        server.shutdown()
+        orch.stop()
+
+
+def figure_data(page, tf: str, expr: str):
+    """Evaluate ``expr`` with ``gd`` bound to the chart's plotly element."""
+    find = f"document.querySelector('#chart-{tf} .js-plotly-plot')"
+    return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
+
+
+def plot(page, dom_id: str, expr: str):
+    find = f"document.querySelector('#{dom_id} .js-plotly-plot')"
+    return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
+
+
+def run_backtest(page, params: str) -> str:
+    """Press Run backtest; the new run's id, once the message names it."""
+    before = page.locator("#bt-message").inner_text()
+    page.locator("#bt-params").fill(params)
+    page.get_by_role("button", name="Run backtest").click()
+    message = page.locator("#bt-message")
+    wait_for(lambda: "Started run" in message.inner_text() and message.inner_text() != before)
+    return message.inner_text().split("Started run ")[1].split(":")[0]
+
+
+SMALL_TRAINING = {
+    "window": 4,
+    "params": {"xgboost": {"n_estimators": 15, "max_depth": 3, "learning_rate": 0.3}},
+}
+
+
+def accept_common_autolabels(orch, keep: int = 3) -> list[str]:
+    """An annotator's earlier work: TA-Lib spans on BTC/USDT, the ``keep`` commonest accepted."""
+    autolabel_series(orch, "BTC/USDT", "1m")
+    pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
+    counts = {}
+    for span in pending:
+        counts[span.label] = counts.get(span.label, 0) + 1
+    common = sorted(counts, key=counts.get, reverse=True)[:keep]
+    orch.annotations.set_status([s.id for s in pending if s.label in common], "accepted")
+    return common
+
+
+def message_text(page) -> str:
+    """The panel's alert, or "" once it has closed (a closed alert leaves the page)."""
+    return " ".join(page.locator("#train-message").all_inner_texts())

@@ -1,0 +1,25 @@
+"""The one wait: a condition polled until it holds, never a fixed sleep.
+
+The default timeout is sized for a busy machine (two CPU hogs beside the suite): a condition that
+holds returns at once, so a long timeout costs nothing unless the test is failing anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 60.0, interval: float = 0.05) -> T:
+    """The first truthy ``predicate()``; an ``AssertionError`` if none comes within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout:g} s")
+        time.sleep(interval)
