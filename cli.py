@@ -41,8 +41,8 @@ def cmd_autolabel(args) -> int:
         log.info("%3.0f%% %s", fraction * 100, stage)
 
     result = autolabel_series(
-        orch, args.symbol, args.timeframe, _time(args.start), _time(args.end),
-        args.patterns or None, progress,
+        orch.store, orch.annotations, args.symbol, args.timeframe, _time(args.start),
+        _time(args.end), args.patterns or None, progress,
     )  # fmt: skip
     _out(
         f"{result['found']} pattern spans found in {result['candles']} candles of "
@@ -89,21 +89,25 @@ def cmd_import(args) -> int:
 
 
 def cmd_from_model(args) -> int:
-    from labels.pending_labels import model_spans_to_review
+    from serving.model_spans import model_spans_to_review
 
     orch = _orchestrator(args)
     result = model_spans_to_review(
-        orch, args.symbol, args.timeframe, _time(args.start), args.min_confidence
+        orch.live_patterns,
+        orch.annotations,
+        args.symbol,
+        args.timeframe,
+        _time(args.start),
+        args.min_confidence,
     )
     _out(f"{result['found']} model spans found; {result['added']} new, pending review")
     return 0
 
 
 def cmd_candles_import(args) -> int:
-    from market.imports import import_candles
 
     orch = _orchestrator(args)
-    count = import_candles(orch, args.file, args.symbol, args.timeframe)
+    count = orch.import_candles(args.file, args.symbol, args.timeframe)
     _out(f"{count} {args.timeframe} candles imported for {args.symbol}")
     return 0
 

@@ -51,7 +51,7 @@ def seed(orch) -> None:
     orch.outcomes.run_pass()
     orch.annotations.create(Span(None, "BTC/USDT", "1m", t - 120 * MINUTE, t - 100 * MINUTE,
                                  "bull_flag", "human", "accepted"))  # fmt: skip
-    autolabel_series(orch, "BTC/USDT", "1m", t - 24 * 60 * MINUTE, t)
+    autolabel_series(orch.store, orch.annotations, "BTC/USDT", "1m", t - 24 * 60 * MINUTE, t)
     # An annotator has accepted a few of the TA-Lib spans in view.
     pending = orch.annotations.list(symbol="BTC/USDT", status="pending", start=t - 90 * MINUTE)
     picked = [s for s in pending if s.label.startswith(("CDLENGULFING", "CDLHAMMER", "CDLDOJI_"))]

@@ -17,20 +17,27 @@ class CandleImportError(ValueError):
     """An import refused as a whole; nothing was written."""
 
 
-def import_candles(orch, path: str | Path, symbol: str, timeframe: str) -> int:
+def import_candles(
+    store,
+    path: str | Path,
+    symbol: str,
+    timeframe: str,
+    live: dict[tuple[str, str], str] | None = None,
+) -> int:
     """Store a CSV/Parquet OHLCV file as the history of ``symbol`` at ``timeframe``.
 
     All or nothing: a bad row (reported with its line number), times off the timeframe's grid,
-    or a clash with a live series writes nothing. The symbol then appears in the selector.
+    or a clash with a live series (``live``: (symbol, timeframe) -> its feed's kind) writes
+    nothing. The symbol then appears in the selector.
     """
     symbol = (symbol or "").strip()
     if not symbol:
         raise CandleImportError("--symbol is required and must not be empty")
     if not is_timeframe(timeframe):
         raise CandleImportError(f"timeframe {timeframe!r} is not like 1s, 1m, 5m, 1h or 1d")
-    if symbol in orch.config.symbols and timeframe in orch.config.timeframes:
+    if (symbol, timeframe) in (live or {}):
         raise CandleImportError(
-            f"{symbol} {timeframe} is a live series fed by the {orch.config.feed.kind} feed;"
+            f"{symbol} {timeframe} is a live series fed by the {live[(symbol, timeframe)]} feed;"
             " import the file under another symbol name"
         )
     frame = read_ohlcv_file(path)
@@ -45,6 +52,6 @@ def import_candles(orch, path: str | Path, symbol: str, timeframe: str) -> int:
             f"{path}: line {row + 2}: time {int(times[row])} is not on the {timeframe} grid"
             f" (open times must be multiples of {step} ms); is --timeframe right?"
         )
-    count = orch.store.merge_history(symbol, timeframe, frame_to_candles(frame))
+    count = store.merge_history(symbol, timeframe, frame_to_candles(frame))
     log.info("imported %d %s candles for %s from %s", count, timeframe, symbol, path)
     return count

@@ -53,22 +53,21 @@ def prune_candles(
     return deleted
 
 
-def start_retention(orch) -> None:
-    """Prune now and then every ``retention.every_minutes`` (a scheduler job)."""
-    retention = orch.config.retention
+def start_retention(db, store, jobs, retention: RetentionConfig, live_symbols) -> None:
+    """Prune now and then every ``retention.every_minutes`` (a scheduler job of ``jobs``)."""
     if not any(days is not None for days in retention.days.values()):
         return
 
     def prune() -> None:
         # Live series only: history a person imported is theirs to keep.
-        live = [(s, tf) for s, tf in orch.store.series() if s in orch.config.symbols]
+        live = [(s, tf) for s, tf in store.series() if s in live_symbols]
         try:
-            prune_candles(orch.db, live, retention, int(time.time() * 1000))
+            prune_candles(db, live, retention, int(time.time() * 1000))
         except Exception:
             log.exception("retention: pruning failed (retried next time)")
 
     threading.Thread(target=prune, name="retention", daemon=True).start()
-    orch.jobs.schedule("retention", retention.every_minutes, prune)
+    jobs.schedule("retention", retention.every_minutes, prune)
 
 
 def folder_bytes(folder: Path) -> int:

@@ -46,10 +46,6 @@ class Closes:
             frame_ms,
         )
 
-    @property
-    def last_close_time(self) -> int | None:
-        return int(self.times[-1]) + self.frame_ms if len(self.times) else None
-
 
 def is_action(prediction: dict) -> bool:
     """Scored as a trade: a DQN action, or a prediction with an action and no target."""

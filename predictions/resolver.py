@@ -15,49 +15,32 @@ import threading
 from collections import defaultdict
 
 from core.candles import timeframe_ms
+from core.worker import ClosedCandleWorker
 from predictions.outcomes import Closes, due_time, resolve
 
 log = logging.getLogger(__name__)
 
 
-class OutcomeResolver:
+class OutcomeResolver(ClosedCandleWorker):
+    thread_name = "outcomes"
+
     def __init__(self, book, store, config):
+        super().__init__(timeframes=None)  # any closed candle may end a horizon
+        self.every_s = config.interval_s
         self._book = book
         self._store = store
         self._config = config
         self._pending: dict[str, dict] = {}
         self._last_seq = 0
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.resolved_total = 0
 
-    # ---- running -------------------------------------------------------------------------
-    def on_closed(self, _event) -> None:
-        self._wake.set()
-
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="outcomes", daemon=True)
-            self._thread.start()
+        self.wake()  # the first pass catches up on horizons that passed while the app was down
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_pass()
-            except Exception:
-                log.exception("outcome resolution pass failed")
-            self._wake.wait(self._config.interval_s)
-            self._wake.clear()
+    def run_batch(self, _pending) -> None:
+        self.run_pass()
 
     # ---- one pass ------------------------------------------------------------------------
     def _series_for(self, symbol: str, timeframe: str) -> str | None:

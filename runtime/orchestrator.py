@@ -61,7 +61,7 @@ class Orchestrator:
         )
         self.add_closed_listener(self.live_patterns.on_closed)
         self.neural = NeuralService(config)
-        self.live_neural = LiveNeural(self)
+        self.live_neural = LiveNeural(self.neural, self.store, self.predictions, config.neural)
         self.add_closed_listener(self.live_neural.on_closed)
         self.outcomes = OutcomeResolver(self.predictions, self.store, config.outcomes)
         self.add_closed_listener(self.outcomes.on_closed)
@@ -129,7 +129,7 @@ class Orchestrator:
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
-        start_retention(self)
+        start_retention(self.db, self.store, self.jobs, self.config.retention, self.config.symbols)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
     def stop(self) -> None:
@@ -160,9 +160,25 @@ class Orchestrator:
             "autolabel",
             title,
             lambda job: autolabel_series(
-                self, symbol, timeframe, start, end, patterns, job.progress, job.cancelled
+                self.store,
+                self.annotations,
+                symbol,
+                timeframe,
+                start,
+                end,
+                patterns,
+                job.progress,
+                job.cancelled,
             ),
         )
+
+    def import_candles(self, path, symbol: str, timeframe: str) -> int:
+        """Store a CSV/Parquet file as the history of an imported symbol (never a live series)."""
+        from market.imports import import_candles
+
+        kind = self.config.feed.kind
+        live = {(s, tf): kind for s in self.config.symbols for tf in self.config.timeframes}
+        return import_candles(self.store, path, symbol, timeframe, live)
 
     def add_closed_listener(self, listener) -> None:
         """Called with each ClosedCandle (models run on closed candles)."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from serving.pattern_inference import NoModel
+from serving.neural_live import NeuralService
+from serving.pattern_inference import NoModel, PatternService
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,9 @@ def majority_macro_f1(per_class: dict[str, dict]) -> float | None:
     return (2 * share / (1 + share)) / len(supports)
 
 
-def pattern_entry(orch) -> dict[str, Any]:
+def pattern_entry(patterns: PatternService) -> dict[str, Any]:
     try:
-        loaded = orch.patterns.current()
+        loaded = patterns.current()
     except NoModel as exc:
         return {"status": "missing", "error": str(exc)}
     except Exception as exc:  # a broken store or model is reported, not raised
@@ -46,12 +47,12 @@ def pattern_entry(orch) -> dict[str, Any]:
     }
 
 
-def served_models(orch) -> dict[str, dict[str, Any]]:
+def served_models(patterns: PatternService, neural: NeuralService) -> dict[str, dict[str, Any]]:
     """``{kind: {"status", "name", "version", "run_id", "trained_on", "metrics"}}``; a missing or
     broken model has ``status`` ``missing`` / ``error`` and the reason in ``error``."""
-    out = {"pattern": pattern_entry(orch)}
-    models = orch.neural.models()
-    for kind, status in orch.neural.status().items():
+    out = {"pattern": pattern_entry(patterns)}
+    models = neural.models()
+    for kind, status in neural.status().items():
         model = models.get(kind)
         if model is None:
             out[kind] = {"status": status.get("status", "missing"), "error": status.get("error")}

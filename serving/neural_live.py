@@ -10,7 +10,6 @@ reported by :meth:`NeuralService.status` (``/api/health``, the Train panel); the
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from typing import Any
@@ -18,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from core.candles import candles_to_frame
-from market.candle_store import ClosedCandle
+from core.worker import ClosedCandleWorker
 from models.registry import NEURAL_KINDS
+from training.neural_config import NeuralConfig
 
 log = logging.getLogger(__name__)
 
@@ -144,54 +144,25 @@ def prediction_record(kind: str, model, row: dict, timeframe: str, source: str) 
     }
 
 
-class LiveNeural:
-    """The worker thread that runs the champions on closed candles."""
+class LiveNeural(ClosedCandleWorker):
+    """The worker thread that runs the champions on closed candles and stores their predictions
+    in the book."""
 
-    def __init__(self, orch):
-        self._orch = orch
-        self._service: NeuralService = orch.neural
-        self.timeframes = tuple(orch.config.neural.live_timeframes)
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+    thread_name = "live-neural"
+
+    def __init__(self, service: NeuralService, store, book, config: NeuralConfig):
+        super().__init__(config.live_timeframes)
+        self._service = service
+        self._store = store
+        self._book = book
+        self._config = config
         self._last: dict[tuple[str, str, str], int] = {}
 
-    def on_closed(self, event: ClosedCandle) -> None:
-        if event.timeframe in self.timeframes:
-            self._queue.put((event.symbol, event.timeframe))
+    def wanted(self) -> bool:
+        return self._config.live
 
-    def request(self, symbols) -> None:
-        """Predict for these symbols now (a new champion was swapped in)."""
-        for symbol in symbols:
-            for timeframe in self.timeframes:
-                self._queue.put((symbol, timeframe))
-
-    def start(self) -> None:
-        if self._thread is None and self._orch.config.neural.live:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="live-neural", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            item = self._queue.get()
-            pending = set() if item is None else {item}
-            while not self._queue.empty():  # several symbols close together: one run each
-                extra = self._queue.get_nowait()
-                if extra is not None:
-                    pending.add(extra)
-            for symbol, timeframe in sorted(pending):
-                try:
-                    self.predict(symbol, timeframe)
-                except Exception:
-                    log.exception("live neural inference failed for %s %s", symbol, timeframe)
+    def run(self, symbol: str, timeframe: str) -> int:
+        return self.predict(symbol, timeframe)
 
     def predict(self, symbol: str, timeframe: str) -> int:
         """Each loaded champion's prediction for the latest closed candle; returns how many
@@ -199,9 +170,9 @@ class LiveNeural:
         models = self._service.models()
         if not models:
             return 0
-        rollout = self._orch.config.neural.dqn_rollout
+        rollout = self._config.dqn_rollout
         need = max(m.min_candles for m in models.values()) + rollout
-        candles = [c for c in self._orch.store.tail(symbol, timeframe, need + 1) if c.closed]
+        candles = [c for c in self._store.tail(symbol, timeframe, need + 1) if c.closed]
         frame = candles_to_frame(candles)
         windows: dict[tuple, Any] = {}  # models reading the same inputs share one computation
         stored = 0
@@ -219,7 +190,7 @@ class LiveNeural:
                 columns = model.predict_columns(data.take(last))
                 row = {name: values[-1] for name, values in columns.items()}
                 record = prediction_record(kind, model, row, timeframe, "live")
-                self._orch.store_prediction(kind, symbol, record)
+                self._book.add(kind, symbol, record)
                 self._last[key] = record["timestamp"]
                 self._service.mark_ok(kind)
                 stored += 1

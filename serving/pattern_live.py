@@ -8,15 +8,14 @@ runs of equal labels when asked. Inference runs in one worker thread, never in t
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 
 import numpy as np
 
 from core.candles import candles_to_frame
 from core.db import Database
+from core.worker import ClosedCandleWorker
 from labels.predicted_spans import labels_to_spans
-from market.candle_store import ClosedCandle
 from serving.pattern_inference import NoModel, PatternService, predict_candles
 
 log = logging.getLogger(__name__)
@@ -33,15 +32,15 @@ CREATE TABLE IF NOT EXISTS pattern_labels (
 MAX_BACKLOG = 120
 
 
-class LivePatterns:
+class LivePatterns(ClosedCandleWorker):
+    thread_name = "live-patterns"
+    quiet = (NoModel,)  # nothing registered yet: try again on the next closed candle
+
     def __init__(self, db: Database, service: PatternService, store, timeframes=("1m",)):
+        super().__init__(timeframes)
         self._db = db
         self._service = service
         self._store = store
-        self.timeframes = tuple(timeframes)
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._version = 0
         db.ensure(SCHEMA)
@@ -50,47 +49,12 @@ class LivePatterns:
     def version(self) -> int:
         return self._version
 
-    # ---- running -------------------------------------------------------------------------
-    def on_closed(self, event: ClosedCandle) -> None:
-        if event.timeframe in self.timeframes:
-            self._queue.put((event.symbol, event.timeframe))
+    @property
+    def service(self) -> PatternService:
+        return self._service
 
-    def request(self, symbols) -> None:
-        """Label the recent candles of these symbols now (e.g. a new champion was swapped in)."""
-        for symbol in symbols:
-            for timeframe in self.timeframes:
-                self._queue.put((symbol, timeframe))
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="live-patterns", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            item = self._queue.get()
-            if item is None:
-                continue
-            pending = {item}
-            while not self._queue.empty():  # several symbols close together: one run each
-                extra = self._queue.get_nowait()
-                if extra is not None:
-                    pending.add(extra)
-            for symbol, timeframe in sorted(pending):
-                try:
-                    self.label_new(symbol, timeframe)
-                except NoModel:
-                    break  # nothing registered yet: try again on the next closed candle
-                except Exception:
-                    log.exception("live pattern inference failed for %s %s", symbol, timeframe)
+    def run(self, symbol: str, timeframe: str) -> int:
+        return self.label_new(symbol, timeframe)
 
     def label_new(self, symbol: str, timeframe: str) -> int:
         """Label the closed candles not labelled yet; returns how many were labelled."""

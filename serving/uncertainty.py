@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.spans import Span
 from labels.predicted_spans import labels_to_spans
-from serving.pattern_inference import LoadedModel, complete_rows
+from serving.pattern_inference import LoadedModel, PatternService, complete_rows
 from training.features import compute_features, window_matrix
 
 VERDICTS = ("confirm", "correct", "dismiss")
@@ -56,16 +56,19 @@ def not_reviewed(spans: list[dict], annotations, symbol: str, timeframe: str) ->
     return [s for s in spans if (s["start"], s["end"]) not in done]
 
 
-def queue(orch, symbol: str, timeframe: str = "1m", limit: int = 50) -> list[dict]:
-    """The champion's spans over the chart's window not reviewed yet, least sure first.
+def queue(
+    patterns: PatternService, store, annotations, symbol: str, timeframe: str = "1m",
+    window: int = 2000, limit: int = 50,
+) -> list[dict]:  # fmt: skip
+    """The champion's spans over the last ``window`` candles not reviewed yet, least sure first.
     Raises ``NoModel`` before any model is registered."""
-    loaded = orch.patterns.current()
-    candles = orch.store.tail(symbol, timeframe, orch.config.dashboard.window_1m_candles)
+    loaded = patterns.current()
+    candles = store.tail(symbol, timeframe, window)
     frame = pd.DataFrame([c.to_dict() for c in candles if c.closed])
     if frame.empty:
         return []
     spans = uncertain_spans(loaded, frame.set_index("time").drop(columns="closed"))
-    return not_reviewed(spans, orch.annotations, symbol, timeframe)[:limit]
+    return not_reviewed(spans, annotations, symbol, timeframe)[:limit]
 
 
 def apply_verdict(annotations, symbol, timeframe, span: dict, verdict: str, label=None) -> Span:

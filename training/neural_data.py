@@ -66,15 +66,6 @@ def direction_labels(change_pct: np.ndarray, band_pct: float) -> np.ndarray:
     return np.where(change_pct > band_pct, "UP", np.where(change_pct < -band_pct, "DOWN", "STABLE"))
 
 
-def stack_windows(values: np.ndarray, window: int) -> np.ndarray:
-    """``out[i]`` = rows ``i .. i+window-1`` of ``values``: the window ending at row i+window-1."""
-    if len(values) < window:
-        return np.zeros((0, window, values.shape[1]), dtype=np.float32)
-    return np.ascontiguousarray(
-        sliding_window_view(values, window, axis=0).transpose(0, 2, 1), dtype=np.float32
-    )
-
-
 def series_windows(
     candles: pd.DataFrame,
     spec: FeatureSpec,

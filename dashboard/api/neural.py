@@ -12,4 +12,5 @@ neural_api = Blueprint("neural_api", __name__, url_prefix="/api")
 
 @neural_api.get("/models")
 def models():
-    return jsonify(served_models(orchestrator()))
+    orch = orchestrator()
+    return jsonify(served_models(orch.patterns, orch.neural))

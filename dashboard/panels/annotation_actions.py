@@ -225,12 +225,14 @@ def on_model_spans(_clicks, symbol, min_confidence):
 
 def review_model_spans(orch, symbol: str, min_confidence) -> tuple[str, str]:
     """Send the champion's predicted spans to the review queue; the text and colour to show."""
-    from labels.pending_labels import model_spans_to_review
+    from serving.model_spans import model_spans_to_review
 
     found = added = 0
     try:
         for timeframe in orch.live_patterns.timeframes:
-            result = model_spans_to_review(orch, symbol, timeframe, None, min_confidence or 0.0)
+            result = model_spans_to_review(
+                orch.live_patterns, orch.annotations, symbol, timeframe, None, min_confidence or 0.0
+            )
             found, added = found + result["found"], added + result["added"]
     except NoModel as exc:
         return str(exc), "warning"

@@ -83,12 +83,6 @@ def visible_key(visible) -> str:
     return f"{int(x0 // step)}:{int(x1 // step)}:{int(step)}"
 
 
-def band_shapes(orch, symbol: str, timeframe: str, window_start, view: dict) -> list[dict]:
-    """Human and TA-Lib spans (bands, pending ones as a strip), then the model's live patterns
-    (outlines), those inside the visible time range first."""
-    return span_layers(orch, symbol, timeframe, window_start, view)[0]
-
-
 def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
     """(band shapes, hover points naming each span). An aggregated chart (5 m ...) shows the
     spans of the 1 m series it is built from."""

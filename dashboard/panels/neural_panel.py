@@ -220,4 +220,5 @@ def served_table(tab, _status):
         return no_update
     from serving.model_catalog import served_models
 
-    return model_rows(served_models(orchestrator()))
+    orch = orchestrator()
+    return model_rows(served_models(orch.patterns, orch.neural))

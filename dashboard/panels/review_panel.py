@@ -168,7 +168,10 @@ def on_queue(_load, _confirm, _correct, _dismiss, selected, spans, label, symbol
             except (ValueError, SpanError) as exc:
                 message, color = str(exc), "danger"
     try:
-        spans = queue(orch, symbol)
+        spans = queue(
+            orch.patterns, orch.store, orch.annotations, symbol,
+            window=orch.config.dashboard.window_1m_candles,
+        )  # fmt: skip
     except NoModel:
         spans = []
         message, color = (

@@ -3,7 +3,6 @@
 import pandas as pd
 import pytest
 
-from market.imports import import_candles
 from tests.helpers.browser import figure_data
 from tests.helpers.candles import make_candles
 from tests.helpers.waiting import wait_for
@@ -18,7 +17,7 @@ def test_imported_symbol_appears_with_a_chart_for_its_timeframe(page, served, tm
                            frame_ms=HOUR, seed=3, price=20.0)  # fmt: skip
     frame = pd.DataFrame([c.to_dict() for c in candles]).drop(columns="closed")
     frame.to_csv(tmp_path / "mycoin.csv", index=False)
-    assert import_candles(served.orch, tmp_path / "mycoin.csv", "MYCOIN", "1h") == 400
+    assert served.orch.import_candles(tmp_path / "mycoin.csv", "MYCOIN", "1h") == 400
 
     page.reload()
     page.locator("#symbol-select").click()

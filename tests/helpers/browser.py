@@ -93,7 +93,7 @@ SMALL_TRAINING = {
 
 def accept_common_autolabels(orch, keep: int = 3) -> list[str]:
     """An annotator's earlier work: TA-Lib spans on BTC/USDT, the ``keep`` commonest accepted."""
-    autolabel_series(orch, "BTC/USDT", "1m")
+    autolabel_series(orch.store, orch.annotations, "BTC/USDT", "1m")
     pending = orch.annotations.list(symbol="BTC/USDT", status="pending")
     counts = {}
     for span in pending:
