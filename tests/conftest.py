@@ -14,7 +14,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 @pytest.fixture
 def make_config(tmp_path):
     def factory(**overrides) -> Config:
-        data = {"data_dir": str(tmp_path / "data")}
+        # First-start neural training runs only in the tests about it (it takes a core for minutes).
+        data = {"data_dir": str(tmp_path / "data"), "neural": {"bootstrap": False}}
         data.update(overrides)
         return config_from_dict(data, base_dir=tmp_path)
 

@@ -57,10 +57,15 @@ def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served)
         )
         wait_for(lambda: "Done:" in page.locator("#neural-status").inner_text(), timeout=120)
         assert "version 1" in page.locator("#neural-status").inner_text()
-        curve = page.evaluate(
-            "() => document.querySelector('#neural-loss .js-plotly-plot').data[0].y.length"
+        # the loss curve is drawn (its callback may land a tick after the status line)
+        wait_for(
+            lambda: (
+                page.evaluate(
+                    "() => document.querySelector('#neural-loss .js-plotly-plot').data[0].y.length"
+                )
+                > 0
+            )
         )
-        assert curve > 0  # the loss curve was drawn
         # the served model's row says how it does against its baseline
         wait_for(lambda k=kind: k in page.locator("#neural-models").inner_text())
     rows = page.locator("#neural-models").inner_text()

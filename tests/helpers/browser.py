@@ -47,6 +47,8 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
         "data_dir": str(tmp_path / "data"),
         "feed": dict(FAST_FEED),
         "dashboard": {"refresh_interval_ms": 500},
+        # First-start neural training runs only in the tests about it (it takes a core for minutes).
+        "neural": {"bootstrap": False},
     }
     for key, value in (overrides or {}).items():
         data[key] = value
