@@ -32,6 +32,7 @@ from dashboard.figures.backtest_figures import (
     trade_table,
     trade_window,
 )
+from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TEXT
 from dashboard.panels.annotations import before_chart, jump_patch
 from dashboard.panels.training_panel import TABLE_STYLE
 
@@ -47,7 +48,11 @@ FINISHED = ("done", "failed", "cancelled")
 # a clicked cell stays readable on the dark theme (TABLE_STYLE already scrolls sideways)
 SCROLL = {
     "style_data_conditional": [
-        {"if": {"state": "active"}, "backgroundColor": "#2b3a55", "border": "1px solid #4dabf7"}
+        {
+            "if": {"state": "active"},
+            "backgroundColor": ACTIVE_CELL_BACKGROUND,
+            "border": f"1px solid {ACCENT}",
+        }
     ],
 }
 _CANDLES: dict[str, object] = {}  # the last run's candles, so a poll doesn't reread them
@@ -68,7 +73,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
         dbc.Row([
             _field("symbol", dcc.Dropdown(id=ids.BT_SYMBOL, value=symbols[0], clearable=False,
                                           options=[{"label": s, "value": s} for s in symbols],
-                                          style={"color": "#222"})),
+                                          style={"color": DROPDOWN_TEXT})),
             _field("timeframe", dbc.Select(id=ids.BT_TIMEFRAME, options=[], size="sm")),
         ], className="g-1"),
         dbc.Row([
@@ -88,7 +93,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
                                               min=0, max=1), 4),
         ], className="g-1"),
         dcc.Checklist(id=ids.BT_OPTIONS, value=["short"], inline=True, inputClassName="me-1",
-                      labelClassName="me-3 small", labelStyle={"color": "#ddd"},
+                      labelClassName="me-3 small", labelStyle={"color": TEXT},
                       options=[{"label": "allow short", "value": "short"},
                                {"label": "fill at signal close", "value": "close"}]),
     ]  # fmt: skip
