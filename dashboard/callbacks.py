@@ -3,6 +3,10 @@
 Dash hands its global ``@callback`` list to the first app that starts serving, so a second app in
 the same process (tests, WSGI set-ups) would get none. Each feature module collects its callbacks
 in a ``CallbackSet`` and ``create_app`` registers them on its own app.
+
+Both of Dash's forms pass through: positional ``Output``/``Input``/``State`` arguments, and the
+keyword form (``output=``, ``inputs=dict(...)``, ``state=dict(...)``) whose function takes its
+inputs and states as keyword arguments of those names.
 """
 
 from __future__ import annotations
@@ -21,4 +25,8 @@ class CallbackSet:
 
     def register(self, app) -> None:
         for args, kwargs, fn in self._items:
-            app.callback(*args, **kwargs)(fn)
+            # Dash merges a keyword-form ``inputs`` dict into the ``state`` dict it is given:
+            # each registration gets copies, so the stored dicts (and any shared between
+            # callbacks) stay as written for the next app.
+            copies = {k: dict(v) if isinstance(v, dict) else v for k, v in kwargs.items()}
+            app.callback(*args, **copies)(fn)

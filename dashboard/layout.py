@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.figures.theme import DROPDOWN_TEXT
 from dashboard.panels import (
     annotations,
     backtest_panel,
@@ -37,7 +38,7 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                         options=[{"label": s, "value": s} for s in symbols],
                         value=symbols[0],
                         clearable=False,
-                        style={"minWidth": "11rem", "color": "#222"},
+                        style={"minWidth": "11rem", "color": DROPDOWN_TEXT},
                     ),
                     width="auto",
                 ),

@@ -5,8 +5,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-BASE_LAYOUT = {"template": "plotly_dark", "paper_bgcolor": "#131722", "plot_bgcolor": "#131722",
-               "font": {"size": 10}, "margin": {"l": 40, "r": 10, "t": 30, "b": 30}}  # fmt: skip
+from dashboard.figures.theme import (
+    BASELINE,
+    CALIBRATION_BAR,
+    CHANCE,
+    DARK_LAYOUT,
+    MODEL_LINE,
+    SHORT_WINDOW_LINE,
+)
 
 
 def headline(short: dict, long: dict) -> str:
@@ -44,7 +50,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=1,
         col=1,
         name=f"hit rate {short['window']}",
-        line={"color": "#80deea", "width": 1},
+        line={"color": SHORT_WINDOW_LINE, "width": 1},
     )
     fig.add_scatter(
         x=times,
@@ -52,7 +58,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=1,
         col=1,
         name=f"hit rate {long['window']}",
-        line={"color": "#00e5ff", "width": 2},
+        line={"color": MODEL_LINE, "width": 2},
     )
     fig.add_scatter(
         x=times,
@@ -60,7 +66,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=1,
         col=1,
         name="majority baseline",
-        line={"color": "#ffb74d", "dash": "dash"},
+        line={"color": BASELINE, "dash": "dash"},
     )
     fig.add_scatter(
         x=times,
@@ -68,7 +74,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=1,
         col=1,
         name="50 %",
-        line={"color": "#9e9e9e", "dash": "dot"},
+        line={"color": CHANCE, "dash": "dot"},
     )
     fig.add_scatter(
         x=times,
@@ -76,7 +82,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=2,
         col=1,
         name="model error",
-        line={"color": "#00e5ff"},
+        line={"color": MODEL_LINE},
     )
     fig.add_scatter(
         x=times,
@@ -84,7 +90,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=2,
         col=1,
         name="naive error",
-        line={"color": "#ffb74d", "dash": "dash"},
+        line={"color": BASELINE, "dash": "dash"},
     )
     bins = [b for b in long["calibration"] if b["n"]]
     fig.add_bar(
@@ -94,12 +100,12 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
         row=3,
         col=1,
         name="hit rate per confidence bin",
-        marker={"color": "#26a69a"},
+        marker={"color": CALIBRATION_BAR},
         text=[f"n={b['n']}" for b in bins],
         textposition="outside",
     )
     fig.add_scatter(x=[0, 1], y=[0, 1], row=3, col=1, name="perfect calibration",
-                    line={"color": "#9e9e9e", "dash": "dot"})  # fmt: skip
+                    line={"color": CHANCE, "dash": "dot"})  # fmt: skip
     if long["skill"] is None:  # actions have no price target: nothing to compare with naive
         fig.layout.annotations[1].text = "no price target: scored by net return after fees"
     fig.update_xaxes(type="date", row=1, col=1)
@@ -107,6 +113,7 @@ def accuracy_figure(short: dict, long: dict) -> go.Figure:
     fig.update_xaxes(range=[0, 1], title_text="confidence", row=3, col=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%", row=3, col=1)
-    fig.update_layout(**BASE_LAYOUT, height=520, showlegend=True,
+    fig.update_layout(**DARK_LAYOUT, font={"size": 10}, margin={"l": 40, "r": 10, "t": 30, "b": 30},
+                      height=520, showlegend=True,
                       legend={"orientation": "h", "y": -0.08, "font": {"size": 9}})  # fmt: skip
     return fig

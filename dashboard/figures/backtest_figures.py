@@ -11,14 +11,22 @@ from plotly.subplots import make_subplots
 
 from backtest.request import RequestError
 from core.timefmt import format_ms
-from dashboard.figures.charts import DOWN_CANDLE, UP_CANDLE
+from dashboard.figures.theme import (
+    ACCENT,
+    CALL_COLORS,
+    DARK_LAYOUT,
+    DOWN_CANDLE,
+    ENTRY_MARKER_RIM,
+    EXIT_MARKER,
+    MUTED,
+    NEUTRAL,
+    RUN_COLORS,
+    UP_CANDLE,
+)
 
-DARK = {"template": "plotly_dark", "paper_bgcolor": "#131722", "plot_bgcolor": "#131722"}
-RUN_COLORS = ("#4dabf7", "#ffa94d", "#69db7c", "#f783ac", "#b197fc", "#ffe066")
 MAX_CANDLES = 3000  # candlesticks drawn at most; longer periods show the close as a line
 MAX_MARKERS = 5000
 MAX_TRADE_ROWS = 5000  # rows sent to the trade list; the API and MLflow artifact hold them all
-CALL_COLORS = {"UP": "#00e5ff", "BUY": "#00e5ff", "DOWN": "#ff9800", "SELL": "#ff9800"}
 
 
 def _fmt(value) -> str:
@@ -61,11 +69,12 @@ def _axis_times(times) -> list:
 
 def placeholder(text: str, height: int) -> go.Figure:
     """An empty panel that says what will appear there."""
-    note = {"text": text, "showarrow": False, "font": {"color": "#888"}, "xref": "paper",
+    note = {"text": text, "showarrow": False, "font": {"color": MUTED}, "xref": "paper",
             "yref": "paper", "x": 0.5, "y": 0.5}  # fmt: skip
     fig = go.Figure()
-    fig.update_layout(**DARK, height=height, xaxis={"visible": False}, yaxis={"visible": False},
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, annotations=[note])  # fmt: skip
+    fig.update_layout(**DARK_LAYOUT, height=height, xaxis={"visible": False},
+                      yaxis={"visible": False}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      annotations=[note])  # fmt: skip
     return fig
 
 
@@ -74,14 +83,14 @@ def equity_figure(points: list[dict], title: str = "Equity") -> go.Figure:
                         vertical_spacing=0.04)  # fmt: skip
     times = _axis_times([p["time"] for p in points])
     fig.add_trace(go.Scatter(x=times, y=[p["equity"] for p in points], name="equity",
-                             line={"color": "#4dabf7", "width": 1.5},
+                             line={"color": ACCENT, "width": 1.5},
                              hovertemplate="%{x}<br>equity %{y:,.2f}<extra></extra>"),
                   1, 1)  # fmt: skip
     fig.add_trace(go.Scatter(x=times, y=[p["drawdown_pct"] for p in points], name="drawdown",
                              fill="tozeroy", line={"color": DOWN_CANDLE, "width": 1},
                              hovertemplate="%{x}<br>drawdown %{y:.2f}%<extra></extra>"),
                   2, 1)  # fmt: skip
-    fig.update_layout(**DARK, height=300, showlegend=False, title={"text": title, "x": 0.01},
+    fig.update_layout(**DARK_LAYOUT, height=300, showlegend=False, title={"text": title, "x": 0.01},
                       margin={"l": 50, "r": 10, "t": 30, "b": 20}, font={"size": 10})  # fmt: skip
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
     return fig
@@ -104,7 +113,7 @@ def run_chart(
         step = int(np.ceil(len(candles) / MAX_CANDLES))
         fig.add_trace(go.Scatter(x=_axis_times(times[::step]),
                                  y=candles["close"].to_numpy()[::step].tolist(), name="close",
-                                 line={"color": "#adb5bd", "width": 1}))  # fmt: skip
+                                 line={"color": NEUTRAL, "width": 1}))  # fmt: skip
     shown = trades[:MAX_MARKERS]
     for side, symbol, color in (("long", "triangle-up", UP_CANDLE),
                                 ("short", "triangle-down", DOWN_CANDLE)):  # fmt: skip
@@ -113,13 +122,13 @@ def run_chart(
             x=_axis_times([t["EntryTime"] for t in picked]),
             y=[t["EntryPrice"] for t in picked], mode="markers", name=f"{side} entry",
             marker={"symbol": symbol, "size": 11, "color": color,
-                    "line": {"width": 1, "color": "#fff"}},
+                    "line": {"width": 1, "color": ENTRY_MARKER_RIM}},
             hovertemplate=f"{side} entry %{{y:.6g}}<br>%{{x}}<extra></extra>",
         ))  # fmt: skip
     closed = [t for t in shown if t.get("ExitTime") is not None]
     fig.add_trace(go.Scatter(
         x=_axis_times([t["ExitTime"] for t in closed]), y=[t["ExitPrice"] for t in closed],
-        mode="markers", name="exit", marker={"symbol": "x", "size": 9, "color": "#ffe066"},
+        mode="markers", name="exit", marker={"symbol": "x", "size": 9, "color": EXIT_MARKER},
         customdata=[f"{t['ReturnPct'] * 100:+.2f}%" for t in closed],
         hovertemplate="exit %{y:.6g} (%{customdata})<br>%{x}<extra></extra>",
     ))  # fmt: skip
@@ -128,12 +137,12 @@ def run_chart(
         fig.add_trace(go.Scatter(
             x=_axis_times([p["time"] for p in points]), y=[p["price"] for p in points],
             mode="markers", name="predictions",
-            marker={"size": 6, "color": [CALL_COLORS.get(p["call"], "#adb5bd") for p in points],
+            marker={"size": 6, "color": [CALL_COLORS.get(p["call"], NEUTRAL) for p in points],
                     "opacity": [round(0.3 + 0.7 * p["confidence"], 3) for p in points]},
             customdata=[f"{p['kind']} {p['call']} {p['confidence']:.2f}" for p in points],
             hovertemplate="%{customdata}<br>%{x}<extra></extra>",
         ))  # fmt: skip
-    fig.update_layout(**DARK, height=320,
+    fig.update_layout(**DARK_LAYOUT, height=320,
                       margin={"l": 50, "r": 10, "t": 30, "b": 20}, font={"size": 10},
                       xaxis_rangeslider_visible=False, uirevision="run-chart",
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
@@ -193,7 +202,8 @@ def compare_figure(runs: list[dict]) -> go.Figure:
             line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 1.5},
             hovertemplate="%{x}<br>%{y:+.2f}%<extra>" + run_label(run) + "</extra>",
         ))  # fmt: skip
-    fig.update_layout(**DARK, height=260, title={"text": "Equity, % of starting cash", "x": 0.01},
+    fig.update_layout(**DARK_LAYOUT, height=260,
+                      title={"text": "Equity, % of starting cash", "x": 0.01},
                       margin={"l": 50, "r": 10, "t": 30, "b": 20}, font={"size": 10},
                       legend={"orientation": "h", "y": -0.15})  # fmt: skip
     return fig

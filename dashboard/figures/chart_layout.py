@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dash import Patch
 
 from core.candles import Candle, timeframe_ms
+from dashboard.figures.theme import CROSSHAIR, DOWN_CANDLE, MUTED, UP_CANDLE, WHITE
 
 LAST_PRICE = "last-price"
 # The modebar keeps zoom, pan, box select (labelling), reset and the PNG download.
@@ -23,7 +24,7 @@ GRAPH_CONFIG = {
     "doubleClick": "reset",
 }
 SPIKES = {"showspikes": True, "spikemode": "across", "spikesnap": "cursor", "spikethickness": 1,
-          "spikedash": "dot", "spikecolor": "#8a8f9c"}  # fmt: skip
+          "spikedash": "dot", "spikecolor": CROSSHAIR}  # fmt: skip
 
 
 def price_decimals(price: float | None) -> int:
@@ -65,7 +66,7 @@ def price_range(candles: Sequence[Candle], bottom_pad: float = 0.08) -> list[flo
 
 
 def last_price_color(candle: Candle) -> str:
-    return "#26a69a" if candle.close >= candle.open else "#ef5350"
+    return UP_CANDLE if candle.close >= candle.open else DOWN_CANDLE
 
 
 def last_price_shape(candle: Candle | None) -> dict:
@@ -79,7 +80,7 @@ def last_price_shape(candle: Candle | None) -> dict:
         "x1": 1,
         "y0": y,
         "y1": y,
-        "line": {"color": last_price_color(candle) if candle else "#888", "width": 1,
+        "line": {"color": last_price_color(candle) if candle else MUTED, "width": 1,
                  "dash": "dot"},
         "visible": candle is not None,
         "name": LAST_PRICE,
@@ -98,8 +99,8 @@ def last_price_label(candle: Candle | None, decimals: int) -> dict:
         "yanchor": "middle",
         "showarrow": False,
         "text": format_price(y, decimals) if candle else "",
-        "font": {"color": "#ffffff", "size": 10},
-        "bgcolor": last_price_color(candle) if candle else "#888",
+        "font": {"color": WHITE, "size": 10},
+        "bgcolor": last_price_color(candle) if candle else MUTED,
         "borderpad": 2,
         "visible": candle is not None,
         "name": LAST_PRICE,

@@ -24,11 +24,19 @@ from dashboard.figures.chart_layout import (
     price_format,
 )
 from dashboard.figures.span_layout import label_room, merge_adjacent
+from dashboard.figures.theme import (
+    ACTION_COLORS,
+    DARK_LAYOUT,
+    DIRECTION_COLORS,
+    DOWN_CANDLE,
+    GRID,
+    LABEL_PALETTE,
+    SPAN_LABEL_HOVER,
+    TRANSPARENT,
+    UP_CANDLE,
+    WHITE,
+)
 
-UP_CANDLE = "#26a69a"
-DOWN_CANDLE = "#ef5350"
-DIRECTION_COLORS = {"UP": "#00e5ff", "DOWN": "#ff9800", "STABLE": "#90caf9"}
-ACTION_COLORS = {"BUY": "#00e676", "SELL": "#ff1744"}
 OVERLAY_KINDS = ("dqn", "cnn", "transformer")
 
 TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
@@ -294,15 +302,13 @@ def build_figure(
     fig.add_trace(
         go.Scatter(
             **labels, mode="markers", hoverinfo="text", name="labels", showlegend=False,
-            marker={"size": 12, "opacity": 0, "color": "#dddddd"}, xaxis="x", yaxis="y3",
+            marker={"size": 12, "opacity": 0, "color": SPAN_LABEL_HOVER}, xaxis="x", yaxis="y3",
         )
     )  # fmt: skip
     for trace in extra_traces:  # after the fixed traces: outcomes, disagreement marks
         fig.add_trace(go.Scatter(trace), row=1, col=1)
     fig.update_layout(
-        template="plotly_dark",
-        paper_bgcolor="#131722",
-        plot_bgcolor="#131722",
+        **DARK_LAYOUT,
         margin={"l": 10, "r": 72, "t": 28, "b": 20},
         autosize=True,
         uirevision=f"{symbol}|{timeframe}",
@@ -313,9 +319,9 @@ def build_figure(
         title={"text": f"{symbol} · {timeframe}", "x": 0.01, "font": {"size": 13}},
         font={"size": 11},
     )
-    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor="#2a2e39",
+    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor=GRID,
                      **SPIKES)  # fmt: skip
-    fig.update_yaxes(showgrid=True, gridcolor="#2a2e39", side="right", **SPIKES)
+    fig.update_yaxes(showgrid=True, gridcolor=GRID, side="right", **SPIKES)
     fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
                      row=1, col=1)  # fmt: skip
     fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
@@ -327,13 +333,6 @@ def build_figure(
         fig.update_xaxes(range=x_range, autorange=False)
         fig.update_yaxes(range=y_range, autorange=False, row=1, col=1)
     return fig
-
-
-# A qualitative palette; a label keeps its colour across sessions (hash of its name).
-LABEL_PALETTE = (
-    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
-    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#aaffc3", "#808000",
-)  # fmt: skip
 
 
 def label_color(label: str) -> str:
@@ -369,7 +368,7 @@ def span_shapes(
             pending = span.status == "pending"
             shape.update(
                 y0=0, y1=1, opacity=0.12 if pending else 0.22, layer="below",
-                line={"color": "#ffffff" if selected else color, "width": 2 if selected else 1,
+                line={"color": WHITE if selected else color, "width": 2 if selected else 1,
                       "dash": "dot" if pending else "solid"},
                 label={"text": escape(span.label) if room[span.id] else "",
                        "textposition": "top left", "font": {"size": 10, "color": color}},
@@ -407,7 +406,7 @@ def pattern_shapes(
                 "x1": span["end"] + frame,
                 "y0": 0.05,
                 "y1": 0.98,
-                "fillcolor": "rgba(0,0,0,0)",
+                "fillcolor": TRANSPARENT,
                 "opacity": confidence_opacity(span["confidence"]),
                 "line": {"color": color, "width": 1.5, "dash": "dash"},
                 "label": {

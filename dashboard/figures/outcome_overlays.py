@@ -14,13 +14,14 @@ import json
 from collections.abc import Iterable, Sequence
 
 from core.candles import Candle, bucket_start, timeframe_ms
-from dashboard.figures.charts import (
+from dashboard.figures.charts import TRACE, _hover, confidence_size, horizon_end
+from dashboard.figures.theme import (
     ACTION_COLORS,
     DIRECTION_COLORS,
-    TRACE,
-    _hover,
-    confidence_size,
-    horizon_end,
+    DISAGREEMENT,
+    OUTCOME_FALLBACK,
+    REALISED_LINK,
+    WHITE,
 )
 from predictions.book import TARGET_FIELD as TARGET
 from predictions.disagreements import disagreements
@@ -96,7 +97,7 @@ def outcome_traces(
             col["y"].append(y)
             col["symbol"].append(symbol if hit else f"{symbol}-open")
             color = DIRECTION_COLORS.get(p.get("direction")) or ACTION_COLORS.get(
-                p.get("action"), "#bbbbbb"
+                p.get("action"), OUTCOME_FALLBACK
             )
             col["color"].append(color)
             col["size"].append(confidence_size(p["confidence"]))
@@ -114,12 +115,12 @@ def outcome_traces(
             "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
             "showlegend": False, "xaxis": "x", "yaxis": "y",
             "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
-                       "line": {"width": rim, "color": "#ffffff" if name == "outcome_hit"
+                       "line": {"width": rim, "color": WHITE if name == "outcome_hit"
                                 else col["color"]}},
         })  # fmt: skip
     traces.append({
         "type": "scatter", "mode": "lines", "name": "Realised price", "x": links_x, "y": links_y,
-        "line": {"width": 1, "color": "#cfd8dc", "dash": "dot"}, "hoverinfo": "skip",
+        "line": {"width": 1, "color": REALISED_LINK, "dash": "dot"}, "hoverinfo": "skip",
         "showlegend": False, "xaxis": "x", "yaxis": "y", "connectgaps": False,
     })  # fmt: skip
     return traces
@@ -141,8 +142,8 @@ def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: 
     return {
         "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
         "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",
-        "marker": {"symbol": "x-thin", "size": 9, "color": "#e040fb", "line": {"width": 2,
-                   "color": "#e040fb"}},
+        "marker": {"symbol": "x-thin", "size": 9, "color": DISAGREEMENT, "line": {"width": 2,
+                   "color": DISAGREEMENT}},
     }  # fmt: skip
 
 

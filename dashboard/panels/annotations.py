@@ -245,16 +245,20 @@ def follow_version(_n, shown):
 @callbacks.callback(
     Output(ids.AUTO_JOB, "data"),
     Output(ids.AUTO_STATUS, "children", allow_duplicate=True),
-    Input(ids.AUTO_RUN, "n_clicks"),
-    Input(ids.AUTO_CANCEL, "n_clicks"),
-    State(ids.SYMBOL, "value"),
-    State(ids.AUTO_TF, "value"),
-    State(ids.AUTO_HOURS, "value"),
-    State(ids.AUTO_PATTERNS, "value"),
-    State(ids.AUTO_JOB, "data"),
+    inputs={
+        "_run": Input(ids.AUTO_RUN, "n_clicks"),
+        "_cancel": Input(ids.AUTO_CANCEL, "n_clicks"),
+    },
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "timeframe": State(ids.AUTO_TF, "value"),
+        "hours": State(ids.AUTO_HOURS, "value"),
+        "patterns": State(ids.AUTO_PATTERNS, "value"),
+        "job_id": State(ids.AUTO_JOB, "data"),
+    },
     prevent_initial_call=True,
 )
-def on_autolabel(_run, _cancel, symbol, timeframe, hours, patterns, job_id):
+def on_autolabel(*, _run, _cancel, symbol, timeframe, hours, patterns, job_id):
     orch = orchestrator()
     if ctx.triggered_id == ids.AUTO_CANCEL:
         if job_id and orch.jobs.cancel(job_id):

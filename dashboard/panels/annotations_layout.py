@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from dashboard import ids
+from dashboard.figures.theme import DROPDOWN_TEXT, TABLE_BACKGROUND, TABLE_HEADER_BACKGROUND, TEXT
 from dashboard.panels.span_review import selected_row_styles
 from labels.cdl_names import CDL_PATTERNS
 
@@ -108,7 +109,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                     ),
                 ],
                 className="g-1 mb-1",
-                style={"color": "#222"},
+                style={"color": DROPDOWN_TEXT},
             ),
             html.Div(id=ids.ANN_COUNT, className="small text-muted"),
             dash_table.DataTable(
@@ -129,10 +130,10 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 ],
                 tooltip_duration=None,
                 style_data_conditional=selected_row_styles(None),
-                style_header={"backgroundColor": "#222", "color": "#ddd"},
+                style_header={"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
                 style_cell={
-                    "backgroundColor": "#1b1f2a",
-                    "color": "#ddd",
+                    "backgroundColor": TABLE_BACKGROUND,
+                    "color": TEXT,
                     "fontSize": 12,
                     "padding": "2px 6px",
                     "textAlign": "left",
@@ -186,7 +187,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 options=list(CDL_PATTERNS),
                 multi=True,
                 placeholder="all 61 patterns",
-                style={"color": "#222"},
+                style={"color": DROPDOWN_TEXT},
             ),
             html.Div(
                 [

@@ -32,6 +32,7 @@ from dashboard.figures.backtest_figures import (
     trade_table,
     trade_window,
 )
+from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TEXT
 from dashboard.panels.annotations import before_chart, jump_patch
 from dashboard.panels.training_panel import TABLE_STYLE
 
@@ -47,7 +48,11 @@ FINISHED = ("done", "failed", "cancelled")
 # a clicked cell stays readable on the dark theme (TABLE_STYLE already scrolls sideways)
 SCROLL = {
     "style_data_conditional": [
-        {"if": {"state": "active"}, "backgroundColor": "#2b3a55", "border": "1px solid #4dabf7"}
+        {
+            "if": {"state": "active"},
+            "backgroundColor": ACTIVE_CELL_BACKGROUND,
+            "border": f"1px solid {ACCENT}",
+        }
     ],
 }
 _CANDLES: dict[str, object] = {}  # the last run's candles, so a poll doesn't reread them
@@ -68,7 +73,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
         dbc.Row([
             _field("symbol", dcc.Dropdown(id=ids.BT_SYMBOL, value=symbols[0], clearable=False,
                                           options=[{"label": s, "value": s} for s in symbols],
-                                          style={"color": "#222"})),
+                                          style={"color": DROPDOWN_TEXT})),
             _field("timeframe", dbc.Select(id=ids.BT_TIMEFRAME, options=[], size="sm")),
         ], className="g-1"),
         dbc.Row([
@@ -88,7 +93,7 @@ def layout(config, symbols: list[str]) -> dbc.Tab:
                                               min=0, max=1), 4),
         ], className="g-1"),
         dcc.Checklist(id=ids.BT_OPTIONS, value=["short"], inline=True, inputClassName="me-1",
-                      labelClassName="me-3 small", labelStyle={"color": "#ddd"},
+                      labelClassName="me-3 small", labelStyle={"color": TEXT},
                       options=[{"label": "allow short", "value": "short"},
                                {"label": "fill at signal close", "value": "close"}]),
     ]  # fmt: skip
@@ -189,23 +194,27 @@ def timeframes(symbol):
     Output(ids.BT_MESSAGE, "color"),
     Output(ids.BT_SHOWN, "data", allow_duplicate=True),
     Output(ids.BT_VERSION, "data", allow_duplicate=True),
-    Input(ids.BT_RUN, "n_clicks"),
-    Input(ids.BT_CANCEL, "n_clicks"),
-    State(ids.BT_SYMBOL, "value"),
-    State(ids.BT_TIMEFRAME, "value"),
-    State(ids.BT_START, "value"),
-    State(ids.BT_END, "value"),
-    State(ids.BT_STRATEGY, "value"),
-    State(ids.BT_PARAMS, "value"),
-    State(ids.BT_CASH, "value"),
-    State(ids.BT_COMMISSION, "value"),
-    State(ids.BT_SIZE, "value"),
-    State(ids.BT_OPTIONS, "value"),
-    State(ids.BT_SHOWN, "data"),
-    State(ids.BT_VERSION, "data"),
+    inputs={
+        "_run": Input(ids.BT_RUN, "n_clicks"),
+        "_cancel": Input(ids.BT_CANCEL, "n_clicks"),
+    },
+    state={
+        "symbol": State(ids.BT_SYMBOL, "value"),
+        "timeframe": State(ids.BT_TIMEFRAME, "value"),
+        "start": State(ids.BT_START, "value"),
+        "end": State(ids.BT_END, "value"),
+        "strategy": State(ids.BT_STRATEGY, "value"),
+        "params": State(ids.BT_PARAMS, "value"),
+        "cash": State(ids.BT_CASH, "value"),
+        "commission": State(ids.BT_COMMISSION, "value"),
+        "size": State(ids.BT_SIZE, "value"),
+        "options": State(ids.BT_OPTIONS, "value"),
+        "shown": State(ids.BT_SHOWN, "data"),
+        "version": State(ids.BT_VERSION, "data"),
+    },
     prevent_initial_call=True,
 )
-def on_action(_run, _cancel, symbol, timeframe, start, end, strategy, params, cash, commission,
+def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params, cash, commission,
               size, options, shown, version):  # fmt: skip
     orch = orchestrator()
     if ctx.triggered_id == ids.BT_CANCEL:

@@ -323,20 +323,24 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
 @callbacks.callback(
     Output(ids.chart(MATCH), "figure"),
     Output(ids.chart_state(MATCH), "data"),
-    Input(ids.TICK, "n_intervals"),
-    Input(ids.OVERLAYS, "value"),
-    Input(ids.ANN_VERSION, "data"),
-    Input(ids.ANN_SELECTED, "data"),
-    Input(ids.PATTERN_MIN_CONF, "value"),
-    Input(ids.LABELS_SHOWN, "value"),
-    Input(ids.CHART_TIMEFRAME, "value"),
-    Input(ids.PRED_FILTER, "data"),
-    State(ids.SYMBOL, "value"),
-    State(ids.chart_state(MATCH), "data"),
-    State(ids.chart_visible(MATCH), "data"),
+    inputs={
+        "_n": Input(ids.TICK, "n_intervals"),
+        "enabled": Input(ids.OVERLAYS, "value"),
+        "_version": Input(ids.ANN_VERSION, "data"),
+        "selected": Input(ids.ANN_SELECTED, "data"),
+        "min_confidence": Input(ids.PATTERN_MIN_CONF, "value"),
+        "labels": Input(ids.LABELS_SHOWN, "value"),
+        "chart_tf": Input(ids.CHART_TIMEFRAME, "value"),
+        "filters": Input(ids.PRED_FILTER, "data"),
+    },
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "state": State(ids.chart_state(MATCH), "data"),
+        "visible": State(ids.chart_visible(MATCH), "data"),
+    },
     prevent_initial_call=True,
 )
-def refresh_chart(_n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
+def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
                   symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters)

@@ -12,6 +12,13 @@ from core.jobs import RUNNING, JobBusy
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.figures.theme import (
+    ACCENT,
+    DARK_LAYOUT,
+    TABLE_BACKGROUND,
+    TABLE_HEADER_BACKGROUND,
+    TEXT,
+)
 
 callbacks = CallbackSet()
 
@@ -24,10 +31,10 @@ ALL_SYMBOLS = "__all__"
 MODEL_COLUMNS = [{"name": n, "id": n} for n in ("model", "version", "status", "validation")]
 TABLE_STYLE = {
     "style_as_list_view": True,
-    "style_header": {"backgroundColor": "#222", "color": "#ddd"},
+    "style_header": {"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
     "style_cell": {
-        "backgroundColor": "#1b1f2a",
-        "color": "#ddd",
+        "backgroundColor": TABLE_BACKGROUND,
+        "color": TEXT,
         "fontSize": 12,
         "padding": "2px 6px",
         "textAlign": "left",
@@ -89,14 +96,12 @@ def loss_figure(curve: list[float], title: str) -> go.Figure:
             x=list(range(1, len(curve) + 1)),
             y=list(curve),
             mode="lines",
-            line={"color": "#4dabf7"},
+            line={"color": ACCENT},
             hovertemplate="batch %{x}: loss %{y:.4f}<extra></extra>",
         )
     )
     fig.update_layout(
-        template="plotly_dark",
-        paper_bgcolor="#131722",
-        plot_bgcolor="#131722",
+        **DARK_LAYOUT,
         margin={"l": 40, "r": 10, "t": 24, "b": 30},
         title={"text": title, "x": 0.01},
         xaxis={"title": "batch"},

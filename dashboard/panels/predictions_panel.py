@@ -14,6 +14,7 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.figures.theme import DROPDOWN_TEXT
 from predictions.book import KINDS, SOURCES
 from predictions.export import export_frame, select
 from predictions.queries import OUTCOMES, PredictionFilter, outcome_of, stored
@@ -68,7 +69,7 @@ def layout() -> dbc.Tab:
                 value=[],
                 multi=True,
                 placeholder="all versions",
-                style={"color": "#222"},
+                style={"color": DROPDOWN_TEXT},
             ),  # fmt: skip
             html.Div("Minimum confidence", className="fw-bold small mt-1"),
             dbc.Row(floors, className="g-1"),

@@ -146,21 +146,25 @@ def _now() -> int:
     Output(ids.REPLAY_MESSAGE, "children"),
     Output(ids.REPLAY_MESSAGE, "is_open"),
     Output(ids.REPLAY_TICK, "disabled"),
-    Input(ids.REPLAY_START, "n_clicks"),
-    Input(ids.REPLAY_PLAY, "n_clicks"),
-    Input(ids.REPLAY_PAUSE, "n_clicks"),
-    Input(ids.REPLAY_LEAVE, "n_clicks"),
-    Input(ids.REPLAY_SLIDER, "value"),
-    Input(ids.REPLAY_SPEED, "value"),
-    State(ids.REPLAY_STATE, "data"),
-    State(ids.REPLAY_FROM, "value"),
-    State(ids.REPLAY_TO, "value"),
-    State(ids.REPLAY_TF, "value"),
-    State(ids.SYMBOL, "value"),
+    inputs={
+        "_start": Input(ids.REPLAY_START, "n_clicks"),
+        "_play": Input(ids.REPLAY_PLAY, "n_clicks"),
+        "_pause": Input(ids.REPLAY_PAUSE, "n_clicks"),
+        "_leave": Input(ids.REPLAY_LEAVE, "n_clicks"),
+        "slider": Input(ids.REPLAY_SLIDER, "value"),
+        "speed": Input(ids.REPLAY_SPEED, "value"),
+    },
+    state={
+        "state": State(ids.REPLAY_STATE, "data"),
+        "start_text": State(ids.REPLAY_FROM, "value"),
+        "end_text": State(ids.REPLAY_TO, "value"),
+        "timeframe": State(ids.REPLAY_TF, "value"),
+        "symbol": State(ids.SYMBOL, "value"),
+    },
     prevent_initial_call=True,
 )
-def control(_start, _play, _pause, _leave, slider, speed, state, start_text, end_text, timeframe,
-            symbol):  # fmt: skip
+def control(*, _start, _play, _pause, _leave, slider, speed, state, start_text, end_text,
+            timeframe, symbol):  # fmt: skip
     """The buttons and the slider change the replay state; the tick only draws it (a state
     written on every tick could be lost when a slow tick's answer is dropped)."""
     trigger = ctx.triggered_id

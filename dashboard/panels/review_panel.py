@@ -142,17 +142,21 @@ def queue_rows(spans: list[dict]) -> list[dict]:
     Output(ids.REVIEW_MESSAGE, "color"),
     Output(ids.REVIEW_MESSAGE, "is_open"),
     Output(ids.REVIEW_TODAY, "children"),
-    Input(ids.REVIEW_QUEUE_LOAD, "n_clicks"),
-    Input(ids.REVIEW_CONFIRM, "n_clicks"),
-    Input(ids.REVIEW_CORRECT, "n_clicks"),
-    Input(ids.REVIEW_DISMISS, "n_clicks"),
-    State(ids.REVIEW_QUEUE, "selected_rows"),
-    State(ids.REVIEW_QUEUE_DATA, "data"),
-    State(ids.REVIEW_LABEL, "value"),
-    State(ids.SYMBOL, "value"),
+    inputs={
+        "_load": Input(ids.REVIEW_QUEUE_LOAD, "n_clicks"),
+        "_confirm": Input(ids.REVIEW_CONFIRM, "n_clicks"),
+        "_correct": Input(ids.REVIEW_CORRECT, "n_clicks"),
+        "_dismiss": Input(ids.REVIEW_DISMISS, "n_clicks"),
+    },
+    state={
+        "selected": State(ids.REVIEW_QUEUE, "selected_rows"),
+        "spans": State(ids.REVIEW_QUEUE_DATA, "data"),
+        "label": State(ids.REVIEW_LABEL, "value"),
+        "symbol": State(ids.SYMBOL, "value"),
+    },
     prevent_initial_call=True,
 )
-def on_queue(_load, _confirm, _correct, _dismiss, selected, spans, label, symbol):
+def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, symbol):
     orch = orchestrator()
     message, color = "", "info"
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",

@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 
 from core.timefmt import format_ms
+from dashboard.figures.theme import ACCENT, SELECTED_BACKGROUND, WHITE
 
 # The list shows at most this many rows (newest first); the count says how many matched.
 MAX_TABLE_ROWS = 2000
 
-SELECTED_ROW_STYLE = {"backgroundColor": "#2b3f63", "color": "#ffffff", "fontWeight": "bold"}
+SELECTED_ROW_STYLE = {"backgroundColor": SELECTED_BACKGROUND, "color": WHITE, "fontWeight": "bold"}
 ACTIVE_CELL_STYLE = {
-    "backgroundColor": "#2b3f63",
-    "color": "#ffffff",
-    "border": "1px solid #4dabf7",
+    "backgroundColor": SELECTED_BACKGROUND,
+    "color": WHITE,
+    "border": f"1px solid {ACCENT}",
 }
 
 # Epoch milliseconds from 1973 to 2286 (12 or 13 digits): what span errors print for times.

@@ -12,6 +12,13 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.figures.theme import (
+    ACCENT,
+    DARK_LAYOUT,
+    TABLE_BACKGROUND,
+    TABLE_HEADER_BACKGROUND,
+    TEXT,
+)
 from dashboard.panels import champion_panel, neural_panel
 from serving.pattern_inference import NoModel
 
@@ -32,8 +39,8 @@ RUN_COLUMNS = [
 TABLE_STYLE = {
     "style_as_list_view": True,
     "style_table": {"overflowX": "auto"},  # wide rows scroll inside the side panel
-    "style_header": {"backgroundColor": "#222", "color": "#ddd"},
-    "style_cell": {"backgroundColor": "#1b1f2a", "color": "#ddd", "fontSize": 12,
+    "style_header": {"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
+    "style_cell": {"backgroundColor": TABLE_BACKGROUND, "color": TEXT, "fontSize": 12,
                    "padding": "2px 6px", "textAlign": "left"},
 }  # fmt: skip
 
@@ -137,11 +144,11 @@ def class_rows(per_class: dict) -> list[dict]:
 
 def class_chart(rows: list[dict]) -> go.Figure:
     fig = go.Figure(
-        go.Bar(x=[r["label"] for r in rows], y=[r["f1"] for r in rows], marker_color="#4dabf7",
+        go.Bar(x=[r["label"] for r in rows], y=[r["f1"] for r in rows], marker_color=ACCENT,
                hovertemplate="%{x}: F1 %{y:.3f}<extra></extra>")
     )  # fmt: skip
     fig.update_layout(
-        template="plotly_dark", paper_bgcolor="#131722", plot_bgcolor="#131722",
+        **DARK_LAYOUT,
         margin={"l": 30, "r": 10, "t": 24, "b": 60}, title={"text": "F1 per class", "x": 0.01},
         yaxis={"range": [0, 1]}, font={"size": 10},
     )  # fmt: skip
