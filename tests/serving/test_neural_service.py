@@ -247,6 +247,8 @@ def test_first_start_trains_every_missing_kind_one_at_a_time_then_predicts_live(
         wait_for(
             lambda: all(s["status"] == "ok" for s in orch.neural.status().values()), timeout=120
         )
+        # A model is served as soon as it is registered, a moment before its job ends.
+        wait_for(lambda: all(j.status != "running" for j in orch.jobs.list()))
         jobs = sorted(orch.jobs.list(), key=lambda j: j.started_at)
         assert [j.kind for j in jobs] == ["train:dqn", "train:cnn", "train:transformer"]
         assert all("first start" in j.title and j.status == "done" for j in jobs)
