@@ -23,6 +23,8 @@ from runtime.neural_jobs import train_kind
 from serving.neural_inference import load_neural
 from tests.helpers.neural_data import SMALL_SPEC, TINY_PARAMS, wave_candles
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 torch.set_num_threads(1)
 
 SYMBOL = "BTC/USDT"

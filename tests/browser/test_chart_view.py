@@ -2,11 +2,9 @@
 prices in full, a crosshair legend, the last price, the price axis following zoom and pan,
 back to live, the view kept per symbol, 5 m/15 m/1 h candles, and a layout that holds still."""
 
-import time
-
 import pytest
 
-from tests.helpers.browser import figure_data, serve_app
+from tests.helpers.browser import figure_data, serve_app, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -177,7 +175,7 @@ def test_layout_holds_still_and_fits_1400x900(browser, served):
         first = page.evaluate(boxes)
         page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
         wait_for(lambda: page.locator("#feed-status [data-symbol]").count() == 3)
-        time.sleep(1.5)
+        ticks_pass(page, 3)
         assert page.evaluate(boxes) == first
         header = page.locator(".app-header").bounding_box()
         status = page.locator("#feed-status").bounding_box()
@@ -204,7 +202,7 @@ def test_a_long_horizon_does_not_stretch_the_1s_chart(page, served):
         "timestamp": last.time, "confidence": 0.9, "direction": "UP", "current_price": last.close,
         "target_price": last.close * 1.01, "horizon_minutes": 240})  # fmt: skip
     wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 1)
-    time.sleep(1.0)
+    ticks_pass(page, 2)
     x0, x1 = x_range_ms(page, "1s")
     assert x1 - last_time(page, "1s") < 60_000
     assert x1 - x0 < 15 * MIN

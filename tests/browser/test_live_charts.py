@@ -1,10 +1,8 @@
 """A trader opens the dashboard: live charts, overlays, zoom, symbol switch."""
 
-import time
-
 import pytest
 
-from tests.helpers.browser import figure_data
+from tests.helpers.browser import figure_data, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -15,7 +13,7 @@ def test_page_loads_both_charts_with_no_console_errors(page, served):
     assert figure_data(page, "1m", "gd.data[0].x.length") > 100
     assert figure_data(page, "1m", "gd.data[0].type") == "candlestick"
     assert "3 ok" in page.locator("#feed-status summary").inner_text()
-    time.sleep(1.5)
+    ticks_pass(page, 3)
     assert served.console_errors == []
 
 
@@ -122,7 +120,7 @@ def test_zoom_survives_ticks(page):
     length = figure_data(page, "1s", "gd.data[0].x.length")
     last = figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]")
     wait_for(lambda: figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]") > last)
-    time.sleep(1.2)
+    ticks_pass(page, 2)
     assert figure_data(page, "1s", "gd.layout.xaxis.range") == zoomed
     assert figure_data(page, "1s", "gd.data[0].x.length") >= length - 3
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from core.timefmt import format_ms
-from tests.helpers.browser import figure_data
+from tests.helpers.browser import figure_data, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,7 @@ def test_replay_play_pause_seek_and_back_to_live(page, served):
     page.get_by_role("button", name="Pause", exact=True).click()
     wait_for(lambda: "paused" in clock(page))
     paused = clock(page)
-    time.sleep(1.5)
+    ticks_pass(page, 2)
     assert clock(page) == paused
 
     # The prediction was stored just now: it arrives at the end of the replayed hour.

@@ -27,6 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Pages in other contexts must tick like the one in front (a busy machine backgrounds them).
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 
 
@@ -108,3 +112,19 @@ def accept_common_autolabels(orch, keep: int = 3) -> list[str]:
 def message_text(page) -> str:
     """The panel's alert, or "" once it has closed (a closed alert leaves the page)."""
     return " ".join(page.locator("#train-message").all_inner_texts())
+
+
+def ticks_pass(page, count: int = 2, prop: str = "tick.n_intervals") -> None:
+    """Wait until the server has answered ``count`` more ticks of the page's interval ``prop``.
+
+    Checks that something holds still over time use this instead of a fixed sleep: on a busy
+    machine a sleep can pass with no tick landing at all, and the check would prove nothing.
+    """
+
+    def is_tick(response) -> bool:
+        request = response.request
+        return "_dash-update-component" in request.url and prop in (request.post_data or "")
+
+    for _ in range(count):
+        with page.expect_response(is_tick, timeout=60_000):
+            pass

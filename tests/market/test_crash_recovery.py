@@ -1,6 +1,10 @@
 """R2 in the test suite: five kill -9 rounds (bench/crash.py runs twenty)."""
 
+import pytest
+
 from bench.crash import run
+
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
 
 
 def test_every_acknowledged_write_survives_kill_9(tmp_path):

@@ -15,6 +15,8 @@ from runtime.training_jobs import start_training, train_now
 from training.champion import champion_info
 from training.tracking import Tracker
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):

@@ -11,6 +11,8 @@ from runtime.config import load_config
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000
 
 

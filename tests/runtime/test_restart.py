@@ -2,8 +2,12 @@
 
 import time
 
+import pytest
+
 from app import create_app
 from runtime.config import config_from_dict
+
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
 
 FAST = {"feed": {"backfill_1m_hours": 2, "backfill_1s_minutes": 3, "poll_interval_s": 0.05,
                  "sim": {"tick_interval_ms": 50}}}  # fmt: skip

@@ -14,6 +14,8 @@ from runtime.config import config_from_dict
 from runtime.orchestrator import Orchestrator
 from training.tracking import ACTIVE_RUNS, Tracker
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 FAST = {"feed": {"backfill_1m_hours": 1, "backfill_1s_minutes": 2}}
 
 

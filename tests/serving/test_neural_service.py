@@ -18,6 +18,8 @@ from serving.neural_live import NeuralService
 from tests.helpers.neural_data import SMALL_SPEC, TINY_PARAMS, wave_candles
 from tests.helpers.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 torch.set_num_threads(1)
 
 SYMBOLS = ["AAA/USDT", "BBB/USDT"]

@@ -13,6 +13,8 @@ from tests.helpers.neural_data import SMALL_SPEC, small_neural, wave_candles
 from training.neural_data import series_windows
 from training.neural_pipeline import evaluate, prepare
 
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
+
 torch.set_num_threads(1)
 
 LEARN = {

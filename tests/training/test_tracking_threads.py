@@ -2,8 +2,12 @@
 
 import threading
 
+import pytest
+
 from training.champion import champion_info
 from training.tracking import Tracker
+
+pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
 
 
 def test_threads_opening_a_fresh_store_together_agree_on_one_experiment(tmp_path):
