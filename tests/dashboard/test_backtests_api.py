@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -15,6 +13,7 @@ from backtest.stats import STAT_KEYS
 from runtime.config import config_from_dict
 from tests.helpers import backtests as backtest_helpers
 from tests.helpers.candles import make_candles
+from tests.helpers.waiting import wait_for
 
 Blocking = backtest_helpers.Blocking
 blocking = backtest_helpers.blocking
@@ -40,13 +39,11 @@ def client(app):
 
 
 def _wait(client, run_id: str, timeout: float = 60) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def finished() -> dict | None:
         run = client.get(f"/api/backtests/{run_id}").get_json()
-        if run["status"] in ("done", "failed", "cancelled"):
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not finish: {run}")
+        return run if run["status"] in ("done", "failed", "cancelled") else None
+
+    return wait_for(finished, timeout=timeout)
 
 
 def test_a_run_goes_from_202_to_done_with_stats_trades_and_equity(client, app):
@@ -133,10 +130,8 @@ def test_queued_runs_wait_their_turn_and_cancel(client, blocking):
     long_run = client.post("/api/backtests", json={**body, "strategy": Blocking.name})
     first = client.post("/api/backtests", json=body).get_json()["id"]
     second = client.post("/api/backtests", json=body).get_json()["id"]
-    time.sleep(0.3)
-    assert client.get(f"/api/backtests/{long_run.get_json()['id']}").get_json()["status"] == (
-        "running"
-    )
+    long_id = long_run.get_json()["id"]
+    wait_for(lambda: client.get(f"/api/backtests/{long_id}").get_json()["status"] == "running")
     assert client.get(f"/api/backtests/{first}").get_json()["status"] == "queued"
     assert client.post(f"/api/backtests/{first}/cancel", json={}).status_code == 202
     assert client.get(f"/api/backtests/{first}").get_json()["status"] == "cancelled"

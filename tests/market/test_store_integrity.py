@@ -11,6 +11,7 @@ from market.candle_store import CandleStore
 from market.feed_runner import FeedRunner
 from tests.helpers.candles import make_candles
 from tests.helpers.feeds import FAST, SYMBOL, FakeFeed, assert_whole_and_true, stored_seconds
+from tests.helpers.waiting import wait_for
 
 
 class FlakyDatabase(Database):
@@ -54,12 +55,12 @@ def test_the_runner_loses_no_candle_while_the_database_refuses_writes(tmp_path):
     runner = FeedRunner(feed, store, [SYMBOL], FAST)
     runner.backfill_all(60_000, 10_000)
     runner.start()
-    time.sleep(1.0)
-    db.fail = 10**9  # every commit fails for a while
-    time.sleep(1.5)
+    wait_for(lambda: runner.status()[SYMBOL]["last_update"] is not None)
+    db.fail = 10**9  # every commit fails for a while: candles of a few seconds queue up
+    wait_for(lambda: store.pending_writes() >= 3)
     assert "database write failed" in runner.status()[SYMBOL]["error"]
     db.fail = 0
-    time.sleep(1.5)
+    wait_for(lambda: store.pending_writes() == 0 and runner.status()[SYMBOL]["error"] is None)
     runner.stop()
     assert store.pending_writes() == 0
     assert runner.status()[SYMBOL]["error"] is None
@@ -91,7 +92,7 @@ def test_a_hung_symbol_does_not_make_the_others_stale(tmp_path):
     feed, store = HangingFeed(), CandleStore(None)
     runner = FeedRunner(feed, store, ["HUNG/USDT", SYMBOL], FAST)
     runner.start()
-    time.sleep(1.0)
+    wait_for(lambda: runner.status()[SYMBOL]["last_update"] is not None)
     status = runner.status()
     runner.stop(timeout=0.5)
     assert status[SYMBOL]["last_update"] is not None

@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from runtime.config import config_from_dict
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.slow  # seconds each: `pytest -m 'not slow and not browser'` skips them
 
@@ -23,7 +24,11 @@ def running_app(tmp_path):
 
 def test_restart_brings_back_candles_and_predictions_and_continues_without_jump(tmp_path):
     orch = running_app(tmp_path)
-    time.sleep(2.5)
+    began = time.time() * 1000
+    # A few live seconds closed after the start, beside the backfilled history.
+    wait_for(
+        lambda: sum(c.closed and c.time > began for c in orch.store.candles("BTC/USDT", "1s")) >= 2
+    )
     last = orch.store.latest("BTC/USDT", "1s")
     orch.store_transformer_prediction("BTC/USDT", {
         "timestamp": last.time, "confidence": 0.7, "direction": "UP",
@@ -39,7 +44,8 @@ def test_restart_brings_back_candles_and_predictions_and_continues_without_jump(
         assert [p["predicted_price"] for p in again.recent_transformer_predictions["BTC/USDT"]] == [
             last.close * 1.01
         ]
-        time.sleep(2.0)
+        # The gap is filled and the feed goes on live past it.
+        wait_for(lambda: again.store.latest("BTC/USDT", "1s").time > closed_before[-1].time + 3000)
         seconds = again.store.candles("BTC/USDT", "1s")
         times = [c.time for c in seconds]
         assert times == sorted(set(times)), "overlapping or out-of-order candles"
