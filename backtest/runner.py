@@ -82,9 +82,13 @@ def chart_points(predictions: list[tuple[str, dict]]) -> list[dict]:
 class Backtests:
     """The app's backtests: start, cancel, read. One per orchestrator."""
 
-    def __init__(self, orch):
-        self.orch = orch
-        self.store = BacktestStore(orch.db)
+    def __init__(self, db, jobs, candles, book, patterns, config):
+        self.store = BacktestStore(db)
+        self._job_manager = jobs
+        self._candles = candles  # the candle store
+        self._book = book  # the prediction book: a run's predictions are drawn on the charts
+        self._patterns = patterns
+        self._config = config
         # Runs wait here, not in the scheduler's small thread pool, so a queue of backtests
         # never holds the workers that training and auto-labelling need.
         self._pending: deque[tuple[str, BacktestRequest]] = deque()
@@ -117,7 +121,7 @@ class Backtests:
         run_id, request = self._pending.popleft()
         self._active = run_id
         title = f"backtest {request.strategy} on {request.symbol} {request.timeframe}"
-        state = self.orch.jobs.submit(
+        state = self._job_manager.submit(
             f"backtest:{run_id}", title, lambda job: self._job(run_id, request, job)
         )
         self._jobs[run_id] = state.id
@@ -146,7 +150,7 @@ class Backtests:
                 self.store.update(run_id, status=CANCELLED, finished_at=_now())
                 return True
         job_id = self._jobs.get(run_id)
-        return job_id is not None and self.orch.jobs.cancel(job_id)
+        return job_id is not None and self._job_manager.cancel(job_id)
 
     def get(self, run_id: str) -> dict | None:
         """The run as saved; while it runs, with the trades entered so far."""
@@ -186,13 +190,12 @@ class Backtests:
         return summary
 
     def _simulate(self, run_id: str, request: BacktestRequest, job) -> dict:
-        orch = self.orch
         job.progress(0.0, "loading candles")
-        candles = orch.store.history(request.symbol, request.timeframe, request.start,
+        candles = self._candles.history(request.symbol, request.timeframe, request.start,
                                      request.end + 1)  # fmt: skip
         if len(candles) < 3:
             raise ValueError(f"only {len(candles)} candles in the period: nothing to backtest")
-        context = StrategyContext(orch.config, request.symbol, request.timeframe, orch.patterns)
+        context = StrategyContext(self._config, request.symbol, request.timeframe, self._patterns)
         strategy = make_strategy(request.strategy, request.params, context)
         job.progress(0.05, "computing signals")
         signals = strategy.signals(candles)
@@ -203,7 +206,7 @@ class Backtests:
         stats = compute_stats(result.trades, result.equity, times, close, result.warmup)
         overlap = in_sample(signals.trained_on, request.symbol, int(times[0]), int(times[-1]))
         self.store.update(run_id, model=signals.model, in_sample=overlap)
-        orch.clear_predictions(request.symbol, source="backtest")
+        self._book.clear(request.symbol, None, "backtest")
         trades = trade_rows(result.trades)
         predictions = sorted(signals.predictions, key=lambda kp: kp[1]["timestamp"])
         points = chart_points(predictions)
@@ -230,7 +233,7 @@ class Backtests:
         for step, cutoff in enumerate(cutoffs, start=1):
             upto = int(np.searchsorted(stamps, cutoff, side="right"))
             for kind, prediction in predictions[stored:upto]:
-                self.orch.store_prediction(kind, request.symbol, {
+                self._book.add(kind, request.symbol, {
                     **prediction, "source": "backtest", "backtest_id": run_id,
                     "timeframe": request.timeframe,
                 })  # fmt: skip
@@ -248,7 +251,7 @@ class Backtests:
         try:
             from training.tracking import Tracker
 
-            config = self.orch.config
+            config = self._config
             tracker = Tracker.from_config(
                 config.training, config.data_path, config.backtest.experiment
             )

@@ -67,7 +67,9 @@ class Orchestrator:
         self.add_closed_listener(self.outcomes.on_closed)
         self.store.load()
         self.predictions.load()
-        self.backtests = Backtests(self)
+        self.backtests = Backtests(
+            self.db, self.jobs, self.store, self.predictions, self.patterns, config
+        )
         self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------
