@@ -67,3 +67,17 @@ LABEL_PALETTE = (
     "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
     "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#aaffc3", "#808000",
 )  # fmt: skip
+
+# The side panels' tables (dash_table.DataTable keyword arguments).
+TABLE_STYLE = {
+    "style_as_list_view": True,
+    "style_table": {"overflowX": "auto"},  # wide rows scroll inside the side panel
+    "style_header": {"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
+    "style_cell": {
+        "backgroundColor": TABLE_BACKGROUND,
+        "color": TEXT,
+        "fontSize": 12,
+        "padding": "2px 6px",
+        "textAlign": "left",
+    },
+}

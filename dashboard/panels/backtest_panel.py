@@ -32,9 +32,8 @@ from dashboard.figures.backtest_figures import (
     trade_table,
     trade_window,
 )
-from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TEXT
+from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TABLE_STYLE, TEXT
 from dashboard.panels.annotations import before_chart, jump_patch
-from dashboard.panels.training_panel import TABLE_STYLE
 
 callbacks = CallbackSet()
 

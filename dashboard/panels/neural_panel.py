@@ -15,9 +15,7 @@ from dashboard.context import orchestrator
 from dashboard.figures.theme import (
     ACCENT,
     DARK_LAYOUT,
-    TABLE_BACKGROUND,
-    TABLE_HEADER_BACKGROUND,
-    TEXT,
+    TABLE_STYLE,
 )
 
 callbacks = CallbackSet()
@@ -29,17 +27,10 @@ KINDS = [
 ]
 ALL_SYMBOLS = "__all__"
 MODEL_COLUMNS = [{"name": n, "id": n} for n in ("model", "version", "status", "validation")]
-TABLE_STYLE = {
-    "style_as_list_view": True,
-    "style_header": {"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
-    "style_cell": {
-        "backgroundColor": TABLE_BACKGROUND,
-        "color": TEXT,
-        "fontSize": 12,
-        "padding": "2px 6px",
-        "textAlign": "left",
-        "whiteSpace": "normal",
-    },
+# Model rows wrap instead of scrolling sideways.
+MODEL_TABLE_STYLE = {
+    **TABLE_STYLE,
+    "style_cell": {**TABLE_STYLE["style_cell"], "whiteSpace": "normal"},
 }
 
 
@@ -79,7 +70,7 @@ def section() -> html.Div:
             ),
             html.Div("Served models (validation, against baselines)", className="fw-bold mt-2"),
             dash_table.DataTable(
-                id=ids.NEURAL_MODELS, columns=MODEL_COLUMNS, data=[], **TABLE_STYLE
+                id=ids.NEURAL_MODELS, columns=MODEL_COLUMNS, data=[], **MODEL_TABLE_STYLE
             ),
         ]
     )

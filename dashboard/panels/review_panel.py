@@ -14,8 +14,8 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.figures.theme import TABLE_STYLE
 from dashboard.panels.live_charts import window_size
-from dashboard.panels.training_panel import TABLE_STYLE
 from predictions.disagreements import disagreements
 from serving.pattern_inference import NoModel
 from serving.uncertainty import apply_verdict, queue, reviewed_today

@@ -15,9 +15,7 @@ from dashboard.context import orchestrator
 from dashboard.figures.theme import (
     ACCENT,
     DARK_LAYOUT,
-    TABLE_BACKGROUND,
-    TABLE_HEADER_BACKGROUND,
-    TEXT,
+    TABLE_STYLE,
 )
 from dashboard.panels import champion_panel, neural_panel
 from serving.pattern_inference import NoModel
@@ -36,13 +34,7 @@ RUN_COLUMNS = [
     {"name": "champion", "id": "champion_mark"},
     {"name": "status", "id": "status"},
 ]
-TABLE_STYLE = {
-    "style_as_list_view": True,
-    "style_table": {"overflowX": "auto"},  # wide rows scroll inside the side panel
-    "style_header": {"backgroundColor": TABLE_HEADER_BACKGROUND, "color": TEXT},
-    "style_cell": {"backgroundColor": TABLE_BACKGROUND, "color": TEXT, "fontSize": 12,
-                   "padding": "2px 6px", "textAlign": "left"},
-}  # fmt: skip
+# fmt: skip
 
 
 # The F1 chart shows once there is a model (an empty chart reads as a broken one).
