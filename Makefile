@@ -6,8 +6,11 @@ STAMP   := $(VENV)/.installed
 DEVSTAMP:= $(VENV)/.installed-dev
 PIP     := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 export MLFLOW_DISABLE_TELEMETRY := true
+# pytest-xdist workers for `make test`: one per core of the 2-core machines (tests in one
+# xdist_group, e.g. those sharing a server port, run on one worker).
+WORKERS ?= 2
 
-.PHONY: install install-dev run test lint format bench clean
+.PHONY: install install-dev run test test-fast lint format bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,7 +36,10 @@ run: install        # waitress, one process (app.py serve)
 
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup
+
+test-fast: install-dev   # the quick loop while coding: no browser, no slow tests
+	$(BIN)/python -m pytest -q -n $(WORKERS) -m 'not browser and not slow'
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
