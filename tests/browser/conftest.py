@@ -36,11 +36,12 @@ def served(tmp_path):
 def page(browser, served):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
     page.on("console", lambda m: m.type == "error" and served.console_errors.append(m.text))
     page.on("pageerror", lambda e: served.console_errors.append(str(e)))
     page.goto(served.url)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
-    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
     context.close()
     # Every browser test also proves the page logged no error (a failed Patch shows only here).

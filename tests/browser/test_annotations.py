@@ -77,7 +77,7 @@ def test_saving_without_a_selection_says_what_to_do(page):
 def test_auto_label_then_accept_one_span(page, served):
     page.locator("#auto-hours").fill("2")
     page.get_by_role("button", name="Run auto-label").click()
-    wait_for(lambda: "Done:" in page.locator("#auto-status").inner_text(), timeout=30)
+    wait_for(lambda: "Done:" in page.locator("#auto-status").inner_text())
     pending = served.orch.annotations.list(symbol="BTC/USDT", source="talib", status="pending")
     assert pending, "TA-Lib found no pattern in 2 hours of simulated candles"
     # The table lists them; pick the first row and accept it.
@@ -120,6 +120,7 @@ def test_clicking_a_band_on_the_chart_selects_its_span(browser, served):
         )
     )
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.set_default_timeout(60_000)  # sized for a busy machine
     try:
         page.goto(served.url)
         page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")

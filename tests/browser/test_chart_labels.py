@@ -89,8 +89,8 @@ def test_jumping_to_an_older_span_draws_its_band(page, served):
     wait_for(lambda: page.locator("#ann-table td[data-dash-column='start_text']").last.inner_text()
              == format_ms(oldest))  # fmt: skip
     labels.last.click()
-    wait_for(lambda: page.locator("#ann-edit-start").input_value() == format_ms(oldest), 20)
-    wait_for(lambda: f"span:{old.id}" in drawn(page), timeout=15)
+    wait_for(lambda: page.locator("#ann-edit-start").input_value() == format_ms(oldest))
+    wait_for(lambda: f"span:{old.id}" in drawn(page))
     # The chart left the newest candles for the span: the way back is offered.
     wait_for(page.locator("#chart-1m .back-to-live").is_visible)
 

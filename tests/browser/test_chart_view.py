@@ -22,12 +22,13 @@ def served(tmp_path_factory):
 def page(browser, served):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(served.url)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
-    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
     context.close()
     assert errors == [], errors
@@ -146,7 +147,7 @@ def test_the_view_is_kept_per_symbol(page):
 
 def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
     page.locator("label", has_text="15m").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m", 30)
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m")
     steps = figure_data(page, "1m", "gd.data[0].x.slice(-3).map((t, i, a) => i ? t - a[i-1] : 0)")
     assert steps[1:] == [15 * MIN, 15 * MIN]
     first = figure_data(page, "1m", "gd.data[0].x[0]")
@@ -156,9 +157,9 @@ def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
         [minutes["open"].iloc[0], minutes["high"].max(), minutes["low"].min()]
     )
     page.locator("label", has_text="1h").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h", 30)
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h")
     page.locator("label", has_text="1m").first.click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m", 30)
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m")
 
 
 def test_layout_holds_still_and_fits_1400x900(browser, served):
@@ -166,6 +167,7 @@ def test_layout_holds_still_and_fits_1400x900(browser, served):
     the side panel; nothing moves after the first paint and nothing is cut off at the bottom."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
     try:
         page.goto(served.url)
         page.wait_for_selector("#symbol-select")
@@ -173,7 +175,7 @@ def test_layout_holds_still_and_fits_1400x900(browser, served):
             '#chart-timeframe'].map(s => { const r = document.querySelector(s)
             .getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })"""
         first = page.evaluate(boxes)
-        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
         wait_for(lambda: page.locator("#feed-status [data-symbol]").count() == 3)
         ticks_pass(page, 3)
         assert page.evaluate(boxes) == first
@@ -187,8 +189,7 @@ def test_layout_holds_still_and_fits_1400x900(browser, served):
         assert bottom["y"] + bottom["height"] <= VIEWPORT["height"]
         # The span table scrolls inside the side panel instead of running past it.
         served.orch.start_autolabel("BTC/USDT", "1m", 1.0, None)
-        wait_for(lambda: page.locator("#ann-table td[data-dash-column='label']").count() > 0,
-                 timeout=30)  # fmt: skip
+        wait_for(lambda: page.locator("#ann-table td[data-dash-column='label']").count() > 0)
         panel = page.locator(".side-panel").bounding_box()
         table = page.locator("#ann-table").bounding_box()
         assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1

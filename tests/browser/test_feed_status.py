@@ -47,6 +47,7 @@ def many(tmp_path):
 
 def test_the_status_line_stays_one_line_with_many_symbols(browser, many):
     page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.set_default_timeout(60_000)  # sized for a busy machine
     page.on("console", lambda m: m.type == "error" and many.console_errors.append(m.text))
     page.goto(many.url)
     summary = page.locator("#feed-status summary")

@@ -22,7 +22,7 @@ def test_imported_symbol_appears_with_a_chart_for_its_timeframe(page, served, tm
     page.reload()
     page.locator("#symbol-select").click()
     page.get_by_role("option", name="MYCOIN").click()
-    page.wait_for_selector("#chart-1h .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1h .js-plotly-plot .main-svg", timeout=60_000)
     assert figure_data(page, "1h", "gd.data[0].x.length") == 400
     assert figure_data(page, "1h", "gd.data[0].close[399]") == pytest.approx(candles[-1].close)
     assert page.locator("#chart-1s").count() == 0 and page.locator("#chart-1m").count() == 0

@@ -16,6 +16,7 @@ def locked(tmp_path):
 
 def test_signing_in_with_the_token_opens_the_dashboard(browser, locked):
     page = browser.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
     page.on("console", lambda m: m.type == "error" and locked.console_errors.append(m.text))
     page.goto(locked.url)
     assert "/login" in page.url
@@ -24,7 +25,7 @@ def test_signing_in_with_the_token_opens_the_dashboard(browser, locked):
     assert "not right" in page.inner_text("body")
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     assert "/login" not in page.url
     # The REST API called from the signed-in page rides on the same cookie.
     status = page.evaluate("() => fetch('/api/health').then(r => r.status)")

@@ -79,8 +79,7 @@ def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served)
         assert drawable, f"no drawable {kind} prediction for {symbol}"
         # Pending ones are in the kind's own trace; resolved ones move to the outcome traces.
         ids = [p["id"] for p in drawable]
-        wait_for(lambda n=names, i=ids: markers_on_chart(page, n) > 0 or drawn_ids(page, i),
-                 timeout=30)  # fmt: skip
+        wait_for(lambda n=names, i=ids: markers_on_chart(page, n) > 0 or drawn_ids(page, i))
     assert {p["source"] for p in served.orch.predictions.deques("cnn")[symbol]} == {
         "training",
         "live",

@@ -25,7 +25,7 @@ def cells(page, column):
 def auto_label(page):
     page.locator("#auto-hours").fill("2")
     page.get_by_role("button", name="Run auto-label").click()
-    wait_for(lambda: "Done:" in page.locator("#auto-status").inner_text(), timeout=30)
+    wait_for(lambda: "Done:" in page.locator("#auto-status").inner_text())
     wait_for(lambda: cells(page, "status").count() > 3)
 
 

@@ -51,13 +51,13 @@ def test_train_shows_warnings_then_the_f1_chart_and_clears_the_started_alert(pag
     wait_for(lambda: "No champion yet" in page.locator("#train-champion").inner_text(), timeout=60)
     assert not page.locator("#train-class-chart").is_visible()
     page.get_by_role("button", name="Build dataset from accepted labels").click()
-    wait_for(lambda: "Dataset " in status_text(page), timeout=30)
+    wait_for(lambda: "Dataset " in status_text(page))
     train(page)
     wait_for(lambda: "Done: version 1" in status_text(page), timeout=120)
     warning = page.locator("#train-status .train-warning").first
     assert "fewer than 100000 training rows" in warning.inner_text()
     assert message_text(page) == ""
-    wait_for(lambda: page.locator("#train-class-chart").is_visible(), timeout=30)
+    wait_for(lambda: page.locator("#train-class-chart").is_visible())
 
 
 def test_cancel_stops_a_run_within_seconds_and_it_shows_no_scores(page, labelled):
@@ -66,10 +66,10 @@ def test_cancel_stops_a_run_within_seconds_and_it_shows_no_scores(page, labelled
     wait_for(lambda: "fitting" in status_text(page), timeout=60)
     page.locator("#train-cancel").click()
     pressed = time.monotonic()
-    wait_for(lambda: "cancelled" in status_text(page), timeout=15)
+    wait_for(lambda: "cancelled" in status_text(page))
     assert time.monotonic() - pressed < 5
     runs = page.locator("#train-runs")
-    wait_for(lambda: "KILLED" in runs.inner_text(), timeout=30)
+    wait_for(lambda: "KILLED" in runs.inner_text())
     row = runs.locator("tr", has_text="KILLED").first
     assert row.locator("td[data-dash-column='val']").inner_text().strip() == ""
     assert row.locator("td[data-dash-column='test']").inner_text().strip() == ""
@@ -80,12 +80,12 @@ def test_promote_and_roll_back_the_champion_by_hand(page, served, labelled):
 
     page.get_by_role("tab", name="Train").click()
     if "Champion: " not in page.locator("#train-champion").inner_text():
-        wait_for(lambda: "Champion: " in page.locator("#train-champion").inner_text(), timeout=30)
+        wait_for(lambda: "Champion: " in page.locator("#train-champion").inner_text())
     train(page)
     wait_for(lambda: "Done: version" in status_text(page) and "version 1," not in status_text(
         page), timeout=120)  # fmt: skip
     newest = page.locator("#train-runs td[data-dash-column='version']").first
-    wait_for(lambda: newest.inner_text().strip() not in ("", "1"), timeout=30)
+    wait_for(lambda: newest.inner_text().strip() not in ("", "1"))
     version = newest.inner_text().strip()
     config = served.orch.config.training
     tracker = Tracker.from_config(config, served.orch.config.data_path)
@@ -105,10 +105,9 @@ def test_promote_and_roll_back_the_champion_by_hand(page, served, labelled):
         page.locator("#champion-reason").fill(reason)
         page.get_by_role("button", name="Make champion").click()
         wait_for(lambda w=word, t=target: f"Champion {w} to version {t}" in page.locator(
-            "#champion-message").inner_text(), timeout=30)  # fmt: skip
+            "#champion-message").inner_text())  # fmt: skip
         assert f"Make version {target}" in answered[-1]
         assert champion() == target
         tags = tracker.client.get_model_version(config.registered_model, target).tags
         assert reason in tags["champion_decision"]
-        wait_for(lambda t=target: f"version {t} ·" in page.locator("#train-champion").inner_text(),
-                 timeout=30)  # fmt: skip
+        wait_for(lambda t=target: f"version {t} ·" in page.locator("#train-champion").inner_text())

@@ -25,7 +25,7 @@ def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, la
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("button", name="Build dataset from accepted labels").click()
     # The build runs as a job: its stages, then the result, show in the status line.
-    wait_for(lambda: "Dataset " in page.locator("#train-status").inner_text(), timeout=30)
+    wait_for(lambda: "Dataset " in page.locator("#train-status").inner_text())
     assert "rows" in page.locator("#train-status").inner_text()
     page.get_by_role("button", name="Train", exact=True).click()
     # The start shows in the status line, which follows the job (no alert outlives it).
@@ -33,7 +33,7 @@ def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, la
              or "Done" in page.locator("#train-status").inner_text())  # fmt: skip
     # Progress shows a stage while it runs, then the result.
     wait_for(lambda: "Done: version 1" in page.locator("#train-status").inner_text(), timeout=120)
-    wait_for(lambda: "★ champion" in page.locator("#train-runs").inner_text(), timeout=30)
+    wait_for(lambda: "★ champion" in page.locator("#train-runs").inner_text())
     assert "Champion: xgboost version 1" in page.locator("#train-champion").inner_text()
     assert page.locator("#train-classes td[data-dash-column='label']").count() >= 2
 
@@ -49,7 +49,7 @@ def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, la
     assert outline["fillcolor"] == "rgba(0,0,0,0)" and outline["line"]["dash"] == "dash"
     slider.focus()
     page.keyboard.press("End")  # confidence >= 1: the low-confidence spans disappear
-    wait_for(lambda: pattern_count(page) < everything, timeout=10)
+    wait_for(lambda: pattern_count(page) < everything)
 
     # Active learning: the model's spans go to review; the annotator dismisses one.
     slider.focus()
@@ -79,7 +79,6 @@ def test_training_with_no_dataset_says_what_to_do(page, served):
             "failed" in page.locator("#train-status").inner_text()
             or "no dataset" in message_text(page)
         ),
-        timeout=30,
     )
     assert "build one from accepted labels" in (
         page.locator("#train-status").inner_text() + message_text(page)
