@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import build_section
+from core.versions import is_version_number
 from labels.predicted_spans import labels_to_spans
 from market.request_candles import InputError
 from training.feature_config import FeatureSpec
@@ -99,7 +100,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
             raise NoModel(f"no registered model {name!r} version {version!r}") from exc
         raise
     resolved = version
-    if not str(version).isdigit():
+    if not is_version_number(str(version)):
         champion = champion_info(tracker, name)
         resolved = champion["version"] if champion else version
     spec = build_section(FeatureSpec, info.get("feature_spec") or {}, "feature_spec")
@@ -107,7 +108,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
     described = {
         "name": name,
         "version": str(resolved),
-        "alias": "champion" if not str(version).isdigit() else None,
+        "alias": "champion" if not is_version_number(str(version)) else None,
         "type": info.get("model_type", meta["name"]),
         "classes": meta["classes"],
         "window": int(info.get("window", meta["window"])),
@@ -206,7 +207,7 @@ class PatternService:
                 f"model must be a registered model name (letters, digits, _ . -), got {name[:80]!r}"
             )
         version = str(version or "champion")
-        numbered = version.isascii() and version.isdigit() and len(version) <= 9
+        numbered = is_version_number(version)
         if version != "champion" and not numbered:
             raise InputError(f"version must be a number or 'champion', got {version!r}")
         if name == self.config.training.registered_model and version == "champion":
