@@ -92,8 +92,12 @@ def call(client, output_part: str, values: dict, trigger: str):
 def test_a_forged_replay_state_is_refused_by_draw_and_control(client, state, words):
     drawn = call(client, "replay-graph.figure", {"replay-state": state}, "replay-state.data")
     assert drawn.status_code == 400 and words in drawn.get_json()["error"], drawn.data[:300]
-    played = call(client, "replay-state.data", {"replay-state": state, "replay-play": 1,
-                                                "replay-speed": "10"}, "replay-play.n_clicks")
+    played = call(
+        client,
+        "replay-state.data",
+        {"replay-state": state, "replay-play": 1, "replay-speed": "10"},
+        "replay-play.n_clicks",
+    )
     assert played.status_code == 400 and words in played.get_json()["error"], played.data[:300]
 
 
