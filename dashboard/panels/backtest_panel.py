@@ -23,6 +23,7 @@ from dashboard.figures.backtest_figures import (
     in_sample_text,
     parse_params,
     placeholder,
+    plotly_text,
     price_range,
     run_chart,
     run_label,
@@ -270,7 +271,7 @@ def poll(_n, shown, version):
     run = backtests.get(run_id)
     finished = run["status"] in FINISHED
     stats = stats_rows(run.get("stats")) if finished else []
-    equity = equity_figure(run.get("equity") or [], f"Equity · {run_label(run)}")
+    equity = equity_figure(run.get("equity") or [], f"Equity · {plotly_text(run_label(run))}")
     trades = run.get("trades") or []
     chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)

@@ -11,6 +11,7 @@ it was stored (``stored_at``, else its timestamp) and shows its outcome once the
 from __future__ import annotations
 
 import time
+from html import escape
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html, no_update
@@ -155,7 +156,8 @@ def replay_figure(
                 prediction_shapes(held, KINDS, start))  # fmt: skip
     extras = outcome_traces(resolved, shown, timeframe, KINDS, start)
     figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extra_traces=extras)
-    figure.update_layout(title={"text": f"{symbol} · {timeframe} · replay {format_ms(clock)}"},
+    title = f"{escape(symbol)} · {timeframe} · replay {format_ms(clock)}"
+    figure.update_layout(title={"text": title},
                          uirevision=f"replay|{symbol}|{timeframe}")  # fmt: skip
     if period is not None:  # the whole period's time axis, filling as the clock runs
         figure.update_xaxes(range=list(period), autorange=False)
