@@ -9,6 +9,8 @@ it as a formula; ``read_export`` removes the ``'`` again (``core.csv_cells``). P
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -72,12 +74,25 @@ def check_format(path: str | Path) -> str:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """The export as CSV text, its text cells safe to open in a spreadsheet."""
+    """The export as CSV text (one record a line, ``\\n`` after each), its text cells safe to
+    open in a spreadsheet. A cell holding a line break or a lone carriage return is quoted, so
+    it reads back as it was (pandas' own writer leaves a lone ``\\r`` bare, which ends the
+    record for every reader)."""
     safe = frame.copy()
     for name in TEXT_COLUMNS:
         if name in safe:
             safe[name] = safe[name].map(escape_cell, na_action="ignore").astype("string")
-    return safe.to_csv(index=False)
+    buffer = io.StringIO()
+    # "\r\n" makes the writer quote any cell holding \r or \n; each record then ends in "\n".
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for row in (safe.columns, *safe.astype(object).itertuples(index=False)):
+        writer.writerow(["" if value is None or value is pd.NA or value != value else value
+                         for value in row])  # fmt: skip
+        lines.append(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(lines)
 
 
 def write_export(frame: pd.DataFrame, path: str | Path) -> Path:

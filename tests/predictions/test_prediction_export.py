@@ -146,3 +146,18 @@ def test_the_panels_csv_download_escapes_too():
 
     text = csv_text(export_frame([evil_prediction()]))
     assert "'=HYPERLINK" in text and ",@SUM" not in text and ",=" not in text
+
+
+@pytest.mark.parametrize("text", ["a\rb", "\r", "x\r\ny", "\n"])
+def test_a_line_break_or_carriage_return_in_a_text_cell_reads_back(tmp_path, text):
+    from predictions.export import write_export
+
+    frame = export_frame([{**evil_prediction(), "model": text, "run_id": text}])
+    pd.testing.assert_frame_equal(read_export(write_export(frame, tmp_path / "cr.csv")), frame)
+
+
+def test_the_csv_text_is_what_pandas_wrote_before_for_plain_values(stored):
+    from predictions.export import csv_text
+
+    frame = export_frame(select(stored.db))
+    assert csv_text(frame) == frame.to_csv(index=False)
