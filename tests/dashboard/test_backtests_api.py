@@ -14,6 +14,7 @@ from backtest.rules import Signals, Strategy
 from backtest.stats import STAT_KEYS
 from runtime.config import config_from_dict
 from tests.helpers import backtests as backtest_helpers
+from tests.helpers.backtest_queue import settle
 from tests.helpers.candles import make_candles
 
 Blocking = backtest_helpers.Blocking
@@ -249,7 +250,7 @@ def test_past_limits_queued_jobs_a_backtest_is_refused_with_a_429(tmp_path, bloc
         assert client.post(f"/api/backtests/{first}/cancel", json={}).status_code == 202
         assert client.post("/api/backtests", json=body).status_code == 202  # room again
     finally:
-        blocking.set()
+        settle(orch, blocking)
         orch.stop()
 
 
@@ -262,11 +263,8 @@ def test_thirty_posts_in_a_row_are_not_all_accepted(tmp_path, blocking):
         _running(client, long_run.get_json()["id"])
         codes = [client.post("/api/backtests", json=body).status_code for _ in range(30)]
         assert codes == [202] * 20 + [429] * 10  # limits.queued_jobs: 20 by default
-        for run in client.get("/api/backtests").get_json():
-            if run["status"] == "queued":
-                client.post(f"/api/backtests/{run['id']}/cancel", json={})
     finally:
-        blocking.set()
+        settle(orch, blocking)
         orch.stop()
 
 
@@ -284,5 +282,5 @@ def test_the_runner_refuses_a_run_past_the_limit(tmp_path, blocking):
             orch.backtests.submit(parse_request({"symbol": "BTC/USDT",
                                                  "strategy": "buy_and_hold"}, orch))  # fmt: skip
     finally:
-        blocking.set()
+        settle(orch, blocking)
         orch.stop()

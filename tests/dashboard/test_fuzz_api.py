@@ -82,6 +82,7 @@ def probe_with(client, token=None):
 
 def test_the_security_probes_find_nothing(tmp_path, blocking):
     from bench.fuzz import run_probes, security_probes
+    from tests.helpers.backtest_queue import settle
     from tests.helpers.backtests import Blocking
     from tests.helpers.candles import make_candles
 
@@ -104,8 +105,8 @@ def test_the_security_probes_find_nothing(tmp_path, blocking):
             probes,
         )
     finally:
-        blocking.set()
         for app in (open_app, locked_app):
+            settle(app.server.extensions["orchestrator"], blocking)
             app.server.extensions["orchestrator"].stop()
     assert result["problems"] == [] and result["probes"] >= 30
     findings = {p.finding.split()[0] for p in probes}
