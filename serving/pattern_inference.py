@@ -144,7 +144,9 @@ class PatternService:
         # Other registered models than the served champion: (model, when its alias was read).
         self._pinned: dict[tuple[str, str], tuple[LoadedModel, float]] = {}
         self._pinned_lock = threading.Lock()
-        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        # Loads of one model wait for each other, not for other models' (striped: a request
+        # naming a model that does not exist adds nothing that stays).
+        self._load_locks = tuple(threading.Lock() for _ in range(16))
 
     def current(self) -> LoadedModel:
         loaded = self._champion
@@ -229,15 +231,15 @@ class PatternService:
         if name == self.config.training.registered_model and version == "champion":
             return self.current()
         key = (name, version)
-        with self._pinned_lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        # One load per model at a time; other models (and the champion) are not held up.
-        with lock:
-            loaded = self._cached(key)
-            if loaded is None:
-                loaded = self._load(name, version)
-                with self._pinned_lock:
-                    self._pinned[key] = (loaded, time.monotonic())
+        loaded = self._cached(key)  # a kept model is served without waiting for any load
+        if loaded is None:
+            # One load per model at a time; a model already kept is not held up.
+            with self._load_locks[hash(key) % len(self._load_locks)]:
+                loaded = self._cached(key)  # loaded by another request meanwhile
+                if loaded is None:
+                    loaded = self._load(name, version)
+                    with self._pinned_lock:
+                        self._pinned[key] = (loaded, time.monotonic())
         kind = loaded.info.get("type")
         if kind not in PATTERN_KINDS:
             raise InputError(_wrong_kind(name, kind))
