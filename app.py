@@ -49,6 +49,13 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     from dashboard.server import timing as server_timing
 
     config = config or load_config(config_path)
+    # Here, not only in `serve`: every way of serving (gunicorn, any WSGI server) builds the app
+    # through this function, so none serves a reachable host or debug without a token.
+    refused = security.unsafe_start(
+        config.server.host, config.server.debug, config.server.auth_token
+    )
+    if refused:
+        raise ConfigError(refused)
     orch = Orchestrator(config)
     app = dash.Dash(
         __name__,
@@ -76,23 +83,20 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         ],
     )
     register_api(app.server)
-    server = config.server
     server_timing.install(app.server)
-    security.install(app.server, server.host, server.auth_token, server.allowed_hosts)
+    # After every callback is registered: the CSP names Dash's inline scripts by their hashes.
+    security.install(app.server, config.server, orch.db, app.csp_hashes())
     return app
 
 
 def serve(args) -> int:
-    from dashboard.server.security import unsafe_start
     from dashboard.server.serving import serve_forever
 
     config = load_config(args.config)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    refused = unsafe_start(host, config.server.debug, config.server.auth_token)
-    if refused:
-        raise ConfigError(refused)
-    # --host and --port win over the file (and the Host-header check then knows the name).
+    # --host and --port win over the file (and the Host-header check then knows the name);
+    # create_app refuses a reachable host or debug without a token.
     server = dataclasses.replace(config.server, host=host, port=port)
     app = create_app(config=dataclasses.replace(config, server=server))
     return serve_forever(app, server)

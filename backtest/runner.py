@@ -34,7 +34,7 @@ from backtest.store import (
     json_value,
 )
 from backtest.strategies import StrategyContext, in_sample, make_strategy
-from core.jobs import JobCancelled
+from core.jobs import JobCancelled, QueueFull
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,16 @@ class Backtests:
 
     # ---- starting and stopping ---------------------------------------------------------------
     def submit(self, request: BacktestRequest) -> str:
-        """Queue a run; it starts when the runs before it have ended."""
-        run_id = self.store.create(request.to_dict())
+        """Queue a run; it starts when the runs before it have ended. Raises ``QueueFull`` when
+        ``limits.queued_jobs`` runs already wait (the one running is not counted)."""
+        limit = self.orch.config.limits.queued_jobs
         with self._lock:
+            if len(self._pending) >= limit:
+                raise QueueFull(
+                    f"{len(self._pending)} backtests are already waiting to run (at most {limit},"
+                    " limits.queued_jobs): wait for them to finish or cancel one"
+                )
+            run_id = self.store.create(request.to_dict())
             self._pending.append((run_id, request))
             self._start_next()
         return run_id

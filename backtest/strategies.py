@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.rules import BUILTIN, Param, Signals, Strategy, StrategyError
+from core.versions import CHAMPION, is_version_number
 from serving.neural_live import missing_message, prediction_record
 
 if TYPE_CHECKING:  # the composite is built in runtime/; only its type is named here
@@ -57,7 +58,7 @@ class ModelStrategy(Strategy):
 
     def check(self) -> None:
         version = self.values["version"]
-        if version != "champion" and not version.isdigit():
+        if version != CHAMPION and not is_version_number(version):
             raise StrategyError(
                 f"params.version: 'champion' or a version number, got {version!r}",
                 "params.version",

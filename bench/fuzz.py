@@ -4,6 +4,13 @@ deep nesting, missing and unknown fields), bodies that aren't JSON, and valid re
 field spoiled. Passes when no request gets a 5xx, every /api error is JSON ``{"error": ...}``,
 and the server still answers at the end.
 
+Then the security probes (issue 19): fixed requests for each finding of the security review
+(sign-in redirects, framing headers, the replay cap, forwarded headers, sessions, model kinds, the
+accuracy window, the backtest queue, 4xx instead of 5xx, Bearer in any case, ASCII versions,
+callback errors, the sign-in rate limit) against the app and a second one with a token, and
+offline cases for what no single request reaches (CSV formula escaping and its round trip, markup
+in Plotly text, start-up refusals).
+
 The app runs as ``make run`` serves it (``python app.py``, waitress) with a small trained model,
 so /api/predict goes past "no model" into the candle checks and the model.
 
@@ -201,6 +208,514 @@ def run(send: Send, document: dict, count: int, seed: int, seeds: dict) -> dict:
     }
 
 
+# ---- security probes (issue 19): fixed requests for each finding of the security review, so each
+# stays fixed. `locked` probes run against an app with server.auth_token set (they carry it as a
+# Bearer token unless they test the token itself), the others against the default app.
+
+
+@dataclass
+class Probe:
+    finding: str
+    method: str
+    path: str
+    expect: Callable[[int, dict, bytes], str | None]  # status, headers (lower-case), body
+    body: bytes | None = None
+    content_type: str | None = "application/json"
+    headers: dict | None = None
+    locked: bool = False
+    bearer: bool = True  # a locked probe sends the token (unless it tests the token itself)
+    repeat: int = 1  # sent this many times; the last answer is checked
+
+
+ProbeSend = Callable[[Probe], tuple[int, dict, bytes]]
+
+
+def _status(*allowed: int, words: str | None = None, json_error: bool = True):
+    def expect(status: int, headers: dict, body: bytes) -> str | None:
+        if status not in allowed:
+            return f"answered {status}, expected {allowed}: {body[:200]!r}"
+        if json_error and status >= 400:
+            try:
+                error = json.loads(body)["error"]
+            except (ValueError, KeyError, TypeError):
+                return f"{status} is not JSON {{error}}: {body[:200]!r}"
+            if words and words not in error:
+                return f"the error does not say {words!r}: {error!r}"
+        return None
+
+    return expect
+
+
+def _no_redirect_off_site(status: int, headers: dict, body: bytes) -> str | None:
+    location = headers.get("location", "")
+    if status >= 500 or location.startswith(("//", "/\\")) or "evil" in location:
+        return f"answered {status}, Location {location!r}"
+    if not 400 <= status < 500:
+        return f"a sign-in link with a control character must be a 4xx, got {status}"
+    return None
+
+
+def _protective_headers(status: int, headers: dict, body: bytes) -> str | None:
+    csp = headers.get("content-security-policy", "")
+    wanted = {"x-frame-options": "DENY", "x-content-type-options": "nosniff",
+              "referrer-policy": "same-origin"}  # fmt: skip
+    wrong = [name for name, value in wanted.items() if headers.get(name) != value]
+    if wrong or "frame-ancestors 'none'" not in csp or "'unsafe-inline'" in csp.split(";")[1]:
+        return f"missing or weak headers {wrong or 'CSP'}: {headers}"
+    return None
+
+
+def _callback_error_without_internals(status: int, headers: dict, body: bytes) -> str | None:
+    import re
+
+    problem = _status(400, 204, json_error=True)(status, headers, body)
+    if problem or status == 204:
+        return problem
+    error = json.loads(body)["error"]
+    if re.search(r"\b\w*(Error|Exception)\b", error) or "Traceback" in error:
+        return f"the 400 shows internals: {error!r}"
+    return None
+
+
+def _login_form(next_path: str, token: str) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode({"token": token, "next": next_path}).encode()
+
+
+def _replay_call(state) -> bytes:
+    return _json({
+        "output": "..replay-graph.figure...replay-clock.children..",
+        "outputs": [{"id": "replay-graph", "property": "figure"},
+                    {"id": "replay-clock", "property": "children"}],
+        "inputs": [{"id": "replay-state", "property": "data", "value": state},
+                   {"id": "replay-tick", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["replay-state.data"], "state": [],
+    })  # fmt: skip
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def security_probes(
+    token: str,
+    candles: list[dict],
+    login_attempts: int = 10,
+    slow_strategy: str | None = None,
+    queued_jobs: int = 20,
+) -> list[Probe]:
+    """The probes of every finding. ``candles``: valid candles for /api/predict; with
+    ``slow_strategy`` (a strategy whose run waits) the queue probe fills the queue exactly."""
+    year = 365 * 86_400_000
+    forged_replay = {"symbol": "BTC/USDT", "timeframe": "1s", "start": 0, "end": 2 * year,
+                     "position": 0, "wall": 0, "speed": 10, "playing": False}  # fmt: skip
+    nested = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
+    backtest = {"symbol": "BTC/USDT", "strategy": "buy_and_hold"}
+    probes = [
+        # 1. open redirect after signing in
+        *[
+            Probe(
+                "1 open redirect",
+                "POST",
+                "/login",
+                _no_redirect_off_site,
+                locked=True,
+                bearer=False,
+                body=_login_form(target, token),
+                content_type=FORM,
+            )
+            for target in (
+                "/\t/evil.example",
+                "/\n/evil.example",
+                "/\r\n/evil.example",
+                "/ /evil.example",
+                "/\x00/evil.example",
+            )
+        ],
+        Probe(
+            "1 open redirect",
+            "GET",
+            "/login?next=/%09/evil.example",
+            _status(400, json_error=False),
+            locked=True,
+            bearer=False,
+            content_type=None,
+        ),
+        Probe(
+            "1 open redirect",
+            "POST",
+            "/login",
+            lambda s, h, b: None if s == 302 and h.get("location") == "/" else f"{s} {h}",
+            locked=True,
+            bearer=False,
+            body=_login_form("//evil.example/", token),
+            content_type=FORM,
+        ),
+        # 2. framing and the other protective headers, on pages, the API and refusals
+        *[
+            Probe(
+                "2 clickjacking",
+                method,
+                path,
+                _protective_headers,
+                locked=locked,
+                bearer=bearer,
+                content_type=None,
+            )
+            for method, path, locked, bearer in (
+                ("GET", "/", False, True),
+                ("GET", "/api/health", False, True),
+                ("GET", "/_dash-layout", False, True),
+                ("GET", "/api/nope", False, True),
+                ("GET", "/", True, True),
+                ("GET", "/login", True, False),
+                ("GET", "/api/health", True, False),
+            )
+        ],
+        # 3. the replay's 24 h cap, also for a forged replay state
+        Probe(
+            "3 replay cap",
+            "POST",
+            "/_dash-update-component",
+            _status(400, words="at most 24 h"),
+            body=_replay_call(forged_replay),
+        ),
+        Probe(
+            "3 replay cap",
+            "POST",
+            "/_dash-update-component",
+            _status(400, words="at most 24 h"),
+            locked=True,
+            body=_replay_call({**forged_replay, "timeframe": "1m"}),
+        ),
+        # 4. forwarded headers from anyone but the trusted proxy are ignored (no Secure)
+        Probe(
+            "4 proxy",
+            "POST",
+            "/login",
+            lambda s, h, b: (
+                "Secure" in h.get("set-cookie", "")
+                and "Secure without a proxy"
+                or (s != 302 and f"sign-in answered {s}")
+                or None
+            ),
+            locked=True,
+            bearer=False,
+            body=_login_form("/", token),
+            content_type=FORM,
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+        ),
+        Probe(
+            "4 sessions",
+            "GET",
+            "/logout",
+            lambda s, h, b: None if s == 302 else f"sign out answered {s}",
+            locked=True,
+            bearer=False,
+            content_type=None,
+        ),
+        # 7. unbounded work: model kinds, accuracy window, the backtest queue
+        Probe(
+            "7 pattern kinds",
+            "POST",
+            "/api/predict",
+            _status(400, words="pattern classifiers only"),
+            body=_json({"candles": candles, "model": "neural-cnn"}),
+        ),
+        Probe(
+            "7 pattern kinds",
+            "POST",
+            "/api/predict/batch",
+            lambda s, h, b: (
+                None
+                if s == 200 and {r.get("status") for r in json.loads(b)["results"]} == {400}
+                else f"{s}: {b[:200]!r}"
+            ),
+            body=_json({"items": [{"candles": candles[:60], "model": "neural-dqn"}] * 100}),
+        ),
+        Probe(
+            "7 accuracy",
+            "GET",
+            "/api/predictions/accuracy?window=10001",
+            _status(400, words="window must be <="),
+            content_type=None,
+        ),
+        Probe("7 accuracy", "GET", "/api/predictions/accuracy", _status(200), content_type=None),
+        # 8. 4xx, not 5xx
+        Probe(
+            "8 non-ASCII token",
+            "GET",
+            "/api/health",
+            _status(401),
+            locked=True,
+            bearer=False,
+            content_type=None,
+            headers={"Authorization": "Bearer é"},
+        ),
+        Probe(
+            "8 nested callback",
+            "POST",
+            "/_dash-update-component",
+            _status(400, words="nested too deeply"),
+            body=nested,
+        ),
+        Probe(
+            "8 nested callback",
+            "POST",
+            "/_dash-update-component",
+            _status(400, words="nested too deeply"),
+            body=b"[" * 20_000 + b"]" * 20_000,
+            locked=True,
+        ),
+        *[
+            Probe("8 component files", "GET", path, _status(404), content_type=None)
+            for path in (
+                "/_dash-component-suites/nope/x.js",
+                "/_dash-component-suites/dash/nope.js",
+                "/_dash-component-suites/plotly/x.v1m1.js",
+            )
+        ],
+        # 10. small ones
+        *[
+            Probe(
+                "10 bearer case",
+                "GET",
+                "/api/health",
+                _status(200),
+                locked=True,
+                bearer=False,
+                content_type=None,
+                headers={"Authorization": f"{scheme} {token}"},
+            )
+            for scheme in ("bearer", "BEARER")
+        ],
+        Probe(
+            "10 ASCII versions",
+            "POST",
+            "/api/predict",
+            _status(400, words="version"),
+            body=_json({"candles": candles, "version": "١٢"}),
+        ),
+        Probe(
+            "10 ASCII versions",
+            "POST",
+            "/api/backtests",
+            _status(400, words="version"),
+            body=_json({**backtest, "strategy": "pattern", "params": {"version": "١٢"}}),
+        ),
+        Probe(
+            "10 callback reasons",
+            "POST",
+            "/_dash-update-component",
+            _callback_error_without_internals,
+            body=_json(
+                {
+                    "output": "bt-params.value",
+                    "outputs": {"id": "bt-params", "property": "value"},
+                    "inputs": [
+                        {"id": "bt-strategy", "property": "value", "value": {"$where": [1]}}
+                    ],
+                    "changedPropIds": ["bt-strategy.value"],
+                    "state": [],
+                }
+            ),
+        ),
+    ]
+    if slow_strategy:  # a run that waits, then exactly queued_jobs waiting ones, then one too many
+        probes.append(
+            Probe(
+                "7 backtest queue",
+                "POST",
+                "/api/backtests",
+                _status(202),
+                body=_json({**backtest, "strategy": slow_strategy}),
+            )
+        )
+        probes.append(
+            Probe(
+                "7 backtest queue",
+                "POST",
+                "/api/backtests",
+                _status(202),
+                body=_json(backtest),
+                repeat=queued_jobs,
+            )
+        )
+        probes.append(
+            Probe(
+                "7 backtest queue",
+                "POST",
+                "/api/backtests",
+                _status(429, words="limits.queued_jobs"),
+                body=_json(backtest),
+            )
+        )
+    else:  # a served app drains its queue as it goes: whatever is refused must say why
+        probes.append(
+            Probe(
+                "7 backtest queue",
+                "POST",
+                "/api/backtests",
+                _status(202, 429, words="limits.queued_jobs"),
+                body=_json(backtest),
+                repeat=30,
+            )
+        )
+    # 4. failed sign-ins are rate-limited per address: last, as it locks this client out
+    probes.append(
+        Probe(
+            "4 rate limit",
+            "POST",
+            "/login",
+            _status(429, json_error=False),
+            locked=True,
+            bearer=False,
+            body=_login_form("/", "wrong-token"),
+            content_type=FORM,
+            repeat=login_attempts + 1,
+        )
+    )
+    return probes
+
+
+# ---- offline cases: what no single request reaches -------------------------------------------
+
+FORMULA_HEADS = ["=", "+", "-", "@", "\t", "\r", "'", "''", "'=", "''@", " ", "a", "", "é"]
+MARKUP = ['<a href="https://evil.example/">x</a>', "<b>", "<img src=x onerror=alert(1)>",
+          "%{y}", "&lt;", "<br>", "</extra>"]  # fmt: skip
+
+
+def _person_text(rng: random.Random) -> str:
+    """A person's text: a formula start or quotes, then anything (never blank)."""
+    tail = rng.choice([*(v for v in NASTY if isinstance(v, str) and len(v) < 100), *MARKUP])
+    return rng.choice(FORMULA_HEADS) + tail + "x"
+
+
+def fuzz_csv(rng: random.Random, count: int, folder: Path) -> list[str]:
+    """Finding 5: generated labels, notes and prediction text through the CSV exports: no cell
+    starts a formula, and export then import gives the same text back."""
+    import csv
+
+    import pandas as pd
+
+    from core.spans import Span
+    from labels.annotation_files import export_spans, read_spans
+    from predictions.export import export_frame, read_export, write_export
+
+    problems = []
+    text = _person_text
+    spans = [Span(str(i), "BTC/USDT", "1m", 0, 60_000, text(rng), "human", "accepted",
+                  note=text(rng), author=text(rng)) for i in range(count)]  # fmt: skip
+    predictions = [{"kind": "cnn", "symbol": "BTC/USDT", "timeframe": "1m", "timestamp": i,
+                    "confidence": 0.5, "id": _person_text(rng), "model": _person_text(rng),
+                    "run_id": _person_text(rng), "model_version": _person_text(rng)}
+                   for i in range(count)]  # fmt: skip
+    frame = export_frame(predictions)
+    for path in (export_spans(spans, folder / "spans.csv"),
+                 write_export(frame, folder / "predictions.csv")):  # fmt: skip
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in list(csv.reader(f))[1:]:
+                bad = [cell for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")
+                       and not cell.lstrip("-").replace(".", "", 1).isdigit()]  # fmt: skip
+                if bad:
+                    problems.append(f"{path.name}: a cell starts a formula: {bad[0]!r}")
+    try:
+        if read_spans(folder / "spans.csv") != spans:
+            problems.append("spans.csv: export then import changed the text")
+    except ValueError as exc:
+        problems.append(f"spans.csv: export then import failed: {exc}")
+    try:
+        pd.testing.assert_frame_equal(read_export(folder / "predictions.csv"), frame)
+    except (AssertionError, ValueError) as exc:
+        problems.append(f"predictions.csv: export then import changed the text: {exc}")
+    return problems
+
+
+def fuzz_plotly_text(rng: random.Random, count: int) -> list[str]:
+    """Finding 6: generated markup as labels and symbols never reaches Plotly text as markup."""
+    import plotly.graph_objects as go
+
+    from core.candles import Candle
+    from core.spans import Span
+    from dashboard.figures.charts import build_figure
+    from dashboard.figures.outcome_overlays import disagreement_trace
+    from dashboard.panels.replay import replay_figure
+    from dashboard.panels.training_panel import class_chart
+    from predictions.disagreements import disagreements
+
+    def texts(value):
+        if isinstance(value, go.Figure):
+            value = value.to_plotly_json()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key != "uirevision":
+                    yield from texts(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                yield from texts(item)
+
+    t0 = 1_700_000_040_000
+    candles = [Candle(t0 + i * 60_000, 100.0, 101.0, 99.0, 100.5, 1.0) for i in range(5)]
+    problems = []
+    for _ in range(count):
+        label, other, symbol = (rng.choice(MARKUP) + _person_text(rng) for _ in range(3))
+        model = [{"start": t0, "end": t0 + 60_000, "label": label, "confidence": 0.9}]
+        human = [Span("h", "X", "1m", t0, t0 + 60_000, other, "human", "accepted", note=label)]
+        figures = {
+            "disagreement hover": disagreement_trace(disagreements({}, model, human, "1m"),
+                                                     candles, "1m"),
+            "chart title": build_figure(candles, {}, "1m", (), symbol),
+            "replay title": replay_figure(candles, [], symbol, "1m", t0 + 120_000),
+            "class chart": class_chart([{"label": label, "precision": 1.0, "recall": 1.0,
+                                         "f1": 1.0, "support": 1}]),
+        }  # fmt: skip
+        for name, figure in figures.items():
+            # Generated markup only (the figures' own <b> and <br> are theirs).
+            raw = [t for t in texts(figure) if any(m in t for m in ("<a ", "<img", "<script"))]
+            if raw:
+                problems.append(f"{name}: markup reaches plotly: {raw[0][:120]!r}")
+    return problems
+
+
+def unsafe_starts(folder: Path) -> list[str]:
+    """Finding 9: every way of building the app refuses a reachable host or debug without a
+    token (create_app, as gunicorn and any WSGI server call it)."""
+    from app import create_app
+    from core.config import ConfigError
+    from runtime.config import config_from_dict
+
+    problems = []
+    for server in ({"host": "0.0.0.0"}, {"host": "192.0.2.1"}, {"debug": True}):
+        config = config_from_dict({"data_dir": str(folder / "data"), "server": server})
+        try:
+            create_app(config=config)
+        except ConfigError:
+            continue
+        problems.append(f"create_app served {server} without server.auth_token")
+    return problems
+
+
+def run_offline(seed: int, count: int, folder: Path) -> dict:
+    rng = random.Random(seed)
+    problems = fuzz_csv(rng, count, folder) + fuzz_plotly_text(rng, max(1, count // 10))
+    return {"cases": count, "problems": problems + unsafe_starts(folder)}
+
+
+def run_probes(send_open: ProbeSend, send_locked: ProbeSend, probes: list[Probe]) -> dict:
+    """Each probe against its app; the problems found (none when every finding stays fixed)."""
+    problems = []
+    for probe in probes:
+        send = send_locked if probe.locked else send_open
+        for _ in range(probe.repeat):
+            status, headers, body = send(probe)
+        problem = probe.expect(status, {k.lower(): v for k, v in headers.items()}, body)
+        if problem:
+            problems.append(f"[{probe.finding}] {probe.method} {probe.path}: {problem}")
+    return {"probes": len(probes), "problems": problems}
+
+
 def seeds_for(candle_body: bytes, since: int) -> dict:
     predict = json.loads(candle_body)
     return {
@@ -240,9 +755,41 @@ def main(argv=None) -> int:
             since = int(time.time() * 1000) - 60_000
             result = run(send, document, count, args.seed, seeds_for(predict_body(), since))
             result["alive_after"] = server.health()["status"] == "ok"
+            locked_config = {**config, "server": {"auth_token": PROBE_TOKEN}}
+            with served(Path(tmp) / "locked", locked_config) as locked:
+                candles = json.loads(predict_body())["candles"]
+                result["security"] = run_probes(
+                    http_probe(server.url, None), http_probe(locked.url, PROBE_TOKEN),
+                    security_probes(PROBE_TOKEN, candles),
+                )  # fmt: skip
+        result["offline"] = run_offline(args.seed, 50 if args.quick else 500, Path(tmp))
     print(json.dumps(result, indent=1))
     print(load_average())
-    return 0 if result["5xx"] == 0 and not result["problem_count"] and result["alive_after"] else 1
+    clean = not result["security"]["problems"] and not result["offline"]["problems"]
+    ok = result["5xx"] == 0 and not result["problem_count"] and result["alive_after"]
+    return 0 if ok and clean else 1
+
+
+PROBE_TOKEN = "fuzz-probe-token-0123456789"
+
+
+def http_probe(url: str, token: str | None) -> ProbeSend:
+    """Send a probe over HTTP: no cookies kept, redirects not followed."""
+    import requests
+
+    def send(probe: Probe) -> tuple[int, dict, bytes]:
+        headers = dict(probe.headers or {})
+        if probe.content_type:
+            headers["Content-Type"] = probe.content_type
+        if token and probe.bearer:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        response = requests.request(
+            probe.method, url + probe.path, data=probe.body, headers=headers, timeout=60,
+            allow_redirects=False,
+        )  # fmt: skip
+        return response.status_code, dict(response.headers), response.content
+
+    return send
 
 
 if __name__ == "__main__":

@@ -65,6 +65,8 @@ class Server:
         self.config_path = self.folder / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.url = f"http://127.0.0.1:{self.port}"
+        token = config["server"].get("auth_token")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.log = open(self.folder / "server.log", "ab")  # noqa: SIM115 (lives with the server)
         self.proc: subprocess.Popen | None = None
 
@@ -79,7 +81,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.proc.returncode}: {self.tail()}")
             try:
-                if requests.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                health = requests.get(f"{self.url}/api/health", headers=self.headers, timeout=2)
+                if health.status_code == 200:
                     return self
             except requests.RequestException:
                 pass
@@ -97,7 +100,7 @@ class Server:
         return psutil.Process(self.proc.pid)
 
     def health(self) -> dict:
-        return requests.get(f"{self.url}/api/health", timeout=10).json()
+        return requests.get(f"{self.url}/api/health", headers=self.headers, timeout=10).json()
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> tuple[int | None, float]:
         """Send ``signum``; (exit status, seconds it took), status None if it had to be killed."""

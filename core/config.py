@@ -9,6 +9,7 @@ wrong value raises a ``ConfigError`` naming the key and what is allowed. The who
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import types
 import typing
@@ -38,6 +39,13 @@ class ServerConfig:
     allowed_hosts: tuple[str, ...] = ()
     threads: int = 8
     max_body_mb: int = 16
+    # The reverse proxy's address: X-Forwarded-For/-Proto/-Host/-Port are honoured from it only
+    # (the client's address, https for the cookie's Secure flag). None: never honoured.
+    trusted_proxy: str | None = None
+    session_hours: float = 24.0  # a signed-in browser's cookie expires this long after sign-in
+    # Failed sign-ins (the form, or a wrong Bearer token) allowed per client address per window.
+    login_attempts: int = 10
+    login_window_minutes: float = 15.0
 
     def validate(self, key: str) -> None:
         check(0 < self.port < 65536, f"{key}.port", f"must be 1..65535, got {self.port}")
@@ -48,6 +56,34 @@ class ServerConfig:
         )
         check(1 <= self.threads <= 64, f"{key}.threads", "must be 1..64")
         check(1 <= self.max_body_mb <= 1024, f"{key}.max_body_mb", "must be 1..1024")
+        check(
+            self.trusted_proxy is None or _is_ip_address(self.trusted_proxy),
+            f"{key}.trusted_proxy",
+            f"must be the proxy's IP address (e.g. 127.0.0.1) or null, got {self.trusted_proxy!r}",
+        )
+        check(
+            0 < self.session_hours <= 24 * 90,
+            f"{key}.session_hours",
+            f"must be more than 0 and at most 2160 (90 days), got {self.session_hours}",
+        )
+        check(
+            1 <= self.login_attempts <= 1000,
+            f"{key}.login_attempts",
+            f"must be 1..1000 failed sign-ins per window, got {self.login_attempts}",
+        )
+        check(
+            0 < self.login_window_minutes <= 24 * 60,
+            f"{key}.login_window_minutes",
+            f"must be more than 0 and at most 1440, got {self.login_window_minutes}",
+        )
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -57,11 +93,26 @@ class LimitsConfig:
     autolabel_hours: float = 24.0 * 31
     range_days: float = 366.0  # a span, export or history range
     dataset_candles: int = 5_000_000
+    queued_jobs: int = 20  # backtests waiting to run (besides the one running); more: 429
+    # Resolved predictions the accuracy figures read per (kind, model version, symbol): the
+    # newest ones (the counts cover all of them).
+    accuracy_predictions: int = 20_000
 
     def validate(self, key: str) -> None:
         check(0 < self.autolabel_hours <= 24 * 3660, f"{key}.autolabel_hours", "must be > 0")
         check(0 < self.range_days <= 36600, f"{key}.range_days", "must be > 0")
         check(self.dataset_candles >= 1000, f"{key}.dataset_candles", "must be >= 1000")
+        check(
+            1 <= self.queued_jobs <= 1000,
+            f"{key}.queued_jobs",
+            f"must be 1..1000 waiting jobs, got {self.queued_jobs}",
+        )
+        check(
+            1000 <= self.accuracy_predictions <= 10_000_000,
+            f"{key}.accuracy_predictions",
+            f"must be 1000..10000000 predictions per model and symbol, got "
+            f"{self.accuracy_predictions}",
+        )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,10 @@ class JobBusy(RuntimeError):
     """A job of the same kind is already running."""
 
 
+class QueueFull(RuntimeError):
+    """As many jobs wait as ``limits.queued_jobs`` allows: a new one is refused (an API 429)."""
+
+
 @dataclass
 class JobState:
     id: str

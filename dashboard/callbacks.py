@@ -12,6 +12,11 @@ inputs and states as keyword arguments of those names.
 from __future__ import annotations
 
 
+class InputRefused(ValueError):
+    """A callback input refused with words for the person (a forged or stale payload): the 400
+    that answers the callback says this message. Any other exception's text stays in the log."""
+
+
 class CallbackSet:
     def __init__(self):
         self._items: list[tuple[tuple, dict, object]] = []

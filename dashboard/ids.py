@@ -9,6 +9,7 @@ FEED_STATUS_DETAILS = "feed-status-details"
 TABS = "side-tabs"
 CHARTS = "charts"
 PATTERN_MIN_CONF = "pattern-min-confidence"
+SIGN_OUT = "sign-out"
 
 CHART_TIMEFRAMES = ("1s", "1m")
 

@@ -73,12 +73,21 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                     width="auto",
                 ),
                 dbc.Col([status.layout(), neural_panel.banner()], className="status-col"),
+                *sign_out(config),
             ],
             align="center",
             className="g-2",
         ),
         className="app-header",
     )
+
+
+def sign_out(config: Config) -> list:
+    """With a token: a link that signs this browser out (its session cookie stops working)."""
+    if not config.server.auth_token:
+        return []
+    link = html.A("Sign out", href="/logout", id=ids.SIGN_OUT, className="small text-muted")
+    return [dbc.Col(link, width="auto")]
 
 
 def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:

@@ -15,7 +15,10 @@ JSON (``.json``): a list of span objects, UTF-8::
 or null. CSV (``.csv``): UTF-8, the header
 ``id,symbol,timeframe,start,end,label,source,status,note,author,created_at,updated_at,confidence``
 (the optional columns may be left out), one span per record, an empty cell for null, fields with
-commas, quotes or line breaks quoted the usual way.
+commas, quotes or line breaks quoted the usual way. A text cell that begins with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return is written after a ``'`` so that a spreadsheet shows it
+instead of running it as a formula; reading removes that ``'`` again (see ``core.csv_cells``), so
+export then import gives back the same text.
 
 Every span read is checked with :func:`core.spans.validate_span`; the first bad one stops
 the import with an :class:`ImportFileError` naming the file, where (CSV: the line as a text
@@ -31,6 +34,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from core.csv_cells import escape_cell, unescape_cell
 from core.spans import Span, SpanError, validate_span
 
 CSV_COLUMNS = (
@@ -94,7 +98,7 @@ def export_spans(spans: Iterable[Span], path: Path | str) -> Path:
 def _row(span: Span) -> list:
     values = span.to_dict()
     return [
-        repr(values[c]) if c == "confidence" and values[c] is not None else values[c]
+        repr(values[c]) if c == "confidence" and values[c] is not None else escape_cell(values[c])
         for c in CSV_COLUMNS
     ]
 
@@ -198,6 +202,8 @@ def _csv_span(path: Path, header: list[str], row: list[str], line: int) -> Span:
         )
     values: dict[str, object] = {}
     for name, cell in zip(header, row, strict=True):
+        if name not in _CSV_INTS and name != "confidence":
+            cell = unescape_cell(cell)  # the ' written before a formula start
         if name in ("note", "author"):
             values[name] = cell
         elif cell == "":

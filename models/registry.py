@@ -20,6 +20,8 @@ MODELS: dict[str, type[Predictor]] = {
 }
 # The neural kinds: one champion each, run live, drawn as overlays (pattern models: one champion).
 NEURAL_KINDS = ("dqn", "cnn", "transformer")
+# The pattern classifiers: what /api/predict and the pattern strategy serve.
+PATTERN_KINDS = tuple(name for name in MODELS if name not in NEURAL_KINDS)
 
 
 def get_model_class(name: str) -> type[Predictor]:

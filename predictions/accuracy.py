@@ -99,14 +99,21 @@ def group_figures(items: list[dict], window: int) -> dict:
     }
 
 
-def accuracy(predictions: list[dict], window: int = 200) -> list[dict]:
-    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``."""
+def accuracy(predictions: list[dict], window: int = 200, totals: dict | None = None) -> list[dict]:
+    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``.
+
+    ``totals``: each group's count of all its resolved predictions, when ``predictions`` holds
+    only the newest of them (``predictions.queries.recent_resolved``): ``n`` is then that count,
+    and ``read`` says how many the figures were computed from."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for p in predictions:
         if p.get("resolved_at") is not None and p.get("hit") is not None:
             groups[(p["kind"], p.get("model_version"), p["symbol"])].append(p)
     out = []
     for (kind, version, symbol), items in sorted(groups.items(), key=lambda g: str(g[0])):
-        out.append({"kind": kind, "model_version": version, "symbol": symbol,
-                    **group_figures(items, window)})  # fmt: skip
+        figures = group_figures(items, window)
+        figures["read"] = figures["n"]
+        if totals is not None:
+            figures["n"] = max(figures["n"], totals.get((kind, version, symbol), 0))
+        out.append({"kind": kind, "model_version": version, "symbol": symbol, **figures})
     return out

@@ -1,13 +1,21 @@
 """Export of stored predictions with their outcomes, as CSV or Parquet, in the documented
 column order. Times are UTC epoch ms; ``hit`` (and every outcome column) is empty while a
-prediction is pending."""
+prediction is pending.
+
+In the CSV, a text cell (model, run id, symbol ...) that begins with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return is written after a ``'``, so a spreadsheet shows it instead of running
+it as a formula; ``read_export`` removes the ``'`` again (``core.csv_cells``). Parquet is exact.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
 
+from core.csv_cells import escape_cell, unescape_cell
 from core.db import Database
 from predictions.queries import PredictionFilter, stored
 
@@ -23,6 +31,7 @@ DTYPES = {
     "naive_error_pct": "float64",
 }  # fmt: skip
 FORMATS = (".csv", ".parquet")
+TEXT_COLUMNS = tuple(name for name in COLUMNS if name not in DTYPES)
 
 
 def export_row(p: dict) -> dict:
@@ -64,12 +73,35 @@ def check_format(path: str | Path) -> str:
     return suffix
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """The export as CSV text (one record a line, ``\\n`` after each), its text cells safe to
+    open in a spreadsheet. A cell holding a line break or a lone carriage return is quoted, so
+    it reads back as it was (pandas' own writer leaves a lone ``\\r`` bare, which ends the
+    record for every reader)."""
+    safe = frame.copy()
+    for name in TEXT_COLUMNS:
+        if name in safe:
+            safe[name] = safe[name].map(escape_cell, na_action="ignore").astype("string")
+    buffer = io.StringIO()
+    # "\r\n" makes the writer quote any cell holding \r or \n; each record then ends in "\n".
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for row in (safe.columns, *safe.astype(object).itertuples(index=False)):
+        writer.writerow(["" if value is None or value is pd.NA or value != value else value
+                         for value in row])  # fmt: skip
+        lines.append(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(lines)
+
+
 def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     suffix = check_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(frame))
     else:
         frame.to_parquet(path, index=False)
     return path
@@ -80,6 +112,10 @@ def read_export(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if check_format(path) == ".parquet":
         return pd.read_parquet(path)
-    text = {name: "string" for name in COLUMNS if name not in DTYPES}
-    return pd.read_csv(path, dtype={**text, **DTYPES}, keep_default_na=False,
-                       na_values=[""])  # fmt: skip
+    text = {name: "string" for name in TEXT_COLUMNS}
+    frame = pd.read_csv(path, dtype={**text, **DTYPES}, keep_default_na=False,
+                        na_values=[""])  # fmt: skip
+    for name in TEXT_COLUMNS:
+        if name in frame:
+            frame[name] = frame[name].map(unescape_cell, na_action="ignore").astype("string")
+    return frame

@@ -70,6 +70,53 @@ def stored(
     return [from_row(r) for r in db.query(sql, tuple(args))]
 
 
+GroupKey = tuple[str, Any, str]  # (kind, model version, symbol), as predictions/accuracy.py groups
+
+
+def recent_resolved(
+    db: Database,
+    symbol: str | None,
+    kinds: tuple[str, ...] | None,
+    sources: tuple[str, ...],
+    per_group: int,
+) -> tuple[list[dict[str, Any]], dict[GroupKey, int]]:
+    """The newest ``per_group`` scored predictions (by ``resolved_at``) of each (kind, model
+    version, symbol) from ``sources``, in store order, and each group's count of all of them.
+
+    The accuracy figures read this instead of every resolved prediction: SQLite picks the rows
+    (a window function) and counts the rest, so a year of outcomes costs a bounded read."""
+    where, args = ["o.hit IS NOT NULL"], []
+    if symbol is not None:
+        where.append("p.symbol = ?")
+        args.append(symbol)
+    if kinds:
+        where.append(f"p.kind IN ({','.join('?' * len(kinds))})")
+        args.extend(kinds)
+    # The JSON of each prediction is parsed once (source and version together); the ranking
+    # sorts narrow rows (seq only) and the few kept are joined back for their payload.
+    narrow = (
+        "SELECT p.seq AS seq, p.kind AS kind, p.symbol AS symbol, o.resolved_at AS resolved_at,"
+        " json_extract(p.data, '$.source', '$.model_version') AS sv FROM predictions p"
+        f" JOIN prediction_outcomes o ON o.id = p.id WHERE {' AND '.join(where)}"
+    )
+    ranked = (
+        "SELECT seq, COUNT(*) OVER w AS total,"
+        f" ROW_NUMBER() OVER (w ORDER BY resolved_at DESC, seq DESC) AS newest FROM ({narrow})"
+        f" WHERE sv ->> '$[0]' IN ({','.join('?' * len(sources))})"
+        " WINDOW w AS (PARTITION BY kind, symbol, sv ->> '$[1]')"
+    )
+    rows = db.query(
+        f"SELECT r.total AS total, p.seq, p.data, o.* FROM ({ranked}) r"
+        " JOIN predictions p ON p.seq = r.seq JOIN prediction_outcomes o ON o.id = p.id"
+        " WHERE r.newest <= ? ORDER BY p.seq",
+        (*args, *sources, int(per_group)),
+    )
+    out = [from_row(r) for r in rows]
+    totals = {(p["kind"], p.get("model_version"), p["symbol"]): r["total"]
+              for p, r in zip(out, rows, strict=True)}  # fmt: skip
+    return out, totals
+
+
 def _optional(values) -> tuple[str, ...] | None:
     return None if values is None else tuple(str(v) for v in values)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from predictions.accuracy import accuracy
 from predictions.disagreements import pattern_outcomes
-from predictions.queries import stored
+from predictions.queries import recent_resolved
 
 
 def pattern_scores(orch, symbol: str) -> dict[str, dict]:
@@ -23,14 +23,26 @@ def pattern_scores(orch, symbol: str) -> dict[str, dict]:
 DEFAULT_SOURCES = ("live", "backtest")
 
 
+def resolved_groups(
+    orch, symbol: str | None, kind: str | None, windows: tuple[int, ...], sources=DEFAULT_SOURCES
+) -> list[list[dict]]:
+    """Accuracy groups for each of ``windows``, from the newest ``limits.accuracy_predictions``
+    resolved predictions of each model version and symbol (counts cover all of them): bounded
+    work however many outcomes are stored."""
+    per_group = orch.config.limits.accuracy_predictions
+    rows, totals = recent_resolved(
+        orch.db, symbol, (kind,) if kind else None, tuple(sources), per_group
+    )
+    return [accuracy(rows, window, totals) for window in windows]
+
+
 def accuracy_payload(
     orch, symbol: str | None, kind: str | None, window: int, sources=DEFAULT_SOURCES
 ) -> dict:
     payload = {"symbol": symbol, "kind": kind, "window": window, "sources": list(sources),
                "groups": []}  # fmt: skip
     if kind != "pattern":
-        rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
-        payload["groups"] = accuracy([p for p in rows if p.get("source") in sources], window)
+        (payload["groups"],) = resolved_groups(orch, symbol, kind, (window,), sources)
     if symbol is not None and kind in (None, "pattern"):
         payload["pattern"] = pattern_scores(orch, symbol)
     return payload

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from core.config import build_section
+from core.versions import is_version_number
 from labels.predicted_spans import labels_to_spans
 from market.request_candles import InputError
+from models.registry import NEURAL_KINDS, PATTERN_KINDS
 from training.feature_config import FeatureSpec
 from training.features import compute_features, window_matrix
 
@@ -34,6 +36,14 @@ MODEL_NAME = re.compile(r"^[\w.-]{1,128}$")
 
 class NoModel(LookupError):
     """No registered model to serve yet."""
+
+
+def _wrong_kind(name: str, kind: str | None) -> str:
+    return (
+        f"model {name!r} is a {kind or 'model of an unknown kind'} model: this route serves"
+        f" pattern classifiers only ({', '.join(PATTERN_KINDS)}); the neural models' predictions"
+        " are in /api/live-updates"
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
             raise NoModel(f"no registered model {name!r} version {version!r}") from exc
         raise
     resolved = version
-    if not str(version).isdigit():
+    if not is_version_number(str(version)):
         champion = champion_info(tracker, name)
         resolved = champion["version"] if champion else version
     spec = build_section(FeatureSpec, info.get("feature_spec") or {}, "feature_spec")
@@ -107,7 +117,7 @@ def load_model(config: Config, name: str | None = None, version: str = "champion
     described = {
         "name": name,
         "version": str(resolved),
-        "alias": "champion" if not str(version).isdigit() else None,
+        "alias": "champion" if not is_version_number(str(version)) else None,
         "type": info.get("model_type", meta["name"]),
         "classes": meta["classes"],
         "window": int(info.get("window", meta["window"])),
@@ -131,8 +141,12 @@ class PatternService:
         self._champion: LoadedModel | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-        self._pinned: dict[tuple[str, str], LoadedModel] = {}
+        # Other registered models than the served champion: (model, when its alias was read).
+        self._pinned: dict[tuple[str, str], tuple[LoadedModel, float]] = {}
         self._pinned_lock = threading.Lock()
+        # Loads of one model wait for each other, not for other models' (striped: a request
+        # naming a model that does not exist adds nothing that stays).
+        self._load_locks = tuple(threading.Lock() for _ in range(16))
 
     def current(self) -> LoadedModel:
         loaded = self._champion
@@ -199,34 +213,81 @@ class PatternService:
         return None if champion is None else champion["version"]
 
     def get(self, name: str | None = None, version: str | None = None) -> LoadedModel:
-        """The champion (hot-swapped), or a numbered registered version (loaded once, kept)."""
+        """The champion (hot-swapped), or another registered pattern model: a numbered version
+        (loaded once, kept) or another model's champion (loaded once, reloaded when its alias
+        moves, checked at most every ``check_every_s``). A model of another kind (the neural
+        ones) is refused with a 400 naming the kinds served here."""
         name = name or self.config.training.registered_model
         if not MODEL_NAME.fullmatch(name):
             raise InputError(
                 f"model must be a registered model name (letters, digits, _ . -), got {name[:80]!r}"
             )
         version = str(version or "champion")
-        numbered = version.isascii() and version.isdigit() and len(version) <= 9
-        if version != "champion" and not numbered:
+        if version != "champion" and not is_version_number(version):
             raise InputError(f"version must be a number or 'champion', got {version!r}")
+        neural = {self.config.neural.registered_model(kind): kind for kind in NEURAL_KINDS}
+        if name in neural:
+            raise InputError(_wrong_kind(name, neural[name]))
         if name == self.config.training.registered_model and version == "champion":
             return self.current()
         key = (name, version)
+        loaded = self._cached(key)  # a kept model is served without waiting for any load
+        if loaded is None:
+            # One load per model at a time; a model already kept is not held up.
+            with self._load_locks[hash(key) % len(self._load_locks)]:
+                loaded = self._cached(key)  # loaded by another request meanwhile
+                if loaded is None:
+                    loaded = self._load(name, version)
+                    with self._pinned_lock:
+                        self._pinned[key] = (loaded, time.monotonic())
+        kind = loaded.info.get("type")
+        if kind not in PATTERN_KINDS:
+            raise InputError(_wrong_kind(name, kind))
+        return loaded
+
+    def _cached(self, key: tuple[str, str]) -> LoadedModel | None:
+        """The kept model for ``key``, or None when it must be (re)loaded. A numbered version
+        never changes; another model's champion is kept while its alias stays put."""
         with self._pinned_lock:
-            if key not in self._pinned or version == "champion":
-                try:
-                    self._pinned[key] = self._loader(self.config, name, version)
-                except NoModel as exc:
-                    # The client named a model or version that isn't there: not found, not 503.
-                    raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
-                except Exception as exc:  # a corrupt or unreadable model: say so, keep serving
-                    log.exception("could not load %s version %s", name, version)
-                    raise InputError(
-                        f"model {name!r} version {version} could not be loaded "
-                        f"({type(exc).__name__}); the served model is unaffected",
-                        503,
-                    ) from exc
-            return self._pinned[key]
+            entry = self._pinned.get(key)
+        if entry is None:
+            return None
+        loaded, checked_at = entry
+        name, version = key
+        if version != "champion" or time.monotonic() - checked_at <= self.check_every_s:
+            return loaded
+        try:
+            moved = self._alias_version(name) != loaded.info.get("version")
+        except Exception:  # the registry is unreachable: keep serving what we have
+            log.exception("could not read the champion alias of %s", name)
+            moved = False
+        if moved:
+            return None
+        with self._pinned_lock:
+            self._pinned[key] = (loaded, time.monotonic())
+        return loaded
+
+    def _alias_version(self, name: str) -> str | None:
+        from training.champion import champion_info
+        from training.tracking import Tracker
+
+        tracker = Tracker.from_config(self.config.training, self.config.data_path)
+        champion = champion_info(tracker, name)
+        return None if champion is None else str(champion["version"])
+
+    def _load(self, name: str, version: str) -> LoadedModel:
+        try:
+            return self._loader(self.config, name, version)
+        except NoModel as exc:
+            # The client named a model or version that isn't there: not found, not 503.
+            raise InputError(f"{exc}; see /api/model/info for the served one", 404) from exc
+        except Exception as exc:  # a corrupt or unreadable model: say so, keep serving
+            log.exception("could not load %s version %s", name, version)
+            raise InputError(
+                f"model {name!r} version {version} could not be loaded "
+                f"({type(exc).__name__}); the served model is unaffected",
+                503,
+            ) from exc
 
     def predict(
         self, candles: pd.DataFrame, loaded: LoadedModel, min_confidence: float = 0.0

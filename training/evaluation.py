@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.csv_cells import escape_cell
+
 
 @dataclass(frozen=True)
 class ClassificationReport:
@@ -176,7 +178,10 @@ def save_confusion_png(report: ClassificationReport, path: str | Path, title: st
 
 
 def save_class_table_csv(report: ClassificationReport, path: str | Path) -> Path:
-    """Write the per-class table (label, precision, recall, f1, support) as CSV."""
+    """Write the per-class table (label, precision, recall, f1, support) as CSV. Labels are
+    people's text: one a spreadsheet would run as a formula is written after a ``'``."""
     path = Path(path)
-    report.table().to_csv(path, index=False)
+    table = report.table()
+    table["label"] = table["label"].map(escape_cell)
+    table.to_csv(path, index=False)
     return path

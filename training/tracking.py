@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.versions import is_version_number
 from models.base import Predictor, TrainingCancelled
 from training.model_cache import ModelCache
 
@@ -294,7 +295,7 @@ class Tracker:
         """Local folder of a registered model version (cached by run id under
         ``<data_dir>/model_cache``, see training.model_cache)."""
         client = self.client
-        if version_or_alias.isdigit():
+        if is_version_number(version_or_alias):
             version = version_or_alias
         else:
             found = self.alias_version(name, version_or_alias)

@@ -12,6 +12,7 @@ import json
 from flask import Blueprint, Response, jsonify
 
 from backtest.request import RequestError, parse_request
+from core.jobs import QueueFull
 from dashboard.api.errors import ApiError
 from dashboard.api.models import _body
 from dashboard.context import orchestrator
@@ -40,7 +41,10 @@ def start_backtest():
         raise ApiError(exc.status, str(exc)) from None
     except RequestError as exc:
         raise ApiError(exc.status, str(exc)) from None
-    run_id = orch.backtests.submit(request)
+    try:
+        run_id = orch.backtests.submit(request)
+    except QueueFull as exc:
+        raise ApiError(429, str(exc)) from None
     return jsonify({"id": run_id, "status": "queued"}), 202
 
 

@@ -24,8 +24,11 @@ def get_accuracy():
     if kind is not None and kind not in (*KINDS, "pattern"):
         raise ApiError(400, f"kind must be one of {', '.join(KINDS)}, pattern; got {kind!r}")
     window = int_arg("window", 200, 1)
-    if window > MAX_WINDOW:
-        raise ApiError(400, f"window must be <= {MAX_WINDOW}, got {window}")
+    # The figures read the newest limits.accuracy_predictions per model: a longer window would
+    # not be what it says.
+    most = min(MAX_WINDOW, orch.config.limits.accuracy_predictions)
+    if window > most:
+        raise ApiError(400, f"window must be <= {most}, got {window}")
     sources = tuple(request.args.getlist("source")) or DEFAULT_SOURCES
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:

@@ -4,6 +4,8 @@ rows around them."""
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -167,6 +169,12 @@ def trade_window(trade: dict, frame_ms: int) -> tuple[int, int]:
     return trade["EntryTime"] - pad, end + frame_ms + pad
 
 
+def plotly_text(text: str) -> str:
+    """Text shown in a figure as it is: plotly renders markup (``<a href>``) and, in a hover
+    template, ``%{...}`` fields; a run's label holds the strategy parameters a person typed."""
+    return escape(text).replace("%{", "%&#123;")
+
+
 def run_label(run: dict) -> str:
     params = run.get("params") or {}
     detail = ",".join(f"{k}={v}" for k, v in (params.get("params") or {}).items())
@@ -198,9 +206,9 @@ def compare_figure(runs: list[dict]) -> go.Figure:
         first = points[0]["equity"] or 1.0
         fig.add_trace(go.Scatter(
             x=_axis_times([p["time"] for p in points]),
-            y=[(p["equity"] / first - 1) * 100 for p in points], name=run_label(run),
+            y=[(p["equity"] / first - 1) * 100 for p in points], name=plotly_text(run_label(run)),
             line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 1.5},
-            hovertemplate="%{x}<br>%{y:+.2f}%<extra>" + run_label(run) + "</extra>",
+            hovertemplate="%{x}<br>%{y:+.2f}%<extra>" + plotly_text(run_label(run)) + "</extra>",
         ))  # fmt: skip
     fig.update_layout(**DARK_LAYOUT, height=260,
                       title={"text": "Equity, % of starting cash", "x": 0.01},

@@ -257,7 +257,7 @@ def build_figure(
             high=cols["high"],
             low=cols["low"],
             close=cols["close"],
-            name=f"{symbol} {timeframe}",
+            name=escape(f"{symbol} {timeframe}"),
             increasing={"line": {"color": UP_CANDLE}, "fillcolor": UP_CANDLE},
             decreasing={"line": {"color": DOWN_CANDLE}, "fillcolor": DOWN_CANDLE},
             showlegend=False,
@@ -316,7 +316,8 @@ def build_figure(
         dragmode="zoom",
         shapes=[*extra_shapes, *lines],
         annotations=[last_price_label(candles[-1] if candles else None, decimals)],
-        title={"text": f"{symbol} · {timeframe}", "x": 0.01, "font": {"size": 13}},
+        # A symbol is text (an imported series is named by a person): never markup.
+        title={"text": f"{escape(symbol)} · {timeframe}", "x": 0.01, "font": {"size": 13}},
         font={"size": 11},
     )
     fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor=GRID,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from html import escape
 
 from core.candles import Candle, bucket_start, timeframe_ms
 from dashboard.figures.charts import TRACE, _hover, confidence_size, horizon_end
@@ -138,7 +139,8 @@ def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: 
             continue
         x.append(candle.time)
         y.append(candle.high * 1.0015)
-        text.append(f"<b>disagreement</b><br>{item['detail']}")
+        # The detail names labels (people's text): plotly would render markup in them.
+        text.append(f"<b>disagreement</b><br>{escape(item['detail'])}")
     return {
         "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
         "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",

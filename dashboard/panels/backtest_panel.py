@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dash_table, dcc, html, n
 from backtest.request import RequestError, parse_request
 from backtest.strategies import STRATEGIES
 from core.candles import timeframe_ms
+from core.jobs import QueueFull
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
@@ -23,6 +24,7 @@ from dashboard.figures.backtest_figures import (
     in_sample_text,
     parse_params,
     placeholder,
+    plotly_text,
     price_range,
     run_chart,
     run_label,
@@ -231,7 +233,10 @@ def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params,
         request = parse_request({k: v for k, v in body.items() if v is not None}, orch)
     except RequestError as exc:
         return str(exc), True, "danger", no_update, no_update
-    run_id = orch.backtests.submit(request)
+    try:
+        run_id = orch.backtests.submit(request)
+    except QueueFull as exc:
+        return f"Not started: {exc}.", True, "warning", no_update, no_update
     text = f"Started run {run_id}: {strategy} on {symbol} {timeframe}"
     return text, True, "info", {"id": run_id, "key": ""}, (version or 0) + 1
 
@@ -269,7 +274,7 @@ def poll(_n, shown, version):
     run = backtests.get(run_id)
     finished = run["status"] in FINISHED
     stats = stats_rows(run.get("stats")) if finished else []
-    equity = equity_figure(run.get("equity") or [], f"Equity · {run_label(run)}")
+    equity = equity_figure(run.get("equity") or [], f"Equity · {plotly_text(run_label(run))}")
     trades = run.get("trades") or []
     chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)

@@ -11,10 +11,8 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.accuracy_charts import accuracy_figure, has_edge, headline
-from predictions.accuracy import accuracy
 from predictions.book import KINDS
-from predictions.queries import stored
-from runtime.accuracy_report import DEFAULT_SOURCES, pattern_scores
+from runtime.accuracy_report import pattern_scores, resolved_groups
 
 callbacks = CallbackSet()
 
@@ -46,11 +44,12 @@ def layout() -> dbc.Tab:
     return dbc.Tab(body, label="Models", tab_id="models")
 
 
-def group_cards(predictions: list[dict]) -> list:
-    """One card per (kind, version, symbol) with its headline and accuracy figure."""
-    longs = {(g["kind"], g["model_version"], g["symbol"]): g for g in accuracy(predictions, LONG)}
+def group_cards(shorts: list[dict], long_groups: list[dict]) -> list:
+    """One card per (kind, version, symbol) with its headline and accuracy figure: the groups of
+    ``predictions.accuracy.accuracy`` over the short and the long window."""
+    longs = {(g["kind"], g["model_version"], g["symbol"]): g for g in long_groups}
     cards = []
-    for short in accuracy(predictions, SHORT):
+    for short in shorts:
         key = (short["kind"], short["model_version"], short["symbol"])
         long = longs[key]
         edge = has_edge(long)
@@ -107,11 +106,11 @@ def pattern_lines(scores: dict[str, dict]) -> list:
 )
 def refresh_models(_n, kind, symbol, tab):
     if tab != "models":
-        return []  # built when shown: the queries read every resolved prediction
+        return []  # built when shown
     orch = orchestrator()
     kind = None if kind in (None, "", "all") else kind
-    rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
-    cards = group_cards([p for p in rows if p.get("source") in DEFAULT_SOURCES])
+    # The newest limits.accuracy_predictions resolved ones per model version: a bounded read.
+    cards = group_cards(*resolved_groups(orch, symbol, kind, (SHORT, LONG)))
     if not kind:
         cards += pattern_lines(pattern_scores(orch, symbol))
     if not cards:

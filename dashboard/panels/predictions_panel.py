@@ -16,7 +16,7 @@ from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.theme import DROPDOWN_TEXT
 from predictions.book import KINDS, SOURCES
-from predictions.export import export_frame, select
+from predictions.export import csv_text, export_frame, select
 from predictions.queries import OUTCOMES, PredictionFilter, outcome_of, stored
 
 callbacks = CallbackSet()
@@ -160,7 +160,7 @@ def download(_csv, _parquet, filters, symbol):
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         return dcc.send_bytes(buffer.getvalue(), f"{name}.parquet")
-    return dcc.send_string(frame.to_csv(index=False), f"{name}.csv")
+    return dcc.send_string(csv_text(frame), f"{name}.csv")
 
 
 # ---- details card --------------------------------------------------------------------------

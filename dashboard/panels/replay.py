@@ -11,6 +11,7 @@ it was stored (``stored_at``, else its timestamp) and shows its outcome once the
 from __future__ import annotations
 
 import time
+from html import escape
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html, no_update
@@ -19,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from core.candles import frame_to_candles, timeframe_ms
 from core.timefmt import format_ms, parse_time
 from dashboard import ids
-from dashboard.callbacks import CallbackSet
+from dashboard.callbacks import CallbackSet, InputRefused
 from dashboard.context import orchestrator
 from dashboard.figures.charts import build_figure, overlay_traces, prediction_shapes
 from dashboard.figures.outcome_overlays import outcome_traces, split_pending
@@ -94,6 +95,43 @@ def period(start_text, end_text, now_ms: int) -> tuple[int, int]:
     return start, end
 
 
+TIMEFRAMES = ("1m", "1s")
+STATE_INTS = ("start", "end", "position", "wall")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def checked_state(state, symbols) -> dict:
+    """The replay state the browser sent back, checked as if typed in again: a known symbol, a
+    replay timeframe and speed, and a period of at most 24 h (a forged state must not read a
+    year of 1 s candles). Raises ``InputRefused`` saying what is wrong."""
+    if not isinstance(state, dict):
+        raise InputRefused("the replay state must be an object; press Replay to start again")
+    missing = [k for k in ("symbol", "timeframe", *STATE_INTS, "speed", "playing")
+               if k not in state]  # fmt: skip
+    if missing:
+        raise InputRefused(f"the replay state lacks {missing[0]!r}; press Replay to start again")
+    if not isinstance(state["symbol"], str) or state["symbol"] not in symbols:
+        raise InputRefused(f"the replay symbol {str(state['symbol'])[:40]!r} is not served here")
+    if state["timeframe"] not in TIMEFRAMES:
+        raise InputRefused(f"the replay timeframe must be one of {', '.join(TIMEFRAMES)}")
+    if not all(_whole(state[k]) and abs(state[k]) < 2**53 for k in STATE_INTS):
+        raise InputRefused("the replay times must be whole epoch milliseconds")
+    if state["speed"] not in SPEEDS or not isinstance(state["playing"], bool):
+        raise InputRefused(f"the replay speed must be one of {', '.join(map(str, SPEEDS))}")
+    start, end = state["start"], state["end"]
+    if start >= end:
+        raise InputRefused("the replay period must start before it ends")
+    if end - start > MAX_PERIOD_MS:
+        hours = (end - start) / 3_600_000
+        raise InputRefused(f"the replay period is {hours:,.1f} h; it can be at most 24 h")
+    if not start <= state["position"] <= end:
+        raise InputRefused("the replay position must lie inside its period")
+    return state
+
+
 def arrival(p: dict) -> int:
     return p.get("stored_at") or p["timestamp"]
 
@@ -118,7 +156,8 @@ def replay_figure(
                 prediction_shapes(held, KINDS, start))  # fmt: skip
     extras = outcome_traces(resolved, shown, timeframe, KINDS, start)
     figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extra_traces=extras)
-    figure.update_layout(title={"text": f"{symbol} · {timeframe} · replay {format_ms(clock)}"},
+    title = f"{escape(symbol)} · {timeframe} · replay {format_ms(clock)}"
+    figure.update_layout(title={"text": title},
                          uirevision=f"replay|{symbol}|{timeframe}")  # fmt: skip
     if period is not None:  # the whole period's time axis, filling as the clock runs
         figure.update_xaxes(range=list(period), autorange=False)
@@ -181,6 +220,7 @@ def control(*, _start, _play, _pause, _leave, slider, speed, state, start_text, 
     elif trigger == ids.REPLAY_LEAVE:
         return None, no_update, no_update, HIDDEN, {}, "", False, True
     else:
+        state = checked_state(state, orchestrator().symbols())
         state = {**state, "position": clock_at(state, now), "wall": now}
         if trigger == ids.REPLAY_PLAY:
             state["playing"] = True
@@ -207,8 +247,9 @@ def draw(state, _tick):
     # by a tick that has nothing to draw.
     if not state:
         return no_update, ""  # left replay: no clock line
-    clock = clock_at(state, _now())
     orch = orchestrator()
+    state = checked_state(state, orch.symbols())
+    clock = clock_at(state, _now())
     figure = replay_figure(*replay_data(orch, state), state["symbol"], state["timeframe"], clock,
                            (state["start"], state["end"]))  # fmt: skip
     done = (clock - state["start"]) / max(1, state["end"] - state["start"])
@@ -219,10 +260,13 @@ def draw(state, _tick):
 
 
 def replay_data(orch, state: dict) -> tuple[list, list[dict]]:
-    """The period's stored candles and predictions (read each tick: the period is short)."""
+    """The period's stored candles and predictions (read each tick: the period is short, and
+    checked again here, so no caller reads more than 24 h of candles)."""
+    state = checked_state(state, orch.symbols())
     symbol, timeframe = state["symbol"], state["timeframe"]
-    frame = orch.store.history(symbol, timeframe, state["start"], state["end"] + 1)
-    candles = frame_to_candles(frame)
     margin = timeframe_ms(timeframe)
+    most = (state["end"] - state["start"]) // margin + 1
+    frame = orch.store.history(symbol, timeframe, state["start"], state["end"] + 1, limit=most)
+    candles = frame_to_candles(frame)
     predictions = stored(orch.db, symbol, None, state["start"] - margin, state["end"] + margin)
     return candles, predictions

@@ -3,6 +3,8 @@ background with progress and Cancel, list recent runs and show the champion's pe
 
 from __future__ import annotations
 
+from html import escape
+
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
@@ -136,7 +138,8 @@ def class_rows(per_class: dict) -> list[dict]:
 
 def class_chart(rows: list[dict]) -> go.Figure:
     fig = go.Figure(
-        go.Bar(x=[r["label"] for r in rows], y=[r["f1"] for r in rows], marker_color=ACCENT,
+        # Labels are people's text: plotly renders markup in axis labels and hover.
+        go.Bar(x=[escape(r["label"]) for r in rows], y=[r["f1"] for r in rows], marker_color=ACCENT,
                hovertemplate="%{x}: F1 %{y:.3f}<extra></extra>")
     )  # fmt: skip
     fig.update_layout(

@@ -33,3 +33,28 @@ def test_signing_in_with_the_token_opens_the_dashboard(browser, locked):
     page.close()
     # A refused first attempt logs a 401 for the form post; nothing else may be in the console.
     assert [e for e in locked.console_errors if "401" not in e] == []
+
+
+def test_signing_out_ends_the_session(browser, locked):
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and locked.console_errors.append(m.text))
+    page.goto(locked.url)
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+    cookie = next(c for c in context.cookies() if c["name"] == "tradedash_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.click("#sign-out")
+    page.wait_for_url("**/login")
+    assert not [c for c in context.cookies() if c["name"] == "tradedash_session"]
+    page.goto(locked.url)
+    assert "/login" in page.url  # signed out: the page asks for the token again
+    # A copy of the cookie taken before signing out opens nothing either.
+    other = browser.new_context()
+    other.add_cookies([cookie])
+    status = other.request.get(f"{locked.url}/api/health").status
+    assert status == 401
+    other.close()
+    context.close()
+    assert locked.console_errors == []

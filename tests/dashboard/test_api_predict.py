@@ -601,3 +601,26 @@ def test_a_champion_that_cannot_load_leaves_the_old_one_serving(api, tmp_path: P
     finally:
         client.set_registered_model_alias(NAME, "champion", old)
         api.service.refresh()
+
+
+# ---- issue 19, finding 7: pattern routes serve pattern models only --------------------------
+
+
+@pytest.mark.parametrize("kind", ["cnn", "transformer", "dqn"])
+def test_a_neural_model_is_a_400_naming_the_kinds_served(api, kind):
+    response = api.predict({"candles": api.candles, "model": f"neural-{kind}"})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert f"'neural-{kind}' is a {kind} model" in error and "random_forest, xgboost" in error
+
+
+def test_a_batch_naming_a_neural_model_is_a_400_per_item(api):
+    items = [{"candles": api.candles[:60], "model": "neural-cnn"}] * 100
+    body = api.client.post("/api/predict/batch", json={"items": items}).get_json()
+    assert [r["status"] for r in body["results"]] == [400] * 100
+    assert "pattern classifiers only" in body["results"][0]["error"]
+
+
+def test_the_champion_by_its_own_name_is_served(api):
+    named = api.predict({"candles": api.candles, "model": NAME}).get_json()
+    assert named["model"]["name"] == NAME and named["model"]["alias"] == "champion"

@@ -12,6 +12,7 @@ from backtest.rules import Signals, Strategy
 from backtest.stats import STAT_KEYS
 from runtime.config import config_from_dict
 from tests.helpers import backtests as backtest_helpers
+from tests.helpers.backtest_queue import settle
 from tests.helpers.candles import make_candles
 from tests.helpers.waiting import wait_for
 
@@ -204,3 +205,77 @@ def test_runs_survive_a_restart_and_an_interrupted_one_says_so(make_config):
         assert interrupted["status"] == "failed" and "interrupted" in interrupted["error"]
     finally:
         again.server.extensions["orchestrator"].stop()
+
+
+# ---- issue 19, finding 7: the queue is bounded ----------------------------------------------
+
+
+def _capped_app(tmp_path, **limits):
+    config = {"data_dir": str(tmp_path / "data")}
+    if limits:
+        config["limits"] = limits
+    app = create_app(config=config_from_dict(config, base_dir=tmp_path))
+    orch = app.server.extensions["orchestrator"]
+    orch.store.merge_history("BTC/USDT", "1m", make_candles(300, start=T0, frame_ms=60_000))
+    return app, orch
+
+
+def _running(client, run_id):
+    from tests.helpers.waiting import wait_for
+
+    wait_for(lambda: client.get(f"/api/backtests/{run_id}").get_json()["status"] == "running")
+
+
+def test_past_limits_queued_jobs_a_backtest_is_refused_with_a_429(tmp_path, blocking):
+    app, orch = _capped_app(tmp_path, queued_jobs=2)
+    client = app.server.test_client()
+    body = {"symbol": "BTC/USDT", "strategy": "buy_and_hold"}
+    try:
+        long_run = client.post("/api/backtests", json={**body, "strategy": Blocking.name})
+        _running(client, long_run.get_json()["id"])
+        waiting = [client.post("/api/backtests", json=body) for _ in range(2)]
+        assert [w.status_code for w in waiting] == [202, 202]
+        refused = client.post("/api/backtests", json=body)
+        assert refused.status_code == 429
+        error = refused.get_json()["error"]
+        assert "2 backtests are already waiting" in error and "limits.queued_jobs" in error
+        listed = client.get("/api/backtests").get_json()
+        assert len(listed) == 3  # the refused one left no run behind
+        first = waiting[0].get_json()["id"]
+        assert client.post(f"/api/backtests/{first}/cancel", json={}).status_code == 202
+        assert client.post("/api/backtests", json=body).status_code == 202  # room again
+    finally:
+        settle(orch, blocking)
+        orch.stop()
+
+
+def test_thirty_posts_in_a_row_are_not_all_accepted(tmp_path, blocking):
+    app, orch = _capped_app(tmp_path)
+    client = app.server.test_client()
+    body = {"symbol": "BTC/USDT", "strategy": "buy_and_hold"}
+    try:
+        long_run = client.post("/api/backtests", json={**body, "strategy": Blocking.name})
+        _running(client, long_run.get_json()["id"])
+        codes = [client.post("/api/backtests", json=body).status_code for _ in range(30)]
+        assert codes == [202] * 20 + [429] * 10  # limits.queued_jobs: 20 by default
+    finally:
+        settle(orch, blocking)
+        orch.stop()
+
+
+def test_the_runner_refuses_a_run_past_the_limit(tmp_path, blocking):
+    from backtest.request import parse_request
+    from core.jobs import QueueFull
+
+    app, orch = _capped_app(tmp_path, queued_jobs=1)
+    try:
+        orch.backtests.submit(parse_request({"symbol": "BTC/USDT", "strategy": Blocking.name},
+                                            orch))  # fmt: skip
+        orch.backtests.submit(parse_request({"symbol": "BTC/USDT", "strategy": "buy_and_hold"},
+                                            orch))  # fmt: skip
+        with pytest.raises(QueueFull, match="at most 1"):
+            orch.backtests.submit(parse_request({"symbol": "BTC/USDT",
+                                                 "strategy": "buy_and_hold"}, orch))  # fmt: skip
+    finally:
+        settle(orch, blocking)
+        orch.stop()

