@@ -5,6 +5,7 @@ states by name; all answer in the message bar and bump the annotations version."
 from __future__ import annotations
 
 import functools
+import uuid
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
@@ -31,6 +32,7 @@ TOLD = {
 PICKED = {**TOLD, "selected": Output(ids.ANN_SELECTED, "data", allow_duplicate=True)}
 MOVED = {
     **PICKED,
+    "ack": Output(ids.ANN_REVIEW_ACK, "children"),
     "page": Output(ids.ANN_TABLE, "page_current", allow_duplicate=True),
     "charts": Output(ids.chart(ALL), "figure", allow_duplicate=True),
 }
@@ -46,6 +48,10 @@ def answer(outputs: dict, text: str, color: str = "success", **values) -> dict:
         result["charts"] = [no_update] * len(chart_ids)
     result.update(zip(("text", "is_open", "color"), message(text, color), strict=True))
     result["version"] = orchestrator().annotations.version
+    if "ack" in outputs:
+        # A new value per answer, refusals included: the review keys wait for it before the
+        # next press, so a press never reads the selection its predecessor is still moving.
+        result["ack"] = uuid.uuid4().hex
     result.update(values)
     return result
 

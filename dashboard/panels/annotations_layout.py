@@ -76,6 +76,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             _button("Next", ids.ANN_NEXT, title="Next row (key N)"),
             _button("Delete", ids.ANN_DELETE, "danger"),
             _button("Undo last change", ids.ANN_UNDO),
+            # Changes once per answered review press: the review keys wait for it (keys.js).
+            html.Span(id=ids.ANN_REVIEW_ACK, hidden=True),
             html.Div(
                 "Keys: A accept · R reject · N next (outside text boxes); Accept and Reject "
                 "move on to the next row.",
