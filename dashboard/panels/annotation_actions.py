@@ -81,8 +81,15 @@ def selected_span(selected):
     return selected
 
 
+SAVED = {
+    **PICKED,
+    "label_input": Output(ids.ANN_LABEL, "value"),
+    "note_input": Output(ids.ANN_NOTE, "value"),
+}
+
+
 @callbacks.callback(
-    output=PICKED,
+    output=SAVED,
     inputs={"_clicks": Input(ids.ANN_SAVE, "n_clicks")},
     state={
         "selection": State(ids.ANN_SELECTION, "data"),
@@ -91,7 +98,7 @@ def selected_span(selected):
     },
     prevent_initial_call=True,
 )
-@refusals(PICKED)
+@refusals(SAVED)
 def on_save(_clicks, selection, label, note):
     if not selection:
         raise SpanError("select a range on a chart first (box-select tool)")
@@ -103,15 +110,16 @@ def on_save(_clicks, selection, label, note):
             selection["timeframe"],
             selection["start"],
             selection["end"],
-            label or "",
+            (label or "").strip(),
             "human",
             "accepted",
-            note=note or "",
+            note=(note or "").strip(),
             author=orch.config.annotations.author,
         )
     )
     text = f"Saved {span.label} ({span.symbol} {span.timeframe})"
-    return answer(PICKED, text, selected=span.id)
+    # The label and note belong to this span only: the next one starts blank.
+    return answer(SAVED, text, selected=span.id, label_input="", note_input="")
 
 
 @callbacks.callback(
