@@ -46,7 +46,9 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     const target = event.target;
     const tag = (target && target.tagName) || "";
-    if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) || (target && target.isContentEditable)) return;
+    const choice = tag === "INPUT" && /^(radio|checkbox|button)$/.test(target.type);
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) && !choice) return; // typing in a field
+    if (target && target.isContentEditable) return;
     const key = (event.key || "").toLowerCase();
     for (const panel of PANELS) {
       const button = panel.keys[key] && document.getElementById(panel.keys[key]);

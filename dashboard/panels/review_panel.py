@@ -4,16 +4,19 @@ correct and dismiss, as in the Annotate panel's review loop."""
 
 from __future__ import annotations
 
+import uuid
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from core.candles import timeframe_ms
-from core.spans import SpanError
+from core.spans import Span, SpanError
 from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.panels.annotations import jumps, short_end
 from dashboard.panels.live_charts import window_size
 from dashboard.panels.training_panel import TABLE_STYLE
 from predictions.disagreements import disagreements
@@ -55,12 +58,20 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 columns=[{"name": n, "id": n} for n in ("start", "end", "label", "margin",
                                                        "confidence")],
                 data=[], page_size=8, row_selectable="single", **WRAPPED,
+                # Dates and times stay on one line.
+                style_cell_conditional=[{"if": {"column_id": c}, "whiteSpace": "nowrap"}
+                                        for c in ("start", "end")],
             ),
             dbc.Select(id=ids.REVIEW_LABEL, options=[{"label": x, "value": x} for x in labels],
                        placeholder="right label (to correct)", size="sm", className="my-1"),
             html.Div([_button("Confirm", ids.REVIEW_CONFIRM, "success"),
                       _button("Correct", ids.REVIEW_CORRECT, "warning"),
-                      _button("Dismiss", ids.REVIEW_DISMISS, "danger")]),
+                      _button("Dismiss", ids.REVIEW_DISMISS, "danger"),
+                      _button("Next", ids.REVIEW_NEXT)]),
+            html.Div("Keys: A confirm · R dismiss · N next (outside text boxes); picking a row "
+                     "moves the 1 m chart to its span.", className="small text-muted"),
+            # Changes once per answered press: the review keys wait for it (review_keys.js).
+            html.Span(id=ids.REVIEW_ACK, hidden=True),
             dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
                       fade=False),
             dcc.Store(id=ids.REVIEW_QUEUE_DATA, data=[]),
@@ -68,6 +79,11 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
         className="p-2",
     )  # fmt: skip
     return dbc.Tab(body, label="Review", tab_id="review")
+
+
+def stores() -> list:
+    """Page-level state (outside the tabs): the queue span the charts highlight."""
+    return [dcc.Store(id=ids.REVIEW_FOCUS)]
 
 
 def disagreement_rows(orch, symbol: str) -> list[dict]:
@@ -129,9 +145,54 @@ def jump_to_disagreement(cell, rows, chart_ids):
 
 
 def queue_rows(spans: list[dict]) -> list[dict]:
-    return [{"start": format_ms(s["start"]), "end": format_ms(s["end"]), "label": s["label"],
-             "margin": round(s["margin"], 3), "confidence": round(s["confidence"], 3)}
-            for s in spans]  # fmt: skip
+    """The end as the time of day when it falls on the start's date (one line per date)."""
+    return [{"id": i, "start": format_ms(s["start"]), "end": short_end(s["start"], s["end"]),
+             "label": s["label"], "margin": round(s["margin"], 3),
+             "confidence": round(s["confidence"], 3)}
+            for i, s in enumerate(spans)]  # fmt: skip
+
+
+def focus_of(spans: list[dict] | None, selected: list[int] | None) -> dict | None:
+    """The queue span a selection points at, as the charts' focus store holds it."""
+    if not spans or not selected or not 0 <= selected[0] < len(spans):
+        return None
+    span = spans[selected[0]]
+    return {"timeframe": QUEUE_TIMEFRAME, "start": int(span["start"]), "end": int(span["end"]),
+            "label": span["label"]}  # fmt: skip
+
+
+QUEUE_TIMEFRAME = "1m"
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_QUEUE, "selected_rows", allow_duplicate=True),
+    Input(ids.REVIEW_QUEUE, "active_cell"),
+    prevent_initial_call=True,
+)
+def pick_by_cell(cell):
+    """Clicking any cell of a row selects the row, as its radio button does."""
+    if not cell or cell.get("row_id") is None:
+        raise PreventUpdate
+    return [int(cell["row_id"])]
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_FOCUS, "data"),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.REVIEW_QUEUE, "selected_rows"),
+    Input(ids.REVIEW_QUEUE_DATA, "data"),
+    State(ids.SYMBOL, "value"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def focus_queue_span(selected, spans, symbol, chart_ids):
+    """A picked queue row moves the 1 m chart to its span and highlights it there."""
+    focus = focus_of(spans, selected)
+    if focus is None:
+        return None, [no_update] * len(chart_ids)
+    span = Span(None, symbol, QUEUE_TIMEFRAME, focus["start"], focus["end"], focus["label"],
+                "model", "pending")  # fmt: skip
+    return focus, jumps(orchestrator(), span, chart_ids)
 
 
 @callbacks.callback(
@@ -142,11 +203,13 @@ def queue_rows(spans: list[dict]) -> list[dict]:
     Output(ids.REVIEW_MESSAGE, "color"),
     Output(ids.REVIEW_MESSAGE, "is_open"),
     Output(ids.REVIEW_TODAY, "children"),
+    Output(ids.REVIEW_ACK, "children"),
     inputs={
         "_load": Input(ids.REVIEW_QUEUE_LOAD, "n_clicks"),
         "_confirm": Input(ids.REVIEW_CONFIRM, "n_clicks"),
         "_correct": Input(ids.REVIEW_CORRECT, "n_clicks"),
         "_dismiss": Input(ids.REVIEW_DISMISS, "n_clicks"),
+        "_next": Input(ids.REVIEW_NEXT, "n_clicks"),
     },
     state={
         "selected": State(ids.REVIEW_QUEUE, "selected_rows"),
@@ -156,9 +219,19 @@ def queue_rows(spans: list[dict]) -> list[dict]:
     },
     prevent_initial_call=True,
 )
-def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, symbol):
+def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, label, symbol):
+    """Load the queue, give a verdict on the picked span (the selection then stays at its place,
+    on the span that moved up), or move to the next row."""
     orch = orchestrator()
+    ack = uuid.uuid4().hex  # a new value per answer: the review keys wait for it
+    if ctx.triggered_id == ids.REVIEW_NEXT:
+        index = (selected[0] + 1) if selected else 0
+        if not spans or index >= len(spans):
+            text = "No more spans in the queue." if spans else "Load the queue first."
+            return (no_update, no_update, no_update, text, "info", True, no_update, ack)
+        return no_update, no_update, [index], "", "info", False, no_update, ack
     message, color = "", "info"
+    keep = selected[0] if selected and ctx.triggered_id != ids.REVIEW_QUEUE_LOAD else None
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
     if verdict is not None:
@@ -183,4 +256,5 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, sym
             "warning",
         )
     today = f"reviewed today: {reviewed_today(orch.annotations)}"
-    return spans, queue_rows(spans), [], message, color, bool(message), today
+    picked = [keep] if keep is not None and keep < len(spans) else []
+    return spans, queue_rows(spans), picked, message, color, bool(message), today, ack
