@@ -99,14 +99,22 @@ def group_figures(items: list[dict], window: int) -> dict:
     }
 
 
-def accuracy(predictions: list[dict], window: int = 200) -> list[dict]:
-    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``."""
+def accuracy(predictions: list[dict], window: int = 200, by_source: bool = False) -> list[dict]:
+    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``;
+    ``by_source``: per source too (live and backtest apart), each group naming its ``source``.
+    A group holding predictions marked ``in_sample`` counts them in ``in_sample``."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for p in predictions:
         if p.get("resolved_at") is not None and p.get("hit") is not None:
-            groups[(p["kind"], p.get("model_version"), p["symbol"])].append(p)
+            key = (p["kind"], p.get("model_version"), p["symbol"])
+            groups[(*key, p.get("source")) if by_source else key].append(p)
     out = []
-    for (kind, version, symbol), items in sorted(groups.items(), key=lambda g: str(g[0])):
-        out.append({"kind": kind, "model_version": version, "symbol": symbol,
-                    **group_figures(items, window)})  # fmt: skip
+    for key, items in sorted(groups.items(), key=lambda g: str(g[0])):
+        group = {"kind": key[0], "model_version": key[1], "symbol": key[2]}
+        if by_source:
+            group["source"] = key[3]
+        marked = sum(1 for p in items if p.get("in_sample"))
+        if marked:
+            group["in_sample"] = marked
+        out.append({**group, **group_figures(items, window)})
     return out

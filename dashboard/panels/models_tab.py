@@ -13,8 +13,7 @@ from dashboard.context import orchestrator
 from dashboard.figures.accuracy_charts import accuracy_figure, has_edge, headline
 from predictions.accuracy import accuracy
 from predictions.book import KINDS
-from predictions.queries import stored
-from runtime.accuracy_report import DEFAULT_SOURCES, pattern_scores
+from runtime.accuracy_report import DEFAULT_SOURCES, pattern_scores, scored_predictions
 
 callbacks = CallbackSet()
 
@@ -36,6 +35,16 @@ def layout() -> dbc.Tab:
                         )
                     ),
                     dbc.Col(dbc.Button("Refresh", id=ids.MODELS_REFRESH, size="sm"), width="auto"),
+                    dbc.Col(
+                        dbc.Checklist(
+                            id=ids.MODELS_IN_SAMPLE,
+                            options=[{"label": " include in-sample", "value": "in"}],
+                            value=[],
+                            switch=True,
+                            className="small",
+                        ),
+                        width="auto",
+                    ),
                 ],
                 className="g-1 mb-2",
             ),
@@ -46,15 +55,22 @@ def layout() -> dbc.Tab:
     return dbc.Tab(body, label="Models", tab_id="models")
 
 
+def group_key(group: dict) -> tuple:
+    return group["kind"], group["model_version"], group["symbol"], group["source"]
+
+
 def group_cards(predictions: list[dict]) -> list:
-    """One card per (kind, version, symbol) with its headline and accuracy figure."""
-    longs = {(g["kind"], g["model_version"], g["symbol"]): g for g in accuracy(predictions, LONG)}
+    """One card per (kind, version, symbol, source) with its headline and accuracy figure: live
+    and backtest predictions apart, never mixed."""
+    longs = {group_key(g): g for g in accuracy(predictions, LONG, by_source=True)}
     cards = []
-    for short in accuracy(predictions, SHORT):
-        key = (short["kind"], short["model_version"], short["symbol"])
+    for short in accuracy(predictions, SHORT, by_source=True):
+        key = group_key(short)
         long = longs[key]
         edge = has_edge(long)
-        title = f"{key[0]} v{key[1] or '-'} · {key[2]} · {long['n']} resolved"
+        title = f"{key[0]} v{key[1] or '-'} · {key[2]} · {long['n']} resolved · {key[3]}"
+        if long.get("in_sample"):
+            title += f" ({long['in_sample']} in-sample)"
         cards.append(
             dbc.Card(
                 [
@@ -104,14 +120,29 @@ def pattern_lines(scores: dict[str, dict]) -> list:
     Input(ids.MODELS_KIND, "value"),
     Input(ids.SYMBOL, "value"),
     Input(ids.TABS, "active_tab"),
+    Input(ids.MODELS_IN_SAMPLE, "value"),
 )
-def refresh_models(_n, kind, symbol, tab):
+def refresh_models(_n, kind, symbol, tab, in_sample):
     if tab != "models":
         return []  # built when shown: the queries read every resolved prediction
     orch = orchestrator()
     kind = None if kind in (None, "", "all") else kind
-    rows = stored(orch.db, symbol, (kind,) if kind else None, resolved_only=True)
-    cards = group_cards([p for p in rows if p.get("source") in DEFAULT_SOURCES])
+    include = bool(in_sample)
+    rows, excluded, included = scored_predictions(
+        orch, symbol, (kind,) if kind else None, DEFAULT_SOURCES, include
+    )
+    cards = group_cards(rows)
+    if excluded:
+        cards.insert(0, html.Div(
+            f"{excluded:,} in-sample predictions left out (made inside their model's training"
+            " period, on a symbol it was trained on): they are no evidence of skill.",
+            className="small text-muted models-in-sample",
+        ))  # fmt: skip
+    elif included:
+        cards.insert(0, html.Div(
+            f"{included:,} in-sample predictions included, counted in each card's title.",
+            className="small text-warning models-in-sample",
+        ))  # fmt: skip
     if not kind:
         cards += pattern_lines(pattern_scores(orch, symbol))
     if not cards:
