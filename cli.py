@@ -70,6 +70,12 @@ def cmd_export(args) -> int:
     from labels.annotation_files import export_spans
 
     orch = _orchestrator(args)
+    known = orch.symbols()
+    if args.symbol is not None and args.symbol not in known:
+        # An empty file would pass for "no spans yet": a mistyped symbol is an error (exit 2).
+        raise ValueError(
+            f"unknown symbol {args.symbol!r}: the known symbols are {', '.join(known)}"
+        )
     spans = orch.annotations.list(symbol=args.symbol, status=args.status, source=args.source)
     path = export_spans(spans, args.file)
     _out(f"{len(spans)} spans written to {path}")
