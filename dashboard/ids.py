@@ -109,6 +109,8 @@ CHAMPION_REASON = "champion-reason"
 CHAMPION_SET = "champion-set"
 CHAMPION_CONFIRM = "champion-confirm"
 CHAMPION_MESSAGE = "champion-message"
+CHAMPION_KIND = "champion-kind"
+CHAMPION_VERSION = "champion-version"
 
 # Predictions panel: filters, export, details card; Models tab; review lists
 PRED_FILTER = "pred-filter"
