@@ -27,6 +27,15 @@ def _time(text: str | None) -> int | None:
     return None if text is None else parse_time(text, "time")
 
 
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (some containers)
+        return ""
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -58,7 +67,9 @@ def cmd_review(args) -> int:
         status=args.status,
     )  # fmt: skip
     status = "accepted" if args.accept else "rejected"
-    count = orch.annotations.set_status([s.id for s in spans], status, label=args.relabel)
+    count = orch.annotations.set_status(
+        [s.id for s in spans], status, label=args.relabel, reviewed_by=args.user
+    )
     _out(
         f"{count} spans marked {status}"
         + (f" and relabelled {args.relabel}" if args.relabel else "")
@@ -291,6 +302,11 @@ def build_parser(serve) -> argparse.ArgumentParser:
     review.add_argument("--label")
     review.add_argument("--status", default="pending", help="which spans (default: pending)")
     review.add_argument("--relabel", help="give the reviewed spans this label")
+    review.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who reviews (recorded as reviewed_by; default: the login name)",
+    )
     review.set_defaults(handler=cmd_review)
     export = ann_commands.add_parser("export", help="write spans to FILE (.json or .csv)")
     export.add_argument("file")

@@ -49,6 +49,8 @@ class Span:
     created_at: int | None = None
     updated_at: int | None = None
     confidence: float | None = None
+    reviewed_by: str = ""  # who accepted or rejected it last ("" before any review)
+    reviewed_at: int | None = None  # when (epoch ms)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict with every field (``None`` where unset)."""
@@ -112,9 +114,10 @@ def make_spans(
 
 _FIELD_ORDER = tuple(f.name for f in fields(Span))
 _REQUIRED = ("symbol", "timeframe", "start", "end", "label", "source", "status")
-_INT_FIELDS = {"start": False, "end": False, "created_at": True, "updated_at": True}
+_INT_FIELDS = {"start": False, "end": False, "created_at": True, "updated_at": True,
+               "reviewed_at": True}  # fmt: skip
 _STR_FIELDS = {"id": True, "symbol": False, "timeframe": False, "label": False, "source": False}
-_STR_FIELDS |= {"status": False, "note": False, "author": False}
+_STR_FIELDS |= {"status": False, "note": False, "author": False, "reviewed_by": False}
 
 
 def _coerce(name: str, value: object) -> object:

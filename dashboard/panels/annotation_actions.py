@@ -14,7 +14,7 @@ from core.timefmt import parse_time
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.panels.annotations import jumps, message
+from dashboard.panels.annotations import by_person, jumps, message, person_of
 from dashboard.panels.span_review import next_row, readable_times
 from serving.pattern_inference import NoModel
 
@@ -95,11 +95,12 @@ SAVED = {
         "selection": State(ids.ANN_SELECTION, "data"),
         "label": State(ids.ANN_LABEL, "value"),
         "note": State(ids.ANN_NOTE, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(SAVED)
-def on_save(_clicks, selection, label, note):
+def on_save(_clicks, selection, label, note, user=None):
     if not selection:
         raise SpanError("select a range on a chart first (box-select tool)")
     orch = orchestrator()
@@ -114,7 +115,7 @@ def on_save(_clicks, selection, label, note):
             "human",
             "accepted",
             note=(note or "").strip(),
-            author=orch.config.annotations.author,
+            author=person_of(user, orch.config),
         )
     )
     text = f"Saved {span.label} ({span.symbol} {span.timeframe})"
@@ -164,11 +165,12 @@ def on_edit(_update, _delete, selected, label, start, end):
         "shown": State(ids.ANN_TABLE, "derived_virtual_data"),
         "status_filter": State(ids.ANN_FILTER_STATUS, "value"),
         "chart_ids": CHART_IDS,
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(MOVED)
-def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids):
+def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids, user=None):
     """Accept or reject the selected span and move on to the next row (so a queue is reviewed
     with two keys), or just move on."""
     orch = orchestrator()
@@ -181,7 +183,7 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
                       charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
     selected = selected_span(selected)
     status = "accepted" if ctx.triggered_id == ids.ANN_ACCEPT else "rejected"
-    span = store.update(selected, status=status)
+    span = store.update(selected, status=status, reviewed_by=person_of(user, orch.config))
     # The row leaves the list when the status filter no longer matches it.
     following, index = next_row(shown or [], selected, status_filter in (None, status))
     if following is None:
@@ -202,16 +204,22 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
         "label": State(ids.ANN_FILTER_LABEL, "value"),
         "source": State(ids.ANN_FILTER_SOURCE, "value"),
         "status": State(ids.ANN_FILTER_STATUS, "value"),
+        "person": State(ids.ANN_FILTER_PERSON, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(TOLD)
-def on_bulk_review(_accept, _reject, symbol, label, source, status):
+def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None, user=None):
     """Accept or reject every span the list's filters match (after the confirm dialog)."""
-    store = orchestrator().annotations
+    orch = orchestrator()
+    store = orch.annotations
     new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
-    matching = store.list(symbol=symbol, label=label, source=source, status=status)
-    count = store.set_status([s.id for s in matching], new)
+    matching = by_person(store.list(symbol=symbol, label=label, source=source, status=status),
+                         person)  # fmt: skip
+    count = store.set_status(
+        [s.id for s in matching], new, reviewed_by=person_of(user, orch.config)
+    )
     return answer(TOLD, f"Marked {count:,} spans {new}")
 
 

@@ -19,6 +19,7 @@ TABLE_COLUMNS = [
     {"name": "source", "id": "source"},
     {"name": "status", "id": "status"},
     {"name": "conf", "id": "confidence"},
+    {"name": "by", "id": "by"},
 ]
 
 
@@ -26,7 +27,18 @@ def _button(label, id_, color="secondary", **kw):
     return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1", **kw)
 
 
-def layout(labels: tuple[str, ...]) -> dbc.Tab:
+def layout(labels: tuple[str, ...], author: str = "annotator") -> dbc.Tab:
+    person = dbc.InputGroup(
+        [
+            dbc.InputGroupText("You are"),
+            # Remembered in this browser (localStorage); every span saved and every verdict
+            # given from this page records it.
+            dbc.Input(id=ids.USER_NAME, value=author, maxLength=64, persistence=True,
+                      persistence_type="local", autocomplete="off"),
+        ],
+        size="sm",
+        className="mb-2",
+    )  # fmt: skip
     new_span = html.Div(
         [
             html.Div(
@@ -109,6 +121,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                             options=["accepted", "pending", "rejected"],
                         )
                     ),
+                    dbc.Col(dcc.Dropdown(id=ids.ANN_FILTER_PERSON, placeholder="person")),
                 ],
                 className="g-1 mb-1",
                 style={"color": DROPDOWN_TEXT},
@@ -204,6 +217,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
     )
     body = html.Div(
         [
+            person,
             new_span,
             html.Hr(className="my-1"),
             selected,

@@ -16,7 +16,7 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.panels.annotations import jumps, short_end
+from dashboard.panels.annotations import jumps, person_of, short_end
 from dashboard.panels.live_charts import window_size
 from dashboard.panels.training_panel import TABLE_STYLE
 from predictions.disagreements import disagreements
@@ -216,10 +216,12 @@ def focus_queue_span(selected, spans, symbol, chart_ids):
         "spans": State(ids.REVIEW_QUEUE_DATA, "data"),
         "label": State(ids.REVIEW_LABEL, "value"),
         "symbol": State(ids.SYMBOL, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, label, symbol):
+def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, label, symbol,
+             user=None):  # fmt: skip
     """Load the queue, give a verdict on the picked span (the selection then stays at its place,
     on the span that moved up), or move to the next row."""
     orch = orchestrator()
@@ -240,7 +242,8 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
         else:
             span = spans[selected[0]]
             try:
-                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label)
+                who = person_of(user, orch.config)
+                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
                 message = f"{verdict}: {made.label} {format_ms(made.start)} saved ({made.status})"
             except (ValueError, SpanError) as exc:
                 message, color = str(exc), "danger"
