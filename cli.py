@@ -70,6 +70,7 @@ def cmd_review(args) -> int:
     count = orch.annotations.set_status(
         [s.id for s in spans], status, label=args.relabel, reviewed_by=args.user
     )
+    orch.audit.record(args.user, f"bulk {status}", f"{count} spans (command line)")
     _out(
         f"{count} spans marked {status}"
         + (f" and relabelled {args.relabel}" if args.relabel else "")

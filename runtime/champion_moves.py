@@ -61,7 +61,7 @@ def registered_versions(orch, kind: str) -> list[dict]:
 
 
 def set_champion_by_hand(
-    orch, version: str | None, reason: str | None, kind: str = PATTERN
+    orch, version: str | None, reason: str | None, kind: str = PATTERN, by: str = ""
 ) -> dict:
     """Move ``kind``'s champion alias to ``version`` (pattern classifier or a neural kind)."""
     from training.champion import set_champion
@@ -69,7 +69,7 @@ def set_champion_by_hand(
     reason = check_move(version, reason)
     tracker, name = _registry(orch, kind)
     try:
-        moved = set_champion(tracker, name, str(version), reason)
+        moved = set_champion(tracker, name, str(version), reason, by=(by or "").strip())
     except Exception as exc:  # unknown version, registry unreachable: say so in the panel
         raise ChampionError(f"could not move the champion to version {version}: {exc}") from exc
     if kind == PATTERN:
@@ -81,5 +81,10 @@ def set_champion_by_hand(
     direction = "rolled back" if previous and int(version) < int(previous) else "promoted"
     moved["direction"] = direction
     moved["kind"] = kind
-    log.info("%s champion %s to v%s by hand: %s", kind, direction, version, reason)
+    orch.audit.record(
+        moved.get("by", ""),
+        f"champion {direction}",
+        f"{kind} v{version} (was v{previous or '-'}): {reason}",
+    )
+    log.info("%s champion %s to v%s by hand by %s: %s", kind, direction, version, by, reason)
     return moved

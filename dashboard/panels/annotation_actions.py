@@ -75,6 +75,12 @@ def refusals(outputs: dict):
     return wrap
 
 
+def span_detail(span: Span) -> str:
+    from core.timefmt import format_ms
+
+    return f"{span.label} {span.symbol} {span.timeframe} {format_ms(span.start)} (id {span.id})"
+
+
 def selected_span(selected):
     if not selected:
         raise SpanError("select a span first: click its band on the chart or its row")
@@ -118,6 +124,7 @@ def on_save(_clicks, selection, label, note, user=None):
             author=person_of(user, orch.config),
         )
     )
+    orch.audit.record(span.author, "span saved", span_detail(span))
     text = f"Saved {span.label} ({span.symbol} {span.timeframe})"
     # The label and note belong to this span only: the next one starts blank.
     return answer(SAVED, text, selected=span.id, label_input="", note_input="")
@@ -184,6 +191,7 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
     selected = selected_span(selected)
     status = "accepted" if ctx.triggered_id == ids.ANN_ACCEPT else "rejected"
     span = store.update(selected, status=status, reviewed_by=person_of(user, orch.config))
+    orch.audit.record(span.reviewed_by, f"span {status}", span_detail(span))
     # The row leaves the list when the status filter no longer matches it.
     following, index = next_row(shown or [], selected, status_filter in (None, status))
     if following is None:
@@ -217,8 +225,13 @@ def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None,
     new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
     matching = by_person(store.list(symbol=symbol, label=label, source=source, status=status),
                          person)  # fmt: skip
-    count = store.set_status(
-        [s.id for s in matching], new, reviewed_by=person_of(user, orch.config)
+    who = person_of(user, orch.config)
+    count = store.set_status([s.id for s in matching], new, reviewed_by=who)
+    orch.audit.record(
+        who,
+        f"bulk {new}",
+        f"{count} spans ({symbol}, label {label or '*'}, "
+        f"source {source or '*'}, status {status or '*'}, person {person or '*'})",
     )
     return answer(TOLD, f"Marked {count:,} spans {new}")
 

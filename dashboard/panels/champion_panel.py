@@ -160,18 +160,23 @@ def on_run_picked(active_cell, kind, neural_version, reason, rows):
         "rows": State(ids.TRAIN_RUNS, "derived_viewport_data"),
         "neural_version": State(ids.CHAMPION_VERSION, "value"),
         "reason": State(ids.CHAMPION_REASON, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-def on_set_champion(*, _n, kind, active_cell, rows, neural_version, reason):
+def on_set_champion(*, _n, kind, active_cell, rows, neural_version, reason, user=None):
+    from dashboard.panels.annotations import person_of
+
+    orch = orchestrator()
     version, _ = picked(kind, active_cell, rows, neural_version)
     try:
-        moved = set_champion_by_hand(orchestrator(), version, reason, kind or PATTERN)
+        moved = set_champion_by_hand(orch, version, reason, kind or PATTERN,
+                                     by=person_of(user, orch.config))  # fmt: skip
     except ChampionError as exc:
         return str(exc), True, "danger", no_update
     what = "" if moved["kind"] == PATTERN else f"{moved['kind']} "
     text = (
         f"{what}Champion {moved['direction']} to version {moved['version']} (was "
-        f"{moved['previous'] or 'none'}): {moved['reason']}"
+        f"{moved['previous'] or 'none'}) by {moved['by']}: {moved['reason']}"
     )
     return text, True, "success", f"champion:{moved['kind']}:{moved['version']}:{_n}"

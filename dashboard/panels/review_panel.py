@@ -75,10 +75,52 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
                       fade=False),
             dcc.Store(id=ids.REVIEW_QUEUE_DATA, data=[]),
+            html.Div(["Audit: who did what, when ", _button("Refresh", ids.REVIEW_AUDIT_REFRESH),
+                      _button("Download CSV", ids.REVIEW_AUDIT_DOWNLOAD)],
+                     className="fw-bold mt-3"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AUDIT,
+                columns=[{"name": n, "id": i} for n, i in (("when (UTC)", "when"),
+                         ("person", "person"), ("action", "action"), ("detail", "detail"))],
+                data=[], page_size=8, **WRAPPED,
+            ),
+            dcc.Download(id=ids.REVIEW_AUDIT_FILE),
         ],
         className="p-2",
     )  # fmt: skip
     return dbc.Tab(body, label="Review", tab_id="review")
+
+
+AUDIT_ROWS = 200
+
+
+def audit_rows(entries: list[dict]) -> list[dict]:
+    return [{"when": format_ms(e["at"]), "person": e["person"], "action": e["action"],
+             "detail": e["detail"]} for e in entries]  # fmt: skip
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AUDIT, "data"),
+    Input(ids.REVIEW_AUDIT_REFRESH, "n_clicks"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.REVIEW_TODAY, "children"),
+)
+def refresh_audit(_n, tab, _today):
+    """The newest actions (a verdict given here refreshes it too)."""
+    if tab != "review":
+        raise PreventUpdate
+    return audit_rows(orchestrator().audit.list(limit=AUDIT_ROWS))
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AUDIT_FILE, "data"),
+    Input(ids.REVIEW_AUDIT_DOWNLOAD, "n_clicks"),
+    prevent_initial_call=True,
+)
+def download_audit(_n):
+    """Every action, as CSV (at in epoch ms, person, action, detail)."""
+    return {"content": orchestrator().audit.csv_text(), "filename": "audit.csv",
+            "type": "text/csv"}  # fmt: skip
 
 
 def stores() -> list:
@@ -244,6 +286,11 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
             try:
                 who = person_of(user, orch.config)
                 made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
+                orch.audit.record(
+                    who,
+                    f"uncertainty {verdict}",
+                    f"{made.label} {symbol} 1m {format_ms(made.start)}",
+                )
                 message = f"{verdict}: {made.label} {format_ms(made.start)} saved ({made.status})"
             except (ValueError, SpanError) as exc:
                 message, color = str(exc), "danger"

@@ -57,3 +57,7 @@ def test_promote_and_roll_back_a_neural_version_and_refuse_an_empty_reason(page,
         assert "cnn Champion" in message.inner_text()
         assert champion_version(orch.config, "cnn") == target
         wait_for(lambda t=target: orch.neural.models()["cnn"].version == t, timeout=30)
+        # The move is in the audit list, with the person of the page.
+        entry = orch.audit.list(limit=1)[0]
+        assert entry["action"].startswith("champion") and f"cnn v{target}" in entry["detail"]
+        assert entry["person"] == orch.config.annotations.author

@@ -20,7 +20,7 @@ def drag_select(page, x0=0.62, x1=0.68):
     page.mouse.up()
 
 
-def test_the_named_person_is_recorded_remembered_and_filtered_on(page, served):
+def test_the_named_person_is_recorded_remembered_and_filtered_on(page, served, tmp_path):
     orch = served.orch
     assert page.locator("#user-name").input_value() == orch.config.annotations.author
     page.locator("#user-name").fill("carol")
@@ -62,3 +62,16 @@ def test_the_named_person_is_recorded_remembered_and_filtered_on(page, served):
     page.locator("#ann-filter-person").click()
     page.get_by_role("option", name="talib-bot").click()
     wait_for(lambda: page.locator(CELLS.format("label")).all_inner_texts() == ["CDLDOJI"])
+
+    # The Review tab's audit list says who did what, and exports it.
+    page.get_by_role("tab", name="Review").click()
+    audit = page.locator("#review-audit td[data-dash-column='action']")
+    wait_for(lambda: audit.all_inner_texts()[:2] == ["span accepted", "span saved"])
+    people = page.locator("#review-audit td[data-dash-column='person']").all_inner_texts()
+    assert people[:2] == ["carol", "carol"]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / "audit.csv"
+    info.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "at,person,action,detail" and ",carol,span accepted," in lines[1]
