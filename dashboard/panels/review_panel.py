@@ -75,6 +75,23 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
                       fade=False),
             dcc.Store(id=ids.REVIEW_QUEUE_DATA, data=[]),
+            html.Div(["Agreement between annotators (Cohen's kappa) ",
+                      _button("Refresh", ids.REVIEW_AGREE_REFRESH)], className="fw-bold mt-3"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AGREE,
+                columns=[{"name": n, "id": i} for n, i in (("person", "a"), ("person", "b"),
+                         ("kappa", "kappa"), ("candles", "candles"), ("agree", "agree"))],
+                data=[], page_size=5, **WRAPPED,
+            ),
+            html.Div("Click a pair for the spans where they disagree; click a span to see it on "
+                     "the chart.", className="small text-muted"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AGREE_SPANS,
+                columns=[{"name": n, "id": i} for n, i in (("start (UTC)", "start"),
+                         ("end", "end"), ("tf", "timeframe"), ("person", "author"),
+                         ("label", "label"))],
+                data=[], page_size=8, **WRAPPED,
+            ),
             html.Div(["Audit: who did what, when ", _button("Refresh", ids.REVIEW_AUDIT_REFRESH),
                       _button("Download CSV", ids.REVIEW_AUDIT_DOWNLOAD)],
                      className="fw-bold mt-3"),
@@ -92,6 +109,65 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
 
 
 AUDIT_ROWS = 200
+
+
+def agreement_rows(pairs: list[dict]) -> list[dict]:
+    return [{"id": f"{p['a']}|{p['b']}", "a": p["a"], "b": p["b"],
+             "kappa": None if p["kappa"] is None else round(p["kappa"], 3),
+             "candles": p["candles"], "agree": p["agree"]} for p in pairs]  # fmt: skip
+
+
+def disagreement_span_rows(pair: dict | None) -> list[dict]:
+    if not pair:
+        return []
+    return [{"id": s.id, "start": format_ms(s.start), "end": short_end(s.start, s.end),
+             "timeframe": s.timeframe, "author": s.author, "label": s.label}
+            for s in pair["disagree_spans"]]  # fmt: skip
+
+
+def symbol_pairs(orch, symbol: str) -> list[dict]:
+    from labels.agreement import agreement
+
+    return agreement(orch.annotations.list(symbol=symbol))
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AGREE, "data"),
+    Output(ids.REVIEW_AGREE_SPANS, "data"),
+    Input(ids.REVIEW_AGREE_REFRESH, "n_clicks"),
+    Input(ids.REVIEW_AGREE, "active_cell"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.SYMBOL, "value"),
+)
+def refresh_agreement(_n, cell, tab, symbol):
+    """Kappa per pair of people on this symbol; a clicked pair lists its disagreeing spans."""
+    if tab != "review":
+        raise PreventUpdate
+    pairs = symbol_pairs(orchestrator(), symbol)
+    picked = cell.get("row_id") if cell else None
+    pair = next((p for p in pairs if f"{p['a']}|{p['b']}" == picked), None)
+    if ctx.triggered_id == ids.REVIEW_AGREE:
+        return no_update, disagreement_span_rows(pair)
+    return agreement_rows(pairs), disagreement_span_rows(pair)
+
+
+@callbacks.callback(
+    Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.REVIEW_AGREE_SPANS, "active_cell"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def show_disagreeing_span(cell, chart_ids):
+    """A disagreeing span, one click away: selected (its band shown) and the chart moved to it."""
+    if not cell or not cell.get("row_id"):
+        raise PreventUpdate
+    orch = orchestrator()
+    try:
+        span = orch.annotations.get(cell["row_id"])
+    except SpanError:
+        raise PreventUpdate from None
+    return span.id, jumps(orch, span, chart_ids)
 
 
 def audit_rows(entries: list[dict]) -> list[dict]:
