@@ -275,3 +275,76 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple[str, str]:
         return "The champion has predicted no span at this confidence yet.", "info"
     text = f"{added} model spans to review ({found - added} already sent); "
     return text + "filter the list by source 'model'", "success"
+
+
+@callbacks.callback(
+    Output(ids.ANN_EXPORT_FILE, "data"),
+    inputs={
+        "_json": Input(ids.ANN_EXPORT_JSON, "n_clicks"),
+        "_csv": Input(ids.ANN_EXPORT_CSV, "n_clicks"),
+    },
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "label": State(ids.ANN_FILTER_LABEL, "value"),
+        "source": State(ids.ANN_FILTER_SOURCE, "value"),
+        "status": State(ids.ANN_FILTER_STATUS, "value"),
+        "person": State(ids.ANN_FILTER_PERSON, "value"),
+    },
+    prevent_initial_call=True,
+)
+def on_export(_json, _csv, symbol, label, source, status, person=None):
+    """The spans the list's filters keep, as the CLI's ``annotations export`` writes them."""
+    import tempfile
+    from pathlib import Path
+
+    from labels.annotation_files import export_spans
+
+    orch = orchestrator()
+    spans = by_person(orch.annotations.list(symbol=symbol, label=label, source=source,
+                                            status=status), person)  # fmt: skip
+    suffix = ".csv" if ctx.triggered_id == ids.ANN_EXPORT_CSV else ".json"
+    with tempfile.TemporaryDirectory(dir=orch.config.data_path) as folder:
+        path = export_spans(spans, Path(folder) / f"annotations{suffix}")
+        content = path.read_text(encoding="utf-8")
+    name = f"annotations-{symbol.replace('/', '-')}{suffix}"
+    return {"content": content, "filename": name,
+            "type": "text/csv" if suffix == ".csv" else "application/json"}  # fmt: skip
+
+
+@callbacks.callback(
+    output=TOLD,
+    # The name too: a second file with the same bytes is still a new import.
+    inputs={
+        "contents": Input(ids.ANN_IMPORT, "contents"),
+        "filename": Input(ids.ANN_IMPORT, "filename"),
+    },
+    state={"user": State(ids.USER_NAME, "value")},
+    prevent_initial_call=True,
+)
+@refusals(TOLD)
+def on_import(contents, filename, user=None):
+    """A span file (.json or .csv, the CLI's format) added all or nothing, as
+    ``annotations import`` does; a bad file answers with its line or item."""
+    import base64
+    import tempfile
+    from pathlib import Path
+
+    from labels.annotation_files import read_spans
+
+    if not contents:
+        return answer(TOLD, "Pick a .json or .csv file to import.", "info")
+    orch = orchestrator()
+    suffix = Path(filename or "").suffix.lower()
+    data = base64.b64decode(contents.split(",", 1)[1])
+    with tempfile.TemporaryDirectory(dir=orch.config.data_path) as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            spans = read_spans(path)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(str(path), filename or "the file")) from None
+    added = orch.annotations.add_many(spans)
+    who = person_of(user, orch.config)
+    orch.audit.record(who, "import", f"{filename}: {len(spans)} spans read, {added} new")
+    return answer(TOLD, f"{filename}: {len(spans)} spans read; {added} new, "
+                        f"{len(spans) - added} already there")  # fmt: skip

@@ -164,6 +164,24 @@ def layout(labels: tuple[str, ...], author: str = "annotator") -> dbc.Tab:
             ),
             html.Div(
                 [
+                    _button("Export JSON", ids.ANN_EXPORT_JSON),
+                    _button("Export CSV", ids.ANN_EXPORT_CSV),
+                    dcc.Upload(
+                        _button("Import file…", "ann-import-button"),
+                        id=ids.ANN_IMPORT,
+                        accept=".json,.csv",
+                        style={"display": "inline-block"},
+                    ),
+                    dcc.Download(id=ids.ANN_EXPORT_FILE),
+                    html.Span(
+                        "the spans the filters keep, in the CLI's format; an import adds the "
+                        "file's spans (ones already there are skipped), all or nothing",
+                        className="small text-muted",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
                     _button("Review model spans", ids.ANN_FROM_MODEL, "info"),
                     html.Span(
                         "the champion's spans at or above the confidence slider become pending "
