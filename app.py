@@ -74,7 +74,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         config,
         orch.symbols(),
         side_panels=[
-            annotations.layout(config.annotations.labels),
+            annotations.layout(config.annotations.labels, config.annotations.author),
             training_panel.layout(config.training.default_model),
             predictions_panel.layout(),
             models_tab.layout(),

@@ -27,6 +27,15 @@ def _time(text: str | None) -> int | None:
     return None if text is None else parse_time(text, "time")
 
 
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (some containers)
+        return ""
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -58,7 +67,10 @@ def cmd_review(args) -> int:
         status=args.status,
     )  # fmt: skip
     status = "accepted" if args.accept else "rejected"
-    count = orch.annotations.set_status([s.id for s in spans], status, label=args.relabel)
+    count = orch.annotations.set_status(
+        [s.id for s in spans], status, label=args.relabel, reviewed_by=args.user
+    )
+    orch.audit.record(args.user, f"bulk {status}", f"{count} spans (command line)")
     _out(
         f"{count} spans marked {status}"
         + (f" and relabelled {args.relabel}" if args.relabel else "")
@@ -70,6 +82,12 @@ def cmd_export(args) -> int:
     from labels.annotation_files import export_spans
 
     orch = _orchestrator(args)
+    known = orch.symbols()
+    if args.symbol is not None and args.symbol not in known:
+        # An empty file would pass for "no spans yet": a mistyped symbol is an error (exit 2).
+        raise ValueError(
+            f"unknown symbol {args.symbol!r}: the known symbols are {', '.join(known)}"
+        )
     spans = orch.annotations.list(symbol=args.symbol, status=args.status, source=args.source)
     path = export_spans(spans, args.file)
     _out(f"{len(spans)} spans written to {path}")
@@ -285,6 +303,11 @@ def build_parser(serve) -> argparse.ArgumentParser:
     review.add_argument("--label")
     review.add_argument("--status", default="pending", help="which spans (default: pending)")
     review.add_argument("--relabel", help="give the reviewed spans this label")
+    review.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who reviews (recorded as reviewed_by; default: the login name)",
+    )
     review.set_defaults(handler=cmd_review)
     export = ann_commands.add_parser("export", help="write spans to FILE (.json or .csv)")
     export.add_argument("file")

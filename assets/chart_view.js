@@ -4,7 +4,10 @@
 //   the user scrolls away a "Back to live" button appears (a double-click also goes back);
 // - the view is remembered per symbol and timeframe across symbol switches;
 // - an OHLCV legend shows the candle under the cursor (else the newest one);
-// - the visible time range is reported to the server, which draws the spans inside it.
+// - the visible time range is reported to the server, which draws the spans inside it;
+// - the chart holds still while the mouse is held down on it (a box-select, zoom or pan drag):
+//   the ticks that arrive meanwhile are held back and the newest is drawn on release, so a drag
+//   selects exactly the candles it was drawn over and its box stays on screen.
 // Relayouts are made as GUI edits so the figure's uirevision keeps them through later ticks.
 (function () {
   const views = {}; // "symbol|timeframe" -> {live, range}
@@ -214,9 +217,53 @@
     report(gd);
   }
 
+  // Holding still: dcc.Graph draws every new figure with Plotly.react. While a drag is in
+  // progress on a chart the newest figure waits (its promise resolves once it is drawn).
+  function holdStill() {
+    if (!window.Plotly || Plotly._tdHolding) return;
+    const react = Plotly.react;
+    Plotly._tdReact = react;
+    Plotly._tdHolding = true;
+    Plotly.react = function (gd) {
+      const args = Array.prototype.slice.call(arguments);
+      if (gd && gd._tdDragging) {
+        return new Promise(function (resolve) {
+          const held = gd._tdHeld || { resolvers: [] };
+          held.args = args;
+          held.resolvers.push(resolve);
+          gd._tdHeld = held;
+        });
+      }
+      return react.apply(this, args);
+    };
+  }
+
+  function release(gd) {
+    if (!gd._tdDragging) return;
+    gd._tdDragging = false;
+    const held = gd._tdHeld;
+    gd._tdHeld = null;
+    if (!held) return;
+    Promise.resolve(Plotly._tdReact.apply(Plotly, held.args)).then(
+      () => held.resolvers.forEach((r) => r()),
+      () => held.resolvers.forEach((r) => r())
+    );
+  }
+
   function bind(gd) {
     if (gd._tdBound || !gd.on) return;
     gd._tdBound = true;
+    holdStill();
+    gd.addEventListener("mousedown", function (event) {
+      if (event.button !== 0 || !event.target.closest(".draglayer")) return;
+      gd._tdDragging = true;
+      // Released after Plotly's own mouseup handler has reported the selection.
+      const up = function () {
+        window.removeEventListener("mouseup", up);
+        setTimeout(() => release(gd), 0);
+      };
+      window.addEventListener("mouseup", up);
+    }, true);
     gd.on("plotly_relayout", (ev) => onRelayout(gd, ev || {}));
     gd.on("plotly_afterplot", () => onAfterPlot(gd));
     gd.on("plotly_hover", (ev) => {

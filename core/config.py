@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.candles import is_timeframe
+from core.spans import label_problem
 
 
 class ConfigError(ValueError):
@@ -274,6 +275,9 @@ class AnnotationsConfig:
 
     def validate(self, key: str) -> None:
         check(all(label.strip() for label in self.labels), f"{key}.labels", "has an empty label")
+        for label in self.labels:
+            problem = label_problem(label)
+            check(problem is None, f"{key}.labels", str(problem))
 
 
 @dataclass(frozen=True)

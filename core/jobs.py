@@ -3,6 +3,20 @@
 Each job reports progress and its current stage, can be cancelled, and ends as done, failed (with
 its error) or cancelled. One job of a kind runs at a time. The scheduler is APScheduler's
 ``BackgroundScheduler`` with a small thread pool, started on first use, never at import.
+
+The one state machine of every kind of job (auto-label, training, neural training, backtests,
+searches), all transitions under the manager's lock:
+
+    running --cancel()--> running, cancel requested --end--> cancelled
+    running --commit()--> committing (cancel() now refused: too late) --end--> done | failed
+    running --end--> done | failed
+
+- ``cancel(id)`` is accepted (True) only while the job runs and has not committed.
+- ``JobContext.commit()`` marks the point of no return (e.g. just before a model is registered):
+  it returns False, and the job must stop, when a cancel was accepted before it.
+- When the job's function returns, one atomic check decides its end: a job whose cancel was
+  accepted ends ``cancelled`` (its result dropped), whatever its function did afterwards.
+So a Cancel the app accepted always ends the job cancelled, and one it refused never does.
 """
 
 from __future__ import annotations
@@ -46,14 +60,22 @@ class JobState:
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     details: dict = field(default_factory=dict)  # what a job publishes as it runs (loss curve)
+    committed: bool = False  # past the point of no return: a cancel is refused from here on
+    cancel_requested: bool = False  # a cancel was accepted: the job ends cancelled
 
 
 class JobContext:
     """What a running job sees: report progress, check for cancellation."""
 
-    def __init__(self, state: JobState, cancel: threading.Event):
+    def __init__(
+        self,
+        state: JobState,
+        cancel: threading.Event,
+        commit: Callable[[], bool] | None = None,
+    ):
         self._state = state
         self._cancel = cancel
+        self._commit = commit
 
     def progress(self, fraction: float, stage: str | None = None) -> None:
         self._state.progress = max(0.0, min(1.0, float(fraction)))
@@ -71,6 +93,17 @@ class JobContext:
     def check(self) -> None:
         if self._cancel.is_set():
             raise JobCancelled()
+
+    def commit(self) -> bool:
+        """The point of no return (e.g. just before registering a model): False when a cancel
+        was accepted before it (the job must then stop without its side effect); True, and
+        cancels are refused from now on, otherwise. One atomic check, under the manager's lock."""
+        if self._commit is None:
+            if self._cancel.is_set():
+                return False
+            self._state.committed = True
+            return True
+        return self._commit()
 
 
 class JobManager:
@@ -123,26 +156,50 @@ class JobManager:
         )
 
     def _run(self, state: JobState, cancel: threading.Event, fn) -> None:
-        context = JobContext(state, cancel)
+        context = JobContext(state, cancel, lambda: self._commit(state, cancel))
         state.stage = "running"
+        result, error, stopped = None, None, False
         try:
-            state.result = fn(context)
-            state.status, state.progress = DONE, 1.0
-            state.stage = "done"
+            result = fn(context)
         except JobCancelled:
-            state.status, state.stage, state.message = CANCELLED, "cancelled", "cancelled by user"
+            stopped = True  # ends cancelled below
         except Exception as exc:  # a job's failure is shown in the UI, never kills the server
+            error = exc
             log.error("job %s failed: %s\n%s", state.title, exc, traceback.format_exc())
-            state.status, state.stage, state.message = FAILED, "failed", f"{exc}"
-        finally:
+        self._finish(state, cancel, result, error, stopped)
+
+    def _commit(self, state: JobState, cancel: threading.Event) -> bool:
+        with self._lock:
+            if cancel.is_set():
+                return False
+            state.committed = True
+            return True
+
+    def _finish(self, state: JobState, cancel: threading.Event, result, error, stopped) -> None:
+        """The one atomic check before a job is marked finished: a job whose cancel was accepted
+        ends cancelled, whatever its function did after it."""
+        with self._lock:
+            if stopped or (cancel.is_set() and not state.committed):
+                state.status, state.stage = CANCELLED, "cancelled"
+                state.message = "cancelled by user"
+            elif error is not None:
+                state.status, state.stage, state.message = FAILED, "failed", f"{error}"
+            else:
+                state.result = result
+                state.status, state.progress, state.stage = DONE, 1.0, "done"
             state.finished_at = time.time()
 
     def cancel(self, job_id: str) -> bool:
-        event = self._cancels.get(job_id)
-        if event is None:
-            return False
-        event.set()
-        return True
+        """Ask a running job to stop: True when accepted (the job then ends cancelled), False
+        when there is no such running job or it is past its point of no return."""
+        with self._lock:
+            event = self._cancels.get(job_id)
+            state = self._jobs.get(job_id)
+            if event is None or state is None or state.status != RUNNING or state.committed:
+                return False
+            event.set()
+            state.cancel_requested = True
+            return True
 
     def get(self, job_id: str) -> JobState | None:
         return self._jobs.get(job_id)
@@ -166,8 +223,8 @@ class JobManager:
         return not any(j.status == RUNNING for j in list(self._jobs.values()))
 
     def shutdown(self) -> None:
-        for event in self._cancels.values():
-            event.set()
+        for job_id in list(self._cancels):
+            self.cancel(job_id)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

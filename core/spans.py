@@ -23,6 +23,11 @@ SOURCES = ("human", "talib", "model")
 # The label of candles no span covers in a dataset: not a name a span may take.
 RESERVED_LABEL = "none"
 STATUSES = ("accepted", "pending", "rejected")
+# Labels are short names drawn on the chart and used as class names: at most this long, of
+# printable characters other than markup, quotes and backslashes (tabs, line breaks and other
+# control characters are refused too).
+MAX_LABEL_LENGTH = 64
+LABEL_FORBIDDEN = '<>"`\\'
 
 
 class SpanError(ValueError):
@@ -44,6 +49,8 @@ class Span:
     created_at: int | None = None
     updated_at: int | None = None
     confidence: float | None = None
+    reviewed_by: str = ""  # who accepted or rejected it last ("" before any review)
+    reviewed_at: int | None = None  # when (epoch ms)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict with every field (``None`` where unset)."""
@@ -107,9 +114,10 @@ def make_spans(
 
 _FIELD_ORDER = tuple(f.name for f in fields(Span))
 _REQUIRED = ("symbol", "timeframe", "start", "end", "label", "source", "status")
-_INT_FIELDS = {"start": False, "end": False, "created_at": True, "updated_at": True}
+_INT_FIELDS = {"start": False, "end": False, "created_at": True, "updated_at": True,
+               "reviewed_at": True}  # fmt: skip
 _STR_FIELDS = {"id": True, "symbol": False, "timeframe": False, "label": False, "source": False}
-_STR_FIELDS |= {"status": False, "note": False, "author": False}
+_STR_FIELDS |= {"status": False, "note": False, "author": False, "reviewed_by": False}
 
 
 def _coerce(name: str, value: object) -> object:
@@ -134,6 +142,28 @@ def _coerce(name: str, value: object) -> object:
     return value
 
 
+def label_problem(label: str) -> str | None:
+    """What is wrong with a label, in words a person can act on; None when it is fine.
+
+    >>> label_problem("bull_flag") is None
+    True
+    >>> label_problem("a<b").startswith("label 'a<b' has characters that are not allowed")
+    True
+    """
+    if len(label) > MAX_LABEL_LENGTH:
+        return (
+            f"label is {len(label)} characters long: at most {MAX_LABEL_LENGTH} are allowed "
+            f"(it starts {label[:20]!r})"
+        )
+    bad = sorted({ch for ch in label if ch in LABEL_FORBIDDEN or not ch.isprintable()})
+    if bad:
+        return (
+            f"label {label!r} has characters that are not allowed: {''.join(bad)!r} "
+            f"(no tabs, line breaks or {' '.join(LABEL_FORBIDDEN)})"
+        )
+    return None
+
+
 def validate_span(span: Span, candle_times: Sequence[int] | None = None) -> Span:
     """Check a span's rules and return it unchanged, or raise :class:`SpanError` saying why.
 
@@ -148,6 +178,9 @@ def validate_span(span: Span, candle_times: Sequence[int] | None = None) -> Span
             raise SpanError(f"{where}: {name} must not be empty")
     if span.label.strip().lower() == RESERVED_LABEL:
         raise SpanError(f"{where}: {RESERVED_LABEL!r} is reserved for unlabelled candles")
+    problem = label_problem(span.label)
+    if problem:
+        raise SpanError(problem)
     for name in ("start", "end"):
         value = getattr(span, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

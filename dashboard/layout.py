@@ -14,6 +14,7 @@ from dashboard.panels import (
     neural_panel,
     predictions_panel,
     replay,
+    review_panel,
     status,
     training_panel,
 )
@@ -103,6 +104,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),
+            *review_panel.stores(),
             *training_panel.stores(),
             *predictions_panel.stores(),
             *backtest_panel.stores(),

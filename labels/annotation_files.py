@@ -52,8 +52,12 @@ CSV_COLUMNS = (
     "updated_at",
     "confidence",
 )
+# Who reviewed each span, and when: in JSON exports, and accepted as optional CSV columns on
+# import. The CSV export keeps its documented header (CSV_COLUMNS) for now.
+REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
+EXPORT_COLUMNS = CSV_COLUMNS + REVIEW_COLUMNS
 _CSV_REQUIRED = ("symbol", "timeframe", "start", "end", "label", "source", "status")
-_CSV_INTS = ("start", "end", "created_at", "updated_at")
+_CSV_INTS = ("start", "end", "created_at", "updated_at", "reviewed_at")
 
 
 class ImportFileError(ValueError):
@@ -170,7 +174,7 @@ def _read_csv(path: Path, text: str) -> list[Span]:
                 line=1,
             )
         header = [h.strip() for h in header]
-        unknown = [h for h in header if h not in CSV_COLUMNS]
+        unknown = [h for h in header if h not in EXPORT_COLUMNS]
         missing = [h for h in _CSV_REQUIRED if h not in header]
         repeated = sorted({h for h in header if header.count(h) > 1})
         for problem, names in (("unknown", unknown), ("missing", missing), ("repeated", repeated)):
@@ -204,7 +208,7 @@ def _csv_span(path: Path, header: list[str], row: list[str], line: int) -> Span:
     for name, cell in zip(header, row, strict=True):
         if name not in _CSV_INTS and name != "confidence":
             cell = unescape_cell(cell)  # the ' written before a formula start
-        if name in ("note", "author"):
+        if name in ("note", "author", "reviewed_by"):
             values[name] = cell
         elif cell == "":
             values[name] = None if name not in _CSV_REQUIRED else cell

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS annotations (
     label TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, confidence REAL,
+    reviewed_by TEXT NOT NULL DEFAULT '', reviewed_at INTEGER,
     UNIQUE (symbol, timeframe, start, "end", label, source)
 );
 CREATE INDEX IF NOT EXISTS annotations_series ON annotations (symbol, timeframe, start);
@@ -41,8 +42,10 @@ CREATE TABLE IF NOT EXISTS annotation_journal (
 
 COLUMNS = (
     "id", "symbol", "timeframe", "start", "end", "label", "source", "status", "note", "author",
-    "created_at", "updated_at", "confidence",
+    "created_at", "updated_at", "confidence", "reviewed_by", "reviewed_at",
 )  # fmt: skip
+# Columns added since the first schema: a database from before gains them in place (nothing lost).
+ADDED_COLUMNS = (("reviewed_by", "TEXT NOT NULL DEFAULT ''"), ("reviewed_at", "INTEGER"))
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)  # "end" is an SQL keyword
 _INSERT = f"INSERT INTO annotations ({_QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})"
 EDITABLE = ("start", "end", "label", "status", "note")
@@ -83,6 +86,17 @@ class AnnotationStore:
         self._lock = threading.Lock()
         self._version = 0
         db.ensure(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Add the columns an older database lacks (ALTER TABLE keeps every row)."""
+        have = {row["name"] for row in self._db.query("PRAGMA table_info(annotations)")}
+        missing = [(name, kind) for name, kind in ADDED_COLUMNS if name not in have]
+        if missing:
+            with self._db.transaction() as conn:
+                for name, kind in missing:
+                    conn.execute(f"ALTER TABLE annotations ADD COLUMN {name} {kind}")
+            log.info("annotations table upgraded: added %s", ", ".join(n for n, _ in missing))
 
     @property
     def version(self) -> str:
@@ -125,17 +139,22 @@ class AnnotationStore:
             self._journal(conn, "create", span.id, None, span)
         return span
 
-    def update(self, span_id: str, **changes) -> Span:
+    def update(self, span_id: str, reviewed_by: str | None = None, **changes) -> Span:
+        """Edit a span. A change of ``status`` (accept, reject) records who gave the verdict
+        (``reviewed_by``) and when (``reviewed_at``)."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise SpanError(f"cannot change {sorted(unknown)}; editable: {', '.join(EDITABLE)}")
         with self._lock:
             before = self.get(span_id)
-            after = self._check(replace(before, **changes, updated_at=_now()))
+            now = _now()
+            if "status" in changes:
+                changes.update(reviewed_by=(reviewed_by or "").strip(), reviewed_at=now)
+            after = self._check(replace(before, **changes, updated_at=now))
             with _refuse_duplicates(after), self._db.transaction() as conn:
                 conn.execute(
                     'UPDATE annotations SET start=?, "end"=?, label=?, status=?, note=?,'
-                    " updated_at=? WHERE id=?",
+                    " updated_at=?, reviewed_by=?, reviewed_at=? WHERE id=?",
                     (
                         after.start,
                         after.end,
@@ -143,6 +162,8 @@ class AnnotationStore:
                         after.status,
                         after.note,
                         after.updated_at,
+                        after.reviewed_by,
+                        after.reviewed_at,
                         span_id,
                     ),
                 )
@@ -249,21 +270,33 @@ class AnnotationStore:
                 self._version += 1
         return len(added)
 
-    def set_status(self, span_ids: Sequence[str], status: str, label: str | None = None) -> int:
-        """Accept, reject (or relabel) many spans in one undoable step."""
+    def set_status(
+        self,
+        span_ids: Sequence[str],
+        status: str,
+        label: str | None = None,
+        reviewed_by: str | None = None,
+    ) -> int:
+        """Accept, reject (or relabel) many spans in one undoable step; each records who
+        reviewed it (``reviewed_by``) and when."""
         if not span_ids:
             return 0
+        who = (reviewed_by or "").strip()
         with self._lock:
             befores = [self.get(i) for i in span_ids]
+            now = _now()
             afters = [
-                validate_span(replace(s, status=status, label=label or s.label, updated_at=_now()))
+                validate_span(replace(s, status=status, label=label or s.label, updated_at=now,
+                                      reviewed_by=who, reviewed_at=now))
                 for s in befores
-            ]
+            ]  # fmt: skip
             with _refuse_duplicates(afters[0]), self._db.transaction() as conn:
                 conn.executemany(
-                    "UPDATE annotations SET status=?, label=?, updated_at=? WHERE id=?",
-                    [(s.status, s.label, s.updated_at, s.id) for s in afters],
-                )
+                    "UPDATE annotations SET status=?, label=?, updated_at=?, reviewed_by=?,"
+                    " reviewed_at=? WHERE id=?",
+                    [(s.status, s.label, s.updated_at, s.reviewed_by, s.reviewed_at, s.id)
+                     for s in afters],
+                )  # fmt: skip
                 conn.execute(
                     "INSERT INTO annotation_journal (action, span_id, before, after, at)"
                     " VALUES ('bulk', '', ?, NULL, ?)",

@@ -68,6 +68,11 @@ class TrainingCallback:
         """Return True to cancel training at the next check."""
         return False
 
+    def commit(self) -> bool:
+        """Called just before the training's side effect (registering the model): False stops
+        it (a cancel was accepted); True means it goes ahead and can no longer be cancelled."""
+        return not self.should_stop()
+
 
 class CallbackList(TrainingCallback):
     """Fans each hook out to several callbacks; ``should_stop`` is True if any says so."""
@@ -94,6 +99,11 @@ class CallbackList(TrainingCallback):
 
     def should_stop(self) -> bool:
         return any(callback.should_stop() for callback in self.callbacks)
+
+    def commit(self) -> bool:
+        if self.should_stop():
+            return False
+        return all(callback.commit() for callback in self.callbacks)
 
     def check_stop(self) -> None:
         """Raise :class:`TrainingCancelled` if a callback asked to stop."""

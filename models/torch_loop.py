@@ -149,8 +149,11 @@ def fit_dqn(
     updates, step_count = 0, 0
     history: list[float] = []
     hooks.on_progress(0.0)
-    batches = max(1, n // s.train_every)
     for episode in range(s.episodes):
+        # Learning steps of this episode: the global steps in it divisible by train_every (the
+        # step count runs on across episodes, so an episode may hold one more than n // every).
+        first = episode * n
+        batches = max(1, (first + n) // s.train_every - first // s.train_every)
         position, losses, batch = 0.0, [], 0
         for t in range(n):
             if t % ACT_CHUNK == 0:  # the acting network's Q-values for the next chunk of states

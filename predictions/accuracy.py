@@ -99,21 +99,36 @@ def group_figures(items: list[dict], window: int) -> dict:
     }
 
 
-def accuracy(predictions: list[dict], window: int = 200, totals: dict | None = None) -> list[dict]:
-    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``.
+def accuracy(
+    predictions: list[dict],
+    window: int = 200,
+    totals: dict | None = None,
+    by_source: bool = False,
+) -> list[dict]:
+    """Figures per (kind, model version, symbol) of the resolved ones among ``predictions``;
+    ``by_source``: per source too (live and backtest apart), each group naming its ``source``.
+    A group holding predictions marked ``in_sample`` counts them in ``in_sample``.
 
-    ``totals``: each group's count of all its resolved predictions, when ``predictions`` holds
-    only the newest of them (``predictions.queries.recent_resolved``): ``n`` is then that count,
-    and ``read`` says how many the figures were computed from."""
+    ``totals``: each (kind, model version, symbol)'s count of all its resolved predictions, when
+    ``predictions`` holds only the newest of them (``predictions.queries.recent_resolved``):
+    ``n`` is then that count, and ``read`` says how many the figures were computed from. With
+    ``by_source``, give the totals of one source at a time."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for p in predictions:
         if p.get("resolved_at") is not None and p.get("hit") is not None:
-            groups[(p["kind"], p.get("model_version"), p["symbol"])].append(p)
+            key = (p["kind"], p.get("model_version"), p["symbol"])
+            groups[(*key, p.get("source")) if by_source else key].append(p)
     out = []
-    for (kind, version, symbol), items in sorted(groups.items(), key=lambda g: str(g[0])):
+    for key, items in sorted(groups.items(), key=lambda g: str(g[0])):
+        group = {"kind": key[0], "model_version": key[1], "symbol": key[2]}
+        if by_source:
+            group["source"] = key[3]
+        marked = sum(1 for p in items if p.get("in_sample"))
+        if marked:
+            group["in_sample"] = marked
         figures = group_figures(items, window)
         figures["read"] = figures["n"]
         if totals is not None:
-            figures["n"] = max(figures["n"], totals.get((kind, version, symbol), 0))
-        out.append({"kind": kind, "model_version": version, "symbol": symbol, **figures})
+            figures["n"] = max(figures["n"], totals.get(key[:3], 0))
+        out.append({**group, **figures})
     return out

@@ -74,6 +74,9 @@ class NeuralJobHooks(TrainingCallback):
     def should_stop(self) -> bool:
         return self.job is not None and self.job.cancelled()
 
+    def commit(self) -> bool:
+        return self.job.commit() if self.job is not None else True
+
     def on_batch(self, event: dict) -> None:
         if self.job is not None:
             details = self.job.details

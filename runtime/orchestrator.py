@@ -13,6 +13,7 @@ from collections import deque
 from typing import Any
 
 from backtest.runner import Backtests
+from core.audit import AuditLog
 from core.candles import Candle
 from core.db import Database
 from core.jobs import JobManager, JobState
@@ -54,6 +55,7 @@ class Orchestrator:
         self._closed_listeners: list = []
         self.store.add_listener(self._on_closed)
         self.annotations = AnnotationStore(self.db, self.candle_times)
+        self.audit = AuditLog(self.db)
         self.jobs = JobManager()
         self.patterns = PatternService(config)
         self.live_patterns = LivePatterns(

@@ -22,10 +22,19 @@ log = logging.getLogger(__name__)
 class JobHooks(TrainingCallback):
     """Training hooks that report to a job (progress bar, stage, Cancel button)."""
 
-    def __init__(self, report: Callable[[float, str | None], None], stop: Callable[[], bool]):
+    def __init__(
+        self,
+        report: Callable[[float, str | None], None],
+        stop: Callable[[], bool],
+        commit: Callable[[], bool] | None = None,
+    ):
         self._report = report
         self._stop = stop
+        self._commit = commit
         self._stage = "starting"
+
+    def commit(self) -> bool:
+        return self._commit() if self._commit is not None else not self._stop()
 
     def on_stage(self, stage: str) -> None:
         self._stage = stage
@@ -115,7 +124,7 @@ def start_training(orch, model_type: str, dataset_version: str | None = None) ->
 
         try:
             with captured_warnings("training", "models") as warnings:
-                hooks = JobHooks(report, job.cancelled)
+                hooks = JobHooks(report, job.cancelled, job.commit)
                 result = train_now(orch, model_type, dataset_version, hooks)
         except TrainingCancelled as exc:
             raise JobCancelled(str(exc)) from exc

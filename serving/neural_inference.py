@@ -170,6 +170,23 @@ def load_neural(config: Any, kind: str, version: str = CHAMPION) -> NeuralModel:
     return NeuralModel(kind, predictor, info, str(version))
 
 
+def neural_training_info(config: Any, kind: str, version: str) -> dict:
+    """The ``training.json`` of a registered version (its training period, series ...), read
+    without loading the model. Raises ``NoNeuralModel`` when that version is not registered."""
+    import json
+
+    from training.tracking import PREDICTOR_ARTIFACT, TRAINING_INFO_FILE, Tracker
+
+    tracker = Tracker.from_config(config.training, config.data_path, config.neural.experiment)
+    name = config.neural.registered_model(kind)
+    try:
+        folder = tracker.download_model(name, str(version))
+    except Exception as exc:  # MLflow says "not found" in several ways
+        raise NoNeuralModel(f"{name} version {version} is not in the registry: {exc}") from exc
+    info_file = folder / "artifacts" / PREDICTOR_ARTIFACT / TRAINING_INFO_FILE
+    return json.loads(info_file.read_text()) if info_file.is_file() else {}
+
+
 def champion_version(config: Any, kind: str) -> str | None:
     """The version the champion alias points at now (a cheap registry read), or None."""
     from training.tracking import Tracker

@@ -71,8 +71,11 @@ def queue(
     return not_reviewed(spans, annotations, symbol, timeframe)[:limit]
 
 
-def apply_verdict(annotations, symbol, timeframe, span: dict, verdict: str, label=None) -> Span:
-    """Store the annotator's verdict on a queued span as a ``model`` span."""
+def apply_verdict(
+    annotations, symbol, timeframe, span: dict, verdict: str, label=None, reviewed_by: str = ""
+) -> Span:
+    """Store the annotator's verdict on a queued span as a ``model`` span, with who gave it and
+    when (``reviewed_by``, ``reviewed_at``)."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
     if verdict == "correct" and not label:
@@ -82,8 +85,10 @@ def apply_verdict(annotations, symbol, timeframe, span: dict, verdict: str, labe
     note = f"{verdict} from the uncertainty queue (margin {span.get('margin', 0):.3f})"
     if verdict == "correct":
         note += f"; the model said {span['label']}"
+    now = int(time.time() * 1000)
     made = Span(None, symbol, timeframe, int(span["start"]), int(span["end"]), chosen, "model",
-                status, note=note, confidence=span.get("confidence"))  # fmt: skip
+                status, note=note, confidence=span.get("confidence"),
+                reviewed_by=(reviewed_by or "").strip(), reviewed_at=now)  # fmt: skip
     return annotations.create(made)
 
 

@@ -10,6 +10,7 @@ and writes go through a :class:`training.tracking.Tracker`; callers that decide 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -113,17 +114,23 @@ def champion_info(tracker: Tracker, name: str) -> dict[str, Any] | None:
     }
 
 
-def set_champion(tracker: Tracker, name: str, version: str, reason: str) -> dict[str, Any]:
+def set_champion(
+    tracker: Tracker, name: str, version: str, reason: str, by: str = ""
+) -> dict[str, Any]:
     """Move the champion alias to ``version`` by hand (a promotion or a rollback). The
     reason is logged and tagged on the version and its run, beside the automatic decisions."""
     client = tracker.client
     target = client.get_model_version(name, str(version))  # unknown version: raises
     current = tracker.alias_version(name)
     previous = str(current.version) if current is not None else None
-    note = f"set by hand (was v{previous or '-'}): {reason}"
+    who = f" by {by}" if by else ""
+    note = f"set by hand{who} (was v{previous or '-'}): {reason}"
     client.set_registered_model_alias(name, CHAMPION_ALIAS, str(version))
     client.set_model_version_tag(name, str(version), "champion_decision", note)
+    if by:
+        client.set_model_version_tag(name, str(version), "champion_set_by", by)
     if target.run_id:
         client.set_tag(target.run_id, "champion_decision", note)
     logger.info("champion of %s set by hand to v%s (was v%s): %s", name, version, previous, reason)
-    return {"version": str(version), "previous": previous, "reason": reason}
+    return {"version": str(version), "previous": previous, "reason": reason, "by": by,
+            "at": int(time.time() * 1000)}  # fmt: skip

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import CallbackList, TrainingCallback
+from models.base import CallbackList, TrainingCallback, TrainingCancelled
 from models.registry import NEURAL_KINDS, create_model
 from training import neural_eval
 from training.champion import ChampionDecision, decide_champion
@@ -217,6 +217,8 @@ def train_neural(
         }
         model_uri = _log_model(tracker, model, info, train)
         hooks.on_stage("registering")
+        if not hooks.commit():  # a cancel accepted until now: register nothing
+            raise TrainingCancelled("training was cancelled")
         version = tracker.register(
             model_uri,
             name,

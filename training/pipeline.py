@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.base import CallbackList, Predictor, TrainingCallback
+from models.base import CallbackList, Predictor, TrainingCallback, TrainingCancelled
 from models.registry import create_model, get_model_class
 from training import evaluation
 from training.champion import ChampionDecision, champion_info, decide_champion
@@ -238,6 +238,8 @@ def _train_in_run(
         model_uri = tracker.log_model(predictor_dir, example, predictions_frame(model, example))
 
     stage("registering", 0.95)
+    if not hooks.commit():  # a cancel accepted until now: register nothing
+        raise TrainingCancelled("training was cancelled")
     version = tracker.register(
         model_uri,
         config.registered_model,

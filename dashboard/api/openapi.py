@@ -91,6 +91,10 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                     {"name": "source", "in": "query", "description": "repeatable; default live"
                      " and backtest (training predictions are in-sample)",
                      "schema": {"type": "string", "enum": ["live", "backtest", "training"]}},
+                    {"name": "include_in_sample", "in": "query", "description": "count the"
+                     " predictions made inside their model's training period and symbols (left"
+                     " out by default; in_sample_excluded says how many)",
+                     "schema": {"type": "string", "enum": ["true", "false"]}},
                 ],
                 "responses": {"200": {"description": "groups of figures with a series over time"},
                               **_error_responses(400, 404)}}},

@@ -33,4 +33,8 @@ def get_accuracy():
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ApiError(400, f"source must be one of {', '.join(SOURCES)}, got {unknown[0]!r}")
-    return jsonify(accuracy_payload(orch, symbol, kind, window, sources))
+    flag = (request.args.get("include_in_sample") or "false").lower()
+    if flag not in ("true", "false", "1", "0"):
+        raise ApiError(400, f"include_in_sample must be true or false, got {flag!r}")
+    include = flag in ("true", "1")
+    return jsonify(accuracy_payload(orch, symbol, kind, window, sources, include))

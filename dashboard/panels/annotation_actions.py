@@ -5,6 +5,7 @@ states by name; all answer in the message bar and bump the annotations version."
 from __future__ import annotations
 
 import functools
+import uuid
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
@@ -13,7 +14,7 @@ from core.timefmt import parse_time
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.panels.annotations import jumps, message
+from dashboard.panels.annotations import by_person, jumps, message, person_of
 from dashboard.panels.span_review import next_row, readable_times
 from serving.pattern_inference import NoModel
 
@@ -31,6 +32,7 @@ TOLD = {
 PICKED = {**TOLD, "selected": Output(ids.ANN_SELECTED, "data", allow_duplicate=True)}
 MOVED = {
     **PICKED,
+    "ack": Output(ids.ANN_REVIEW_ACK, "children"),
     "page": Output(ids.ANN_TABLE, "page_current", allow_duplicate=True),
     "charts": Output(ids.chart(ALL), "figure", allow_duplicate=True),
 }
@@ -46,6 +48,10 @@ def answer(outputs: dict, text: str, color: str = "success", **values) -> dict:
         result["charts"] = [no_update] * len(chart_ids)
     result.update(zip(("text", "is_open", "color"), message(text, color), strict=True))
     result["version"] = orchestrator().annotations.version
+    if "ack" in outputs:
+        # A new value per answer, refusals included: the review keys wait for it before the
+        # next press, so a press never reads the selection its predecessor is still moving.
+        result["ack"] = uuid.uuid4().hex
     result.update(values)
     return result
 
@@ -69,24 +75,38 @@ def refusals(outputs: dict):
     return wrap
 
 
+def span_detail(span: Span) -> str:
+    from core.timefmt import format_ms
+
+    return f"{span.label} {span.symbol} {span.timeframe} {format_ms(span.start)} (id {span.id})"
+
+
 def selected_span(selected):
     if not selected:
         raise SpanError("select a span first: click its band on the chart or its row")
     return selected
 
 
+SAVED = {
+    **PICKED,
+    "label_input": Output(ids.ANN_LABEL, "value"),
+    "note_input": Output(ids.ANN_NOTE, "value"),
+}
+
+
 @callbacks.callback(
-    output=PICKED,
+    output=SAVED,
     inputs={"_clicks": Input(ids.ANN_SAVE, "n_clicks")},
     state={
         "selection": State(ids.ANN_SELECTION, "data"),
         "label": State(ids.ANN_LABEL, "value"),
         "note": State(ids.ANN_NOTE, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-@refusals(PICKED)
-def on_save(_clicks, selection, label, note):
+@refusals(SAVED)
+def on_save(_clicks, selection, label, note, user=None):
     if not selection:
         raise SpanError("select a range on a chart first (box-select tool)")
     orch = orchestrator()
@@ -97,15 +117,17 @@ def on_save(_clicks, selection, label, note):
             selection["timeframe"],
             selection["start"],
             selection["end"],
-            label or "",
+            (label or "").strip(),
             "human",
             "accepted",
-            note=note or "",
-            author=orch.config.annotations.author,
+            note=(note or "").strip(),
+            author=person_of(user, orch.config),
         )
     )
+    orch.audit.record(span.author, "span saved", span_detail(span))
     text = f"Saved {span.label} ({span.symbol} {span.timeframe})"
-    return answer(PICKED, text, selected=span.id)
+    # The label and note belong to this span only: the next one starts blank.
+    return answer(SAVED, text, selected=span.id, label_input="", note_input="")
 
 
 @callbacks.callback(
@@ -150,11 +172,12 @@ def on_edit(_update, _delete, selected, label, start, end):
         "shown": State(ids.ANN_TABLE, "derived_virtual_data"),
         "status_filter": State(ids.ANN_FILTER_STATUS, "value"),
         "chart_ids": CHART_IDS,
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(MOVED)
-def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids):
+def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids, user=None):
     """Accept or reject the selected span and move on to the next row (so a queue is reviewed
     with two keys), or just move on."""
     orch = orchestrator()
@@ -167,7 +190,8 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
                       charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
     selected = selected_span(selected)
     status = "accepted" if ctx.triggered_id == ids.ANN_ACCEPT else "rejected"
-    span = store.update(selected, status=status)
+    span = store.update(selected, status=status, reviewed_by=person_of(user, orch.config))
+    orch.audit.record(span.reviewed_by, f"span {status}", span_detail(span))
     # The row leaves the list when the status filter no longer matches it.
     following, index = next_row(shown or [], selected, status_filter in (None, status))
     if following is None:
@@ -188,16 +212,27 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
         "label": State(ids.ANN_FILTER_LABEL, "value"),
         "source": State(ids.ANN_FILTER_SOURCE, "value"),
         "status": State(ids.ANN_FILTER_STATUS, "value"),
+        "person": State(ids.ANN_FILTER_PERSON, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(TOLD)
-def on_bulk_review(_accept, _reject, symbol, label, source, status):
+def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None, user=None):
     """Accept or reject every span the list's filters match (after the confirm dialog)."""
-    store = orchestrator().annotations
+    orch = orchestrator()
+    store = orch.annotations
     new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
-    matching = store.list(symbol=symbol, label=label, source=source, status=status)
-    count = store.set_status([s.id for s in matching], new)
+    matching = by_person(store.list(symbol=symbol, label=label, source=source, status=status),
+                         person)  # fmt: skip
+    who = person_of(user, orch.config)
+    count = store.set_status([s.id for s in matching], new, reviewed_by=who)
+    orch.audit.record(
+        who,
+        f"bulk {new}",
+        f"{count} spans ({symbol}, label {label or '*'}, "
+        f"source {source or '*'}, status {status or '*'}, person {person or '*'})",
+    )
     return answer(TOLD, f"Marked {count:,} spans {new}")
 
 
@@ -240,3 +275,76 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple[str, str]:
         return "The champion has predicted no span at this confidence yet.", "info"
     text = f"{added} model spans to review ({found - added} already sent); "
     return text + "filter the list by source 'model'", "success"
+
+
+@callbacks.callback(
+    Output(ids.ANN_EXPORT_FILE, "data"),
+    inputs={
+        "_json": Input(ids.ANN_EXPORT_JSON, "n_clicks"),
+        "_csv": Input(ids.ANN_EXPORT_CSV, "n_clicks"),
+    },
+    state={
+        "symbol": State(ids.SYMBOL, "value"),
+        "label": State(ids.ANN_FILTER_LABEL, "value"),
+        "source": State(ids.ANN_FILTER_SOURCE, "value"),
+        "status": State(ids.ANN_FILTER_STATUS, "value"),
+        "person": State(ids.ANN_FILTER_PERSON, "value"),
+    },
+    prevent_initial_call=True,
+)
+def on_export(_json, _csv, symbol, label, source, status, person=None):
+    """The spans the list's filters keep, as the CLI's ``annotations export`` writes them."""
+    import tempfile
+    from pathlib import Path
+
+    from labels.annotation_files import export_spans
+
+    orch = orchestrator()
+    spans = by_person(orch.annotations.list(symbol=symbol, label=label, source=source,
+                                            status=status), person)  # fmt: skip
+    suffix = ".csv" if ctx.triggered_id == ids.ANN_EXPORT_CSV else ".json"
+    with tempfile.TemporaryDirectory(dir=orch.config.data_path) as folder:
+        path = export_spans(spans, Path(folder) / f"annotations{suffix}")
+        content = path.read_text(encoding="utf-8")
+    name = f"annotations-{symbol.replace('/', '-')}{suffix}"
+    return {"content": content, "filename": name,
+            "type": "text/csv" if suffix == ".csv" else "application/json"}  # fmt: skip
+
+
+@callbacks.callback(
+    output=TOLD,
+    # The name too: a second file with the same bytes is still a new import.
+    inputs={
+        "contents": Input(ids.ANN_IMPORT, "contents"),
+        "filename": Input(ids.ANN_IMPORT, "filename"),
+    },
+    state={"user": State(ids.USER_NAME, "value")},
+    prevent_initial_call=True,
+)
+@refusals(TOLD)
+def on_import(contents, filename, user=None):
+    """A span file (.json or .csv, the CLI's format) added all or nothing, as
+    ``annotations import`` does; a bad file answers with its line or item."""
+    import base64
+    import tempfile
+    from pathlib import Path
+
+    from labels.annotation_files import read_spans
+
+    if not contents:
+        return answer(TOLD, "Pick a .json or .csv file to import.", "info")
+    orch = orchestrator()
+    suffix = Path(filename or "").suffix.lower()
+    data = base64.b64decode(contents.split(",", 1)[1])
+    with tempfile.TemporaryDirectory(dir=orch.config.data_path) as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            spans = read_spans(path)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(str(path), filename or "the file")) from None
+    added = orch.annotations.add_many(spans)
+    who = person_of(user, orch.config)
+    orch.audit.record(who, "import", f"{filename}: {len(spans)} spans read, {added} new")
+    return answer(TOLD, f"{filename}: {len(spans)} spans read; {added} new, "
+                        f"{len(spans) - added} already there")  # fmt: skip

@@ -46,9 +46,23 @@ def table_rows(spans: list[Span]) -> list[dict]:
             "source": s.source,
             "status": s.status,
             "confidence": "" if s.confidence is None else round(s.confidence, 2),
+            "by": s.author + (f" ✓{s.reviewed_by}" if s.reviewed_by else ""),
         }
         for s in spans
     ]
+
+
+def person_of(name, config) -> str:
+    """The person the page acts as: the name chosen in the page, else ``annotations.author``."""
+    name = (name or "").strip()[:64]
+    return name or config.annotations.author
+
+
+def by_person(spans: list[Span], person: str | None) -> list[Span]:
+    """Spans a person saved or reviewed."""
+    if not person:
+        return spans
+    return [s for s in spans if person in (s.author, s.reviewed_by)]
 
 
 def short_end(start: int, end: int) -> str:
@@ -194,17 +208,21 @@ def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
     Output(ids.ANN_BULK_REJECT_CONFIRM, "message"),
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
+    Output(ids.ANN_FILTER_PERSON, "options"),
     Input(ids.ANN_VERSION, "data"),
     Input(ids.ANN_FILTER_LABEL, "value"),
     Input(ids.ANN_FILTER_SOURCE, "value"),
     Input(ids.ANN_FILTER_STATUS, "value"),
     Input(ids.SYMBOL, "value"),
+    Input(ids.ANN_FILTER_PERSON, "value"),
 )
-def refresh_table(_version, label, source, status, symbol):
+def refresh_table(_version, label, source, status, symbol, person=None):
     """New rows clear the table's active cell: a stale one would keep pointing at the old
     position, so clicking another row would fire nothing."""
     orch = orchestrator()
     spans = orch.annotations.list(symbol=symbol, label=label, source=source, status=status)
+    people = sorted({p for s in spans for p in (s.author, s.reviewed_by) if p})
+    spans = by_person(spans, person)
     spans.sort(key=lambda s: s.start, reverse=True)
     labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
     rows = table_rows(spans[:MAX_TABLE_ROWS])
@@ -221,6 +239,7 @@ def refresh_table(_version, label, source, status, symbol):
         bulk_question("Reject", len(spans), filters),
         labels,
         [html.Option(value=v) for v in labels],
+        people,
     )
 
 

@@ -19,6 +19,7 @@ TABLE_COLUMNS = [
     {"name": "source", "id": "source"},
     {"name": "status", "id": "status"},
     {"name": "conf", "id": "confidence"},
+    {"name": "by", "id": "by"},
 ]
 
 
@@ -26,7 +27,18 @@ def _button(label, id_, color="secondary", **kw):
     return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1", **kw)
 
 
-def layout(labels: tuple[str, ...]) -> dbc.Tab:
+def layout(labels: tuple[str, ...], author: str = "annotator") -> dbc.Tab:
+    person = dbc.InputGroup(
+        [
+            dbc.InputGroupText("You are"),
+            # Remembered in this browser (localStorage); every span saved and every verdict
+            # given from this page records it.
+            dbc.Input(id=ids.USER_NAME, value=author, maxLength=64, persistence=True,
+                      persistence_type="local", autocomplete="off"),
+        ],
+        size="sm",
+        className="mb-2",
+    )  # fmt: skip
     new_span = html.Div(
         [
             html.Div(
@@ -76,6 +88,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             _button("Next", ids.ANN_NEXT, title="Next row (key N)"),
             _button("Delete", ids.ANN_DELETE, "danger"),
             _button("Undo last change", ids.ANN_UNDO),
+            # Changes once per answered review press: the review keys wait for it (keys.js).
+            html.Span(id=ids.ANN_REVIEW_ACK, hidden=True),
             html.Div(
                 "Keys: A accept · R reject · N next (outside text boxes); Accept and Reject "
                 "move on to the next row.",
@@ -107,6 +121,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                             options=["accepted", "pending", "rejected"],
                         )
                     ),
+                    dbc.Col(dcc.Dropdown(id=ids.ANN_FILTER_PERSON, placeholder="person")),
                 ],
                 className="g-1 mb-1",
                 style={"color": DROPDOWN_TEXT},
@@ -146,6 +161,24 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             dcc.ConfirmDialogProvider(
                 _button("Reject all matching", ids.ANN_BULK_REJECT, "warning"),
                 id=ids.ANN_BULK_REJECT_CONFIRM,
+            ),
+            html.Div(
+                [
+                    _button("Export JSON", ids.ANN_EXPORT_JSON),
+                    _button("Export CSV", ids.ANN_EXPORT_CSV),
+                    dcc.Upload(
+                        _button("Import file…", "ann-import-button"),
+                        id=ids.ANN_IMPORT,
+                        accept=".json,.csv",
+                        style={"display": "inline-block"},
+                    ),
+                    dcc.Download(id=ids.ANN_EXPORT_FILE),
+                    html.Span(
+                        "the spans the filters keep, in the CLI's format; an import adds the "
+                        "file's spans (ones already there are skipped), all or nothing",
+                        className="small text-muted",
+                    ),
+                ]
             ),
             html.Div(
                 [
@@ -202,6 +235,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
     )
     body = html.Div(
         [
+            person,
             new_span,
             html.Hr(className="my-1"),
             selected,

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from core.candles import timeframe_ms
+from core.spans import Span
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
@@ -70,7 +71,30 @@ def overlay_key(orch, symbol: str, view: dict) -> str:
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
         f"|{orch.predictions.epoch(symbol)}|{view['labels']}|{visible_key(view.get('visible'))}"
         f"|{view['filters'].key()}|{orch.predictions.outcome_version(symbol)}"
+        f"|{focus_key(view.get('focus'))}"
     )
+
+
+def focus_key(focus) -> str:
+    if not focus:
+        return ""
+    return f"{focus.get('timeframe')}:{focus.get('start')}:{focus.get('end')}:{focus.get('label')}"
+
+
+def focus_shapes(focus, source: str, width) -> list[dict]:
+    """The span picked in the Review tab's uncertainty queue, drawn as the span list draws its
+    selected span (a full band with a white outline)."""
+    if not focus or focus.get("timeframe") != source:
+        return []
+    span = Span(FOCUS_ID, "", source, int(focus["start"]), int(focus["end"]),
+                str(focus["label"]), "model", "pending")  # fmt: skip
+    shapes = span_shapes([span], source, FOCUS_ID, width)
+    for shape in shapes:
+        shape["name"] = FOCUS_ID
+    return shapes
+
+
+FOCUS_ID = "review-focus"
 
 
 def visible_key(visible) -> str:
@@ -98,6 +122,7 @@ def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
         chosen = spans_in_view(spans, visible, MAX_SPAN_SHAPES)
         shapes += span_shapes(chosen, source, view["selected"], width)
         points += label_points(chosen, frame, view["selected"])
+    shapes += focus_shapes(view.get("focus"), source, width)
     if "patterns" in view["enabled"]:
         found = orch.live_patterns.spans(symbol, source, window_start, view["min_confidence"])
         found = spans_in_view(found, visible, MAX_SPAN_SHAPES)
@@ -201,6 +226,7 @@ def make_view(
     visible=None,
     timeframe=None,
     filters=None,
+    focus=None,
 ) -> dict:
     """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
     which labels (none / accepted / all), the visible time range, the minute chart's
@@ -214,6 +240,9 @@ def make_view(
         "visible": list(visible) if visible else None,
         "timeframe": timeframe or chart_series.BASE,
         "filters": PredictionFilter.from_dict(filters),
+        "focus": focus
+        if isinstance(focus, dict) and {"start", "end", "label", "timeframe"} <= set(focus)
+        else None,
     }
 
 
@@ -332,6 +361,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
         "labels": Input(ids.LABELS_SHOWN, "value"),
         "chart_tf": Input(ids.CHART_TIMEFRAME, "value"),
         "filters": Input(ids.PRED_FILTER, "data"),
+        "focus": Input(ids.REVIEW_FOCUS, "data"),
     },
     state={
         "symbol": State(ids.SYMBOL, "value"),
@@ -341,8 +371,8 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
     prevent_initial_call=True,
 )
 def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
-                  symbol, state, visible):  # fmt: skip
+                  focus, symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters)
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)

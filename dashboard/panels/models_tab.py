@@ -11,8 +11,9 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.accuracy_charts import accuracy_figure, has_edge, headline
+from predictions.accuracy import accuracy
 from predictions.book import KINDS
-from runtime.accuracy_report import pattern_scores, resolved_groups
+from runtime.accuracy_report import DEFAULT_SOURCES, pattern_scores, scored_predictions
 
 callbacks = CallbackSet()
 
@@ -34,6 +35,16 @@ def layout() -> dbc.Tab:
                         )
                     ),
                     dbc.Col(dbc.Button("Refresh", id=ids.MODELS_REFRESH, size="sm"), width="auto"),
+                    dbc.Col(
+                        dbc.Checklist(
+                            id=ids.MODELS_IN_SAMPLE,
+                            options=[{"label": " include in-sample", "value": "in"}],
+                            value=[],
+                            switch=True,
+                            className="small",
+                        ),
+                        width="auto",
+                    ),
                 ],
                 className="g-1 mb-2",
             ),
@@ -44,16 +55,23 @@ def layout() -> dbc.Tab:
     return dbc.Tab(body, label="Models", tab_id="models")
 
 
+def group_key(group: dict) -> tuple:
+    return group["kind"], group["model_version"], group["symbol"], group["source"]
+
+
 def group_cards(shorts: list[dict], long_groups: list[dict]) -> list:
-    """One card per (kind, version, symbol) with its headline and accuracy figure: the groups of
-    ``predictions.accuracy.accuracy`` over the short and the long window."""
-    longs = {(g["kind"], g["model_version"], g["symbol"]): g for g in long_groups}
+    """One card per (kind, version, symbol, source) with its headline and accuracy figure (the
+    groups of ``predictions.accuracy.accuracy`` over the short and the long window): live and
+    backtest predictions apart, never mixed."""
+    longs = {group_key(g): g for g in long_groups}
     cards = []
     for short in shorts:
-        key = (short["kind"], short["model_version"], short["symbol"])
+        key = group_key(short)
         long = longs[key]
         edge = has_edge(long)
-        title = f"{key[0]} v{key[1] or '-'} · {key[2]} · {long['n']} resolved"
+        title = f"{key[0]} v{key[1] or '-'} · {key[2]} · {long['n']} resolved · {key[3]}"
+        if long.get("in_sample"):
+            title += f" ({long['in_sample']} in-sample)"
         cards.append(
             dbc.Card(
                 [
@@ -103,14 +121,33 @@ def pattern_lines(scores: dict[str, dict]) -> list:
     Input(ids.MODELS_KIND, "value"),
     Input(ids.SYMBOL, "value"),
     Input(ids.TABS, "active_tab"),
+    Input(ids.MODELS_IN_SAMPLE, "value"),
 )
-def refresh_models(_n, kind, symbol, tab):
+def refresh_models(_n, kind, symbol, tab, in_sample):
     if tab != "models":
         return []  # built when shown
     orch = orchestrator()
     kind = None if kind in (None, "", "all") else kind
-    # The newest limits.accuracy_predictions resolved ones per model version: a bounded read.
-    cards = group_cards(*resolved_groups(orch, symbol, kind, (SHORT, LONG)))
+    include = bool(in_sample)
+    shorts, longs, excluded, included = [], [], 0, 0
+    for source in DEFAULT_SOURCES:  # one source at a time: its counts are its own
+        # The newest limits.accuracy_predictions resolved ones per model version: a bounded read.
+        scored = scored_predictions(orch, symbol, (kind,) if kind else None, (source,), include)
+        shorts += accuracy(scored.rows, SHORT, scored.totals, by_source=True)
+        longs += accuracy(scored.rows, LONG, scored.totals, by_source=True)
+        excluded, included = excluded + scored.excluded, included + scored.included
+    cards = group_cards(shorts, longs)
+    if excluded:
+        cards.insert(0, html.Div(
+            f"{excluded:,} in-sample predictions left out (made inside their model's training"
+            " period, on a symbol it was trained on): they are no evidence of skill.",
+            className="small text-muted models-in-sample",
+        ))  # fmt: skip
+    elif included:
+        cards.insert(0, html.Div(
+            f"{included:,} in-sample predictions included, counted in each card's title.",
+            className="small text-warning models-in-sample",
+        ))  # fmt: skip
     if not kind:
         cards += pattern_lines(pattern_scores(orch, symbol))
     if not cards:

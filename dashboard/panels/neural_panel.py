@@ -170,6 +170,8 @@ def on_neural_action(_train, _cancel, kind, symbol):
         running = [j for j in neural_jobs(orch, kind) if j.status == RUNNING]
         if running and orch.jobs.cancel(running[0].id):
             return f"Cancelling {running[0].title}…", True, "info"
+        if running and running[0].committed:
+            return "Too late to cancel: the model is being registered.", True, "warning"
         return f"No {kind} training is running.", True, "info"
     symbols = None if symbol in (None, ALL_SYMBOLS) else [symbol]
     try:

@@ -4,17 +4,20 @@ correct and dismiss, as in the Annotate panel's review loop."""
 
 from __future__ import annotations
 
+import uuid
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from core.candles import timeframe_ms
-from core.spans import SpanError
+from core.spans import Span, SpanError
 from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.theme import TABLE_STYLE
+from dashboard.panels.annotations import jumps, person_of, short_end
 from dashboard.panels.live_charts import window_size
 from predictions.disagreements import disagreements
 from serving.pattern_inference import NoModel
@@ -55,19 +58,150 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                 columns=[{"name": n, "id": n} for n in ("start", "end", "label", "margin",
                                                        "confidence")],
                 data=[], page_size=8, row_selectable="single", **WRAPPED,
+                # Dates and times stay on one line.
+                style_cell_conditional=[{"if": {"column_id": c}, "whiteSpace": "nowrap"}
+                                        for c in ("start", "end")],
             ),
             dbc.Select(id=ids.REVIEW_LABEL, options=[{"label": x, "value": x} for x in labels],
                        placeholder="right label (to correct)", size="sm", className="my-1"),
             html.Div([_button("Confirm", ids.REVIEW_CONFIRM, "success"),
                       _button("Correct", ids.REVIEW_CORRECT, "warning"),
-                      _button("Dismiss", ids.REVIEW_DISMISS, "danger")]),
+                      _button("Dismiss", ids.REVIEW_DISMISS, "danger"),
+                      _button("Next", ids.REVIEW_NEXT)]),
+            html.Div("Keys: A confirm · R dismiss · N next (outside text boxes); picking a row "
+                     "moves the 1 m chart to its span.", className="small text-muted"),
+            # Changes once per answered press: the review keys wait for it (review_keys.js).
+            html.Span(id=ids.REVIEW_ACK, hidden=True),
             dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
                       fade=False),
             dcc.Store(id=ids.REVIEW_QUEUE_DATA, data=[]),
+            html.Div(["Agreement between annotators (Cohen's kappa) ",
+                      _button("Refresh", ids.REVIEW_AGREE_REFRESH)], className="fw-bold mt-3"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AGREE,
+                columns=[{"name": n, "id": i} for n, i in (("person", "a"), ("person", "b"),
+                         ("kappa", "kappa"), ("candles", "candles"), ("agree", "agree"))],
+                data=[], page_size=5, **WRAPPED,
+            ),
+            html.Div("Click a pair for the spans where they disagree; click a span to see it on "
+                     "the chart.", className="small text-muted"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AGREE_SPANS,
+                columns=[{"name": n, "id": i} for n, i in (("start (UTC)", "start"),
+                         ("end", "end"), ("tf", "timeframe"), ("person", "author"),
+                         ("label", "label"))],
+                data=[], page_size=8, **WRAPPED,
+            ),
+            html.Div(["Audit: who did what, when ", _button("Refresh", ids.REVIEW_AUDIT_REFRESH),
+                      _button("Download CSV", ids.REVIEW_AUDIT_DOWNLOAD)],
+                     className="fw-bold mt-3"),
+            dash_table.DataTable(
+                id=ids.REVIEW_AUDIT,
+                columns=[{"name": n, "id": i} for n, i in (("when (UTC)", "when"),
+                         ("person", "person"), ("action", "action"), ("detail", "detail"))],
+                data=[], page_size=8, **WRAPPED,
+            ),
+            dcc.Download(id=ids.REVIEW_AUDIT_FILE),
         ],
         className="p-2",
     )  # fmt: skip
     return dbc.Tab(body, label="Review", tab_id="review")
+
+
+AUDIT_ROWS = 200
+
+
+def agreement_rows(pairs: list[dict]) -> list[dict]:
+    return [{"id": f"{p['a']}|{p['b']}", "a": p["a"], "b": p["b"],
+             "kappa": None if p["kappa"] is None else round(p["kappa"], 3),
+             "candles": p["candles"], "agree": p["agree"]} for p in pairs]  # fmt: skip
+
+
+def disagreement_span_rows(pair: dict | None) -> list[dict]:
+    if not pair:
+        return []
+    return [{"id": s.id, "start": format_ms(s.start), "end": short_end(s.start, s.end),
+             "timeframe": s.timeframe, "author": s.author, "label": s.label}
+            for s in pair["disagree_spans"]]  # fmt: skip
+
+
+def symbol_pairs(orch, symbol: str) -> list[dict]:
+    from labels.agreement import agreement
+
+    return agreement(orch.annotations.list(symbol=symbol))
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AGREE, "data"),
+    Output(ids.REVIEW_AGREE_SPANS, "data"),
+    Input(ids.REVIEW_AGREE_REFRESH, "n_clicks"),
+    Input(ids.REVIEW_AGREE, "active_cell"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.SYMBOL, "value"),
+)
+def refresh_agreement(_n, cell, tab, symbol):
+    """Kappa per pair of people on this symbol; a clicked pair lists its disagreeing spans."""
+    if tab != "review":
+        raise PreventUpdate
+    pairs = symbol_pairs(orchestrator(), symbol)
+    picked = cell.get("row_id") if cell else None
+    pair = next((p for p in pairs if f"{p['a']}|{p['b']}" == picked), None)
+    if ctx.triggered_id == ids.REVIEW_AGREE:
+        return no_update, disagreement_span_rows(pair)
+    return agreement_rows(pairs), disagreement_span_rows(pair)
+
+
+@callbacks.callback(
+    Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.REVIEW_AGREE_SPANS, "active_cell"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def show_disagreeing_span(cell, chart_ids):
+    """A disagreeing span, one click away: selected (its band shown) and the chart moved to it."""
+    if not cell or not cell.get("row_id"):
+        raise PreventUpdate
+    orch = orchestrator()
+    try:
+        span = orch.annotations.get(cell["row_id"])
+    except SpanError:
+        raise PreventUpdate from None
+    return span.id, jumps(orch, span, chart_ids)
+
+
+def audit_rows(entries: list[dict]) -> list[dict]:
+    return [{"when": format_ms(e["at"]), "person": e["person"], "action": e["action"],
+             "detail": e["detail"]} for e in entries]  # fmt: skip
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AUDIT, "data"),
+    Input(ids.REVIEW_AUDIT_REFRESH, "n_clicks"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.REVIEW_TODAY, "children"),
+)
+def refresh_audit(_n, tab, _today):
+    """The newest actions (a verdict given here refreshes it too)."""
+    if tab != "review":
+        raise PreventUpdate
+    return audit_rows(orchestrator().audit.list(limit=AUDIT_ROWS))
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_AUDIT_FILE, "data"),
+    Input(ids.REVIEW_AUDIT_DOWNLOAD, "n_clicks"),
+    prevent_initial_call=True,
+)
+def download_audit(_n):
+    """Every action, as CSV (at in epoch ms, person, action, detail)."""
+    return {"content": orchestrator().audit.csv_text(), "filename": "audit.csv",
+            "type": "text/csv"}  # fmt: skip
+
+
+def stores() -> list:
+    """Page-level state (outside the tabs): the queue span the charts highlight."""
+    return [dcc.Store(id=ids.REVIEW_FOCUS)]
 
 
 def disagreement_rows(orch, symbol: str) -> list[dict]:
@@ -129,9 +263,54 @@ def jump_to_disagreement(cell, rows, chart_ids):
 
 
 def queue_rows(spans: list[dict]) -> list[dict]:
-    return [{"start": format_ms(s["start"]), "end": format_ms(s["end"]), "label": s["label"],
-             "margin": round(s["margin"], 3), "confidence": round(s["confidence"], 3)}
-            for s in spans]  # fmt: skip
+    """The end as the time of day when it falls on the start's date (one line per date)."""
+    return [{"id": i, "start": format_ms(s["start"]), "end": short_end(s["start"], s["end"]),
+             "label": s["label"], "margin": round(s["margin"], 3),
+             "confidence": round(s["confidence"], 3)}
+            for i, s in enumerate(spans)]  # fmt: skip
+
+
+def focus_of(spans: list[dict] | None, selected: list[int] | None) -> dict | None:
+    """The queue span a selection points at, as the charts' focus store holds it."""
+    if not spans or not selected or not 0 <= selected[0] < len(spans):
+        return None
+    span = spans[selected[0]]
+    return {"timeframe": QUEUE_TIMEFRAME, "start": int(span["start"]), "end": int(span["end"]),
+            "label": span["label"]}  # fmt: skip
+
+
+QUEUE_TIMEFRAME = "1m"
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_QUEUE, "selected_rows", allow_duplicate=True),
+    Input(ids.REVIEW_QUEUE, "active_cell"),
+    prevent_initial_call=True,
+)
+def pick_by_cell(cell):
+    """Clicking any cell of a row selects the row, as its radio button does."""
+    if not cell or cell.get("row_id") is None:
+        raise PreventUpdate
+    return [int(cell["row_id"])]
+
+
+@callbacks.callback(
+    Output(ids.REVIEW_FOCUS, "data"),
+    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Input(ids.REVIEW_QUEUE, "selected_rows"),
+    Input(ids.REVIEW_QUEUE_DATA, "data"),
+    State(ids.SYMBOL, "value"),
+    State(ids.chart(ALL), "id"),
+    prevent_initial_call=True,
+)
+def focus_queue_span(selected, spans, symbol, chart_ids):
+    """A picked queue row moves the 1 m chart to its span and highlights it there."""
+    focus = focus_of(spans, selected)
+    if focus is None:
+        return None, [no_update] * len(chart_ids)
+    span = Span(None, symbol, QUEUE_TIMEFRAME, focus["start"], focus["end"], focus["label"],
+                "model", "pending")  # fmt: skip
+    return focus, jumps(orchestrator(), span, chart_ids)
 
 
 @callbacks.callback(
@@ -142,23 +321,37 @@ def queue_rows(spans: list[dict]) -> list[dict]:
     Output(ids.REVIEW_MESSAGE, "color"),
     Output(ids.REVIEW_MESSAGE, "is_open"),
     Output(ids.REVIEW_TODAY, "children"),
+    Output(ids.REVIEW_ACK, "children"),
     inputs={
         "_load": Input(ids.REVIEW_QUEUE_LOAD, "n_clicks"),
         "_confirm": Input(ids.REVIEW_CONFIRM, "n_clicks"),
         "_correct": Input(ids.REVIEW_CORRECT, "n_clicks"),
         "_dismiss": Input(ids.REVIEW_DISMISS, "n_clicks"),
+        "_next": Input(ids.REVIEW_NEXT, "n_clicks"),
     },
     state={
         "selected": State(ids.REVIEW_QUEUE, "selected_rows"),
         "spans": State(ids.REVIEW_QUEUE_DATA, "data"),
         "label": State(ids.REVIEW_LABEL, "value"),
         "symbol": State(ids.SYMBOL, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, symbol):
+def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, label, symbol,
+             user=None):  # fmt: skip
+    """Load the queue, give a verdict on the picked span (the selection then stays at its place,
+    on the span that moved up), or move to the next row."""
     orch = orchestrator()
+    ack = uuid.uuid4().hex  # a new value per answer: the review keys wait for it
+    if ctx.triggered_id == ids.REVIEW_NEXT:
+        index = (selected[0] + 1) if selected else 0
+        if not spans or index >= len(spans):
+            text = "No more spans in the queue." if spans else "Load the queue first."
+            return (no_update, no_update, no_update, text, "info", True, no_update, ack)
+        return no_update, no_update, [index], "", "info", False, no_update, ack
     message, color = "", "info"
+    keep = selected[0] if selected and ctx.triggered_id != ids.REVIEW_QUEUE_LOAD else None
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
     if verdict is not None:
@@ -167,7 +360,13 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, sym
         else:
             span = spans[selected[0]]
             try:
-                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label)
+                who = person_of(user, orch.config)
+                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
+                orch.audit.record(
+                    who,
+                    f"uncertainty {verdict}",
+                    f"{made.label} {symbol} 1m {format_ms(made.start)}",
+                )
                 message = f"{verdict}: {made.label} {format_ms(made.start)} saved ({made.status})"
             except (ValueError, SpanError) as exc:
                 message, color = str(exc), "danger"
@@ -183,4 +382,5 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, selected, spans, label, sym
             "warning",
         )
     today = f"reviewed today: {reviewed_today(orch.annotations)}"
-    return spans, queue_rows(spans), [], message, color, bool(message), today
+    picked = [keep] if keep is not None and keep < len(spans) else []
+    return spans, queue_rows(spans), picked, message, color, bool(message), today, ack

@@ -215,6 +215,10 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
     if action == ids.TRAIN_CANCEL:
         if job_id and orch.jobs.cancel(job_id):
             return status("Cancelling…")
+        job = orch.jobs.get(job_id) if job_id else None
+        if job is not None and job.status == "running" and job.committed:
+            text = "Too late to cancel: the model is being registered."
+            return text, True, "warning", no_update, no_update, no_update
         return "No training is running.", True, "info", no_update, no_update, no_update
     if action == ids.TRAIN_BUILD:
         if not orch.annotations.list(status="accepted"):

@@ -1,0 +1,44 @@
+"""The Review tab shows Cohen's kappa per pair of annotators, the spans where they disagree, and
+each of those spans one click away on the chart."""
+
+import pytest
+
+from core.spans import Span
+from tests.helpers.browser import figure_data
+from tests.helpers.waiting import wait_for
+
+pytestmark = pytest.mark.browser
+
+AGREE = "#review-agree td[data-dash-column='{}']"
+SPANS = "#review-agree-spans td[data-dash-column='{}']"
+RANGE = "gd.layout.xaxis.autorange === false && gd.layout.xaxis.range"
+
+
+def test_kappa_per_pair_and_the_disagreeing_spans_a_click_away(page, served):
+    orch = served.orch
+    last = orch.store.latest("BTC/USDT", "1m").time
+    t0 = last - 100 * 60_000
+
+    def make(author, start, end, label):
+        return orch.annotations.create(Span(None, "BTC/USDT", "1m", t0 + start * 60_000,
+                                            t0 + end * 60_000, label, "human", "accepted",
+                                            author=author))  # fmt: skip
+
+    make("ann", 0, 9, "bull_flag")
+    make("bo", 0, 4, "bull_flag")
+    odd = make("bo", 5, 9, "bear_flag")
+    page.get_by_role("tab", name="Review").click()
+    page.get_by_role("button", name="Refresh").nth(1).click()
+    wait_for(lambda: page.locator(AGREE.format("kappa")).all_inner_texts() == ["0"])
+    assert page.locator(AGREE.format("candles")).all_inner_texts() == ["10"]
+    page.locator(AGREE.format("a")).first.click()
+    labels = page.locator(SPANS.format("label"))
+    wait_for(lambda: labels.all_inner_texts() == ["bull_flag", "bear_flag"])
+    labels.nth(1).click()
+    # The span is selected (its band drawn) and the chart moved to it.
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() == "bear_flag")
+    x0, x1 = wait_for(lambda: figure_data(page, "1m", RANGE))
+    to_ms = page.evaluate(
+        "r => r.map(v => typeof v === 'number' ? v : Date.parse(v + 'Z'))", [x0, x1]
+    )
+    assert to_ms[0] < odd.start and odd.end < to_ms[1]
