@@ -109,7 +109,7 @@ class Backtests:
     def submit(self, request: BacktestRequest) -> str:
         """Queue a run; it starts when the runs before it have ended. Raises ``QueueFull`` when
         ``limits.queued_jobs`` runs already wait (the one running is not counted)."""
-        limit = self.orch.config.limits.queued_jobs
+        limit = self._config.limits.queued_jobs
         with self._lock:
             if len(self._pending) >= limit:
                 raise QueueFull(

@@ -123,7 +123,7 @@ def pattern_lines(scores: dict[str, dict]) -> list:
     Input(ids.TABS, "active_tab"),
     Input(ids.MODELS_IN_SAMPLE, "value"),
 )
-def refresh_models(_n, kind, symbol, tab, in_sample):
+def refresh_models(_n, kind, symbol, tab, in_sample=None):
     if tab != "models":
         return []  # built when shown
     orch = orchestrator()

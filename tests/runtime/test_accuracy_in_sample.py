@@ -73,12 +73,14 @@ def test_the_api_leaves_in_sample_predictions_out_and_counts_them(trained):
 
 
 def test_the_models_tab_counts_live_and_backtest_apart(trained):
-    from dashboard.panels.models_tab import group_cards
+    from dashboard.panels.models_tab import LONG, SHORT, group_cards
+    from predictions.accuracy import accuracy
 
     _, orch, _ = trained
     scored = scored_predictions(orch, SYMBOL, ("cnn",), ("live", "backtest"), False)
     rows, excluded = scored.rows, scored.excluded
     assert excluded == 6
-    titles = [str(card.children[0].children[0]) for card in group_cards(rows)]
+    groups = [accuracy(rows, window, by_source=True) for window in (SHORT, LONG)]
+    titles = [str(card.children[0].children[0]) for card in group_cards(*groups)]
     assert titles == ["cnn v1 · BTC/USDT · 6 resolved · backtest",
                       "cnn v1 · BTC/USDT · 4 resolved · live"]  # fmt: skip
