@@ -6,8 +6,8 @@ STAMP   := $(VENV)/.installed
 DEVSTAMP:= $(VENV)/.installed-dev
 PIP     := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 export MLFLOW_DISABLE_TELEMETRY := true
-# pytest-xdist workers for `make test`: one per core of the 2-core machines (tests in one
-# xdist_group, e.g. those sharing a server port, run on one worker).
+# pytest-xdist workers for `make test`: one per core of the 2-core machines. --dist loadfile:
+# a module's tests run on one worker, in order, and its module fixtures are built once.
 WORKERS ?= 2
 
 .PHONY: install install-dev run test test-fast lint format bench clean
@@ -36,7 +36,7 @@ run: install        # waitress, one process (app.py serve)
 
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 
 test-fast: install-dev   # the quick loop while coding: no browser, no slow tests
 	$(BIN)/python -m pytest -q -n $(WORKERS) -m 'not browser and not slow'

