@@ -201,20 +201,27 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
                   charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
 
 
+# The span list's filters: bulk review and export act on exactly the spans the list keeps.
+LIST_FILTERS = {
+    "symbol": State(ids.SYMBOL, "value"),
+    "label": State(ids.ANN_FILTER_LABEL, "value"),
+    "source": State(ids.ANN_FILTER_SOURCE, "value"),
+    "status": State(ids.ANN_FILTER_STATUS, "value"),
+    "person": State(ids.ANN_FILTER_PERSON, "value"),
+}
+
+
+def matching_spans(store, symbol, label, source, status, person) -> list:
+    return by_person(store.list(symbol=symbol, label=label, source=source, status=status), person)
+
+
 @callbacks.callback(
     output=TOLD,
     inputs={
         "_accept": Input(ids.ANN_BULK_ACCEPT_CONFIRM, "submit_n_clicks"),
         "_reject": Input(ids.ANN_BULK_REJECT_CONFIRM, "submit_n_clicks"),
     },
-    state={
-        "symbol": State(ids.SYMBOL, "value"),
-        "label": State(ids.ANN_FILTER_LABEL, "value"),
-        "source": State(ids.ANN_FILTER_SOURCE, "value"),
-        "status": State(ids.ANN_FILTER_STATUS, "value"),
-        "person": State(ids.ANN_FILTER_PERSON, "value"),
-        "user": State(ids.USER_NAME, "value"),
-    },
+    state={**LIST_FILTERS, "user": State(ids.USER_NAME, "value")},
     prevent_initial_call=True,
 )
 @refusals(TOLD)
@@ -223,8 +230,7 @@ def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None,
     orch = orchestrator()
     store = orch.annotations
     new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
-    matching = by_person(store.list(symbol=symbol, label=label, source=source, status=status),
-                         person)  # fmt: skip
+    matching = matching_spans(store, symbol, label, source, status, person)
     who = person_of(user, orch.config)
     count = store.set_status([s.id for s in matching], new, reviewed_by=who)
     orch.audit.record(
@@ -283,13 +289,7 @@ def review_model_spans(orch, symbol: str, min_confidence) -> tuple[str, str]:
         "_json": Input(ids.ANN_EXPORT_JSON, "n_clicks"),
         "_csv": Input(ids.ANN_EXPORT_CSV, "n_clicks"),
     },
-    state={
-        "symbol": State(ids.SYMBOL, "value"),
-        "label": State(ids.ANN_FILTER_LABEL, "value"),
-        "source": State(ids.ANN_FILTER_SOURCE, "value"),
-        "status": State(ids.ANN_FILTER_STATUS, "value"),
-        "person": State(ids.ANN_FILTER_PERSON, "value"),
-    },
+    state=LIST_FILTERS,
     prevent_initial_call=True,
 )
 def on_export(_json, _csv, symbol, label, source, status, person=None):
@@ -300,8 +300,7 @@ def on_export(_json, _csv, symbol, label, source, status, person=None):
     from labels.annotation_files import export_spans
 
     orch = orchestrator()
-    spans = by_person(orch.annotations.list(symbol=symbol, label=label, source=source,
-                                            status=status), person)  # fmt: skip
+    spans = matching_spans(orch.annotations, symbol, label, source, status, person)
     suffix = ".csv" if ctx.triggered_id == ids.ANN_EXPORT_CSV else ".json"
     with tempfile.TemporaryDirectory(dir=orch.config.data_path) as folder:
         path = export_spans(spans, Path(folder) / f"annotations{suffix}")
