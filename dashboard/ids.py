@@ -10,6 +10,7 @@ TABS = "side-tabs"
 CHARTS = "charts"
 PATTERN_MIN_CONF = "pattern-min-confidence"
 SIGN_OUT = "sign-out"
+SIGNED_IN = "signed-in"
 
 CHART_TIMEFRAMES = ("1s", "1m")
 

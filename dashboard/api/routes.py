@@ -15,6 +15,7 @@ from dashboard.api.models import models_api
 from dashboard.api.neural import neural_api
 from dashboard.api.predictions import predictions_api
 from dashboard.context import orchestrator
+from dashboard.people import Refused
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ def register_api(server: Flask) -> None:
     @server.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify({"error": exc.message}), exc.status
+
+    @server.errorhandler(Refused)
+    def _refused(exc: Refused):
+        # The person's role does not allow the action: the reason says who may.
+        return jsonify({"error": str(exc)}), 403
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -17,8 +17,9 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.theme import TABLE_STYLE
-from dashboard.panels.annotations import jumps, person_of, short_end
+from dashboard.panels.annotations import jumps, short_end
 from dashboard.panels.live_charts import window_size
+from dashboard.people import acting_name, denied
 from predictions.disagreements import disagreements
 from serving.pattern_inference import NoModel
 from serving.uncertainty import apply_verdict, queue, reviewed_today
@@ -355,12 +356,15 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
     if verdict is not None:
-        if not selected or not spans or selected[0] >= len(spans):
+        refused = denied("review spans")
+        if refused:
+            message, color = refused, "danger"
+        elif not selected or not spans or selected[0] >= len(spans):
             message, color = "Pick a span of the queue first.", "warning"
         else:
             span = spans[selected[0]]
             try:
-                who = person_of(user, orch.config)
+                who = acting_name(user)
                 made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
                 orch.audit.record(
                     who,
