@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from core.candles import is_timeframe
+from dashboard.api.audit import audit_api
 from dashboard.api.backtests import backtests_api
 from dashboard.api.errors import ApiError, int_arg
 from dashboard.api.models import models_api
@@ -68,6 +69,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(neural_api)
     server.register_blueprint(predictions_api)
     server.register_blueprint(backtests_api)
+    server.register_blueprint(audit_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)

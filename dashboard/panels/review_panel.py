@@ -16,7 +16,7 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.figures.theme import TABLE_STYLE
+from dashboard.figures.theme import DROPDOWN_TEXT, TABLE_STYLE
 from dashboard.panels.annotations import jumps, short_end
 from dashboard.panels.live_charts import window_size
 from dashboard.people import acting_name, denied
@@ -96,6 +96,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             html.Div(["Audit: who did what, when ", _button("Refresh", ids.REVIEW_AUDIT_REFRESH),
                       _button("Download CSV", ids.REVIEW_AUDIT_DOWNLOAD)],
                      className="fw-bold mt-3"),
+            dcc.Dropdown(id=ids.REVIEW_AUDIT_PERSON, placeholder="person (everyone)",
+                         style={"color": DROPDOWN_TEXT}, className="mb-1"),
             dash_table.DataTable(
                 id=ids.REVIEW_AUDIT,
                 columns=[{"name": n, "id": i} for n, i in (("when (UTC)", "when"),
@@ -178,25 +180,31 @@ def audit_rows(entries: list[dict]) -> list[dict]:
 
 @callbacks.callback(
     Output(ids.REVIEW_AUDIT, "data"),
+    Output(ids.REVIEW_AUDIT_PERSON, "options"),
     Input(ids.REVIEW_AUDIT_REFRESH, "n_clicks"),
     Input(ids.TABS, "active_tab"),
     Input(ids.REVIEW_TODAY, "children"),
+    Input(ids.REVIEW_AUDIT_PERSON, "value"),
 )
-def refresh_audit(_n, tab, _today):
-    """The newest actions (a verdict given here refreshes it too)."""
+def refresh_audit(_n, tab, _today, person=None):
+    """The newest actions, everyone's or one person's (a verdict given here refreshes it too)."""
     if tab != "review":
         raise PreventUpdate
-    return audit_rows(orchestrator().audit.list(limit=AUDIT_ROWS))
+    log = orchestrator().audit
+    return audit_rows(log.list(person or None, limit=AUDIT_ROWS)), log.people()
 
 
 @callbacks.callback(
     Output(ids.REVIEW_AUDIT_FILE, "data"),
     Input(ids.REVIEW_AUDIT_DOWNLOAD, "n_clicks"),
+    State(ids.REVIEW_AUDIT_PERSON, "value"),
     prevent_initial_call=True,
 )
-def download_audit(_n):
-    """Every action, as CSV (at in epoch ms, person, action, detail)."""
-    return {"content": orchestrator().audit.csv_text(), "filename": "audit.csv",
+def download_audit(_n, person=None):
+    """Every action (or the picked person's), as CSV (at in epoch ms, person, action, detail)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in person or "")
+    name = f"audit-{safe}.csv" if safe else "audit.csv"
+    return {"content": orchestrator().audit.csv_text(person or None), "filename": name,
             "type": "text/csv"}  # fmt: skip
 
 
