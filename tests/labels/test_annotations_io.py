@@ -125,7 +125,11 @@ def test_csv_errors_name_the_line_a_person_sees(tmp_path):
         ([OLD_HEADER, "1,X,1m,0,0,a,human,accepted,,,,,high"], 2, "confidence must be a number"),
         ([OLD_HEADER, "1,X,1m,0,0,a,human,accepted,,,,,2"], 2, "confidence must lie in 0..1"),
         ([OLD_HEADER, "", "1,X,1m,0,0,a,b,accepted,x,y,,,"], 3, "unknown source 'b'"),
-        ([OLD_HEADER, "1,X,1m,0,0,a,human,accepted,x, y,,,,"], 2, "14 fields where the header has 13"),
+        (
+            [OLD_HEADER, "1,X,1m,0,0,a,human,accepted,x, y,,,,"],
+            2,
+            "14 fields where the header has 13",
+        ),
         ([OLD_HEADER.replace("label", "tag")], 1, "unknown column 'tag' in the header"),
         ([OLD_HEADER.replace(",label", "")], 1, "missing column 'label' in the header"),
         ([OLD_HEADER, '1,X,1m,0,0,a,human,accepted,"x"y,,,,'], 2, "malformed CSV"),
