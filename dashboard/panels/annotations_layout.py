@@ -33,12 +33,7 @@ def you_are(person: Person) -> dbc.InputGroup:
     saved and every verdict given from this page records it. Signed in, the person is who the
     token says: shown, not editable (and the server ignores what the box sends)."""
     if person.signed_in:
-        box = dbc.Input(
-            id=ids.USER_NAME,
-            value=person.name,
-            disabled=True,
-            title=f"signed in as {person.name} ({person.role})",
-        )
+        box = dbc.Input(id=ids.USER_NAME, value=person.name, disabled=True)
     else:
         box = dbc.Input(
             id=ids.USER_NAME,

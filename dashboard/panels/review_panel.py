@@ -363,11 +363,11 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
     keep = selected[0] if selected and ctx.triggered_id != ids.REVIEW_QUEUE_LOAD else None
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
+    refused = denied("review spans") if verdict is not None else None
+    if refused:  # the queue stays as shown; the reason says who may give verdicts
+        return no_update, no_update, no_update, refused, "danger", True, no_update, ack
     if verdict is not None:
-        refused = denied("review spans")
-        if refused:
-            message, color = refused, "danger"
-        elif not selected or not spans or selected[0] >= len(spans):
+        if not selected or not spans or selected[0] >= len(spans):
             message, color = "Pick a span of the queue first.", "warning"
         else:
             span = spans[selected[0]]
