@@ -22,7 +22,9 @@ def audit():
         problem = name_problem(person)
         if problem is not None:
             raise ApiError(400, f"person: {problem}")
-    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    limit = int_arg("limit", DEFAULT_LIMIT, 1)
+    if limit > MAX_LIMIT:  # int_arg's own bound speaks of epoch times
+        raise ApiError(400, f"limit must be <= {MAX_LIMIT}, got {limit}")
     shape = (request.args.get("format") or "json").lower()
     if shape not in ("json", "csv"):
         raise ApiError(400, f"format must be json or csv, got {shape[:20]!r}")

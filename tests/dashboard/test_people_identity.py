@@ -151,3 +151,33 @@ def test_on_loopback_an_x_user_that_is_not_a_name_is_a_clear_400(local, header):
     response = local.server.test_client().get("/api/health", headers={"X-User": header})
     assert response.status_code == 400
     assert response.get_json()["error"].startswith("X-User header: ")
+
+
+def test_the_audit_route_lists_one_persons_actions_as_json_or_csv(local):
+    log = local.server.extensions["orchestrator"].audit
+    log.record("ann", "span saved", "=SUM(A1) BTC/USDT 1m", at=1)
+    log.record("bo", "bulk accepted", "3 spans", at=2)
+    log.record("ann", "span edited", "flag", at=3)
+    client = local.server.test_client()
+    everyone = client.get("/api/audit").get_json()
+    assert [e["at"] for e in everyone] == [3, 2, 1]
+    assert client.get("/api/audit?person=ann&limit=1").get_json() == [
+        {"at": 3, "person": "ann", "action": "span edited", "detail": "flag"}
+    ]
+    csv = client.get("/api/audit?person=ann&format=csv")
+    assert csv.mimetype == "text/csv"
+    # A detail a spreadsheet would run is written after a ' (as in every CSV the app writes).
+    assert csv.get_data(as_text=True).splitlines() == [
+        "at,person,action,detail",
+        "3,ann,span edited,flag",
+        "1,ann,span saved,'=SUM(A1) BTC/USDT 1m",
+    ]
+    refused = [
+        ("person=a%3Cb", "person: the name"),
+        ("limit=0", "limit must be >= 1"),
+        ("limit=10001", "limit must be <= 10000, got"),
+        ("format=xml", "format must"),
+    ]
+    for query, words in refused:
+        response = client.get(f"/api/audit?{query}")
+        assert response.status_code == 400 and words in response.get_json()["error"], query
