@@ -45,15 +45,14 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         status,
         training_panel,
     )
+    from dashboard.people import current_person
     from dashboard.server import security
     from dashboard.server import timing as server_timing
 
     config = config or load_config(config_path)
     # Here, not only in `serve`: every way of serving (gunicorn, any WSGI server) builds the app
     # through this function, so none serves a reachable host or debug without a token.
-    refused = security.unsafe_start(
-        config.server.host, config.server.debug, config.server.auth_token
-    )
+    refused = security.unsafe_start(config.server.host, config.server.debug, config.server.auth_on)
     if refused:
         raise ConfigError(refused)
     orch = Orchestrator(config)
@@ -74,7 +73,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         config,
         orch.symbols(),
         side_panels=[
-            annotations.layout(config.annotations.labels, config.annotations.author),
+            # With auth on, the "You are" box shows the signed-in person and can't be changed.
+            annotations.layout(config.annotations.labels, current_person()),
             training_panel.layout(config.training.default_model),
             predictions_panel.layout(),
             models_tab.layout(),
@@ -85,7 +85,9 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     register_api(app.server)
     server_timing.install(app.server)
     # After every callback is registered: the CSP names Dash's inline scripts by their hashes.
-    security.install(app.server, config.server, orch.db, app.csp_hashes())
+    security.install(
+        app.server, config.server, orch.db, app.csp_hashes(), config.annotations.author
+    )
     return app
 
 

@@ -106,9 +106,10 @@ class Backtests:
             log.info("%d backtest runs were interrupted by a restart", interrupted)
 
     # ---- starting and stopping ---------------------------------------------------------------
-    def submit(self, request: BacktestRequest) -> str:
-        """Queue a run; it starts when the runs before it have ended. Raises ``QueueFull`` when
-        ``limits.queued_jobs`` runs already wait (the one running is not counted)."""
+    def submit(self, request: BacktestRequest, started_by: str = "") -> str:
+        """Queue a run (``started_by``: who started it); it starts when the runs before it have
+        ended. Raises ``QueueFull`` when ``limits.queued_jobs`` runs already wait (the one
+        running is not counted)."""
         limit = self._config.limits.queued_jobs
         with self._lock:
             if len(self._pending) >= limit:
@@ -116,7 +117,7 @@ class Backtests:
                     f"{len(self._pending)} backtests are already waiting to run (at most {limit},"
                     " limits.queued_jobs): wait for them to finish or cancel one"
                 )
-            run_id = self.store.create(request.to_dict())
+            run_id = self.store.create(request.to_dict(), started_by)
             self._pending.append((run_id, request))
             self._start_next()
         return run_id

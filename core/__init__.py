@@ -1,6 +1,6 @@
 """The shared ground: typed config sections and their loader, the SQLite connection, time
-formats, shared types (Candle, Span, limits such as MAX_TIME_MS), the job state machine and the
-closed-candle worker base.
+formats, shared types (Candle, Span, limits such as MAX_TIME_MS), people and the roles their
+actions need, the audit list, the job state machine and the closed-candle worker base.
 
 Imports nothing of ours: every other package stands on this one.
 """

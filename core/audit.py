@@ -1,6 +1,7 @@
-"""Who did what, when: one row per action a person takes (a span saved, accepted or rejected, a
-bulk review, an uncertainty verdict, a champion moved by hand), kept in SQLite. The Review tab
-lists it and exports it as CSV."""
+"""Who did what, when: one row per action a person takes (a span saved, edited, deleted,
+accepted or rejected, a bulk review, an undo, an uncertainty verdict, an import, a champion moved
+by hand, a training, auto-label or backtest started or cancelled), kept in SQLite. The Review tab
+lists it (filtered by person) and exports it as CSV; ``GET /api/audit`` serves it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import csv
 import io
 import time
 
+from core.csv_cells import escape_cell
 from core.db import Database
 
 SCHEMA = """
@@ -44,10 +46,17 @@ class AuditLog:
         )
         return [{c: row[c] for c in COLUMNS} for row in rows]
 
-    def csv_text(self, person: str | None = None) -> str:
+    def people(self) -> list[str]:
+        """Everyone who has an action in the list, by name."""
+        rows = self._db.query("SELECT DISTINCT person FROM audit WHERE person != '' ORDER BY 1")
+        return [row["person"] for row in rows]
+
+    def csv_text(self, person: str | None = None, limit: int = 1_000_000) -> str:
+        """As CSV; a text cell a spreadsheet would run as a formula (a label ``=SUM(A1)`` in a
+        detail) is written after a ``'``, as in every CSV the app writes."""
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(COLUMNS)
-        for row in self.list(person, limit=1_000_000):
-            writer.writerow([row[c] for c in COLUMNS])
+        for row in self.list(person, limit=limit):
+            writer.writerow([row["at"], *(escape_cell(row[c]) for c in COLUMNS[1:])])
         return buffer.getvalue()

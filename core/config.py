@@ -9,6 +9,7 @@ wrong value raises a ``ConfigError`` naming the key and what is allowed. The who
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 import math
 import types
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.candles import is_timeframe
+from core.people import ADMIN, ROLES, name_problem
 from core.spans import label_problem
 
 
@@ -27,6 +29,49 @@ class ConfigError(ValueError):
 def check(ok: bool, key: str, message: str) -> None:
     if not ok:
         raise ConfigError(f"{key}: {message}")
+
+
+MIN_TOKEN_LENGTH = 16
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """One person of ``server.users``: a name, a role and a token (or its sha256, so the config
+    file need not hold the token itself)."""
+
+    name: str = ""
+    role: str = ""
+    token: str | None = None
+    token_sha256: str | None = None
+
+    def validate(self, key: str) -> None:
+        check(bool(self.name), f"{key}.name", "is required (the person's name)")
+        problem = name_problem(self.name)
+        check(problem is None, f"{key}.name", str(problem))
+        check(bool(self.role), f"{key}.role", f"is required: one of {', '.join(ROLES)}")
+        check(
+            self.role in ROLES,
+            f"{key}.role",
+            f"{self.role!r} is not one of {', '.join(ROLES)}",
+        )
+        check(
+            (self.token is None) != (self.token_sha256 is None),
+            key,
+            "give either token or token_sha256 (one of them, not both)",
+        )
+        check(
+            self.token is None or len(self.token) >= MIN_TOKEN_LENGTH,
+            f"{key}.token",
+            f"must be at least {MIN_TOKEN_LENGTH} characters (a long random string)",
+        )
+        digest = self.token_sha256
+        check(
+            digest is None or (len(digest) == 64 and set(digest.lower()) <= _HEX),
+            f"{key}.token_sha256",
+            'must be 64 hex digits (python -c "import hashlib; '
+            "print(hashlib.sha256(b'TOKEN').hexdigest())\")",
+        )
 
 
 @dataclass(frozen=True)
@@ -47,14 +92,23 @@ class ServerConfig:
     # Failed sign-ins (the form, or a wrong Bearer token) allowed per client address per window.
     login_attempts: int = 10
     login_window_minutes: float = 15.0
+    # Named people with roles; each signs in with their own token. auth_token, when also set,
+    # signs in as an operator named "admin".
+    users: tuple[UserConfig, ...] = ()
+
+    @property
+    def auth_on(self) -> bool:
+        """Every request must carry a token: ``auth_token`` or any user is set."""
+        return bool(self.auth_token or self.users)
 
     def validate(self, key: str) -> None:
         check(0 < self.port < 65536, f"{key}.port", f"must be 1..65535, got {self.port}")
         check(
-            self.auth_token is None or len(self.auth_token) >= 16,
+            self.auth_token is None or len(self.auth_token) >= MIN_TOKEN_LENGTH,
             f"{key}.auth_token",
-            "must be at least 16 characters (a long random string)",
+            f"must be at least {MIN_TOKEN_LENGTH} characters (a long random string)",
         )
+        self._validate_users(f"{key}.users")
         check(1 <= self.threads <= 64, f"{key}.threads", "must be 1..64")
         check(1 <= self.max_body_mb <= 1024, f"{key}.max_body_mb", "must be 1..1024")
         check(
@@ -77,6 +131,36 @@ class ServerConfig:
             f"{key}.login_window_minutes",
             f"must be more than 0 and at most 1440, got {self.login_window_minutes}",
         )
+
+    def _validate_users(self, key: str) -> None:
+        """Names and tokens unique (a token must name one person), ``admin`` kept for the
+        auth_token."""
+        names: dict[str, int] = {}
+        digests: dict[str, int] = {}
+        if self.auth_token:
+            names[ADMIN] = -1
+            digests[hashlib.sha256(self.auth_token.encode("utf-8")).hexdigest()] = -1
+        for i, user in enumerate(self.users):
+            where = f"{key}[{i}]"
+            first = names.setdefault(user.name, i)
+            check(
+                first == i,
+                f"{where}.name",
+                f"{user.name!r} is taken by server.auth_token (it signs in as {ADMIN!r})"
+                if first < 0
+                else f"{user.name!r} is already the name of {key}[{first}]",
+            )
+            digest = (user.token_sha256 or "").lower() or hashlib.sha256(
+                (user.token or "").encode("utf-8")
+            ).hexdigest()
+            first = digests.setdefault(digest, i)
+            check(
+                first == i,
+                where,
+                "has the same token as server.auth_token"
+                if first < 0
+                else f"has the same token as {key}[{first}]: each person needs their own",
+            )
 
 
 def _is_ip_address(text: str) -> bool:

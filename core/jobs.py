@@ -62,6 +62,7 @@ class JobState:
     details: dict = field(default_factory=dict)  # what a job publishes as it runs (loss curve)
     committed: bool = False  # past the point of no return: a cancel is refused from here on
     cancel_requested: bool = False  # a cancel was accepted: the job ends cancelled
+    started_by: str = ""  # the person who started it ("" for the app itself: schedule, start-up)
 
 
 class JobContext:
@@ -133,15 +134,18 @@ class JobManager:
             self._scheduler.start()
         return self._scheduler
 
-    def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any]) -> JobState:
-        """Run ``fn(context)`` in the background; raises JobBusy if a ``kind`` job runs."""
+    def submit(
+        self, kind: str, title: str, fn: Callable[[JobContext], Any], started_by: str = ""
+    ) -> JobState:
+        """Run ``fn(context)`` in the background; raises JobBusy if a ``kind`` job runs.
+        ``started_by``: the person who started it."""
         with self._lock:
             if not self._accepting:
                 raise JobBusy(f"the app is shutting down: {title} not started")
             busy = [j for j in self._jobs.values() if j.kind == kind and j.status == RUNNING]
             if busy:
                 raise JobBusy(f"a {kind} job is already running: {busy[0].title}")
-            state = JobState(uuid.uuid4().hex[:12], kind, title)
+            state = JobState(uuid.uuid4().hex[:12], kind, title, started_by=started_by.strip())
             cancel = threading.Event()
             self._jobs[state.id] = state
             self._cancels[state.id] = cancel

@@ -10,6 +10,7 @@ TABS = "side-tabs"
 CHARTS = "charts"
 PATTERN_MIN_CONF = "pattern-min-confidence"
 SIGN_OUT = "sign-out"
+SIGNED_IN = "signed-in"
 
 CHART_TIMEFRAMES = ("1s", "1m")
 
@@ -160,6 +161,7 @@ REVIEW_AGREE_SPANS = "review-agree-spans"
 REVIEW_AUDIT_REFRESH = "review-audit-refresh"
 REVIEW_AUDIT_DOWNLOAD = "review-audit-download"
 REVIEW_AUDIT_FILE = "review-audit-file"
+REVIEW_AUDIT_PERSON = "review-audit-person"
 REVIEW_ACK = "review-ack"
 REVIEW_MESSAGE = "review-message"
 REVIEW_TODAY = "review-today"

@@ -18,6 +18,7 @@ from dashboard.panels import (
     status,
     training_panel,
 )
+from dashboard.people import current_person
 from runtime.config import Config
 
 OVERLAY_OPTIONS = [
@@ -84,11 +85,14 @@ def header(config: Config, symbols: list[str]) -> html.Div:
 
 
 def sign_out(config: Config) -> list:
-    """With a token: a link that signs this browser out (its session cookie stops working)."""
-    if not config.server.auth_token:
+    """With a token: who is signed in, and a link that signs this browser out (its session
+    cookie stops working)."""
+    if not config.server.auth_on:
         return []
+    person = current_person()
+    who = html.Span(f"{person.name} · {person.role}", id=ids.SIGNED_IN, className="small me-2")
     link = html.A("Sign out", href="/logout", id=ids.SIGN_OUT, className="small text-muted")
-    return [dbc.Col(link, width="auto")]
+    return [dbc.Col([who, link], width="auto")]
 
 
 def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:

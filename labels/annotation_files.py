@@ -6,15 +6,18 @@ JSON (``.json``): a list of span objects, UTF-8::
       {"id": "42", "symbol": "BTC/USDT", "timeframe": "1m",
        "start": 1700000000000, "end": 1700000120000, "label": "CDLENGULFING_bull",
        "source": "human", "status": "accepted", "note": "", "author": "ana",
-       "created_at": 1700000500000, "updated_at": null, "confidence": null}
+       "created_at": 1700000500000, "updated_at": null, "confidence": null,
+       "reviewed_by": "bo", "reviewed_at": 1700000600000}
     ]
 
 ``start``/``end`` are the open times (UTC epoch ms) of the first and last candle covered;
 ``source`` is human|talib|model, ``status`` accepted|pending|rejected; ``id``, ``note``,
-``author``, ``created_at``, ``updated_at`` (epoch ms) and ``confidence`` (0..1) may be left out
-or null. CSV (``.csv``): UTF-8, the header
-``id,symbol,timeframe,start,end,label,source,status,note,author,created_at,updated_at,confidence``
-(the optional columns may be left out), one span per record, an empty cell for null, fields with
+``author`` (who saved or last edited it), ``created_at``, ``updated_at`` (epoch ms),
+``confidence`` (0..1), ``reviewed_by`` and ``reviewed_at`` (who accepted or rejected it, and
+when) may be left out or null. CSV (``.csv``): UTF-8, the header
+``id,symbol,timeframe,start,end,label,source,status,note,author,created_at,updated_at,confidence,``
+``reviewed_by,reviewed_at`` (the optional columns may be left out: a file written before the
+review columns imports as it did), one span per record, an empty cell for null, fields with
 commas, quotes or line breaks quoted the usual way. A text cell that begins with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return is written after a ``'`` so that a spreadsheet shows it
 instead of running it as a formula; reading removes that ``'`` again (see ``core.csv_cells``), so
@@ -51,11 +54,10 @@ CSV_COLUMNS = (
     "created_at",
     "updated_at",
     "confidence",
+    # Who accepted or rejected the span, and when (optional on import: older files lack them).
+    "reviewed_by",
+    "reviewed_at",
 )
-# Who reviewed each span, and when: in JSON exports, and accepted as optional CSV columns on
-# import. The CSV export keeps its documented header (CSV_COLUMNS) for now.
-REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
-EXPORT_COLUMNS = CSV_COLUMNS + REVIEW_COLUMNS
 _CSV_REQUIRED = ("symbol", "timeframe", "start", "end", "label", "source", "status")
 _CSV_INTS = ("start", "end", "created_at", "updated_at", "reviewed_at")
 
@@ -174,7 +176,7 @@ def _read_csv(path: Path, text: str) -> list[Span]:
                 line=1,
             )
         header = [h.strip() for h in header]
-        unknown = [h for h in header if h not in EXPORT_COLUMNS]
+        unknown = [h for h in header if h not in CSV_COLUMNS]
         missing = [h for h in _CSV_REQUIRED if h not in header]
         repeated = sorted({h for h in header if header.count(h) > 1})
         for problem, names in (("unknown", unknown), ("missing", missing), ("repeated", repeated)):

@@ -139,9 +139,16 @@ class AnnotationStore:
             self._journal(conn, "create", span.id, None, span)
         return span
 
-    def update(self, span_id: str, reviewed_by: str | None = None, **changes) -> Span:
+    def update(
+        self,
+        span_id: str,
+        reviewed_by: str | None = None,
+        author: str | None = None,
+        **changes,
+    ) -> Span:
         """Edit a span. A change of ``status`` (accept, reject) records who gave the verdict
-        (``reviewed_by``) and when (``reviewed_at``)."""
+        (``reviewed_by``) and when (``reviewed_at``); an ``author`` given records who edited it
+        last (``updated_at`` says when)."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise SpanError(f"cannot change {sorted(unknown)}; editable: {', '.join(EDITABLE)}")
@@ -150,17 +157,20 @@ class AnnotationStore:
             now = _now()
             if "status" in changes:
                 changes.update(reviewed_by=(reviewed_by or "").strip(), reviewed_at=now)
+            if author is not None:
+                changes["author"] = author.strip()
             after = self._check(replace(before, **changes, updated_at=now))
             with _refuse_duplicates(after), self._db.transaction() as conn:
                 conn.execute(
                     'UPDATE annotations SET start=?, "end"=?, label=?, status=?, note=?,'
-                    " updated_at=?, reviewed_by=?, reviewed_at=? WHERE id=?",
+                    " author=?, updated_at=?, reviewed_by=?, reviewed_at=? WHERE id=?",
                     (
                         after.start,
                         after.end,
                         after.label,
                         after.status,
                         after.note,
+                        after.author,
                         after.updated_at,
                         after.reviewed_by,
                         after.reviewed_at,

@@ -143,6 +143,7 @@ def train_kind(
     end=None,
     bootstrap: bool = False,
     hooks: NeuralJobHooks | None = None,
+    started_by: str = "",
 ):
     """Train one kind now (in this thread); returns the pipeline's NeuralResult."""
     from training.neural_pipeline import train_neural
@@ -165,6 +166,7 @@ def train_kind(
         hooks,
         bootstrap=bootstrap,
         on_data=hooks.attach,
+        started_by=started_by,
     )
     if orch.neural.refresh((kind,)):
         orch.live_neural.request(config.symbols)
@@ -172,9 +174,17 @@ def train_kind(
 
 
 def start_neural_training(
-    orch, kind: str, symbols=None, timeframe=None, start=None, end=None, bootstrap: bool = False
+    orch,
+    kind: str,
+    symbols=None,
+    timeframe=None,
+    start=None,
+    end=None,
+    bootstrap: bool = False,
+    started_by: str = "",
 ) -> JobState:
-    """Start a background training job; raises JobBusy when this kind is training."""
+    """Start a background training job (``started_by``: who started it); raises JobBusy when
+    this kind is training."""
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
 
@@ -190,6 +200,7 @@ def start_neural_training(
                 end,
                 bootstrap,
                 NeuralJobHooks(orch, kind, job),
+                started_by,
             )
         except TrainingCancelled as exc:
             raise JobCancelled(str(exc)) from exc
@@ -197,7 +208,7 @@ def start_neural_training(
 
     where = ", ".join(symbols) if symbols else "all symbols"
     title = f"train {kind} on {where}" + (" (first start)" if bootstrap else "")
-    return orch.jobs.submit(f"train:{kind}", title, run)
+    return orch.jobs.submit(f"train:{kind}", title, run, started_by)
 
 
 def train_in_turn(orch, kinds, bootstrap: bool = False) -> None:

@@ -146,9 +146,14 @@ class Orchestrator:
         self._started = False
 
     def start_autolabel(
-        self, symbol: str, timeframe: str, hours: float, patterns: list[str] | None = None
+        self,
+        symbol: str,
+        timeframe: str,
+        hours: float,
+        patterns: list[str] | None = None,
+        started_by: str = "",
     ) -> JobState:
-        """Auto-label the last ``hours`` of a series in the background."""
+        """Auto-label the last ``hours`` of a series in the background (``started_by``: who)."""
         from labels.pending_labels import autolabel_series
 
         cap = self.config.limits.autolabel_hours
@@ -174,6 +179,7 @@ class Orchestrator:
                 job.progress,
                 job.cancelled,
             ),
+            started_by,
         )
 
     def import_candles(self, path, symbol: str, timeframe: str) -> int:

@@ -53,13 +53,21 @@ class JobHooks(TrainingCallback):
             self._report(fraction, stage)
 
 
-def train_now(orch, model_type: str, dataset_version: str | None = None, hooks=None):
+def train_now(
+    orch, model_type: str, dataset_version: str | None = None, hooks=None, started_by: str = ""
+):
     """Train, evaluate, log and register; returns the pipeline's TrainingResult."""
     from training.pipeline import train
 
     config = orch.config
     result = train(
-        model_type, config.datasets_path, config.data_path, config.training, dataset_version, hooks
+        model_type,
+        config.datasets_path,
+        config.data_path,
+        config.training,
+        dataset_version,
+        hooks,
+        started_by,
     )
     if orch.patterns.refresh():
         orch.live_patterns.request(orch.config.symbols)
@@ -106,8 +114,11 @@ def captured_warnings(*names: str) -> Iterator[list[str]]:
             logger.removeHandler(handler)
 
 
-def start_training(orch, model_type: str, dataset_version: str | None = None) -> JobState:
-    """Start a background training job; raises JobBusy when this model type is training."""
+def start_training(
+    orch, model_type: str, dataset_version: str | None = None, started_by: str = ""
+) -> JobState:
+    """Start a background training job (``started_by``: who started it); raises JobBusy when
+    this model type is training."""
     from models.registry import get_model_class
 
     get_model_class(model_type)  # an unknown type fails here, with the list of names
@@ -125,13 +136,14 @@ def start_training(orch, model_type: str, dataset_version: str | None = None) ->
         try:
             with captured_warnings("training", "models") as warnings:
                 hooks = JobHooks(report, job.cancelled, job.commit)
-                result = train_now(orch, model_type, dataset_version, hooks)
+                result = train_now(orch, model_type, dataset_version, hooks, started_by)
         except TrainingCancelled as exc:
             raise JobCancelled(str(exc)) from exc
         return {**result_summary(result), "warnings": warnings}
 
     label = dataset_version or "latest dataset"
-    return orch.jobs.submit(f"train:{model_type}", f"train {model_type} on {label}", run)
+    title = f"train {model_type} on {label}"
+    return orch.jobs.submit(f"train:{model_type}", title, run, started_by)
 
 
 def schedule_retraining(orch) -> None:

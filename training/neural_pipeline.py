@@ -137,10 +137,12 @@ def train_neural(
     callback: TrainingCallback | None = None,
     bootstrap: bool = False,
     on_data: Any = None,
+    started_by: str = "",
 ) -> NeuralResult:
     """Train, evaluate, log and register one model. ``frames``: candles per series name
     (``"SYMBOL|TF"``), indexed by open time. ``on_data(train_windows, model, run_id)`` is called
-    before fitting (the live app uses it to draw training-time predictions)."""
+    before fitting (the live app uses it to draw training-time predictions). ``started_by``: the
+    person who started it (an MLflow tag)."""
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
     neural.validate("neural")
@@ -158,6 +160,8 @@ def train_neural(
     name = neural.registered_model(kind)
     trained_on = {"start": int(train.times.min()), "end": int(train.times.max())}
     tags = {"model_type": kind, "bootstrap": str(bootstrap)}
+    if started_by:
+        tags["started_by"] = started_by
     with tracker.start_run(f"{name}-{time.strftime('%Y%m%d-%H%M%S')}", tags) as run_id:
         tracker.log_params(
             {

@@ -106,8 +106,10 @@ def train(
     config: TrainingConfig | None = None,
     dataset_version: str | None = None,
     callback: TrainingCallback | None = None,
+    started_by: str = "",
 ) -> TrainingResult:
-    """Train, evaluate, log and register one model; see the module docstring."""
+    """Train, evaluate, log and register one model; see the module docstring. ``started_by``:
+    the person who started it (an MLflow tag, shown in the Train panel's run list)."""
     config = config or TrainingConfig()
     config.validate("training")
     get_model_class(model_type)
@@ -120,6 +122,8 @@ def train(
     tracker = Tracker.from_config(config, data_dir)
     run_name = f"{config.model_name_prefix}-{model_type}-{dataset_version}"
     tags = {"model_type": model_type, "dataset_version": str(dataset_version)}
+    if started_by:
+        tags["started_by"] = started_by
     hooks.on_stage("starting")
     with tracker.start_run(run_name, tags) as run_id:
         return _train_in_run(

@@ -286,6 +286,7 @@ class Tracker:
                     "test_macro_f1": finite_or_none(metrics.get("test_macro_f1")),
                     "champion": champion is not None and champion.run_id == run.info.run_id,
                     "champion_decision": tags.get("champion_decision"),
+                    "started_by": tags.get("started_by") or "",
                     "created": int(run.info.start_time),
                 }
             )

@@ -16,13 +16,14 @@ from core.jobs import QueueFull
 from dashboard.api.errors import ApiError
 from dashboard.api.models import _body
 from dashboard.context import orchestrator
+from dashboard.people import require
 from market.request_candles import InputError
 
 backtests_api = Blueprint("backtests_api", __name__, url_prefix="/api")
 
 RUN_FIELDS = ("id", "status", "progress", "params", "in_sample", "model", "stats", "trades",
               "equity", "predictions", "error", "created_at", "finished_at",
-              "mlflow_run_id")  # fmt: skip
+              "mlflow_run_id", "started_by")  # fmt: skip
 
 
 def _run_or_404(run_id: str) -> dict:
@@ -34,6 +35,7 @@ def _run_or_404(run_id: str) -> dict:
 
 @backtests_api.post("/backtests")
 def start_backtest():
+    person = require("run backtests")
     orch = orchestrator()
     try:
         request = parse_request(_body(), orch)
@@ -42,10 +44,12 @@ def start_backtest():
     except RequestError as exc:
         raise ApiError(exc.status, str(exc)) from None
     try:
-        run_id = orch.backtests.submit(request)
+        run_id = orch.backtests.submit(request, started_by=person.name)
     except QueueFull as exc:
         raise ApiError(429, str(exc)) from None
-    return jsonify({"id": run_id, "status": "queued"}), 202
+    detail = f"run {run_id}: {request.strategy} on {request.symbol} {request.timeframe}"
+    orch.audit.record(person.name, "backtest started", detail)
+    return jsonify({"id": run_id, "status": "queued", "started_by": person.name}), 202
 
 
 @backtests_api.get("/backtests")
@@ -63,10 +67,12 @@ def get_backtest(run_id: str):
 
 @backtests_api.post("/backtests/<run_id>/cancel")
 def cancel_backtest(run_id: str):
+    person = require("run backtests")
     run = _run_or_404(run_id)
     if run["status"] not in ("queued", "running"):
         raise ApiError(409, f"backtest {run_id} is {run['status']}: nothing to cancel")
     if not orchestrator().backtests.cancel(run_id):
         # e.g. a run the CLI started in another process: this server can't stop it
         raise ApiError(409, f"backtest {run_id} is not running in this server: cannot cancel it")
+    orchestrator().audit.record(person.name, "backtest cancelled", f"run {run_id}")
     return jsonify({"id": run_id, "status": "cancelling"}), 202

@@ -8,6 +8,7 @@ from runtime.orchestrator import VERSION
 
 def _error_responses(*codes: int) -> dict:
     words = {400: "Bad input: the message names the field, candle index and rule",
+             403: "The signed-in person's role may not do this: the message says who may",
              404: "Unknown symbol (or backtest run)", 409: "Not possible in the current state", 413: "Too large (body, candles or items)",
              503: "No model registered yet: the message says how to train one"}  # fmt: skip
     return {
@@ -124,6 +125,19 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 "summary": "The served model: classes, window, features, per-class metrics",
                 "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
             **_backtest_paths(),
+            "/api/audit": {"get": {
+                "summary": "Who did what, when, newest first (the Review tab's audit list)",
+                "parameters": [
+                    {"name": "person", "in": "query", "schema": {"type": "string", "maxLength": 64},
+                     "description": "only this person's actions"},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500}},
+                    {"name": "format", "in": "query",
+                     "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
+                ],
+                "responses": {"200": {"description": "[{at (epoch ms), person, action, detail}],"
+                                                     " or CSV with those columns"},
+                              **_error_responses(400)}}},
         },
         "components": {"schemas": {
             "Candle": candle, "PredictRequest": predict_request, "Model": model,
@@ -202,13 +216,15 @@ def _backtest_paths() -> dict:
                 "description": "the model's predictions as the run's chart draws them: {time, kind, price, call, confidence}",
             },
             "error": {"type": ["string", "null"]},
+            "started_by": {"type": "string", "description": "the person who started it"},
         },
     }
     return {
         "/api/backtests": {
             "post": {"summary": "Start a backtest (queued, runs in the background)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
-                     "responses": {"202": {"description": "{id}"}, **_error_responses(400, 404)}},
+                     "responses": {"202": {"description": "{id, status, started_by}"},
+                                   **_error_responses(400, 403, 404)}},
             "get": {"summary": "The backtest runs, newest first", "responses": {"200": {"description": "runs"}}}},
         "/api/backtests/{id}": {"get": {
             "summary": "A run: status, progress, params, in_sample, stats, trades, equity", "parameters": run_id,
@@ -216,5 +232,5 @@ def _backtest_paths() -> dict:
                           **_error_responses(404)}}},
         "/api/backtests/{id}/cancel": {"post": {
             "summary": "Cancel a queued or running backtest", "parameters": run_id,
-            "responses": {"202": {"description": "cancelling"}, **_error_responses(404, 409)}}},
+            "responses": {"202": {"description": "cancelling"}, **_error_responses(403, 404, 409)}}},
     }  # fmt: skip

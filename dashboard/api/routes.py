@@ -9,12 +9,14 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from core.candles import is_timeframe
+from dashboard.api.audit import audit_api
 from dashboard.api.backtests import backtests_api
 from dashboard.api.errors import ApiError, int_arg
 from dashboard.api.models import models_api
 from dashboard.api.neural import neural_api
 from dashboard.api.predictions import predictions_api
 from dashboard.context import orchestrator
+from dashboard.people import Refused
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +69,17 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(neural_api)
     server.register_blueprint(predictions_api)
     server.register_blueprint(backtests_api)
+    server.register_blueprint(audit_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify({"error": exc.message}), exc.status
+
+    @server.errorhandler(Refused)
+    def _refused(exc: Refused):
+        # The person's role does not allow the action: the reason says who may.
+        return jsonify({"error": str(exc)}), 403
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

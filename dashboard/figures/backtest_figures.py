@@ -241,6 +241,7 @@ def run_rows(runs: list[dict]) -> list[dict]:
             "return": "" if ret is None else f"{ret:+.2f}%",
             "trades": (run.get("stats") or {}).get("# Trades", ""),
             "status": run["status"] + (" · in-sample" if run.get("in_sample") else ""),
+            "by": run.get("started_by") or "",
             "cash": params.get("cash"),
         })  # fmt: skip
     return rows

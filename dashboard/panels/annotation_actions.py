@@ -14,8 +14,9 @@ from core.timefmt import parse_time
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.panels.annotations import by_person, jumps, message, person_of
+from dashboard.panels.annotations import by_person, jumps, message
 from dashboard.panels.span_review import next_row, readable_times
+from dashboard.people import Refused, acting_name, require
 from serving.pattern_inference import NoModel
 
 callbacks = CallbackSet()
@@ -57,14 +58,15 @@ def answer(outputs: dict, text: str, color: str = "success", **values) -> dict:
 
 
 def refusals(outputs: dict):
-    """A bad entry or a refused edit answers in red in the message bar; nothing else moves."""
+    """A bad entry, a refused edit or an action the person's role does not allow answers in red
+    in the message bar; nothing else moves."""
 
     def wrap(fn):
         @functools.wraps(fn)
         def run(**kwargs):
             try:
                 return fn(**kwargs)
-            except (SpanError, ValueError) as exc:
+            except (SpanError, ValueError, Refused) as exc:
                 result = answer(outputs, readable_times(str(exc)), "danger",
                                 chart_ids=kwargs.get("chart_ids", []))  # fmt: skip
                 result["version"] = no_update
@@ -107,6 +109,7 @@ SAVED = {
 )
 @refusals(SAVED)
 def on_save(_clicks, selection, label, note, user=None):
+    require("save spans")
     if not selection:
         raise SpanError("select a range on a chart first (box-select tool)")
     orch = orchestrator()
@@ -121,7 +124,7 @@ def on_save(_clicks, selection, label, note, user=None):
             "human",
             "accepted",
             note=(note or "").strip(),
-            author=person_of(user, orch.config),
+            author=acting_name(user),
         )
     )
     orch.audit.record(span.author, "span saved", span_detail(span))
@@ -141,22 +144,32 @@ def on_save(_clicks, selection, label, note, user=None):
         "label": State(ids.ANN_EDIT_LABEL, "value"),
         "start": State(ids.ANN_EDIT_START, "value"),
         "end": State(ids.ANN_EDIT_END, "value"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 @refusals(PICKED)
-def on_edit(_update, _delete, selected, label, start, end):
-    store = orchestrator().annotations
+def on_edit(_update, _delete, selected, label, start, end, user=None):
+    """Save changes (the editor becomes the span's ``author``) or delete; both audited."""
+    require("edit or delete spans")
+    orch = orchestrator()
+    store = orch.annotations
     selected = selected_span(selected)
+    who = acting_name(user)
     if ctx.triggered_id == ids.ANN_DELETE:
         span = store.delete(selected)
+        orch.audit.record(who, "span deleted", span_detail(span))
         return answer(PICKED, f"Deleted {span.label} (Undo brings it back)", selected=None)
+    before = store.get(selected)
     span = store.update(
         selected,
         label=(label or "").strip(),
         start=parse_time(start, "start"),
         end=parse_time(end, "end"),
+        author=who,
     )
+    was = f"; saved by {before.author}" if before.author and before.author != who else ""
+    orch.audit.record(who, "span edited", span_detail(span) + was)
     return answer(PICKED, f"Updated {span.label}")
 
 
@@ -188,9 +201,10 @@ def on_review(_accept, _reject, _next, selected, shown, status_filter, chart_ids
             return answer(MOVED, "No more rows in the list.", "info", chart_ids=chart_ids)
         return answer(MOVED, "Next row", "info", selected=following, page=index // PAGE_SIZE,
                       charts=jumps(orch, store.get(following), chart_ids))  # fmt: skip
+    require("review spans")
     selected = selected_span(selected)
     status = "accepted" if ctx.triggered_id == ids.ANN_ACCEPT else "rejected"
-    span = store.update(selected, status=status, reviewed_by=person_of(user, orch.config))
+    span = store.update(selected, status=status, reviewed_by=acting_name(user))
     orch.audit.record(span.reviewed_by, f"span {status}", span_detail(span))
     # The row leaves the list when the status filter no longer matches it.
     following, index = next_row(shown or [], selected, status_filter in (None, status))
@@ -227,11 +241,12 @@ def matching_spans(store, symbol, label, source, status, person) -> list:
 @refusals(TOLD)
 def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None, user=None):
     """Accept or reject every span the list's filters match (after the confirm dialog)."""
+    require("review spans")
     orch = orchestrator()
     store = orch.annotations
     new = "accepted" if ctx.triggered_id == ids.ANN_BULK_ACCEPT_CONFIRM else "rejected"
     matching = matching_spans(store, symbol, label, source, status, person)
-    who = person_of(user, orch.config)
+    who = acting_name(user)
     count = store.set_status([s.id for s in matching], new, reviewed_by=who)
     orch.audit.record(
         who,
@@ -243,11 +258,19 @@ def on_bulk_review(_accept, _reject, symbol, label, source, status, person=None,
 
 
 @callbacks.callback(
-    output=TOLD, inputs={"_clicks": Input(ids.ANN_UNDO, "n_clicks")}, prevent_initial_call=True
+    output=TOLD,
+    inputs={"_clicks": Input(ids.ANN_UNDO, "n_clicks")},
+    state={"user": State(ids.USER_NAME, "value")},
+    prevent_initial_call=True,
 )
 @refusals(TOLD)
-def on_undo(_clicks):
-    return answer(TOLD, orchestrator().annotations.undo() or "Nothing to undo", "info")
+def on_undo(_clicks, user=None):
+    require("edit or delete spans")
+    orch = orchestrator()
+    undone = orch.annotations.undo()
+    if undone:
+        orch.audit.record(acting_name(user), "undo", undone)
+    return answer(TOLD, undone or "Nothing to undo", "info")
 
 
 @callbacks.callback(
@@ -261,6 +284,7 @@ def on_undo(_clicks):
 )
 @refusals(TOLD)
 def on_model_spans(_clicks, symbol, min_confidence):
+    require("send model spans to review")
     return answer(TOLD, *review_model_spans(orchestrator(), symbol, min_confidence))
 
 
@@ -330,6 +354,7 @@ def on_import(contents, filename, user=None):
 
     from labels.annotation_files import read_spans
 
+    require("import annotations")
     if not contents:
         return answer(TOLD, "Pick a .json or .csv file to import.", "info")
     orch = orchestrator()
@@ -343,7 +368,7 @@ def on_import(contents, filename, user=None):
         except ValueError as exc:
             raise ValueError(str(exc).replace(str(path), filename or "the file")) from None
     added = orch.annotations.add_many(spans)
-    who = person_of(user, orch.config)
+    who = acting_name(user)
     orch.audit.record(who, "import", f"{filename}: {len(spans)} spans read, {added} new")
     return answer(TOLD, f"{filename}: {len(spans)} spans read; {added} new, "
                         f"{len(spans) - added} already there")  # fmt: skip

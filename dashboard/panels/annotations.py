@@ -30,6 +30,7 @@ from dashboard.panels.span_review import (
     count_text,
     selected_row_styles,
 )
+from dashboard.people import acting_name, denied
 
 callbacks = CallbackSet()
 
@@ -50,12 +51,6 @@ def table_rows(spans: list[Span]) -> list[dict]:
         }
         for s in spans
     ]
-
-
-def person_of(name, config) -> str:
-    """The person the page acts as: the name chosen in the page, else ``annotations.author``."""
-    name = (name or "").strip()[:64]
-    return name or config.annotations.author
 
 
 def by_person(spans: list[Span], person: str | None) -> list[Span]:
@@ -274,10 +269,14 @@ def follow_version(_n, shown):
         "hours": State(ids.AUTO_HOURS, "value"),
         "patterns": State(ids.AUTO_PATTERNS, "value"),
         "job_id": State(ids.AUTO_JOB, "data"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-def on_autolabel(*, _run, _cancel, symbol, timeframe, hours, patterns, job_id):
+def on_autolabel(*, _run, _cancel, symbol, timeframe, hours, patterns, job_id, user=None):
+    refused = denied("auto-label")
+    if refused:
+        return no_update, refused
     orch = orchestrator()
     if ctx.triggered_id == ids.AUTO_CANCEL:
         if job_id and orch.jobs.cancel(job_id):
@@ -285,10 +284,12 @@ def on_autolabel(*, _run, _cancel, symbol, timeframe, hours, patterns, job_id):
         return no_update, "No auto-label job is running."
     if not hours or float(hours) <= 0:
         return no_update, "Hours back must be a number > 0."
+    who = acting_name(user)
     try:
-        job = orch.start_autolabel(symbol, timeframe, float(hours), patterns or None)
+        job = orch.start_autolabel(symbol, timeframe, float(hours), patterns or None, who)
     except Exception as exc:  # busy, unknown series: say so in the panel
         return no_update, str(exc)
+    orch.audit.record(who, "auto-label started", job.title)
     return job.id, f"Started {job.title}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
+from core.people import OPERATOR, Person
 from dashboard import ids
 from dashboard.figures.theme import DROPDOWN_TEXT, TABLE_BACKGROUND, TABLE_HEADER_BACKGROUND, TEXT
 from dashboard.panels.span_review import selected_row_styles
@@ -27,18 +28,26 @@ def _button(label, id_, color="secondary", **kw):
     return dbc.Button(label, id=id_, color=color, size="sm", className="me-1 mb-1", **kw)
 
 
-def layout(labels: tuple[str, ...], author: str = "annotator") -> dbc.Tab:
-    person = dbc.InputGroup(
-        [
-            dbc.InputGroupText("You are"),
-            # Remembered in this browser (localStorage); every span saved and every verdict
-            # given from this page records it.
-            dbc.Input(id=ids.USER_NAME, value=author, maxLength=64, persistence=True,
-                      persistence_type="local", autocomplete="off"),
-        ],
-        size="sm",
-        className="mb-2",
-    )  # fmt: skip
+def you_are(person: Person) -> dbc.InputGroup:
+    """On loopback a name chosen here, remembered in this browser (localStorage): every span
+    saved and every verdict given from this page records it. Signed in, the person is who the
+    token says: shown, not editable (and the server ignores what the box sends)."""
+    if person.signed_in:
+        box = dbc.Input(id=ids.USER_NAME, value=person.name, disabled=True)
+    else:
+        box = dbc.Input(
+            id=ids.USER_NAME,
+            value=person.name,
+            maxLength=64,
+            persistence=True,
+            persistence_type="local",
+            autocomplete="off",
+        )
+    return dbc.InputGroup([dbc.InputGroupText("You are"), box], size="sm", className="mb-2")
+
+
+def layout(labels: tuple[str, ...], person: Person | None = None) -> dbc.Tab:
+    person = you_are(person or Person("annotator", OPERATOR))
     new_span = html.Div(
         [
             html.Div(

@@ -36,6 +36,7 @@ from dashboard.figures.backtest_figures import (
 )
 from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TABLE_STYLE, TEXT
 from dashboard.panels.annotations import before_chart, jump_patch
+from dashboard.people import acting_name, denied
 
 callbacks = CallbackSet()
 
@@ -44,7 +45,7 @@ TRADE_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("exit", "exit"), ("return", "return"), ("PnL", "pnl"))]  # fmt: skip
 RUN_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("started", "started"), ("run", "label"), ("series", "series"), ("return", "return"),
-    ("trades", "trades"), ("status", "status"))]  # fmt: skip
+    ("trades", "trades"), ("status", "status"), ("by", "by"))]  # fmt: skip
 FINISHED = ("done", "failed", "cancelled")
 # a clicked cell stays readable on the dark theme (TABLE_STYLE already scrolls sideways)
 SCROLL = {
@@ -212,15 +213,20 @@ def timeframes(symbol):
         "options": State(ids.BT_OPTIONS, "value"),
         "shown": State(ids.BT_SHOWN, "data"),
         "version": State(ids.BT_VERSION, "data"),
+        "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
 def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params, cash, commission,
-              size, options, shown, version):  # fmt: skip
+              size, options, shown, version, user=None):  # fmt: skip
+    refused = denied("run backtests")
+    if refused:
+        return refused, True, "danger", no_update, no_update
     orch = orchestrator()
     if ctx.triggered_id == ids.BT_CANCEL:
         run_id = (shown or {}).get("id")
         if run_id and orch.backtests.cancel(run_id):
+            orch.audit.record(acting_name(user), "backtest cancelled", f"run {run_id}")
             return f"Cancelling run {run_id}…", True, "info", no_update, no_update
         return "No backtest of yours is queued or running.", True, "info", no_update, no_update
     body = {"symbol": symbol, "timeframe": timeframe, "strategy": strategy,
@@ -233,10 +239,12 @@ def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params,
         request = parse_request({k: v for k, v in body.items() if v is not None}, orch)
     except RequestError as exc:
         return str(exc), True, "danger", no_update, no_update
+    who = acting_name(user)
     try:
-        run_id = orch.backtests.submit(request)
+        run_id = orch.backtests.submit(request, started_by=who)
     except QueueFull as exc:
         return f"Not started: {exc}.", True, "warning", no_update, no_update
+    orch.audit.record(who, "backtest started", f"run {run_id}: {strategy} on {symbol} {timeframe}")
     text = f"Started run {run_id}: {strategy} on {symbol} {timeframe}"
     return text, True, "info", {"id": run_id, "key": ""}, (version or 0) + 1
 

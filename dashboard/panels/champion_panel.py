@@ -13,6 +13,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.people import acting_name, denied
 from runtime.champion_moves import (
     KINDS,
     PATTERN,
@@ -165,13 +166,14 @@ def on_run_picked(active_cell, kind, neural_version, reason, rows):
     prevent_initial_call=True,
 )
 def on_set_champion(*, _n, kind, active_cell, rows, neural_version, reason, user=None):
-    from dashboard.panels.annotations import person_of
-
+    refused = denied("move champions")
+    if refused:
+        return refused, True, "danger", no_update
     orch = orchestrator()
     version, _ = picked(kind, active_cell, rows, neural_version)
     try:
         moved = set_champion_by_hand(orch, version, reason, kind or PATTERN,
-                                     by=person_of(user, orch.config))  # fmt: skip
+                                     by=acting_name(user))  # fmt: skip
     except ChampionError as exc:
         return str(exc), True, "danger", no_update
     what = "" if moved["kind"] == PATTERN else f"{moved['kind']} "

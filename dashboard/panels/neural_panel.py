@@ -17,6 +17,7 @@ from dashboard.figures.theme import (
     DARK_LAYOUT,
     TABLE_STYLE,
 )
+from dashboard.people import acting_name, denied
 
 callbacks = CallbackSet()
 
@@ -104,7 +105,8 @@ def loss_figure(curve: list[float], title: str) -> go.Figure:
 
 def job_text(job) -> str:
     d = job.details
-    text = f"{job.title}: {job.stage}"
+    by = f" (by {job.started_by})" if job.started_by else ""
+    text = f"{job.title}{by}: {job.stage}"
     if job.status == RUNNING and "epoch" in d:
         text += f" · epoch {d['epoch']}, batch {d['batch']}/{d['batches']}, loss {d['loss']:.4f}"
     elif job.status == "done":
@@ -158,27 +160,34 @@ def symbol_options(tab):
     Input(ids.NEURAL_CANCEL, "n_clicks"),
     State(ids.NEURAL_KIND, "value"),
     State(ids.NEURAL_SYMBOL, "value"),
+    State(ids.USER_NAME, "value"),
     prevent_initial_call=True,
 )
-def on_neural_action(_train, _cancel, kind, symbol):
+def on_neural_action(_train, _cancel, kind, symbol, user=None):
     from dash import ctx
 
     from runtime.neural_jobs import start_neural_training
 
+    refused = denied("train models")
+    if refused:
+        return refused, True, "danger"
     orch = orchestrator()
     if ctx.triggered_id == ids.NEURAL_CANCEL:
         running = [j for j in neural_jobs(orch, kind) if j.status == RUNNING]
         if running and orch.jobs.cancel(running[0].id):
+            orch.audit.record(acting_name(user), "training cancelled", running[0].title)
             return f"Cancelling {running[0].title}…", True, "info"
         if running and running[0].committed:
             return "Too late to cancel: the model is being registered.", True, "warning"
         return f"No {kind} training is running.", True, "info"
     symbols = None if symbol in (None, ALL_SYMBOLS) else [symbol]
+    who = acting_name(user)
     try:
-        job = start_neural_training(orch, kind, symbols)
+        job = start_neural_training(orch, kind, symbols, started_by=who)
     except (JobBusy, ValueError) as exc:
         return str(exc), True, "danger"
-    return f"Started: {job.title}", True, "info"
+    orch.audit.record(who, "training started", job.title)
+    return f"Started: {job.title} (by {who})", True, "info"
 
 
 @callbacks.callback(

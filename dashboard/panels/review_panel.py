@@ -16,9 +16,10 @@ from core.timefmt import format_ms
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.figures.theme import TABLE_STYLE
-from dashboard.panels.annotations import jumps, person_of, short_end
+from dashboard.figures.theme import DROPDOWN_TEXT, TABLE_STYLE
+from dashboard.panels.annotations import jumps, short_end
 from dashboard.panels.live_charts import window_size
+from dashboard.people import acting_name, denied
 from predictions.disagreements import disagreements
 from serving.pattern_inference import NoModel
 from serving.uncertainty import apply_verdict, queue, reviewed_today
@@ -95,6 +96,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             html.Div(["Audit: who did what, when ", _button("Refresh", ids.REVIEW_AUDIT_REFRESH),
                       _button("Download CSV", ids.REVIEW_AUDIT_DOWNLOAD)],
                      className="fw-bold mt-3"),
+            dcc.Dropdown(id=ids.REVIEW_AUDIT_PERSON, placeholder="person (everyone)",
+                         style={"color": DROPDOWN_TEXT}, className="mb-1"),
             dash_table.DataTable(
                 id=ids.REVIEW_AUDIT,
                 columns=[{"name": n, "id": i} for n, i in (("when (UTC)", "when"),
@@ -177,25 +180,31 @@ def audit_rows(entries: list[dict]) -> list[dict]:
 
 @callbacks.callback(
     Output(ids.REVIEW_AUDIT, "data"),
+    Output(ids.REVIEW_AUDIT_PERSON, "options"),
     Input(ids.REVIEW_AUDIT_REFRESH, "n_clicks"),
     Input(ids.TABS, "active_tab"),
     Input(ids.REVIEW_TODAY, "children"),
+    Input(ids.REVIEW_AUDIT_PERSON, "value"),
 )
-def refresh_audit(_n, tab, _today):
-    """The newest actions (a verdict given here refreshes it too)."""
+def refresh_audit(_n, tab, _today, person=None):
+    """The newest actions, everyone's or one person's (a verdict given here refreshes it too)."""
     if tab != "review":
         raise PreventUpdate
-    return audit_rows(orchestrator().audit.list(limit=AUDIT_ROWS))
+    log = orchestrator().audit
+    return audit_rows(log.list(person or None, limit=AUDIT_ROWS)), log.people()
 
 
 @callbacks.callback(
     Output(ids.REVIEW_AUDIT_FILE, "data"),
     Input(ids.REVIEW_AUDIT_DOWNLOAD, "n_clicks"),
+    State(ids.REVIEW_AUDIT_PERSON, "value"),
     prevent_initial_call=True,
 )
-def download_audit(_n):
-    """Every action, as CSV (at in epoch ms, person, action, detail)."""
-    return {"content": orchestrator().audit.csv_text(), "filename": "audit.csv",
+def download_audit(_n, person=None):
+    """Every action (or the picked person's), as CSV (at in epoch ms, person, action, detail)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in person or "")
+    name = f"audit-{safe}.csv" if safe else "audit.csv"
+    return {"content": orchestrator().audit.csv_text(person or None), "filename": name,
             "type": "text/csv"}  # fmt: skip
 
 
@@ -354,13 +363,16 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
     keep = selected[0] if selected and ctx.triggered_id != ids.REVIEW_QUEUE_LOAD else None
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
+    refused = denied("review spans") if verdict is not None else None
+    if refused:  # the queue stays as shown; the reason says who may give verdicts
+        return no_update, no_update, no_update, refused, "danger", True, no_update, ack
     if verdict is not None:
         if not selected or not spans or selected[0] >= len(spans):
             message, color = "Pick a span of the queue first.", "warning"
         else:
             span = spans[selected[0]]
             try:
-                who = person_of(user, orch.config)
+                who = acting_name(user)
                 made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
                 orch.audit.record(
                     who,

@@ -20,6 +20,7 @@ from dashboard.figures.theme import (
     TABLE_STYLE,
 )
 from dashboard.panels import champion_panel, neural_panel
+from dashboard.people import acting_name, denied
 from serving.pattern_inference import NoModel
 
 callbacks = CallbackSet()
@@ -35,6 +36,7 @@ RUN_COLUMNS = [
     {"name": "test F1", "id": "test"},
     {"name": "champion", "id": "champion_mark"},
     {"name": "status", "id": "status"},
+    {"name": "by", "id": "started_by"},
 ]
 # fmt: skip
 
@@ -195,9 +197,10 @@ def refresh_datasets(_version, tab):
     State(ids.TRAIN_MODEL, "value"),
     State(ids.TRAIN_DATASET, "value"),
     State(ids.TRAIN_JOB, "data"),
+    State(ids.USER_NAME, "value"),
     prevent_initial_call=True,
 )
-def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
+def on_train_action(_build, _run, _cancel, model_type, dataset, job_id, user=None):
     """Errors show in the alert; a job that starts or is cancelled shows in the status line,
     which follows it to its end (an alert saying "Started" would outlive the job)."""
     from runtime.training_jobs import start_training
@@ -212,14 +215,19 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
 
     orch = orchestrator()
     action = ctx.triggered_id
+    refused = denied("build datasets" if action == ids.TRAIN_BUILD else "train models")
+    if refused:
+        return error(refused)
     if action == ids.TRAIN_CANCEL:
         if job_id and orch.jobs.cancel(job_id):
+            orch.audit.record(acting_name(user), "training cancelled", orch.jobs.get(job_id).title)
             return status("Cancelling…")
         job = orch.jobs.get(job_id) if job_id else None
         if job is not None and job.status == "running" and job.committed:
             text = "Too late to cancel: the model is being registered."
             return text, True, "warning", no_update, no_update, no_update
         return "No training is running.", True, "info", no_update, no_update, no_update
+    who = acting_name(user)
     if action == ids.TRAIN_BUILD:
         if not orch.annotations.list(status="accepted"):
             return error(str(DatasetError("no accepted spans to learn from: label spans on the "
@@ -229,15 +237,18 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id):
                 "dataset",
                 "build dataset from accepted labels",
                 lambda job: dataset_summary(build_from_store(orch, progress=job.progress)),
+                started_by=who,
             )
         except JobBusy as exc:
             return error(str(exc))
-        return status(f"Started: {job.title}", job.id)
+        orch.audit.record(who, "dataset build started", job.title)
+        return status(f"Started: {job.title} (by {who})", job.id)
     try:
-        job = start_training(orch, model_type, dataset or None)
+        job = start_training(orch, model_type, dataset or None, started_by=who)
     except (JobBusy, ValueError, KeyError) as exc:
         return error(str(exc))
-    return status(f"Started: {job.title}", job.id)
+    orch.audit.record(who, "training started", job.title)
+    return status(f"Started: {job.title} (by {who})", job.id)
 
 
 @callbacks.callback(

@@ -1,4 +1,5 @@
-"""Serving the app: security (token, login, host check), waitress, request timing.
+"""Serving the app: security (tokens, login, who each request acts for, host check), waitress,
+request timing.
 
-Imports core/ and runtime/ only.
+Imports core/, runtime/ and the dashboard's root modules (callbacks, people) only.
 """

@@ -6,10 +6,16 @@ what a failing request answers.
 - **Loopback without a token.** With no ``server.auth_token`` only clients on this machine are
   answered (403 otherwise), however the app is served (``python app.py``, gunicorn, any WSGI
   server): the Host header is not access control.
-- **Token.** With ``server.auth_token`` set, every request (the page, its assets, Dash callbacks,
-  REST) carries it as ``Authorization: Bearer <token>`` (the scheme in any case) or as the
-  session cookie the ``/login`` form sets (see ``sessions.py``: it expires, and *Sign out*
-  revokes it). Failed sign-ins are rate-limited per client address.
+- **Token.** With ``server.auth_token`` or ``server.users`` set, every request (the page, its
+  assets, Dash callbacks, REST) carries a person's token as ``Authorization: Bearer <token>``
+  (the scheme in any case) or as the session cookie the ``/login`` form sets (see
+  ``sessions.py``: it names the person, expires, and *Sign out* revokes it). Failed sign-ins are
+  rate-limited per client address.
+- **The person.** Each request's person goes on ``flask.g`` (``dashboard/people.py``): the one
+  the token or cookie names; on loopback without a token an operator named by the ``X-User``
+  header (checked like a label: 400 when it is not a name) or ``annotations.author``. With auth
+  on, an ``X-User`` naming someone else than the signed-in person is refused (403): a person
+  can't act in another's name.
 - **JSON posts.** A POST must say ``Content-Type: application/json`` (the login form aside): a
   cross-site HTML form can't, so it can't post to the API or to the callbacks.
 - **Headers.** ``X-Frame-Options: DENY`` and a Content-Security-Policy with
@@ -28,14 +34,17 @@ from collections.abc import Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dash.exceptions import DependencyException
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from core.config import ServerConfig
 from core.db import Database
+from core.people import OPERATOR, Person, name_problem
 from dashboard.callbacks import InputRefused
+from dashboard.people import set_current
+from dashboard.server.identity import Credentials
 from dashboard.server.proxy import TrustedProxy, ip
-from dashboard.server.sessions import LoginLimiter, Sessions, same_text
+from dashboard.server.sessions import LoginLimiter, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ LOGOUT_PATH = "/logout"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 NEEDS_TOKEN = "authentication required: send Authorization: Bearer <token>"
+USER_HEADER = "X-User"
 
 
 def is_loopback(host: str) -> bool:
@@ -54,18 +64,33 @@ def is_loopback(host: str) -> bool:
     return address is not None and address.is_loopback
 
 
-def unsafe_start(host: str, debug: bool, token: str | None) -> str | None:
-    """Why serving like this is refused (a reachable host or debug without a token), or None."""
-    if token:
+def unsafe_start(host: str, debug: bool, auth: object) -> str | None:
+    """Why serving like this is refused (a reachable host or debug without auth), or None.
+    ``auth``: the token, or whether any (``server.auth_token`` or ``server.users``) is set."""
+    if auth:
         return None
     if not is_loopback(host):
         return (
             f"server.host {host!r} is reachable from other machines: set server.auth_token "
-            "(a long random string) or serve on 127.0.0.1"
+            "(a long random string) or server.users, or serve on 127.0.0.1"
         )
     if debug:
-        return "server.debug runs code sent from the page: set server.auth_token to use it"
+        return (
+            "server.debug runs code sent from the page: set server.auth_token or server.users "
+            "to use it"
+        )
     return None
+
+
+def local_person(header: str | None, default: str) -> Person:
+    """On loopback without a token: an operator named by the ``X-User`` header, else
+    ``default``; a header that is not a name raises ValueError saying why."""
+    if header is None:
+        return Person(default, OPERATOR, False)
+    problem = name_problem(header)
+    if problem is not None:
+        raise ValueError(f"{USER_HEADER} header: {problem}")
+    return Person(header, OPERATOR, False)
 
 
 def host_name(header: str) -> str:
@@ -195,15 +220,19 @@ def install(
     settings: ServerConfig,
     db: Database | None = None,
     script_hashes: Sequence[str] = (),
+    local_name: str = "annotator",
 ) -> None:
     """Register the checks on ``server`` (see the module docstring). ``db`` keeps signed-out
-    sessions; ``script_hashes``: the CSP hashes of Dash's inline scripts (``app.csp_hashes()``)."""
-    host, token = settings.host, settings.auth_token
+    sessions; ``script_hashes``: the CSP hashes of Dash's inline scripts (``app.csp_hashes()``);
+    ``local_name``: who a loopback request without ``X-User`` acts as (``annotations.author``)."""
+    host = settings.host
+    credentials = Credentials(settings)
+    auth = credentials.on
     allowed = {h.lower() for h in (*LOOPBACK_NAMES, *settings.allowed_hosts)}
     any_host = "*" in allowed or (host in WILDCARD_HOSTS and not settings.allowed_hosts)
     if host not in WILDCARD_HOSTS:
         allowed.add(host.lower())
-    sessions = Sessions(token, settings.session_hours, db) if token else None
+    sessions = Sessions(credentials.session_secrets(), settings.session_hours, db) if auth else None
     limiter = LoginLimiter(settings.login_attempts, settings.login_window_minutes * 60)
     security_headers = {
         "X-Frame-Options": "DENY",
@@ -217,20 +246,50 @@ def install(
     def client() -> str:
         return request.remote_addr or "?"
 
-    def authorised() -> bool | None:
-        """True with a good token or session; None when refused for too many failures."""
+    def authorised() -> Person | bool | None:
+        """The person of a good token or session; False without one; None when refused for too
+        many failures."""
         given = bearer_token(request.headers.get("Authorization", ""))
         if given is not None:
             if limiter.retry_after(client()) is not None:
                 return None
-            if same_text(given, token):
-                return True
+            person = credentials.match(given)
+            if person is not None:
+                return person
         cookie = request.cookies.get(COOKIE, "")
-        if cookie and sessions.valid(cookie):
-            return True
+        name = sessions.person(cookie) if cookie else None
+        person = credentials.person(name) if name is not None else None
+        if person is not None:
+            return person
         if given is not None:
             limiter.failed(client())
         return False
+
+    def identify() -> Response | None:
+        """Put the request's person on ``flask.g``; a refusal when there is none."""
+        claimed = request.headers.get(USER_HEADER)
+        if not auth:
+            try:
+                set_current(local_person(claimed, local_name))
+            except ValueError as exc:
+                return _deny(400, str(exc)[:300])
+            return None
+        verdict = authorised()
+        if verdict is None:
+            wait = limiter.retry_after(client()) or 1.0
+            return _deny(429, _retry_message(wait), {"Retry-After": str(int(wait) + 1)})
+        if not verdict:
+            if _machine_route(request.path) or request.method != "GET":
+                return _deny(401, NEEDS_TOKEN)
+            return redirect(f"{LOGIN_PATH}?next={quote(request.full_path.rstrip('?'))}")
+        if claimed is not None and claimed != verdict.name:
+            return _deny(
+                403,
+                f"{USER_HEADER} {claimed[:64]!r} is not the signed-in person {verdict.name!r}: "
+                f"with a token, the token says who acts (leave {USER_HEADER} out)",
+            )
+        set_current(verdict)
+        return None
 
     @server.before_request
     def _check_request():
@@ -239,21 +298,16 @@ def install(
                 400,
                 f"host {request.host!r} is not served here; add it to server.allowed_hosts",
             )
-        if not token and not is_loopback(request.remote_addr or ""):
+        if not auth and not is_loopback(request.remote_addr or ""):
             return _deny(
                 403,
                 "this server has no server.auth_token, so it answers this machine only: "
-                "set server.auth_token to serve other machines",
+                "set server.auth_token or server.users to serve other machines",
             )
-        if token and request.path not in (LOGIN_PATH, LOGOUT_PATH):
-            verdict = authorised()
-            if verdict is None:
-                wait = limiter.retry_after(client()) or 1.0
-                return _deny(429, _retry_message(wait), {"Retry-After": str(int(wait) + 1)})
-            if not verdict:
-                if _machine_route(request.path) or request.method != "GET":
-                    return _deny(401, NEEDS_TOKEN)
-                return redirect(f"{LOGIN_PATH}?next={quote(request.full_path.rstrip('?'))}")
+        if request.path not in (LOGIN_PATH, LOGOUT_PATH):
+            refused = identify()
+            if refused is not None:
+                return refused
         if request.method == "POST" and request.path != LOGIN_PATH and not request.is_json:
             return _deny(415, "POST bodies must be JSON: send Content-Type: application/json")
         return None
@@ -266,7 +320,7 @@ def install(
 
     @server.route(LOGIN_PATH, methods=["GET", "POST"])
     def login():
-        if not token:
+        if not auth:
             return redirect("/")
         target = safe_next(request.values.get("next"))
         if target is None:
@@ -279,14 +333,16 @@ def install(
         if wait is not None:
             message = _retry_message(wait).capitalize() + "."
             return _login_page(target, message, 429, {"Retry-After": str(int(wait) + 1)})
-        if not same_text(request.form.get("token", ""), token):
+        person = credentials.match(request.form.get("token", ""))
+        if person is None:
             limiter.failed(client())
             return _login_page(target, "That token is not right.", 401)
         limiter.succeeded(client())
+        log.info("%s %r signed in from %s", person.role, person.name, client())
         response = redirect(target)
         response.set_cookie(
             COOKIE,
-            sessions.issue(),
+            sessions.issue(name=person.name),
             httponly=True,
             samesite="Strict",
             secure=request.is_secure,
@@ -297,7 +353,7 @@ def install(
     @server.route(LOGOUT_PATH, methods=["GET"])
     def logout():
         """Sign out: the session cookie stops opening anything, here and wherever it was copied."""
-        if not token:
+        if not auth:
             return redirect("/")
         cookie = request.cookies.get(COOKIE, "")
         if cookie:

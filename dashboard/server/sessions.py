@@ -1,10 +1,13 @@
 """Signed-in browsers and failed sign-ins.
 
-- **Sessions.** The ``/login`` form sets a cookie ``<issued>.<id>.<signature>``: the time it was
-  issued (epoch seconds), a random id and an HMAC of both under a key derived from the token. It
-  is good for ``server.session_hours`` after it was issued; *Sign out* records its id as revoked
-  (in SQLite, so a restart does not bring it back) until then. Changing the token ends every
-  session at once. The token itself is never stored in the cookie.
+- **Sessions.** The ``/login`` form sets a cookie ``<issued>.<id>~<name>.<signature>``: the time
+  it was issued (epoch seconds), a random id, who signed in (their name, base64url) and an HMAC
+  of all three under a key derived from that person's token (``server.auth_token`` for
+  ``admin``). It is good for ``server.session_hours`` after it was issued; *Sign out* records its
+  id as revoked (in SQLite, so a restart does not bring it back) until then. Changing a person's
+  token ends their sessions at once; removing them from the config ends them too. The token
+  itself is never stored in the cookie. A cookie from before names were carried has no name and
+  opens nothing (its holder signs in again).
 - **Failed sign-ins** (a wrong token in the form, or a wrong ``Authorization: Bearer``) are
   counted per client address; past ``server.login_attempts`` within
   ``server.login_window_minutes`` that address is answered 429 until the oldest failure leaves
@@ -13,15 +16,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from core.db import Database
+from core.people import ADMIN
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revoked_sessions (
@@ -31,7 +37,9 @@ CREATE TABLE IF NOT EXISTS revoked_sessions (
 """
 # Tolerated clock step backwards between issuing a cookie and reading it (seconds).
 CLOCK_SKEW_S = 60
-MAX_COOKIE_CHARS = 200
+# Issue time, id, a name of up to 64 characters (4 bytes each in UTF-8, in base64) and an HMAC.
+MAX_COOKIE_CHARS = 600
+NAME_MARK = "~"  # between the id and the name: neither token_urlsafe nor base64url uses it
 
 
 def same_text(given: str, expected: str) -> bool:
@@ -39,17 +47,37 @@ def same_text(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
+def _encode_name(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode_name(text: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return raw.decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
+def _key(secret: str) -> bytes:
+    return hmac.new(secret.encode("utf-8"), b"tradedash-session-key", "sha256").digest()
+
+
 class Sessions:
-    """Issues, checks and revokes the session cookies of one token."""
+    """Issues, checks and revokes session cookies, each naming the person who signed in.
+
+    ``secret``: per person, the secret their cookies are signed under (one token alone stands
+    for ``admin``, the person ``server.auth_token`` signs in as)."""
 
     def __init__(
         self,
-        token: str,
+        secret: str | Mapping[str, str],
         hours: float,
         db: Database | None = None,
         clock: Callable[[], float] = time.time,
     ):
-        self._key = hmac.new(token.encode("utf-8"), b"tradedash-session-key", "sha256").digest()
+        people = {ADMIN: secret} if isinstance(secret, str) else dict(secret)
+        self._keys = {name: _key(secret) for name, secret in people.items()}
         self.lifetime_s = int(hours * 3600)
         self._db = db
         self._clock = clock
@@ -57,43 +85,53 @@ class Sessions:
         if db is not None:
             db.ensure(SCHEMA)
 
-    def _sign(self, issued: int, session_id: str) -> str:
-        message = f"{issued}.{session_id}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+    @staticmethod
+    def _sign(key: bytes, issued: int, middle: str) -> str:
+        message = f"{issued}.{middle}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
-    def issue(self, now: float | None = None) -> str:
-        """A new cookie value, issued ``now`` (default: the clock's time)."""
+    def issue(self, now: float | None = None, name: str = ADMIN) -> str:
+        """A new cookie value for ``name``, issued ``now`` (default: the clock's time)."""
+        if name not in self._keys:
+            raise ValueError(f"{name!r} is not a person who may sign in here")
         issued = int(self._clock() if now is None else now)
-        session_id = secrets.token_urlsafe(18)
-        return f"{issued}.{session_id}.{self._sign(issued, session_id)}"
+        middle = f"{secrets.token_urlsafe(18)}{NAME_MARK}{_encode_name(name)}"
+        return f"{issued}.{middle}.{self._sign(self._keys[name], issued, middle)}"
 
-    def _parse(self, value: str) -> tuple[int, str] | None:
-        """(issued, id) of a well-signed cookie, else None (whatever its age)."""
+    def _parse(self, value: str) -> tuple[int, str, str] | None:
+        """(issued, id, name) of a well-signed cookie, else None (whatever its age)."""
         if not value or len(value) > MAX_COOKIE_CHARS or not value.isascii():
             return None
         parts = value.split(".")
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 12:
             return None
-        issued, session_id, signature = int(parts[0]), parts[1], parts[2]
-        if not same_text(signature, self._sign(issued, session_id)):
+        issued, middle, signature = int(parts[0]), parts[1], parts[2]
+        session_id, mark, encoded = middle.partition(NAME_MARK)
+        name = _decode_name(encoded) if mark else None
+        key = self._keys.get(name) if name is not None else None
+        if key is None or not same_text(signature, self._sign(key, issued, middle)):
             return None
-        return issued, session_id
+        return issued, session_id, name
 
-    def valid(self, value: str) -> bool:
+    def person(self, value: str) -> str | None:
+        """The name a live cookie was issued to; None for a forged, expired or revoked one."""
         parsed = self._parse(value)
         if parsed is None:
-            return False
-        issued, session_id = parsed
+            return None
+        issued, session_id, name = parsed
         now = self._clock()
         if not issued - CLOCK_SKEW_S <= now < issued + self.lifetime_s:
-            return False
-        return not self._is_revoked(session_id)
+            return None
+        return None if self._is_revoked(session_id) else name
+
+    def valid(self, value: str) -> bool:
+        return self.person(value) is not None
 
     def revoke(self, value: str) -> bool:
         """Sign a cookie out (it stops opening anything); False when it was not a live one."""
         if not self.valid(value):
             return False
-        issued, session_id = self._parse(value)
+        issued, session_id, _name = self._parse(value)
         expires = issued + self.lifetime_s
         if self._db is None:
             self._revoked.add(session_id)

@@ -128,3 +128,28 @@ def ticks_pass(page, count: int = 2, prop: str = "tick.n_intervals") -> None:
     for _ in range(count):
         with page.expect_response(is_tick, timeout=60_000):
             pass
+
+
+def drag_select(page, tf: str = "1m", x0: float = 0.62, x1: float = 0.68) -> None:
+    """Box-select across the chart of ``tf`` from ``x0`` to ``x1`` of its width."""
+    page.locator(f"#chart-{tf} .modebar-btn[data-title='Box Select']").click()
+    box = page.locator(f"#chart-{tf} .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * x1, box["y"] + box["height"] * 0.6, steps=10)
+    page.mouse.up()
+
+
+def sign_in(browser, served, token: str):
+    """A new browser context signed in through /login with ``token``; (context, page), the
+    page showing the charts and its console errors collected in ``served.console_errors``."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
+    page.on("console", lambda m: m.type == "error" and served.console_errors.append(m.text))
+    page.on("pageerror", lambda e: served.console_errors.append(str(e)))
+    page.goto(served.url)
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    return context, page

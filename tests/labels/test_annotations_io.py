@@ -8,8 +8,11 @@ from core.spans import Span
 from labels.annotation_files import CSV_COLUMNS, ImportFileError, export_spans, read_spans
 
 HEADER = (
-    "id,symbol,timeframe,start,end,label,source,status,note,author,created_at,updated_at,confidence"
+    "id,symbol,timeframe,start,end,label,source,status,note,author,created_at,updated_at,confidence,"
+    "reviewed_by,reviewed_at"
 )
+# The header files had before the review columns (issue 18): such files still import.
+OLD_HEADER = HEADER.removesuffix(",reviewed_by,reviewed_at")
 
 SPANS = [
     Span("1", "BTC/USDT", "1m", 1_700_000_000_000, 1_700_000_120_000, "flag", "human", "accepted"),
@@ -42,6 +45,8 @@ SPANS = [
         created_at=1,
         updated_at=2,
         confidence=1.0,
+        reviewed_by="Ana María",
+        reviewed_at=3,
     ),
 ]
 
@@ -57,6 +62,17 @@ def test_csv_has_the_documented_header(tmp_path):
     export_spans(SPANS, tmp_path / "s.csv")
     assert (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[0] == HEADER
     assert ",".join(CSV_COLUMNS) == HEADER
+
+
+def test_the_review_columns_round_trip_and_a_file_without_them_still_imports(tmp_path):
+    export_spans(SPANS, tmp_path / "s.csv")
+    record = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[-1]
+    assert record.endswith(",Ana María,3")
+    older = tmp_path / "older.csv"
+    row = "7,BTC/USDT,1m,60000,120000,flag,human,accepted,,ann,1,2,0.5"
+    older.write_text(f"{OLD_HEADER}\r\n{row}\r\n", encoding="utf-8")
+    [span] = read_spans(older)
+    assert (span.author, span.reviewed_by, span.reviewed_at) == ("ann", "", None)
 
 
 def test_json_is_a_list_of_span_dicts(tmp_path):
@@ -83,7 +99,7 @@ def test_csv_errors_name_the_line_a_person_sees(tmp_path):
     path = write(
         tmp_path / "bad.csv",
         [
-            HEADER,
+            OLD_HEADER,
             good,
             '2,X,1m,0,0,flag,human,accepted,"a note',
             'on two lines",,,,',
@@ -103,16 +119,20 @@ def test_csv_errors_name_the_line_a_person_sees(tmp_path):
 @pytest.mark.parametrize(
     ("lines", "line", "message"),
     [
-        ([HEADER, "1,X,1m,noon,0,flag,human,accepted,,,,,"], 2, "start must be a whole number"),
-        ([HEADER, "1,X,1m,0,0,,human,accepted,,,,,"], 2, "label must not be empty"),
-        ([HEADER, "1,X,1m,0,0,a,human,done,,,,,"], 2, "unknown status 'done'"),
-        ([HEADER, "1,X,1m,0,0,a,human,accepted,,,,,high"], 2, "confidence must be a number"),
-        ([HEADER, "1,X,1m,0,0,a,human,accepted,,,,,2"], 2, "confidence must lie in 0..1"),
-        ([HEADER, "", "1,X,1m,0,0,a,b,accepted,x,y,,,"], 3, "unknown source 'b'"),
-        ([HEADER, "1,X,1m,0,0,a,human,accepted,x, y,,,,"], 2, "14 fields where the header has 13"),
-        ([HEADER.replace("label", "tag")], 1, "unknown column 'tag' in the header"),
-        ([HEADER.replace(",label", "")], 1, "missing column 'label' in the header"),
-        ([HEADER, '1,X,1m,0,0,a,human,accepted,"x"y,,,,'], 2, "malformed CSV"),
+        ([OLD_HEADER, "1,X,1m,noon,0,flag,human,accepted,,,,,"], 2, "start must be a whole number"),
+        ([OLD_HEADER, "1,X,1m,0,0,,human,accepted,,,,,"], 2, "label must not be empty"),
+        ([OLD_HEADER, "1,X,1m,0,0,a,human,done,,,,,"], 2, "unknown status 'done'"),
+        ([OLD_HEADER, "1,X,1m,0,0,a,human,accepted,,,,,high"], 2, "confidence must be a number"),
+        ([OLD_HEADER, "1,X,1m,0,0,a,human,accepted,,,,,2"], 2, "confidence must lie in 0..1"),
+        ([OLD_HEADER, "", "1,X,1m,0,0,a,b,accepted,x,y,,,"], 3, "unknown source 'b'"),
+        (
+            [OLD_HEADER, "1,X,1m,0,0,a,human,accepted,x, y,,,,"],
+            2,
+            "14 fields where the header has 13",
+        ),
+        ([OLD_HEADER.replace("label", "tag")], 1, "unknown column 'tag' in the header"),
+        ([OLD_HEADER.replace(",label", "")], 1, "missing column 'label' in the header"),
+        ([OLD_HEADER, '1,X,1m,0,0,a,human,accepted,"x"y,,,,'], 2, "malformed CSV"),
     ],
 )
 def test_csv_errors(tmp_path, lines, line, message):

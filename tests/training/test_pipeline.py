@@ -134,7 +134,7 @@ def test_champion_loads_through_pyfunc_and_predicts_like_the_predictor(store):
 
 
 def test_a_worse_run_does_not_move_the_champion(store):
-    worse = train("random_forest", store.root, store.data_dir, WEAK)
+    worse = train("random_forest", store.root, store.data_dir, WEAK, started_by="olga")
     assert worse.metrics["val_macro_f1"] < store.strong.metrics["val_macro_f1"]
     assert not worse.champion.promoted
     assert "champion kept" in worse.champion.reason
@@ -142,6 +142,8 @@ def test_a_worse_run_does_not_move_the_champion(store):
     assert champion_version(store) == "2"
     runs = store.tracker.list_runs(limit=10, name=NAME)
     assert runs[0]["run_id"] == worse.run_id and runs[0]["champion_decision"] == "kept"
+    # Who started each run (issue 18): a tag the Train panel's run list shows; "" for none.
+    assert [r["started_by"] for r in runs[:2]] == ["olga", ""]
     flagged = [r for r in runs if r["champion"]]
     assert [r["run_id"] for r in flagged] == [store.strong.run_id]
     assert flagged[0]["version"] == "2" and flagged[0]["dataset"] == store.version
