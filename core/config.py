@@ -216,6 +216,26 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    """Where the app keeps what must survive a restart. Empty ``url``: SQLite in
+    ``<data_dir>/tradedash.db``; ``sqlite:///PATH`` (relative to the config file) or
+    ``postgresql://user[:password]@host:port/database`` (needs requirements-scale.txt)."""
+
+    url: str = ""
+
+    def validate(self, key: str) -> None:
+        url = self.url.strip()
+        check(
+            url == "" or url.startswith(("sqlite:///", "postgresql://", "postgres://")),
+            f"{key}.url",
+            f"must be empty (SQLite under data_dir), sqlite:///PATH or "
+            f"postgresql://user@host:port/database, got {self.url!r}",
+        )
+        if url.startswith("sqlite:///"):
+            check(len(url) > len("sqlite:///"), f"{key}.url", "names no file after sqlite:///")
+
+
+@dataclass(frozen=True)
 class MarketConfig:
     """Character of one simulated market."""
 

@@ -135,7 +135,7 @@ class CandleStore:
         self._seen_version = self._db.data_version()
         keys = [tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")]
         loaded = sum(self._load_series(*key) for key in keys)
-        log.info("loaded %d candles from %s", loaded, self._db.path)
+        log.info("loaded %d candles from %s", loaded, self._db.where)
         return loaded
 
     def _load_series(self, symbol: str, timeframe: str) -> int:
@@ -411,7 +411,7 @@ class CandleStore:
                 timeframe,
                 max(start, -(2**62)) if start is not None else -(2**62),
                 min(end, 2**62) if end is not None else 2**62,
-                -1 if limit is None else int(limit),
+                2**62 if limit is None else int(limit),
             ),
         )
         frame = pd.DataFrame(

@@ -26,6 +26,7 @@ from core.config import (
     OutcomesConfig,
     RetentionConfig,
     ServerConfig,
+    StorageConfig,
     build_section,
     check,
 )
@@ -50,6 +51,7 @@ class Config:
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
@@ -84,6 +86,17 @@ class Config:
     def data_path(self) -> Path:
         path = Path(self.data_dir)
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def storage_url(self) -> str:
+        """The database URL: ``storage.url``, or SQLite in the data folder by default; a
+        relative SQLite path is read from the config file's folder."""
+        url = self.storage.url.strip()
+        if not url:
+            return f"sqlite:///{(self.data_path / 'tradedash.db').resolve().as_posix()}"
+        if url.startswith("sqlite:///"):
+            return f"sqlite:///{self.resolve(url[len('sqlite:///') :]).resolve().as_posix()}"
+        return url
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)

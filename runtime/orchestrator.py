@@ -40,7 +40,7 @@ def now_ms() -> int:
 class Orchestrator:
     def __init__(self, config: Config, db: Database | None = None, feed=None):
         self.config = config
-        self.db = db if db is not None else Database(config.data_path / "tradedash.db")
+        self.db = db if db is not None else Database(config.storage_url)
         self.store = CandleStore(self.db, config.buffers)
         self.predictions = PredictionBook(
             self.db,
@@ -112,6 +112,9 @@ class Orchestrator:
         with self._start_lock:
             if self._started:
                 return
+            # The process that runs the feed and the jobs owns a SQLite file: a second is
+            # refused here, before it starts anything.
+            self.db.claim("the app")
             self._started = True
         from market.feed_runner import FeedRunner
         from market.feeds import make_feed

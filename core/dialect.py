@@ -1,0 +1,214 @@
+"""Every difference between SQLite and PostgreSQL the app meets, in one place.
+
+Stores write portable SQL with ``?`` placeholders and SQLite's spelling (``INSERT OR IGNORE``,
+``INSERT OR REPLACE``, ``INTEGER``/``REAL`` columns, ``AUTOINCREMENT``); ``Dialect.sql`` and
+``Dialect.ddl`` turn that into what the connected engine reads. The rest (how a write
+transaction begins, how tables and columns are listed, advisory locks, change notifications)
+are methods here too, so ``core/db.py`` has one code path for both.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Quoted text and identifiers pass through untouched; everything else may be rewritten.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%|[^'\"?%]+")
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)", re.IGNORECASE)
+_INSERT_COLUMNS = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)", re.IGNORECASE)
+NOTIFY_CHANNEL = "tradedash_changes"
+
+
+class Dialect:
+    """SQLite: the SQL is already in its spelling."""
+
+    name = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"
+
+    def sql(self, sql: str, conn=None) -> str:
+        return sql
+
+    def ddl(self, schema: str) -> list[str]:
+        return [s.strip() for s in split_statements(schema) if s.strip()]
+
+    def tables(self, conn) -> list[str]:
+        rows = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def columns(self, conn, table: str) -> list[str]:
+        return [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{table}")').fetchall()]
+
+    def primary_key(self, conn, table: str) -> list[str]:
+        rows = conn.exec_driver_sql(f'PRAGMA table_info("{table}")').fetchall()
+        return [r[1] for r in sorted((r for r in rows if r[5]), key=lambda r: r[5])]
+
+    def prepare_writer(self, conn) -> None:
+        # WAL: readers never wait for the writer. NORMAL sync is durable across app crashes.
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+    def prepare_reader(self, conn) -> None:
+        conn.exec_driver_sql("PRAGMA query_only=ON")
+
+    def lock_schema(self, conn) -> None:
+        """Serialise schema upgrades across processes (SQLite's write lock already does)."""
+
+    def announce(self, conn, sender: str) -> None:
+        """Tell other processes this transaction changed data (SQLite's data_version does)."""
+
+    def reset_sequences(self, conn, table: str) -> None:
+        """After rows were copied in with their ids, new ids continue after them (SQLite's
+        AUTOINCREMENT already does)."""
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    begin_write = "BEGIN"
+
+    def __init__(self):
+        self._rewritten: dict[str, str] = {}
+
+    def sql(self, sql: str, conn=None) -> str:
+        done = self._rewritten.get(sql)
+        if done is not None:
+            return done
+        match = _INSERT_OR.match(sql)
+        if not match:
+            return _placeholders(sql)
+        verb, table = match.group(1).upper(), match.group(2)
+        plain = f"INSERT INTO {table}{sql[match.end() :]}"
+        if verb == "IGNORE":
+            tail = " ON CONFLICT DO NOTHING"
+        else:
+            tail = self._upsert_tail(conn, table, plain)
+        done = self._rewritten[sql] = _placeholders(plain) + tail
+        return done
+
+    def _upsert_tail(self, conn, table: str, sql: str) -> str:
+        keys = self.primary_key(conn, table)
+        listed = _INSERT_COLUMNS.match(sql)
+        columns = (
+            [c.strip().strip('"') for c in listed.group(1).split(",")]
+            if listed
+            else self.columns(conn, table)
+        )
+        others = [c for c in columns if c not in keys]
+        quoted = ", ".join(f'"{k}"' for k in keys)
+        if not others:
+            return f" ON CONFLICT ({quoted}) DO NOTHING"
+        sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in others)
+        return f" ON CONFLICT ({quoted}) DO UPDATE SET {sets}"
+
+    def ddl(self, schema: str) -> list[str]:
+        return [pg_ddl(s) for s in super().ddl(schema)]
+
+    def tables(self, conn) -> list[str]:
+        rows = conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def columns(self, conn, table: str) -> list[str]:
+        rows = conn.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def primary_key(self, conn, table: str) -> list[str]:
+        rows = conn.exec_driver_sql(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+            " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = to_regclass(%s) AND i.indisprimary"
+            " ORDER BY array_position(i.indkey, a.attnum)",
+            (f'"{table}"',),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def prepare_writer(self, conn) -> None:
+        pass
+
+    def prepare_reader(self, conn) -> None:
+        pass
+
+    def lock_schema(self, conn) -> None:
+        # Two processes starting at once: the second waits, then finds the schema current.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7116, 1)")
+
+    def announce(self, conn, sender: str) -> None:
+        conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{sender}'")
+
+    def reset_sequences(self, conn, table: str) -> None:
+        rows = conn.exec_driver_sql(
+            "SELECT column_name, pg_get_serial_sequence(quote_ident(%s), column_name)"
+            " FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = %s",
+            (table, table),
+        ).fetchall()
+        for column, sequence in rows:
+            if sequence:
+                conn.exec_driver_sql(
+                    f'SELECT setval(%s, COALESCE((SELECT MAX("{column}") FROM "{table}"), 0)'
+                    " + 1, false)",
+                    (sequence,),
+                )
+
+
+def split_statements(schema: str) -> list[str]:
+    """A script's statements (``;`` outside quotes ends one)."""
+    statements, current = [], []
+    for token in _TOKENS.findall(schema):
+        if token[0] in "'\"":
+            current.append(token)
+            continue
+        parts = token.split(";")
+        current.append(parts[0])
+        for part in parts[1:]:
+            statements.append("".join(current))
+            current = [part]
+    statements.append("".join(current))
+    return statements
+
+
+@lru_cache(maxsize=4096)
+def _placeholders(sql: str) -> str:
+    """``?`` to psycopg's ``%s``; a literal ``%`` doubled so psycopg leaves it alone."""
+    out = []
+    for token in _TOKENS.findall(sql):
+        if token == "?":
+            out.append("%s")
+        elif token == "%":
+            out.append("%%")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+_AUTOINCREMENT = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.IGNORECASE)
+_TYPES = ((re.compile(r"\bINTEGER\b", re.IGNORECASE), "BIGINT"),
+          (re.compile(r"\bREAL\b", re.IGNORECASE), "DOUBLE PRECISION"),
+          (re.compile(r"\)\s*WITHOUT\s+ROWID\s*$", re.IGNORECASE), ")"))  # fmt: skip
+
+
+def pg_ddl(statement: str) -> str:
+    """SQLite DDL in PostgreSQL's words: 64-bit integers (epoch ms overflow INTEGER there),
+    double precision floats (REAL is 32-bit there), identity keys for AUTOINCREMENT."""
+    parts = []
+    for token in _TOKENS.findall(statement):
+        if token[0] in "'\"":
+            parts.append(token)
+            continue
+        token = _AUTOINCREMENT.sub("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", token)
+        for pattern, replacement in _TYPES:
+            token = pattern.sub(replacement, token)
+        parts.append(token)
+    return "".join(parts).strip()
+
+
+def dialect_for(name: str) -> Dialect:
+    return PostgresDialect() if name.startswith("postgresql") else Dialect()
