@@ -110,18 +110,11 @@ class Connection:
         if isinstance(params, list):
             params = tuple(params)  # a list would read as many rows to SQLAlchemy
         try:
-            if not params:
-                # No parameters: the driver reads the text as it is (a literal % stays one).
-                return Cursor(self._conn.exec_driver_sql(self._plain(sql)), self._sqlite)
             return Cursor(
                 self._conn.exec_driver_sql(self._dialect.sql(sql, self._conn), params), self._sqlite
             )
         except _integrity_errors() as exc:
             raise IntegrityError(str(getattr(exc, "orig", exc))) from exc
-
-    def _plain(self, sql: str) -> str:
-        rewritten = self._dialect.sql(sql, self._conn)
-        return rewritten.replace("%%", "%") if self._dialect.name != "sqlite" else rewritten
 
     def executemany(self, sql: str, rows: Sequence[Sequence]) -> Cursor | None:
         rows = [tuple(r) for r in rows]
@@ -317,6 +310,12 @@ class Database:
             for statement in self.dialect.ddl(schema):
                 conn.raw.exec_driver_sql(statement)
 
+    def integrity(self) -> str:
+        """``ok`` when the engine's own check finds nothing wrong (SQLite's integrity_check;
+        PostgreSQL's amcheck over every index), else what it found."""
+        with self._lock:
+            return self.dialect.integrity(self._conn.raw)
+
     def tables(self) -> list[str]:
         """Every table of the database, the migrations' version table included."""
         with self._lock:
@@ -348,6 +347,13 @@ class Database:
         owner.write_text(f"{what} (pid {os.getpid()})\n")
         self._claim = lock
 
+    def release(self) -> None:
+        """Give up ``claim`` (the app stopped its feed and jobs)."""
+        with self._lock:
+            if self._claim is not None:
+                self._claim.release()
+                self._claim = None
+
     def close(self) -> None:
         with self._readers_lock:
             self._closed = True
@@ -359,7 +365,5 @@ class Database:
                 self._listener_conn.close()
                 self._listener = None
             self._conn.raw.close()
-            if self._claim is not None:
-                self._claim.release()
-                self._claim = None
+        self.release()
         self.engine.dispose()

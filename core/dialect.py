@@ -56,6 +56,11 @@ class Dialect:
     def lock_schema(self, conn) -> None:
         """Serialise schema upgrades across processes (SQLite's write lock already does)."""
 
+    def integrity(self, conn) -> str:
+        """``ok``, or what the engine's own check found wrong."""
+        rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows)
+
     def announce(self, conn, sender: str) -> None:
         """Tell other processes this transaction changed data (SQLite's data_version does)."""
 
@@ -143,6 +148,26 @@ class PostgresDialect(Dialect):
     def announce(self, conn, sender: str) -> None:
         conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{sender}'")
 
+    def integrity(self, conn) -> str:
+        """Every B-tree index of our tables checked against its table with amcheck (ships with
+        PostgreSQL; creating the extension needs a superuser, otherwise say it was not run)."""
+        try:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
+        except Exception as exc:
+            return f"not checked: amcheck unavailable ({str(getattr(exc, 'orig', exc)).strip()})"
+        indexes = conn.exec_driver_sql(
+            "SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE a.amname = 'btree' AND n.nspname = current_schema()"
+        ).fetchall()
+        problems = []
+        for oid, name in indexes:
+            try:
+                conn.exec_driver_sql("SELECT bt_index_parent_check(%s::regclass, true)", (oid,))
+            except Exception as exc:
+                problems.append(f"{name}: {str(getattr(exc, 'orig', exc)).strip()}")
+        return "; ".join(problems) or "ok"
+
     def reset_sequences(self, conn, table: str) -> None:
         rows = conn.exec_driver_sql(
             "SELECT column_name, pg_get_serial_sequence(quote_ident(%s), column_name)"
@@ -177,10 +202,13 @@ def split_statements(schema: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _placeholders(sql: str) -> str:
-    """``?`` to psycopg's ``%s``; a literal ``%`` doubled so psycopg leaves it alone."""
+    """``?`` to psycopg's ``%s`` (not inside quotes); every ``%`` doubled, quoted ones too,
+    since psycopg reads them anywhere."""
     out = []
     for token in _TOKENS.findall(sql):
-        if token == "?":
+        if token[0] in "'\"":
+            out.append(token.replace("%", "%%"))
+        elif token == "?":
             out.append("%s")
         elif token == "%":
             out.append("%%")

@@ -146,6 +146,7 @@ class Orchestrator:
         self.live_neural.stop()
         self.outcomes.stop()
         self.jobs.shutdown()
+        self.db.release()  # stopped: another app process may take the SQLite file now
         self._started = False
 
     def start_autolabel(

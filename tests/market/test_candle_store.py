@@ -1,6 +1,6 @@
 import threading
 
-from core.candles import Candle, aggregate, resample
+from core.candles import Candle, aggregate, frame_to_candles, resample
 from core.db import Database
 from market.candle_store import CandleStore
 from tests.helpers.candles import make_candles
@@ -82,6 +82,21 @@ def test_restart_brings_history_back_from_sqlite(db_url):
     assert again.load() > 0
     assert again.candles("X", "1s") == candles  # every candle was sent closed
     assert [c.time for c in again.candles("X", "1m")] == [T0, T0 + 60_000]
+
+
+def test_each_stored_minute_equals_the_aggregate_of_its_stored_seconds(db_url):
+    """C1 on what the database holds, read back by a fresh store (a restart)."""
+    store = store_at(db_url)
+    for candle in make_candles(185, start=T0):
+        store.ingest("X", [candle])
+    again = store_at(db_url)
+    seconds = frame_to_candles(again.history("X", "1s"))
+    minutes = frame_to_candles(again.history("X", "1m"))
+    assert [m.time for m in minutes] == [T0, T0 + 60_000, T0 + 120_000]  # the closed ones
+    for minute in minutes:
+        parts = [c for c in seconds if minute.time <= c.time < minute.time + 60_000]
+        assert len(parts) == 60
+        assert minute == aggregate(parts, minute.time, closed=True)
 
 
 def test_merge_history_of_seconds_rebuilds_minutes_and_persists(db_url):
