@@ -1,4 +1,6 @@
-"""The shared ground: typed config sections and their loader, the SQLite connection, time
+"""The shared ground: typed config sections and their loader, the database (SQLite or PostgreSQL through one
+facade, the dialect module with every difference between them, schema migrations, copying
+between backends), time
 formats, shared types (Candle, Span, limits such as MAX_TIME_MS), people and the roles their
 actions need, the audit list, the job state machine and the closed-candle worker base.
 

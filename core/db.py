@@ -253,6 +253,22 @@ class Database:
                         log.exception("rollback failed on %s", self.where)
                 raise
 
+    @contextmanager
+    def snapshot(self):
+        """A connection of its own (a SQLAlchemy connection) whose reads all see one consistent
+        state of the database, while others keep writing."""
+        if self._memory:
+            with self._lock:
+                yield self._conn.raw
+            return
+        conn = self._connect()
+        try:
+            conn.exec_driver_sql(self.dialect.begin_snapshot)
+            yield conn
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            conn.close()
+
     def _reader(self) -> Connection | None:
         """This thread's read connection (None for an in-memory database: it has one)."""
         if self._memory:

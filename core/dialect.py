@@ -24,6 +24,8 @@ class Dialect:
 
     name = "sqlite"
     begin_write = "BEGIN IMMEDIATE"
+    # A read-only transaction that sees one snapshot of the whole database (copies, backups).
+    begin_snapshot = "BEGIN DEFERRED"
 
     def sql(self, sql: str, conn=None) -> str:
         return sql
@@ -72,6 +74,7 @@ class Dialect:
 class PostgresDialect(Dialect):
     name = "postgresql"
     begin_write = "BEGIN"
+    begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self):
         self._rewritten: dict[str, str] = {}
