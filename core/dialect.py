@@ -58,6 +58,19 @@ class Dialect:
     def lock_schema(self, conn) -> None:
         """Serialise schema upgrades across processes (SQLite's write lock already does)."""
 
+    def json_field(self, column: str, key: str) -> str:
+        """A top-level field of a JSON text column (stores keep JSON in TEXT columns)."""
+        return f"json_extract({column}, '$.{key}')"
+
+    def json_values(self, column: str, keys: tuple[str, ...]) -> str:
+        """Several fields of a JSON text column as one array, the JSON parsed once per row;
+        ``json_item`` reads one back."""
+        paths = ", ".join(f"'$.{k}'" for k in keys)
+        return f"json_extract({column}, {paths})"
+
+    def json_item(self, alias: str, index: int) -> str:
+        return f"{alias} ->> '$[{index}]'"
+
     def integrity(self, conn) -> str:
         """``ok``, or what the engine's own check found wrong."""
         rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
@@ -150,6 +163,16 @@ class PostgresDialect(Dialect):
 
     def announce(self, conn, sender: str) -> None:
         conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{sender}'")
+
+    def json_field(self, column: str, key: str) -> str:
+        return f"(({column})::jsonb ->> '{key}')"
+
+    def json_values(self, column: str, keys: tuple[str, ...]) -> str:
+        items = ", ".join(f"(({column})::jsonb -> '{k}')" for k in keys)
+        return f"jsonb_build_array({items})"
+
+    def json_item(self, alias: str, index: int) -> str:
+        return f"({alias} ->> {index})"
 
     def integrity(self, conn) -> str:
         """Every B-tree index of our tables checked against its table with amcheck (ships with

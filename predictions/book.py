@@ -281,7 +281,7 @@ class PredictionBook:
                 sql += f" AND kind IN ({','.join('?' * len(kinds))})"
                 args: list[Any] = [symbol, *kinds]
                 if source is not None:
-                    sql += " AND json_extract(data, '$.source')=?"
+                    sql += f" AND {self._db.dialect.json_field('data', 'source')}=?"
                     args.append(source)
                 with self._db.transaction() as conn:
                     conn.execute(sql, args)

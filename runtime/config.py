@@ -42,6 +42,9 @@ class Config:
     symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     timeframes: tuple[str, ...] = ("1s", "1m")
     data_dir: str = "data"
+    # Where datasets are written and read: empty = <data_dir>/datasets; a shared folder (NFS ...)
+    # lets app processes and workers on other machines find the same datasets.
+    datasets_dir: str = ""
     buffers: dict[str, int] = field(default_factory=lambda: {"1s": 3600, "1m": 2880})
     server: ServerConfig = field(default_factory=ServerConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
@@ -80,7 +83,7 @@ class Config:
 
     @property
     def datasets_path(self) -> Path:
-        return self.data_path / "datasets"
+        return self.resolve(self.datasets_dir) if self.datasets_dir else self.data_path / "datasets"
 
     @property
     def data_path(self) -> Path:
