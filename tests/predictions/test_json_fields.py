@@ -18,8 +18,8 @@ def test_clearing_by_source_and_the_newest_resolved_per_version_on_both(db_url):
     db = Database(db_url)
     try:
         book = PredictionBook(db, ["A"])
-        saved = [book.add("cnn", "A", cnn(i, src, ver)) for i, (src, ver) in enumerate(
-            [("live", "1"), ("live", "1"), ("live", "2"), ("backtest", "2"), ("live", "1")])]  # fmt: skip
+        made = [("live", "1"), ("live", "1"), ("live", "2"), ("backtest", "2"), ("live", "1")]
+        saved = [book.add("cnn", "A", cnn(i, src, ver)) for i, (src, ver) in enumerate(made)]
         outcomes = [
             {"id": p["id"], "symbol": "A", "resolved_at": T + 10**6 + i, "realised_price": 101.0,
              "hit": i % 2 == 0, "error_pct": 0.1, "naive_error_pct": 0.2}
