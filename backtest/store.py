@@ -112,13 +112,30 @@ class BacktestStore:
         with self._db.transaction() as conn:
             conn.execute(f"UPDATE backtest_runs SET {sql} WHERE id=?", (*values, run_id))
 
-    def fail_interrupted(self) -> int:
+    def fail_interrupted(self, statuses: tuple[str, ...] = (QUEUED, RUNNING)) -> int:
+        marks = ",".join("?" * len(statuses))
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE backtest_runs SET status=?, error=? WHERE status IN (?, ?)",
-                (FAILED, "interrupted: the app stopped during the run", QUEUED, RUNNING),
+                f"UPDATE backtest_runs SET status=?, error=? WHERE status IN ({marks})",
+                (FAILED, "interrupted: the app stopped during the run", *statuses),
             )
             return cursor.rowcount
+
+    def queued(self) -> list[tuple[str, dict]]:
+        """Runs waiting in the database (queued by any process), oldest first."""
+        rows = self._db.query(
+            "SELECT id, request FROM backtest_runs WHERE status=? ORDER BY created_at", (QUEUED,)
+        )
+        return [(r["id"], json.loads(r["request"])) for r in rows]
+
+    def cancel_queued(self, run_id: str) -> bool:
+        """Cancel a run still waiting (queued by any process); False once it started."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE backtest_runs SET status=?, finished_at=? WHERE id=? AND status=?",
+                (CANCELLED, int(time.time() * 1000), run_id, QUEUED),
+            )
+            return cursor.rowcount > 0
 
     def status(self, run_id: str) -> dict | None:
         """Status, progress and error only: cheap enough for a poll every second."""

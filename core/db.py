@@ -228,6 +228,10 @@ class Database:
             ) from None
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def where(self) -> str:
         """The database in words for logs and messages (no password)."""
         return str(self.path) if self.path else display_url(self.url)

@@ -17,6 +17,8 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%|[^'\"?%]+")
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)", re.IGNORECASE)
 _INSERT_COLUMNS = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)", re.IGNORECASE)
 NOTIFY_CHANNEL = "tradedash_changes"
+# Advisory lock keys (app, purpose): every cross-process decision on PostgreSQL takes one.
+SCHEMA_LOCK, LEADER_LOCK, CHAMPION_LOCK = (7116, 1), (7116, 2), (7116, 3)
 
 
 class Dialect:
@@ -159,10 +161,40 @@ class PostgresDialect(Dialect):
 
     def lock_schema(self, conn) -> None:
         # Two processes starting at once: the second waits, then finds the schema current.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7116, 1)")
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", SCHEMA_LOCK)
 
     def announce(self, conn, sender: str) -> None:
         conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{sender}'")
+
+    # Advisory locks: held by a session (a connection), released when it ends or dies.
+    def try_advisory_lock(self, conn, key: tuple[int, int]) -> bool:
+        return bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)", key).scalar())
+
+    def advisory_lock(self, conn, key: tuple[int, int], timeout_s: float) -> None:
+        """Wait for the lock at most ``timeout_s`` (then a ``TimeoutError``)."""
+        conn.exec_driver_sql(f"SET lock_timeout = '{int(timeout_s * 1000)}ms'")
+        try:
+            conn.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", key)
+        except Exception as exc:
+            if "lock timeout" in str(getattr(exc, "orig", exc)):
+                raise TimeoutError(
+                    f"advisory lock {key} still held after {timeout_s:g} s"
+                ) from None
+            raise
+
+    def advisory_unlock(self, conn, key: tuple[int, int]) -> None:
+        conn.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    def session_id(self, conn) -> int:
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def holds_advisory_lock(self, conn, key: tuple[int, int], session: int) -> bool:
+        """Whether session ``session`` (another connection's) holds the lock, read on ``conn``."""
+        return bool(conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+            " AND objid = %s AND objsubid = 2 AND pid = %s AND granted",
+            (*key, session),
+        ).scalar())  # fmt: skip
 
     def json_field(self, column: str, key: str) -> str:
         return f"(({column})::jsonb ->> '{key}')"

@@ -23,10 +23,10 @@ from collections.abc import Callable
 
 from core.candles import Candle
 from core.db import Database, StorageError
+from core.dialect import LEADER_LOCK
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = (7116, 2)  # (app, purpose): 1 is the schema-upgrade lock
 CHECK_EVERY_S = 1.0
 FOLLOW_EVERY_S = 0.5
 LEADER, FOLLOWER = "leader", "follower"
@@ -85,15 +85,14 @@ class Leadership:
             return
         if self._try_lock():
             self.role = LEADER
-            log.info("this process leads (PostgreSQL advisory lock %s)", LOCK_KEY)
+            log.info("this process leads (PostgreSQL advisory lock %s)", LEADER_LOCK)
             self.on_gained()
 
     def _try_lock(self) -> bool:
         if self._conn is None:
             self._conn = self.db.engine.connect()  # its own: NullPool, TCP keepalives
-            self._pid = self._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        got = self._conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).scalar()
-        return bool(got)
+            self._pid = self.db.dialect.session_id(self._conn)
+        return self.db.dialect.try_advisory_lock(self._conn, LEADER_LOCK)
 
     def _alive(self) -> bool:
         try:
@@ -121,12 +120,7 @@ class Leadership:
     def fence(self, conn) -> None:
         """Inside a leader-only write transaction (``conn``): refuse it unless our lock
         connection still holds the lock, so a leader that lost it writes nothing more."""
-        held = conn.exec_driver_sql(
-            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
-            " AND objid = %s AND objsubid = 2 AND pid = %s AND granted",
-            (*LOCK_KEY, self._pid),
-        ).scalar()
-        if not held:
+        if not self.db.dialect.holds_advisory_lock(conn, LEADER_LOCK, self._pid):
             self.role = FOLLOWER
             raise LeadershipLost("this process no longer holds the leader lock")
 

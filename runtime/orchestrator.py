@@ -27,6 +27,7 @@ from runtime.config import Config
 from serving.neural_live import LiveNeural, NeuralService
 from serving.pattern_inference import PatternService
 from serving.pattern_live import LivePatterns
+from training import champion_lock
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Orchestrator:
         self._feed = feed
         self._runner = None
         self.leadership = None  # several processes on PostgreSQL: who leads (runtime/leadership)
+        champion_lock.use_database(self.db)  # PostgreSQL: champion decisions lock there
         self._following = None
         self._started = False
         self._start_lock = threading.Lock()
@@ -130,6 +132,7 @@ class Orchestrator:
                 self.leadership.start()
                 if self.leadership.role != "leader":
                     log.info("another process leads: following its data")
+                    self.backtests.queue_only = True
                     self._following.start()
                 return
             # The process that runs the feed and the jobs owns a SQLite file: a second is
@@ -157,6 +160,7 @@ class Orchestrator:
         if self.leadership is not None:
             self.store.fence = self.leadership.fence
             self.store.publish_forming = True
+            self.backtests.queue_only = False
 
         feed = self._feed or make_feed(self.config)
         self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
@@ -168,7 +172,11 @@ class Orchestrator:
         self._runner.start()
         self.live_patterns.start()
         self.outcomes.start()  # its first pass catches up on horizons passed while down
-        self.backtests.recover()  # a dead leader's runs: failed, saying so
+        # A dead leader's running runs: failed, saying so (run them again); queued ones run.
+        self.backtests.recover(shared=self.leadership is not None)
+        if self.leadership is not None:
+            self.backtests.adopt_queued()
+            self.jobs.schedule("adopt-backtests", 1 / 60, self.backtests.adopt_queued)
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
@@ -179,6 +187,7 @@ class Orchestrator:
         """The leader lock is gone: stop writing and running jobs, and follow."""
         self._stop_leading()
         self.store.publish_forming = False
+        self.backtests.queue_only = True
         if self._following is not None:
             self._following.start()
 
