@@ -236,6 +236,25 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    """Where training jobs (and, through ``core.compute``, other long work) run: ``local`` (this
+    process's workers) or ``ray`` (tasks on the Ray cluster at ``address``: ``auto``, the
+    ``host:port`` of a head, or ``ray://host:10001``; needs requirements-scale.txt)."""
+
+    backend: Literal["local", "ray"] = "local"
+    address: str = "auto"
+
+    def validate(self, key: str) -> None:
+        address = self.address.strip()
+        ok = address == "auto" or (
+            ":" in address.removeprefix("ray://")
+            and address.removeprefix("ray://").rpartition(":")[2].isdigit()
+        )
+        check(ok, f"{key}.address",
+              f"must be auto, host:port or ray://host:10001, got {self.address!r}")  # fmt: skip
+
+
+@dataclass(frozen=True)
 class MarketConfig:
     """Character of one simulated market."""
 

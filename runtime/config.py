@@ -18,6 +18,7 @@ from core.candles import is_timeframe
 from core.config import (
     AnnotationsConfig,
     BacktestConfig,
+    ComputeConfig,
     ConfigError,
     DashboardConfig,
     FeedConfig,
@@ -55,6 +56,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)

@@ -53,6 +53,7 @@ class Orchestrator:
         self._runner = None
         self.leadership = None  # several processes on PostgreSQL: who leads (runtime/leadership)
         champion_lock.use_database(self.db)  # PostgreSQL: champion decisions lock there
+        self.last_compute: dict | None = None  # where the last training ran (compute.backend)
         self._following = None
         self._started = False
         self._start_lock = threading.Lock()
