@@ -84,7 +84,7 @@ def main(argv=None) -> int:
                 leader.proc.send_signal(signal.SIGKILL)
                 leader.proc.wait()
                 to_lead = wait(lambda s=standby: role(s) == "leader", 60, 0.02)
-                to_store = wait(lambda: newest_second(db) > killed_at, 60, 0.02)
+                to_store = wait(lambda k=killed_at: newest_second(db) > k, 60, 0.02)
                 times = [r[0] for r in db.query(
                     "SELECT time FROM candles WHERE symbol=? AND timeframe='1s' AND time>=?"
                     " ORDER BY time", (SYMBOL, int(killed_at) - 30_000))]  # fmt: skip
