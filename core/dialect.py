@@ -213,6 +213,11 @@ class PostgresDialect(Dialect):
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
         except Exception as exc:
             return f"not checked: amcheck unavailable ({str(getattr(exc, 'orig', exc)).strip()})"
+        # Its functions live in the schema it was first created in (maybe not ours).
+        home = conn.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'amcheck'"
+        ).scalar()
         indexes = conn.exec_driver_sql(
             "SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
             " JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -221,7 +226,9 @@ class PostgresDialect(Dialect):
         problems = []
         for oid, name in indexes:
             try:
-                conn.exec_driver_sql("SELECT bt_index_parent_check(%s::regclass, true)", (oid,))
+                conn.exec_driver_sql(
+                    f'SELECT "{home}".bt_index_parent_check(%s::regclass, true)', (oid,)
+                )
             except Exception as exc:
                 problems.append(f"{name}: {str(getattr(exc, 'orig', exc)).strip()}")
         return "; ".join(problems) or "ok"
