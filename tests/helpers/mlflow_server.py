@@ -3,7 +3,9 @@ server), proxied artifacts in a temporary folder, 127.0.0.1 and a free port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,8 +59,11 @@ class MlflowServer:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(3)
+        if self.proc is not None:
+            # What is left of its group (uvicorn workers): a test server, its store discarded.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
