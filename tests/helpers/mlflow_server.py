@@ -53,7 +53,11 @@ class MlflowServer:
             # Its own process group: stop() ends the server and the workers it forked.
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          cwd=self.folder, start_new_session=True)  # fmt: skip
-        wait_for(self._healthy, timeout=120, interval=0.2)
+        try:
+            wait_for(self._healthy, timeout=120, interval=0.2)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

@@ -53,7 +53,11 @@ class RayHead:
         with open(self.folder / "head.log", "w") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          start_new_session=True)  # fmt: skip
-        wait_for(self._listening, timeout=120, interval=0.2)
+        try:
+            wait_for(self._listening, timeout=120, interval=0.2)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
