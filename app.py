@@ -18,6 +18,11 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import dash  # noqa: E402
 
+# Plotly's JSON encoder looks PIL.Image up in sys.modules without importing it, so while a
+# training thread is importing PIL (MLflow does, the first time) a page tick in another thread
+# finds it half-initialised and fails with a 400. Imported whole here, before any thread.
+import PIL.Image  # noqa: E402, F401
+
 from core.config import ConfigError  # noqa: E402
 from core.db import StorageError  # noqa: E402
 from core.schema import SchemaError  # noqa: E402

@@ -37,6 +37,12 @@ from training.model_cache import ModelCache
 
 logger = logging.getLogger(__name__)
 
+# While a model is logged, MLflow records which environment variables get read by patching
+# os.environ for the whole process, and iterates that record at the end: any other thread
+# reading os.environ meanwhile (a page tick, a second training) makes log_model fail with "Set
+# changed size during iteration". We record none (they are for Databricks serving).
+os.environ.setdefault("MLFLOW_RECORD_ENV_VARS_IN_MODEL_LOGGING", "false")
+
 CHAMPION_ALIAS = "champion"
 SCORE_METRIC = "val_macro_f1"
 MODEL_ARTIFACT = "model"

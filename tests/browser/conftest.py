@@ -32,10 +32,18 @@ def served(tmp_path):
     yield from serve_app(tmp_path)
 
 
-@pytest.fixture
-def page(browser, served):
+@pytest.fixture(scope="session")
+def shared_context(browser):
+    """One context for the ``page`` fixture's pages: its cache keeps plotly.js compiled across
+    tests (they share an origin, see ``serve_app``), which halves a page load's CPU."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(shared_context, served):
+    page = shared_context.new_page()
     page.set_default_timeout(60_000)  # sized for a busy machine
     page.on("console", lambda m: m.type == "error" and served.console_errors.append(m.text))
     page.on("pageerror", lambda e: served.console_errors.append(str(e)))
@@ -43,7 +51,11 @@ def page(browser, served):
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
-    context.close()
+    # Same origin for every test: what this one stored in the browser must not reach the next.
+    if not page.is_closed() and page.url.startswith(served.url):
+        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    shared_context.clear_cookies()
+    page.close()
     # Every browser test also proves the page logged no error (a failed Patch shows only here).
     assert served.console_errors == [], served.console_errors
 

@@ -46,11 +46,26 @@ class Served:
     console_errors: list = field(default_factory=list)
 
 
+# Each test process serves its apps on one port, one after another: the page's origin stays the
+# same, so the shared browser context's cache (plotly.js compiled once) serves every test.
+_PORT = {"last": 0}
+
+
+def _bind(wsgi_app):
+    try:
+        server = make_server("127.0.0.1", _PORT["last"], wsgi_app, threaded=True)
+    except OSError:  # a second app running at the same time: any free port
+        return make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    _PORT["last"] = server.server_port
+    return server
+
+
 def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> Iterator[Served]:
     data = {
         "data_dir": str(tmp_path / "data"),
         "feed": dict(FAST_FEED),
-        "dashboard": {"refresh_interval_ms": 500},
+        # The default refresh (1 s): a page's CPU is mostly its redraws, one per chart per tick.
+        "dashboard": {"refresh_interval_ms": 1000},
         # First-start neural training runs only in the tests about it (it takes a core for minutes).
         "neural": {"bootstrap": False},
     }
@@ -60,13 +75,14 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
     orch = app.server.extensions["orchestrator"]
     if start:
         orch.start()
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    server = _bind(app.server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield Served(f"http://127.0.0.1:{server.server_port}", app, orch)
     finally:
         server.shutdown()
+        server.server_close()  # frees the port for the next test's app
         orch.stop()
 
 
