@@ -8,6 +8,8 @@ PIP     := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 export MLFLOW_DISABLE_TELEMETRY := true
 # pytest-xdist workers for `make test`: one per core of the 2-core machines. --dist loadfile:
 # a module's tests run on one worker, in order, and its module fixtures are built once.
+# --no-loadscope-reorder: modules are handed out in collection order, which tests/conftest.py
+# sorts browser and slow modules first (xdist's default, most tests first, left them for last).
 WORKERS ?= 2
 
 .PHONY: install install-dev run test test-fast lint format bench clean
@@ -40,7 +42,7 @@ run: install        # waitress, one process (app.py serve)
 
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: install-dev   # the quick loop while coding: no browser, no slow tests
 	$(BIN)/python -m pytest -q -n $(WORKERS) -m 'not browser and not slow'

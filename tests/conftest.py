@@ -42,3 +42,15 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "store.db")
     return request.getfixturevalue("postgres_server").create_schema()
+
+
+def pytest_collection_modifyitems(items):
+    """Modules of browser or slow tests first: ``-n 2 --dist loadfile`` hands out whole modules in
+    collection order, and a long module started last would leave one core idle at the end. The
+    sort is stable, so each module's tests keep their order."""
+
+    def heavy(item) -> bool:
+        return any(item.get_closest_marker(mark) for mark in ("browser", "slow"))
+
+    heavy_modules = {item.module.__name__ for item in items if heavy(item)}
+    items.sort(key=lambda item: item.module.__name__ not in heavy_modules)
