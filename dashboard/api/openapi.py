@@ -99,6 +99,34 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 ],
                 "responses": {"200": {"description": "groups of figures with a series over time"},
                               **_error_responses(400, 404)}}},
+            "/api/candles": {"get": {
+                "summary": "A symbol's candles over a range, in the finest timeframe (1m, 5m, 15m,"
+                           " 1h, 4h, 1d; 1s, 5s, 15s when forced) that keeps within max time slots",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms; default the oldest stored candle"},
+                    {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms, exclusive; default just after the newest"},
+                    {"name": "max", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "default": 2000, "maximum": 5000},
+                     "description": "time slots (candles) at most; if even 1d exceeds it the 400"
+                                    " names the smallest max that works"},
+                    {"name": "timeframe", "in": "query", "schema": {"type": "string"},
+                     "description": "force one timeframe (400 past 5000 candles)"},
+                ],
+                "responses": {"200": {
+                    "description": "{timeframe, candles}: each candle the exact OHLCV aggregate of"
+                                   " the stored candles it covers, whole UTC buckets; the forming"
+                                   " candle last with closed false",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "timeframe": {"type": "string"},
+                            "candles": {"type": "array", "items": {"allOf": [
+                                {"$ref": "#/components/schemas/Candle"},
+                                {"type": "object",
+                                 "properties": {"closed": {"type": "boolean"}}}]}}}}}}},
+                              **_error_responses(400, 404)}}},
             "/api/health": {"get": {"summary": "Server, feeds and models",
                                     "responses": {"200": {"description": "ok"}}}},
             "/api/predict": {"post": {

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from core.candles import is_timeframe
+from core.candles import is_timeframe, timeframe_ms
 from dashboard.api.audit import audit_api
 from dashboard.api.backtests import backtests_api
 from dashboard.api.errors import ApiError, int_arg
@@ -17,6 +17,7 @@ from dashboard.api.neural import neural_api
 from dashboard.api.predictions import predictions_api
 from dashboard.context import orchestrator
 from dashboard.people import Refused
+from market import candle_views
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,33 @@ def live_updates():
     limit = min(int_arg("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     since_seq = int_arg("since_seq", None, 0)
     return jsonify(orchestrator().live_updates(symbol, timeframe, since, limit, since_seq))
+
+
+@api.get("/candles")
+def candles():
+    orch = orchestrator()
+    symbol = request.args.get("symbol")
+    if not symbol:
+        raise ApiError(400, "symbol is required, e.g. ?symbol=BTC/USDT&start=MS&end=MS")
+    if symbol not in orch.symbols():
+        raise ApiError(404, f"unknown symbol {symbol!r}; known: {', '.join(orch.symbols())}")
+    forced = request.args.get("timeframe") or None
+    if forced is not None and not is_timeframe(forced):
+        raise ApiError(400, f"timeframe {forced!r} is not like 1m, 5m, 1h or 1d")
+    stored = [tf for s, tf in orch.store.series() if s == symbol]
+    base = candle_views.base_for(stored, forced)
+    bounds = orch.store.bounds(symbol, base) if base else None
+    if bounds is None:
+        return jsonify({"timeframe": forced or base or "1m", "candles": []})
+    start = int_arg("start", bounds[0], 0)
+    end = int_arg("end", bounds[1] + timeframe_ms(base), 0)
+    max_slots = int_arg("max", candle_views.DEFAULT_SLOTS, 1, candle_views.MAX_SLOTS)
+    try:
+        timeframe, found = candle_views.view(orch.store, symbol, base, start, end, max_slots,
+                                             forced)  # fmt: skip
+    except candle_views.ViewError as exc:
+        raise ApiError(400, str(exc)) from None
+    return jsonify({"timeframe": timeframe, "candles": [c.to_dict() for c in found]})
 
 
 @api.get("/health")
