@@ -441,10 +441,14 @@ class CandleStore:
         held = self.latest(symbol, timeframe)
         first = last = None
         if self._db is not None:
-            first, last = self._db.query(
-                "SELECT MIN(time), MAX(time) FROM candles WHERE symbol=? AND timeframe=?",
-                (symbol, timeframe),
-            )[0]
+            # Two queries: SQLite answers a lone MIN or MAX from the index, both at once by a scan.
+            first, last = (
+                self._db.query(
+                    f"SELECT {fn}(time) FROM candles WHERE symbol=? AND timeframe=?",
+                    (symbol, timeframe),
+                )[0][0]
+                for fn in ("MIN", "MAX")
+            )
         if held is not None:
             oldest = self.candles(symbol, timeframe, limit=1)[0].time
             first = oldest if first is None else min(first, oldest)

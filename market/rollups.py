@@ -23,13 +23,14 @@ from core.candles import Candle, bucket_start, timeframe_ms
 
 log = logging.getLogger(__name__)
 
+# Clustered by key, as ``candles`` is: a view's rows lie side by side on disk.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candle_rollups (
     symbol TEXT NOT NULL, base TEXT NOT NULL, timeframe TEXT NOT NULL, time INTEGER NOT NULL,
     open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
     volume REAL NOT NULL,
     PRIMARY KEY (symbol, base, timeframe, time)
-);
+) WITHOUT ROWID;
 """
 
 # Candle sizes a chart steps through when zoomed out, finest first.
@@ -170,16 +171,18 @@ def rebuild_missing(db) -> int:
         targets = rolled(base)
         if not targets:
             continue
-        first, last = db.query(
-            "SELECT MIN(time), MAX(time) FROM candles WHERE symbol=? AND timeframe=?",
-            (symbol, base),
-        )[0]
         coarsest = targets[-1]
-        have = db.query(
-            "SELECT MIN(time), MAX(time) FROM candle_rollups"
-            " WHERE symbol=? AND base=? AND timeframe=?",
-            (symbol, base, coarsest),
-        )[0]
+        # One MIN or MAX per query: SQLite answers each from the index, both at once by a scan.
+        first, last = (
+            db.query(f"SELECT {fn}(time) FROM candles WHERE symbol=? AND timeframe=?",
+                     (symbol, base))[0][0]
+            for fn in ("MIN", "MAX")
+        )  # fmt: skip
+        have = [
+            db.query(f"SELECT {fn}(time) FROM candle_rollups"
+                     " WHERE symbol=? AND base=? AND timeframe=?", (symbol, base, coarsest))[0][0]
+            for fn in ("MIN", "MAX")
+        ]  # fmt: skip
         frame = timeframe_ms(coarsest)
         if have[0] is not None and have[0] <= first and have[1] == bucket_start(last, frame):
             continue

@@ -66,18 +66,23 @@ def candles():
         raise ApiError(400, f"timeframe {forced!r} is not like 1m, 5m, 1h or 1d")
     stored = [tf for s, tf in orch.store.series() if s == symbol]
     base = candle_views.base_for(stored, forced)
-    bounds = orch.store.bounds(symbol, base) if base else None
-    if bounds is None:
-        return jsonify({"timeframe": forced or base or "1m", "candles": []})
-    start = int_arg("start", bounds[0], 0)
-    end = int_arg("end", bounds[1] + timeframe_ms(base), 0)
+    start, end = int_arg("start", None, 0), int_arg("end", None, 0)
+    if start is None or end is None:
+        bounds = orch.store.bounds(symbol, base) if base else None
+        if bounds is None:
+            return jsonify({"timeframe": forced or base or "1m", "candles": []})
+        start = bounds[0] if start is None else start
+        end = bounds[1] + timeframe_ms(base) if end is None else end
     max_slots = int_arg("max", candle_views.DEFAULT_SLOTS, 1, candle_views.MAX_SLOTS)
     try:
         timeframe, found = candle_views.view(orch.store, symbol, base, start, end, max_slots,
                                              forced)  # fmt: skip
     except candle_views.ViewError as exc:
         raise ApiError(400, str(exc)) from None
-    return jsonify({"timeframe": timeframe, "candles": [c.to_dict() for c in found]})
+    # Plain dicts: dataclasses.asdict costs more than the query for 2,000 candles.
+    rows = [{"time": c.time, "open": c.open, "high": c.high, "low": c.low, "close": c.close,
+             "volume": c.volume, "closed": c.closed} for c in found]  # fmt: skip
+    return jsonify({"timeframe": timeframe, "candles": rows})
 
 
 @api.get("/health")
