@@ -46,7 +46,8 @@ def year_of_minutes(days: int, start: int) -> list[Candle]:
     times = start + np.arange(n, dtype=np.int64) * MIN
     # Prices on a 0.01 tick and volumes to 4 decimals, as an exchange sends them.
     open_, high, low, close = (np.round(a, 2) for a in (open_, high, low, close))
-    high, low = np.maximum(high, np.maximum(open_, close)), np.minimum(low, np.minimum(open_, close))
+    high = np.maximum(high, np.maximum(open_, close))
+    low = np.minimum(low, np.minimum(open_, close))
     volume = np.round(volume, 4)
     return [Candle(int(t), o, h, lo, c, v) for t, o, h, lo, c, v in
             zip(times.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(),
