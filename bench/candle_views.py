@@ -118,11 +118,15 @@ def main() -> None:
         print(f"  rollups: p50 {p(times, 50):.1f} ms, p99 {p(times, 99):.1f} ms (goal <= 150)")
         print(f"  aggregate on read (SQL GROUP BY, rows only, no JSON): p50 {p(alt, 50):.1f} ms,"
               f" p99 {p(alt, 99):.1f} ms")  # fmt: skip
-        print(f"  slowest view: {max(times):.1f} ms (view {int(np.argmax(times))}: the first"
-              " is a cold read connection)")
+        print(
+            f"  slowest view: {max(times):.1f} ms (view {int(np.argmax(times))}: the first"
+            " is a cold read connection)"
+        )
         print(f"  ratio p99 on-read / rollups: {p(alt, 99) / p(times, 99):.1f}x")
-        print(f"  response: max {max(sizes):.0f} KB (goal <= 250), candles: max {max(counts)}"
-              " (goal <= 2,500)")
+        print(
+            f"  response: max {max(sizes):.0f} KB (goal <= 250), candles: max {max(counts)}"
+            " (goal <= 2,500)"
+        )
 
 
 if __name__ == "__main__":
