@@ -8,13 +8,18 @@ from core.candles import Candle, bucket_start, resample, timeframe_ms
 
 BASE = "1m"
 AGGREGATED = ("5m", "15m", "1h")
+# "auto" (the default) picks the candle size from the zoom: see panels/live_charts.auto_tick.
+AUTO = "auto"
 MINUTE_CHART_TIMEFRAMES = (BASE, *AGGREGATED)
+MINUTE_CHART_CHOICES = (AUTO, *MINUTE_CHART_TIMEFRAMES)
+# Sizes only auto reaches (zoomed far out): their spans too are the 1 m series'.
+AUTO_ONLY = ("4h", "1d")
 
 
 def _aggregated(store, symbol: str, timeframe: str) -> bool:
     """True when ``timeframe`` is drawn from 1 m candles: an imported series of that timeframe
     (e.g. a 1 h CSV) is shown as stored."""
-    return timeframe in AGGREGATED and store.latest(symbol, timeframe) is None
+    return timeframe in (*AGGREGATED, *AUTO_ONLY) and store.latest(symbol, timeframe) is None
 
 
 def source_timeframe(store, symbol: str, timeframe: str) -> str:

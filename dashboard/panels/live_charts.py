@@ -3,8 +3,11 @@ only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
 
 from __future__ import annotations
 
+from html import escape
+
 import dash_bootstrap_components as dbc
-from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from core.candles import timeframe_ms
 from core.spans import Span
@@ -17,6 +20,7 @@ from dashboard.figures.chart_layout import (
     last_price_shape,
     price_decimals,
     price_patch,
+    price_range,
 )
 from dashboard.figures.chart_updates import (
     LINE_LISTS,
@@ -39,6 +43,7 @@ from dashboard.figures.charts import (
 )
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
+from market import rollups
 from predictions.queries import PredictionFilter
 
 callbacks = CallbackSet()
@@ -247,8 +252,12 @@ def make_view(
 
 
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
-    shown = chart_series.display_timeframe(timeframe, view["timeframe"])
-    figure, state = chart_view(orch, symbol, shown, view)
+    if timeframe == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+        figure, state = chart_view(orch, symbol, timeframe, view)
+        figure = auto_figure(figure, symbol, timeframe, None)
+    else:
+        shown = chart_series.display_timeframe(timeframe, view["timeframe"])
+        figure, state = chart_view(orch, symbol, shown, view)
     return html.Div(
         [
             dcc.Graph(
@@ -285,8 +294,8 @@ def layout() -> html.Div:
             html.Span("Minute chart", className="me-1 text-muted"),
             dbc.RadioItems(
                 id=ids.CHART_TIMEFRAME,
-                options=list(chart_series.MINUTE_CHART_TIMEFRAMES),
-                value=chart_series.BASE,
+                options=list(chart_series.MINUTE_CHART_CHOICES),
+                value=chart_series.AUTO,
                 inline=True,
             ),
         ],
@@ -374,5 +383,121 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
                   focus, symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus)
+    if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+        return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)
+
+
+# ---- auto timeframe --------------------------------------------------------------------
+# The minute chart in "auto" shows the finest candle size (1m, 5m, 15m, 1h, 4h, 1d) with at
+# most AUTO_SLOTS candles in view. At 1 m over the buffered window it is the live chart above;
+# zoomed out or panned back past the buffer it loads only the visible range and an eighth of
+# its width either side (at most ~2,500 candles) from the rollups, and keeps following the
+# newest candle while that range reaches it.
+AUTO_SLOTS = 2000
+AUTO_MARGIN = 0.125
+FAR_FUTURE = 2**53
+
+
+def auto_title(symbol: str, timeframe: str) -> str:
+    return f"{escape(symbol)} · {timeframe} candles · auto"
+
+
+def auto_figure(figure, symbol: str, timeframe: str, visible) -> object:
+    """A whole figure made an auto one: one uirevision for every candle size (the browser keeps
+    its zoom when the size changes), the size in the title, the view where the user left it."""
+    if not isinstance(figure, go.Figure):  # a Patch or no_update: the figure keeps its title
+        return figure
+    figure.update_layout(uirevision=f"{symbol}|auto", title_text=auto_title(symbol, timeframe))
+    if visible:
+        figure.update_xaxes(range=list(visible), autorange=False)
+    return figure
+
+
+def auto_timeframe(base: str, visible) -> str:
+    ladder = rollups.ladder(base)
+    if not visible:
+        return base
+    picked = rollups.pick_timeframe(ladder, int(visible[0]), int(visible[1]), AUTO_SLOTS)
+    return picked or ladder[-1]
+
+
+def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
+    """One refresh of the minute chart in auto: (figure or Patch or no_update, state)."""
+    visible = view.get("visible")
+    timeframe = auto_timeframe(base, visible)
+    state = ChartState.from_dict(raw_state)
+    held = chart_series.tail(orch.store, symbol, base, window_size(orch.config, base))
+    in_buffer = not visible or (held and visible[0] >= held[0].time)
+    if timeframe == base and in_buffer:
+        if state is not None and state.window is not None:
+            raw_state = None  # back from a loaded range: the buffer's figure, drawn whole
+        figure, new_state = tick(orch, symbol, base, view, raw_state)
+        return auto_figure(figure, symbol, base, visible), new_state
+    return ranged_tick(orch, symbol, base, timeframe, view, state)
+
+
+def _fits(state: ChartState | None, symbol: str, timeframe: str, visible) -> bool:
+    if state is None or state.window is None:
+        return False
+    start, end = state.window
+    return (
+        state.symbol == symbol
+        and state.timeframe == timeframe
+        and start <= visible[0]
+        and (end is None or visible[1] <= end)
+    )
+
+
+def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
+    """The whole figure of the visible range (and its margins) at ``timeframe``."""
+    lo, hi = (int(v) for v in view["visible"])
+    pad = int((hi - lo) * AUTO_MARGIN)
+    newest = orch.store.latest(symbol, base)
+    live = newest is not None and hi + pad >= newest.time
+    window = [lo - pad, None if live else hi + pad]
+    candles = orch.store.view(symbol, base, timeframe, window[0], window[1] or FAR_FUTURE)
+    state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles),
+                       "", window=window)  # fmt: skip
+    traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
+    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
+                          None, outcomes)  # fmt: skip
+    figure = auto_figure(figure, symbol, timeframe, view["visible"])
+    in_view = [c for c in candles if lo <= c.time <= hi]
+    if in_view:
+        figure.update_yaxes(range=price_range(in_view), autorange=False, row=1, col=1)
+    return figure, state
+
+
+def ranged_tick(orch, symbol, base, timeframe, view, state: ChartState | None):
+    if not _fits(state, symbol, timeframe, view["visible"]):
+        figure, state = ranged_figure(orch, symbol, base, timeframe, view)
+        return figure, state.to_dict()
+    patch, new_state, candles = Patch(), state, []
+    if state.window[1] is None:  # following live: the newest bucket and any after it
+        since = state.last_time if state.last_time is not None else state.window[0]
+        candles = orch.store.view(symbol, base, timeframe, since, FAR_FUTURE)
+        patch, new_state = candle_patch(state, candles, AUTO_SLOTS * 2)
+        if patch is None:
+            figure, state = ranged_figure(orch, symbol, base, timeframe, view)
+            return figure, state.to_dict()
+    redraw = overlay_key(orch, symbol, view) != state.overlay_key
+    redraw = redraw or orch.predictions.seq(symbol) != state.book_seq
+    if redraw:
+        start, end = new_state.window
+        shown = orch.store.view(symbol, base, timeframe, start, end or FAR_FUTURE)
+        traces, bands, lines, outcomes = full_overlays(
+            orch, symbol, timeframe, view, shown, new_state
+        )
+        overlay_patch(patch, traces, bands + lines)
+        patch_outcomes(patch, outcomes)
+        if shown:
+            price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
+    elif candles:
+        new_state.price = price_patch(
+            patch, candles[-1], price_decimals(candles[-1].close), state.price
+        )
+    if not candles and not redraw:
+        return no_update, no_update
+    return patch, new_state.to_dict()
