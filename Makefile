@@ -19,8 +19,8 @@ $(STAMP): requirements.txt constraints.txt | $(BIN)/python
 	$(PIP) -r requirements.txt
 	touch $@
 
-$(DEVSTAMP): $(STAMP) requirements-dev.txt
-	$(PIP) -r requirements-dev.txt
+$(DEVSTAMP): $(STAMP) requirements-dev.txt requirements-scale.txt
+	$(PIP) -r requirements-dev.txt -r requirements-scale.txt
 	touch $@
 
 install: $(STAMP)
@@ -30,6 +30,10 @@ install-dev: $(DEVSTAMP)
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the storage tests (each test run starts its own)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
 
 run: install        # waitress, one process (app.py serve)
 	$(BIN)/python app.py

@@ -19,6 +19,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import dash  # noqa: E402
 
 from core.config import ConfigError  # noqa: E402
+from core.db import StorageError  # noqa: E402
+from core.schema import SchemaError  # noqa: E402
 from runtime.config import Config, load_config  # noqa: E402
 from runtime.orchestrator import Orchestrator  # noqa: E402
 
@@ -117,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
+        return 2
+    except (StorageError, SchemaError) as exc:
+        log.error("storage: %s", exc)
         return 2
     except (ValueError, OSError, ArithmeticError) as exc:
         # Bad arguments, files and data: every such error says what is wrong and where.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 log = logging.getLogger("tradedash.cli")
 
@@ -273,6 +274,43 @@ def _iso(ms: int) -> str:
     return format_ms(ms)
 
 
+def cmd_db_copy(args) -> int:
+    from runtime.backup import copy_between
+    from runtime.config import load_config
+
+    here = load_config(args.config).storage_url
+    source, target = (here, args.to) if args.to else (args.source, here)
+    reports = copy_between(source, target)
+    for report in reports:
+        _out(f"{report.table:<24} {report.rows:>10} rows  checksum {report.checksum[:16]}  ok")
+    _out(f"copied {len(reports)} tables, {sum(r.rows for r in reports)} rows; counts and "
+         "checksums match")  # fmt: skip
+    return 0
+
+
+def cmd_db_backup(args) -> int:
+    from runtime.backup import backup
+    from runtime.config import load_config
+
+    manifest = backup(load_config(args.config), args.file)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    extra = [name for name in ("datasets", "mlflow") if manifest[name]]
+    _out(f"backup written to {args.file}: {len(manifest['tables'])} tables, {rows} rows"
+         + (f", {' and '.join(extra)}" if extra else ""))  # fmt: skip
+    return 0
+
+
+def cmd_db_restore(args) -> int:
+    from runtime.backup import restore
+    from runtime.config import load_config
+
+    result = restore(load_config(args.config), args.file)
+    rows = sum(r.rows for r in result["copied"])
+    _out(f"restored {args.file}: {len(result['copied'])} tables, {rows} rows; counts and "
+         "checksums match")  # fmt: skip
+    return 0
+
+
 def build_parser(serve) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python app.py", description="TradeDash: live charts, annotation and training."
@@ -385,4 +423,20 @@ def build_parser(serve) -> argparse.ArgumentParser:
     bt.add_argument("--trade-on-close", action="store_true", help="fill at the signal's close")
     bt.add_argument("--json", action="store_true", help="print the run as JSON")
     bt.set_defaults(handler=cmd_backtest)
+
+    db = commands.add_parser("db", help="copy the database to another backend, back up, restore")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    copy = db_commands.add_parser(
+        "copy", help="copy every table to (--to) or from (--from) another, empty database"
+    )
+    way = copy.add_mutually_exclusive_group(required=True)
+    way.add_argument("--to", help="target URL, e.g. postgresql://app@db:5432/tradedash")
+    way.add_argument("--from", dest="source", help="source URL, e.g. sqlite:///old/tradedash.db")
+    copy.set_defaults(handler=cmd_db_copy)
+    back = db_commands.add_parser("backup", help="write a consistent backup to FILE (.tar.gz)")
+    back.add_argument("file", type=Path)
+    back.set_defaults(handler=cmd_db_backup)
+    rest = db_commands.add_parser("restore", help="restore FILE into an empty database")
+    rest.add_argument("file", type=Path)
+    rest.set_defaults(handler=cmd_db_restore)
     return parser

@@ -28,6 +28,7 @@ from backtest.store import (
     CANCELLED,
     DONE,
     FAILED,
+    QUEUED,
     RUNNING,
     BacktestStore,
     equity_points,
@@ -97,13 +98,28 @@ class Backtests:
         self._jobs: dict[str, str] = {}
         # while a run advances: its trades entered and predictions made so far
         self._live: dict[str, dict[str, list[dict]]] = {}
+        # A follower process (several on PostgreSQL): runs wait in the database for the leader.
+        self.queue_only = False
 
-    def recover(self) -> None:
+    def recover(self, shared: bool = False) -> None:
         """At the app's start: runs an earlier app left queued or running will never end.
-        (Not on construction: the CLI builds an orchestrator while the app may be running.)"""
-        interrupted = self.store.fail_interrupted()
+        (Not on construction: the CLI builds an orchestrator while the app may be running.)
+        ``shared`` (a new leader of several processes): only running ones are failed; queued
+        ones wait for ``adopt_queued``, whoever queued them."""
+        interrupted = self.store.fail_interrupted((RUNNING,) if shared else (QUEUED, RUNNING))
         if interrupted:
             log.info("%d backtest runs were interrupted by a restart", interrupted)
+
+    def adopt_queued(self) -> int:
+        """The leader: take up the runs other processes queued in the database."""
+        waiting = self.store.queued()
+        with self._lock:
+            known = {run_id for run_id, _ in self._pending} | {self._active}
+            new = [(run_id, BacktestRequest(**request)) for run_id, request in waiting
+                   if run_id not in known]  # fmt: skip
+            self._pending.extend(new)
+            self._start_next()
+        return len(new)
 
     # ---- starting and stopping ---------------------------------------------------------------
     def submit(self, request: BacktestRequest, started_by: str = "") -> str:
@@ -118,6 +134,9 @@ class Backtests:
                     " limits.queued_jobs): wait for them to finish or cancel one"
                 )
             run_id = self.store.create(request.to_dict(), started_by)
+            if self.queue_only:
+                log.info("backtest %s queued in the database for the leading process", run_id)
+                return run_id
             self._pending.append((run_id, request))
             self._start_next()
         return run_id
@@ -134,8 +153,11 @@ class Backtests:
         )
         self._jobs[run_id] = state.id
 
-    def _job(self, run_id: str, request: BacktestRequest, job) -> dict:
+    def _job(self, run_id: str, request: BacktestRequest, job) -> dict | None:
         try:
+            state = self.store.status(run_id)
+            if state is None or state["status"] != QUEUED:
+                return None  # cancelled meanwhile (by another process, too)
             return self._execute(run_id, request, job)
         finally:
             with self._lock:
@@ -158,7 +180,9 @@ class Backtests:
                 self.store.update(run_id, status=CANCELLED, finished_at=_now())
                 return True
         job_id = self._jobs.get(run_id)
-        return job_id is not None and self._job_manager.cancel(job_id)
+        if job_id is not None:
+            return self._job_manager.cancel(job_id)
+        return self.store.cancel_queued(run_id)  # queued by or for another process
 
     def get(self, run_id: str) -> dict | None:
         """The run as saved; while it runs, with the trades entered so far."""

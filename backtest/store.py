@@ -44,8 +44,6 @@ CREATE TABLE IF NOT EXISTS backtest_runs (
 CREATE INDEX IF NOT EXISTS backtest_runs_created ON backtest_runs (created_at);
 """
 _JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions")
-# Columns added since the first schema: a database from before gains them in place.
-ADDED_COLUMNS = (("started_by", "TEXT NOT NULL DEFAULT ''"),)
 SUMMARY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
 
 
@@ -90,25 +88,18 @@ class BacktestStore:
     def __init__(self, db: Database):
         self._db = db
         db.ensure(SCHEMA)
-        self._upgrade()
-
-    def _upgrade(self) -> None:
-        """Add the columns an older database lacks (ALTER TABLE keeps every row)."""
-        have = {row["name"] for row in self._db.query("PRAGMA table_info(backtest_runs)")}
-        missing = [(name, kind) for name, kind in ADDED_COLUMNS if name not in have]
-        if missing:
-            with self._db.transaction() as conn:
-                for name, kind in missing:
-                    conn.execute(f"ALTER TABLE backtest_runs ADD COLUMN {name} {kind}")
+        self._last_created = 0
 
     def create(self, request: dict, started_by: str = "") -> str:
         """A queued run; ``started_by``: the person who started it."""
         run_id = uuid.uuid4().hex[:12]
+        # Strictly increasing here, so the list orders runs created in one millisecond too.
+        created = self._last_created = max(int(time.time() * 1000), self._last_created + 1)
         with self._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO backtest_runs (id, created_at, symbol, timeframe, strategy, status,"
                 " request, started_by) VALUES (?,?,?,?,?,?,?,?)",
-                (run_id, int(time.time() * 1000), request["symbol"], request["timeframe"],
+                (run_id, created, request["symbol"], request["timeframe"],
                  request["strategy"], QUEUED, json.dumps(request), started_by.strip()),
             )  # fmt: skip
         return run_id
@@ -121,13 +112,30 @@ class BacktestStore:
         with self._db.transaction() as conn:
             conn.execute(f"UPDATE backtest_runs SET {sql} WHERE id=?", (*values, run_id))
 
-    def fail_interrupted(self) -> int:
+    def fail_interrupted(self, statuses: tuple[str, ...] = (QUEUED, RUNNING)) -> int:
+        marks = ",".join("?" * len(statuses))
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE backtest_runs SET status=?, error=? WHERE status IN (?, ?)",
-                (FAILED, "interrupted: the app stopped during the run", QUEUED, RUNNING),
+                f"UPDATE backtest_runs SET status=?, error=? WHERE status IN ({marks})",
+                (FAILED, "interrupted: the app stopped during the run", *statuses),
             )
             return cursor.rowcount
+
+    def queued(self) -> list[tuple[str, dict]]:
+        """Runs waiting in the database (queued by any process), oldest first."""
+        rows = self._db.query(
+            "SELECT id, request FROM backtest_runs WHERE status=? ORDER BY created_at", (QUEUED,)
+        )
+        return [(r["id"], json.loads(r["request"])) for r in rows]
+
+    def cancel_queued(self, run_id: str) -> bool:
+        """Cancel a run still waiting (queued by any process); False once it started."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE backtest_runs SET status=?, finished_at=? WHERE id=? AND status=?",
+                (CANCELLED, int(time.time() * 1000), run_id, QUEUED),
+            )
+            return cursor.rowcount > 0
 
     def status(self, run_id: str) -> dict | None:
         """Status, progress and error only: cheap enough for a poll every second."""
@@ -144,7 +152,7 @@ class BacktestStore:
         rows = self._db.query(
             "SELECT id, created_at, finished_at, symbol, timeframe, strategy, status, progress,"
             " error, request, in_sample, stats, started_by FROM backtest_runs"
-            " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
             (limit,),
         )
         out = []

@@ -1,11 +1,12 @@
 """R2: a process writes candles, predictions and annotations and is killed with ``kill -9`` at
-random moments. After each kill every write it acknowledged must be in SQLite, and
-``PRAGMA integrity_check`` must say ok. The same database goes through every round.
+random moments. After each kill every write it acknowledged must be in the database, and its
+integrity check must say ok (SQLite's ``integrity_check``, PostgreSQL's amcheck). The same
+database goes through every round; ``--storage-url postgresql://...`` runs it on PostgreSQL.
 
 The writer prints one line per acknowledged write (after the call that wrote it returned):
 ``C time...`` for closed 1 s candles, ``P id`` for a prediction, ``A id`` for an annotation.
 
-    python bench/crash.py [--rounds 20] [--seed 1] [--quick]
+    python bench/crash.py [--rounds 20] [--seed 1] [--quick] [--storage-url URL]
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ SYMBOL = "CRASH/USDT"
 START = 1_700_000_000_000
 
 
-def writer(data_dir: str) -> None:
+def writer(data_dir: str, storage_url: str = "") -> None:
     """The child: write until killed, acknowledging each write on stdout."""
     from core.candles import Candle
     from core.spans import Span
     from runtime.config import config_from_dict
     from runtime.orchestrator import Orchestrator
 
-    orch = Orchestrator(config_from_dict({"data_dir": data_dir, "symbols": [SYMBOL]}))
+    config = {"data_dir": data_dir, "symbols": [SYMBOL], "storage": {"url": storage_url}}
+    orch = Orchestrator(config_from_dict(config))
     last = orch.store.latest(SYMBOL, "1s")
     t = START if last is None else last.time + 1000
     out = sys.stdout
@@ -66,9 +68,9 @@ def writer(data_dir: str) -> None:
         out.flush()
 
 
-def one_round(data_dir: Path, rng: random.Random) -> dict:
+def one_round(data_dir: Path, rng: random.Random, storage_url: str = "") -> dict:
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--writer", str(data_dir)],
+        [sys.executable, __file__, "--writer", str(data_dir), "--storage-url", storage_url],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "LOG_LEVEL": "ERROR"},
     )  # fmt: skip
@@ -93,15 +95,15 @@ def one_round(data_dir: Path, rng: random.Random) -> dict:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     reader.join(10)
-    return verify(data_dir, acks)
+    return verify(storage_url or data_dir / "tradedash.db", acks)
 
 
-def verify(data_dir: Path, acks: list[list[str]]) -> dict:
+def verify(database: Path | str, acks: list[list[str]]) -> dict:
     from core.db import Database
 
-    db = Database(data_dir / "tradedash.db")
+    db = Database(database)
     try:
-        integrity = db.query("PRAGMA integrity_check")[0][0]
+        integrity = db.integrity()
         stored = {r[0] for r in db.query(
             "SELECT time FROM candles WHERE symbol=? AND timeframe='1s'", (SYMBOL,))}  # fmt: skip
         predictions = {r[0] for r in db.query("SELECT id FROM predictions")}
@@ -119,9 +121,10 @@ def verify(data_dir: Path, acks: list[list[str]]) -> dict:
     return {"integrity": integrity, "acknowledged": acked, "lost": lost}
 
 
-def run(rounds: int, seed: int, data_dir: Path) -> dict:
+def run(rounds: int, seed: int, data_dir: Path, storage_url: str = "") -> dict:
+    """``storage_url``: a PostgreSQL database instead of SQLite in ``data_dir``."""
     rng = random.Random(seed)
-    results = [one_round(data_dir, rng) for _ in range(rounds)]
+    results = [one_round(data_dir, rng, storage_url) for _ in range(rounds)]
     return {
         "rounds": rounds,
         "integrity_ok": sum(r["integrity"] == "ok" for r in results),
@@ -135,16 +138,18 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="5 rounds")
+    parser.add_argument("--storage-url", default="", help="a PostgreSQL URL instead of SQLite")
     parser.add_argument("--writer", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.writer:
-        writer(args.writer)
+        writer(args.writer, args.storage_url)
         return 0
     from bench.harness import load_average
 
     print(load_average())
     with tempfile.TemporaryDirectory() as tmp:
-        result = run(5 if args.quick else args.rounds, args.seed, Path(tmp))
+        rounds = 5 if args.quick else args.rounds
+        result = run(rounds, args.seed, Path(tmp), args.storage_url)
     print(json.dumps(result, indent=1))
     return 0 if not result["lost"] and result["integrity_ok"] == result["rounds"] else 1
 

@@ -216,6 +216,45 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    """Where the app keeps what must survive a restart. Empty ``url``: SQLite in
+    ``<data_dir>/tradedash.db``; ``sqlite:///PATH`` (relative to the config file) or
+    ``postgresql://user[:password]@host:port/database`` (needs requirements-scale.txt)."""
+
+    url: str = ""
+
+    def validate(self, key: str) -> None:
+        url = self.url.strip()
+        check(
+            url == "" or url.startswith(("sqlite:///", "postgresql://", "postgres://")),
+            f"{key}.url",
+            f"must be empty (SQLite under data_dir), sqlite:///PATH or "
+            f"postgresql://user@host:port/database, got {self.url!r}",
+        )
+        if url.startswith("sqlite:///"):
+            check(len(url) > len("sqlite:///"), f"{key}.url", "names no file after sqlite:///")
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """Where training jobs (and, through ``core.compute``, other long work) run: ``local`` (this
+    process's workers) or ``ray`` (tasks on the Ray cluster at ``address``: ``auto``, the
+    ``host:port`` of a head, or ``ray://host:10001``; needs requirements-scale.txt)."""
+
+    backend: Literal["local", "ray"] = "local"
+    address: str = "auto"
+
+    def validate(self, key: str) -> None:
+        address = self.address.strip()
+        ok = address == "auto" or (
+            ":" in address.removeprefix("ray://")
+            and address.removeprefix("ray://").rpartition(":")[2].isdigit()
+        )
+        check(ok, f"{key}.address",
+              f"must be auto, host:port or ray://host:10001, got {self.address!r}")  # fmt: skip
+
+
+@dataclass(frozen=True)
 class MarketConfig:
     """Character of one simulated market."""
 

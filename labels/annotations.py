@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -16,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from core.db import Database
+from core.db import Database, IntegrityError
 from core.spans import Span, SpanError, validate_span
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,6 @@ COLUMNS = (
     "id", "symbol", "timeframe", "start", "end", "label", "source", "status", "note", "author",
     "created_at", "updated_at", "confidence", "reviewed_by", "reviewed_at",
 )  # fmt: skip
-# Columns added since the first schema: a database from before gains them in place (nothing lost).
-ADDED_COLUMNS = (("reviewed_by", "TEXT NOT NULL DEFAULT ''"), ("reviewed_at", "INTEGER"))
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)  # "end" is an SQL keyword
 _INSERT = f"INSERT INTO annotations ({_QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})"
 EDITABLE = ("start", "end", "label", "status", "note")
@@ -56,7 +53,7 @@ def _refuse_duplicates(span: Span):
     """A write that would make two identical spans (same series, range, label and source)."""
     try:
         yield
-    except sqlite3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise SpanError(
             f"a {span.source} span {span.label!r} with this range already exists on "
             f"{span.symbol} {span.timeframe}"
@@ -86,17 +83,6 @@ class AnnotationStore:
         self._lock = threading.Lock()
         self._version = 0
         db.ensure(SCHEMA)
-        self._upgrade()
-
-    def _upgrade(self) -> None:
-        """Add the columns an older database lacks (ALTER TABLE keeps every row)."""
-        have = {row["name"] for row in self._db.query("PRAGMA table_info(annotations)")}
-        missing = [(name, kind) for name, kind in ADDED_COLUMNS if name not in have]
-        if missing:
-            with self._db.transaction() as conn:
-                for name, kind in missing:
-                    conn.execute(f"ALTER TABLE annotations ADD COLUMN {name} {kind}")
-            log.info("annotations table upgraded: added %s", ", ".join(n for n, _ in missing))
 
     @property
     def version(self) -> str:
@@ -196,7 +182,7 @@ class AnnotationStore:
             try:
                 with self._db.transaction() as conn:
                     return self._undo_newest(conn)
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 with self._db.transaction() as conn:
                     row = self._newest_journal(conn)
                     conn.execute(

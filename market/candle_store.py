@@ -123,6 +123,11 @@ class CandleStore:
         self._pending_events: list[ClosedCandle] = []
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        # Several processes (PostgreSQL): the leader publishes its forming candles for the
+        # followers' charts, and each of its writes first checks it still leads (``fence``).
+        self.publish_forming = False
+        self.fence: Callable | None = None
+        self._published: dict[tuple[str, str], Candle] = {}
         if db is not None:
             db.ensure(SCHEMA)
             db.ensure(rollups.SCHEMA)
@@ -139,7 +144,7 @@ class CandleStore:
         keys = [tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")]
         loaded = sum(self._load_series(*key) for key in keys)
         rollups.rebuild_missing(self._db)
-        log.info("loaded %d candles from %s", loaded, self._db.path)
+        log.info("loaded %d candles from %s", loaded, self._db.where)
         return loaded
 
     def _load_series(self, symbol: str, timeframe: str) -> int:
@@ -309,13 +314,16 @@ class CandleStore:
             with self._lock:
                 rows, self._pending = self._pending, []
                 events, self._pending_events = self._pending_events, []
+                forming = self._forming_changed() if self.publish_forming else []
             try:
-                self._persist(rows)
+                self._persist(rows, forming)
             except BaseException:
                 with self._lock:
                     self._pending[:0] = rows
                     self._pending_events[:0] = events
                 raise
+            for symbol, timeframe, candle in forming:
+                self._published[(symbol, timeframe)] = candle
         for event in events:
             for listener in self._listeners:
                 try:
@@ -324,13 +332,25 @@ class CandleStore:
                     log.exception("candle listener failed on %s", event)
         return len(rows)
 
-    def _persist(self, rows: list[tuple[str, str, Candle]]) -> None:
-        if self._db is None or not rows:
+    def _forming_changed(self) -> list[tuple[str, str, Candle]]:
+        out = []
+        for key, series in self._series.items():
+            last = series.last()
+            if last is not None and not last.closed and self._published.get(key) != last:
+                out.append((*key, last))
+        return out
+
+    def _persist(
+        self, rows: list[tuple[str, str, Candle]], forming: list[tuple[str, str, Candle]] = ()
+    ) -> None:
+        if self._db is None or not (rows or forming):
             return
         touched: dict[tuple[str, str], list[int]] = {}
         for symbol, timeframe, candle in rows:
             touched.setdefault((symbol, timeframe), []).append(candle.time)
         with self._db.transaction() as conn:
+            if self.fence is not None:
+                self.fence(conn.raw)
             conn.executemany(
                 "INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)",
                 [(s, tf, c.time, c.open, c.high, c.low, c.close, c.volume) for s, tf, c in rows],
@@ -338,6 +358,48 @@ class CandleStore:
             # In the same commit: a rollup never disagrees with the candles it covers.
             for (symbol, timeframe), times in touched.items():
                 rollups.refresh(conn, symbol, timeframe, times)
+            conn.executemany(
+                "INSERT OR REPLACE INTO forming_candles VALUES (?,?,?,?,?,?,?,?)",
+                [(s, tf, c.time, c.open, c.high, c.low, c.close, c.volume)
+                 for s, tf, c in forming],
+            )  # fmt: skip
+
+    def follow(
+        self, symbol: str, timeframe: str, candles: Sequence[Candle], forming: Candle | None = None
+    ) -> None:
+        """A follower process: apply candles the leader stored (closed) and its forming candle
+        to the buffers, writing nothing and telling no listener (the leader's workers ran)."""
+        with self._lock:
+            series = self._get(symbol, timeframe)
+            if candles:
+                series.merge(c.with_closed() for c in candles)
+            if forming is not None:
+                last = series.last()
+                if (
+                    last is None
+                    or forming.time > last.time
+                    or (forming.time == last.time and not last.closed)
+                ):
+                    series.upsert_last(forming)
+            self._bump(symbol, timeframe)
+
+    def drop_forming(self) -> None:
+        """Forget the forming candles a follower showed: the process taking over rebuilds them
+        from the stored 1 s candles and its feed (a forming 1 m candle held here would read as
+        a whole minute and make the feed resume after it)."""
+        with self._lock:
+            for key, series in self._series.items():
+                if series.candles and not series.candles[-1].closed:
+                    series.candles.pop()
+                    series.times.pop()
+                    self._bump(*key)
+
+    def latest_closed(self, symbol: str, timeframe: str) -> Candle | None:
+        with self._lock:
+            series = self._series.get((symbol, timeframe))
+            if series is None:
+                return None
+            return next((c for c in reversed(series.candles) if c.closed), None)
 
     # ---- reading -----------------------------------------------------------------------
     def series(self) -> list[tuple[str, str]]:
@@ -479,7 +541,7 @@ class CandleStore:
                 timeframe,
                 max(start, -(2**62)) if start is not None else -(2**62),
                 min(end, 2**62) if end is not None else 2**62,
-                -1 if limit is None else int(limit),
+                2**62 if limit is None else int(limit),
             ),
         )
         frame = pd.DataFrame(

@@ -91,7 +91,7 @@ class DiskUsage:
     """Bytes the data folder and the database use, and what the disk has free; walked at most
     every ``DISK_CACHE_S`` (health checks can be frequent, the MLflow artifacts many)."""
 
-    def __init__(self, data_dir: Path, db_path: Path):
+    def __init__(self, data_dir: Path, db_path: Path | None):
         self.data_dir = data_dir
         self.db_path = db_path
         self._cached: tuple[float, dict] | None = None
@@ -101,7 +101,12 @@ class DiskUsage:
         with self._lock:
             if self._cached and time.monotonic() - self._cached[0] < DISK_CACHE_S:
                 return self._cached[1]
-            files = [self.db_path, *(Path(f"{self.db_path}{s}") for s in ("-wal", "-shm"))]
+            # A server database (PostgreSQL) is not on this disk: 0 here.
+            files = (
+                [self.db_path, *(Path(f"{self.db_path}{s}") for s in ("-wal", "-shm"))]
+                if self.db_path is not None
+                else []
+            )
             report = {
                 "data_bytes": folder_bytes(self.data_dir) if self.data_dir.is_dir() else 0,
                 "database_bytes": sum(f.stat().st_size for f in files if f.is_file()),

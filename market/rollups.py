@@ -23,7 +23,9 @@ from core.candles import Candle, bucket_start, timeframe_ms
 
 log = logging.getLogger(__name__)
 
-# Clustered by key, as ``candles`` is: a view's rows lie side by side on disk.
+# Clustered by key, as ``candles`` is: a view's rows lie side by side on disk. Migration 0003
+# creates it in every existing database; ``WITHOUT ROWID`` is SQLite's, dropped for PostgreSQL by
+# the dialect.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candle_rollups (
     symbol TEXT NOT NULL, base TEXT NOT NULL, timeframe TEXT NOT NULL, time INTEGER NOT NULL,
@@ -151,13 +153,7 @@ def _refresh_range(conn, symbol, base, targets, times, lo: int, hi: int) -> int:
         rows += [(symbol, base, tf, int(t), o, h, lw, c, v)
                  for t, o, h, lw, c, v in zip(*columns_kept, strict=True)]  # fmt: skip
     if rows:
-        conn.executemany(
-            "INSERT INTO candle_rollups VALUES (?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (symbol, base, timeframe, time) DO UPDATE SET open=excluded.open,"
-            " high=excluded.high, low=excluded.low, close=excluded.close,"
-            " volume=excluded.volume",
-            rows,
-        )
+        conn.executemany("INSERT OR REPLACE INTO candle_rollups VALUES (?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.candles import is_timeframe
-from core.db import Database
+from core.db import Database, IntegrityError
 from predictions.deque import PredictionDeque, PredictionDeques
 from predictions.input import (
     ACTION_DIRECTION,
@@ -236,7 +235,7 @@ class PredictionBook:
                     with self._db.transaction() as conn:
                         cursor = conn.execute(
                             "INSERT INTO predictions (id, kind, symbol, timestamp, data)"
-                            " VALUES (?,?,?,?,?)",
+                            " VALUES (?,?,?,?,?) RETURNING seq",
                             (
                                 prediction["id"],
                                 kind,
@@ -245,8 +244,8 @@ class PredictionBook:
                                 json.dumps(prediction),
                             ),
                         )
-                        self._counter = max(self._counter, cursor.lastrowid)
-                except sqlite3.IntegrityError:
+                        self._counter = max(self._counter, cursor.fetchone()[0])
+                except IntegrityError:
                     raise PredictionError(
                         f"a prediction with id {prediction['id']!r} is already stored; leave id"
                         " out to get a new one"
@@ -282,7 +281,7 @@ class PredictionBook:
                 sql += f" AND kind IN ({','.join('?' * len(kinds))})"
                 args: list[Any] = [symbol, *kinds]
                 if source is not None:
-                    sql += " AND json_extract(data, '$.source')=?"
+                    sql += f" AND {self._db.dialect.json_field('data', 'source')}=?"
                     args.append(source)
                 with self._db.transaction() as conn:
                     conn.execute(sql, args)
@@ -360,11 +359,8 @@ class PredictionBook:
                 for o in outcomes
             ]  # fmt: skip
             with self._db.transaction() as conn:
-                before = conn.total_changes
-                conn.executemany(
-                    "INSERT OR IGNORE INTO prediction_outcomes VALUES (?,?,?,?,?,?,?)", rows
-                )
-                added = conn.total_changes - before
+                insert = "INSERT OR IGNORE INTO prediction_outcomes VALUES (?,?,?,?,?,?,?)"
+                added = sum(conn.execute(insert, row).rowcount for row in rows)
         else:
             added = len(outcomes)
         by_id = {o["id"]: o for o in outcomes}

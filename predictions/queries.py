@@ -94,16 +94,18 @@ def recent_resolved(
         args.extend(kinds)
     # The JSON of each prediction is parsed once (source and version together); the ranking
     # sorts narrow rows (seq only) and the few kept are joined back for their payload.
+    json = db.dialect
     narrow = (
         "SELECT p.seq AS seq, p.kind AS kind, p.symbol AS symbol, o.resolved_at AS resolved_at,"
-        " json_extract(p.data, '$.source', '$.model_version') AS sv FROM predictions p"
+        f" {json.json_values('p.data', ('source', 'model_version'))} AS sv FROM predictions p"
         f" JOIN prediction_outcomes o ON o.id = p.id WHERE {' AND '.join(where)}"
     )
     ranked = (
         "SELECT seq, COUNT(*) OVER w AS total,"
-        f" ROW_NUMBER() OVER (w ORDER BY resolved_at DESC, seq DESC) AS newest FROM ({narrow})"
-        f" WHERE sv ->> '$[0]' IN ({','.join('?' * len(sources))})"
-        " WINDOW w AS (PARTITION BY kind, symbol, sv ->> '$[1]')"
+        " ROW_NUMBER() OVER (w ORDER BY resolved_at DESC, seq DESC) AS newest"
+        f" FROM ({narrow}) narrow"
+        f" WHERE {json.json_item('sv', 0)} IN ({','.join('?' * len(sources))})"
+        f" WINDOW w AS (PARTITION BY kind, symbol, {json.json_item('sv', 1)})"
     )
     rows = db.query(
         f"SELECT r.total AS total, p.seq, p.data, o.* FROM ({ranked}) r"

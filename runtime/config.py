@@ -18,6 +18,7 @@ from core.candles import is_timeframe
 from core.config import (
     AnnotationsConfig,
     BacktestConfig,
+    ComputeConfig,
     ConfigError,
     DashboardConfig,
     FeedConfig,
@@ -26,6 +27,7 @@ from core.config import (
     OutcomesConfig,
     RetentionConfig,
     ServerConfig,
+    StorageConfig,
     build_section,
     check,
 )
@@ -41,6 +43,9 @@ class Config:
     symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     timeframes: tuple[str, ...] = ("1s", "1m")
     data_dir: str = "data"
+    # Where datasets are written and read: empty = <data_dir>/datasets; a shared folder (NFS ...)
+    # lets app processes and workers on other machines find the same datasets.
+    datasets_dir: str = ""
     buffers: dict[str, int] = field(default_factory=lambda: {"1s": 3600, "1m": 2880})
     server: ServerConfig = field(default_factory=ServerConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
@@ -50,6 +55,8 @@ class Config:
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
@@ -78,12 +85,23 @@ class Config:
 
     @property
     def datasets_path(self) -> Path:
-        return self.data_path / "datasets"
+        return self.resolve(self.datasets_dir) if self.datasets_dir else self.data_path / "datasets"
 
     @property
     def data_path(self) -> Path:
         path = Path(self.data_dir)
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def storage_url(self) -> str:
+        """The database URL: ``storage.url``, or SQLite in the data folder by default; a
+        relative SQLite path is read from the config file's folder."""
+        url = self.storage.url.strip()
+        if not url:
+            return f"sqlite:///{(self.data_path / 'tradedash.db').resolve().as_posix()}"
+        if url.startswith("sqlite:///"):
+            return f"sqlite:///{self.resolve(url[len('sqlite:///') :]).resolve().as_posix()}"
+        return url
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)

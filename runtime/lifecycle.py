@@ -64,6 +64,8 @@ def kill_open_runs() -> int:
 def shutdown(orch) -> None:
     """Stop everything ``orch`` runs and close its database (see the module docstring)."""
     began = time.monotonic()
+    if orch._following is not None:
+        orch._following.stop()
     orch.jobs.stop_accepting()  # before cancelling: a first-start chain would start its next
     runner = orch._runner
     if runner is not None:
@@ -82,6 +84,8 @@ def shutdown(orch) -> None:
         orch.store.flush()
     except Exception:
         log.exception("the last candles could not be written")
+    if orch.leadership is not None:
+        orch.leadership.stop()  # after the last write: the next leader takes over from here
     orch.db.close()
     log.info(
         "stopped in %.1f s (%d runs marked killed, %d temporary folders removed)",

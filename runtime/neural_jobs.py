@@ -157,17 +157,24 @@ def train_kind(
     hooks = hooks or NeuralJobHooks(orch, kind, None)
     for symbol in symbols:
         orch.clear_predictions(symbol, kinds=(kind,), source="training")
-    result = train_neural(
-        kind,
-        frames,
-        config.data_path,
-        config.training,
-        config.neural,
-        hooks,
-        bootstrap=bootstrap,
-        on_data=hooks.attach,
-        started_by=started_by,
-    )
+    if config.compute.backend == "ray":
+        # No training-time predictions on the charts from a remote task (its model stays there).
+        from runtime.compute_jobs import train_neural_on_cluster
+
+        result, where = train_neural_on_cluster(config, kind, frames, hooks, bootstrap, started_by)
+        orch.last_compute = {"backend": "ray", "address": config.compute.address, **where}
+    else:
+        result = train_neural(
+            kind,
+            frames,
+            config.data_path,
+            config.training,
+            config.neural,
+            hooks,
+            bootstrap=bootstrap,
+            on_data=hooks.attach,
+            started_by=started_by,
+        )
     if orch.neural.refresh((kind,)):
         orch.live_neural.request(config.symbols)
     return result

@@ -27,6 +27,7 @@ from runtime.config import Config
 from serving.neural_live import LiveNeural, NeuralService
 from serving.pattern_inference import PatternService
 from serving.pattern_live import LivePatterns
+from training import champion_lock
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def now_ms() -> int:
 class Orchestrator:
     def __init__(self, config: Config, db: Database | None = None, feed=None):
         self.config = config
-        self.db = db if db is not None else Database(config.data_path / "tradedash.db")
+        self.db = db if db is not None else Database(config.storage_url)
         self.store = CandleStore(self.db, config.buffers)
         self.predictions = PredictionBook(
             self.db,
@@ -50,6 +51,10 @@ class Orchestrator:
         )
         self._feed = feed
         self._runner = None
+        self.leadership = None  # several processes on PostgreSQL: who leads (runtime/leadership)
+        champion_lock.use_database(self.db)  # PostgreSQL: champion decisions lock there
+        self.last_compute: dict | None = None  # where the last training ran (compute.backend)
+        self._following = None
         self._started = False
         self._start_lock = threading.Lock()
         self._closed_listeners: list = []
@@ -108,16 +113,55 @@ class Orchestrator:
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Backfill history, then start the feed. Safe to call twice (it starts once)."""
+        """Backfill history, then start the feed. Safe to call twice (it starts once).
+
+        On PostgreSQL several app processes may share the database: this one leads (and runs
+        what follows) only while it holds the leader lock; otherwise it follows the leader's
+        data and stands for leader every second. On SQLite it owns the file."""
         with self._start_lock:
             if self._started:
                 return
+            if self.db.dialect.name == "postgresql":
+                from runtime.leadership import FollowerSync, Leadership
+
+                self._following = FollowerSync(
+                    self.db, self.store, self.predictions, self.config.symbols,
+                    self.config.feed.stale_after_s,
+                )  # fmt: skip
+                self.leadership = Leadership(self.db, self._lead, self._step_down)
+                self._started = True
+                self.leadership.start()
+                if self.leadership.role != "leader":
+                    log.info("another process leads: following its data")
+                    self.backtests.queue_only = True
+                    self._following.start()
+                return
+            # The process that runs the feed and the jobs owns a SQLite file: a second is
+            # refused here, before it starts anything.
+            self.db.claim("the app")
             self._started = True
+        self._lead()
+
+    def _lead(self) -> None:
+        """Start what the leading process runs: the feed (after filling what the store lacks),
+        the live workers, the outcome resolver, the jobs and the schedules."""
         from market.feed_runner import FeedRunner
         from market.feeds import make_feed
         from market.retention import start_retention
         from runtime.neural_jobs import start_background
         from runtime.training_jobs import schedule_retraining
+
+        if self._following is not None:
+            self._following.stop()
+            # What the old leader stored last: the forming 1 m candle is rebuilt from these 1 s
+            # candles as the feed fills the gap.
+            self.store.drop_forming()
+            self.store.load()
+            self.predictions.load()
+        if self.leadership is not None:
+            self.store.fence = self.leadership.fence
+            self.store.publish_forming = True
+            self.backtests.queue_only = False
 
         feed = self._feed or make_feed(self.config)
         self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
@@ -129,21 +173,48 @@ class Orchestrator:
         self._runner.start()
         self.live_patterns.start()
         self.outcomes.start()  # its first pass catches up on horizons passed while down
-        self.backtests.recover()
+        # A dead leader's running runs: failed, saying so (run them again); queued ones run.
+        self.backtests.recover(shared=self.leadership is not None)
+        if self.leadership is not None:
+            self.backtests.adopt_queued()
+            self.jobs.schedule("adopt-backtests", 1 / 60, self.backtests.adopt_queued)
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
         start_retention(self.db, self.store, self.jobs, self.config.retention, self.config.symbols)
         log.info("orchestrator started with feed %s", type(feed).__name__)
 
+    def _step_down(self) -> None:
+        """The leader lock is gone: stop writing and running jobs, and follow."""
+        self._stop_leading()
+        self.store.publish_forming = False
+        self.backtests.queue_only = True
+        if self._following is not None:
+            self._following.start()
+
+    @property
+    def role(self) -> str:
+        """``leader`` (the process that runs the feed and the jobs) or ``follower``."""
+        if self.leadership is not None:
+            return self.leadership.role
+        return "leader"
+
     def stop(self) -> None:
+        if self.leadership is not None:
+            self.leadership.stop()
+        if self._following is not None:
+            self._following.stop()
+        self._stop_leading()
+        self.db.release()  # stopped: another app process may take the SQLite file now
+        self._started = False
+
+    def _stop_leading(self) -> None:
         if self._runner is not None:
             self._runner.stop()
         self.live_patterns.stop()
         self.live_neural.stop()
         self.outcomes.stop()
         self.jobs.shutdown()
-        self._started = False
 
     def start_autolabel(
         self,
@@ -220,6 +291,8 @@ class Orchestrator:
         return self.store.history(symbol, timeframe, start, end + 1).index.tolist()
 
     def feed_status(self) -> dict[str, dict[str, Any]]:
+        if self.role == "follower":
+            return self._following.status()
         if self._runner is None:
             return {s: {"status": "stopped", "last_update": None} for s in self.config.symbols}
         return self._runner.status()
@@ -272,4 +345,5 @@ class Orchestrator:
                 "commits": self._runner.commits if self._runner else 0,
             },
             "version": VERSION,
+            "role": self.role,
         }

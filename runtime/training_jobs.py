@@ -60,15 +60,23 @@ def train_now(
     from training.pipeline import train
 
     config = orch.config
-    result = train(
-        model_type,
-        config.datasets_path,
-        config.data_path,
-        config.training,
-        dataset_version,
-        hooks,
-        started_by,
-    )
+    if config.compute.backend == "ray":
+        from runtime.compute_jobs import train_pattern_on_cluster
+
+        result, where = train_pattern_on_cluster(
+            config, model_type, dataset_version, hooks, started_by
+        )
+        orch.last_compute = {"backend": "ray", "address": config.compute.address, **where}
+    else:
+        result = train(
+            model_type,
+            config.datasets_path,
+            config.data_path,
+            config.training,
+            dataset_version,
+            hooks,
+            started_by,
+        )
     if orch.patterns.refresh():
         orch.live_patterns.request(orch.config.symbols)
     return result

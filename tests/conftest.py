@@ -7,6 +7,7 @@ import os
 import pytest
 
 from runtime.config import Config, config_from_dict
+from tests.helpers.postgres import PostgresServer
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -20,3 +21,24 @@ def make_config(tmp_path):
         return config_from_dict(data, base_dir=tmp_path)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One private PostgreSQL server per test process (xdist worker), started on first use and
+    stopped at the end of the session."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each store test runs on both backends: a SQLite file, and a fresh schema on the session's
+    PostgreSQL server (a database of its own as far as the app can tell)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    return request.getfixturevalue("postgres_server").create_schema()

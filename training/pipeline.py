@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from models.base import CallbackList, Predictor, TrainingCallback, TrainingCancelled
 from models.registry import create_model, get_model_class
 from training import evaluation
@@ -107,9 +109,12 @@ def train(
     dataset_version: str | None = None,
     callback: TrainingCallback | None = None,
     started_by: str = "",
+    dataset: tuple[pd.DataFrame, dict] | None = None,
 ) -> TrainingResult:
     """Train, evaluate, log and register one model; see the module docstring. ``started_by``:
-    the person who started it (an MLflow tag, shown in the Train panel's run list)."""
+    the person who started it (an MLflow tag, shown in the Train panel's run list).
+    ``dataset``: its rows and manifest, already loaded (a Ray task gets them through the object
+    store, not from a folder it may not see)."""
     config = config or TrainingConfig()
     config.validate("training")
     get_model_class(model_type)
@@ -127,8 +132,9 @@ def train(
     hooks.on_stage("starting")
     with tracker.start_run(run_name, tags) as run_id:
         return _train_in_run(
-            tracker, run_id, model_type, Path(dataset_root), str(dataset_version), config, hooks
-        )
+            tracker, run_id, model_type, Path(dataset_root), str(dataset_version), config, hooks,
+            dataset,
+        )  # fmt: skip
 
 
 def _train_in_run(
@@ -139,6 +145,7 @@ def _train_in_run(
     dataset_version: str,
     config: TrainingConfig,
     hooks: CallbackList,
+    dataset: tuple[pd.DataFrame, dict] | None = None,
 ) -> TrainingResult:
     def stage(name: str, progress: float) -> None:
         hooks.check_stop()
@@ -146,7 +153,7 @@ def _train_in_run(
         hooks.on_progress(progress)
 
     stage("loading", 0.0)
-    df, manifest = load_dataset(dataset_root, dataset_version)
+    df, manifest = dataset or load_dataset(dataset_root, dataset_version)
     feature_cols = list(manifest["feature_columns"])
     target = "bio" if manifest.get("encoding") == "bio" else "label"
     tracker.log_dataset(df, dataset_version, dataset_root / dataset_version)

@@ -4,8 +4,8 @@ from core.audit import AuditLog
 from core.db import Database
 
 
-def test_records_lists_filters_and_exports(tmp_path):
-    log = AuditLog(Database(tmp_path / "a.db"))
+def test_records_lists_filters_and_exports(db_url):
+    log = AuditLog(Database(db_url))
     log.record("ann", "span saved", "bull_flag BTC/USDT 1m", at=1)
     log.record("bo", "bulk accepted", "3 spans", at=2)
     log.record("ann", "champion promoted", "cnn v2", at=3)
@@ -14,4 +14,4 @@ def test_records_lists_filters_and_exports(tmp_path):
     lines = log.csv_text().splitlines()
     assert lines[0] == "at,person,action,detail" and lines[1] == "3,ann,champion promoted,cnn v2"
     # Kept across a reopen.
-    assert len(AuditLog(Database(tmp_path / "a.db")).list()) == 3
+    assert len(AuditLog(Database(db_url)).list()) == 3

@@ -1,5 +1,5 @@
 """GET /api/candles: the finest timeframe within max time slots, exact aggregates, the forming
-candle, a forced timeframe, and clear 400s."""
+candle, a forced timeframe, and clear 400s; on SQLite and PostgreSQL."""
 
 import math
 
@@ -15,12 +15,13 @@ T0 = 1_700_000_000_000 - 1_700_000_000_000 % DAY
 MINUTES = make_candles(10 * 1440, start=T0, frame_ms=60_000, seed=11)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("candles")
-    config = config_from_dict(
-        {"data_dir": str(folder / "data"), "neural": {"bootstrap": False}}, base_dir=folder
-    )
+    settings = {"data_dir": str(folder / "data"), "neural": {"bootstrap": False}}
+    if request.param == "postgresql":
+        settings["storage"] = {"url": request.getfixturevalue("postgres_server").create_schema()}
+    config = config_from_dict(settings, base_dir=folder)
     app = create_app(config=config)
     orch = app.server.extensions["orchestrator"]
     orch.store.merge_history("BTC/USDT", "1m", MINUTES)

@@ -17,8 +17,8 @@ def candle_times(symbol, timeframe, start, end):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return AnnotationStore(Database(tmp_path / "a.db"), candle_times)
+def store(db_url):
+    return AnnotationStore(Database(db_url), candle_times)
 
 
 def span(start=2, end=5, label="bull_flag", source="human", status="accepted", **kw):
@@ -27,10 +27,10 @@ def span(start=2, end=5, label="bull_flag", source="human", status="accepted", *
     )
 
 
-def test_created_span_is_stored_with_id_and_times(store, tmp_path):
+def test_created_span_is_stored_with_id_and_times(store, db_url):
     saved = store.create(span(note="flag after breakout", author="ann"))
     assert saved.id and saved.created_at and saved.updated_at
-    again = AnnotationStore(Database(tmp_path / "a.db"), candle_times)
+    again = AnnotationStore(Database(db_url), candle_times)
     assert again.list(symbol="BTC/USDT") == [saved]
 
 

@@ -1,6 +1,6 @@
 import threading
 
-from core.candles import Candle, aggregate, resample
+from core.candles import Candle, aggregate, frame_to_candles, resample
 from core.db import Database
 from market.candle_store import CandleStore
 from tests.helpers.candles import make_candles
@@ -8,8 +8,8 @@ from tests.helpers.candles import make_candles
 T0 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000  # a minute boundary
 
 
-def store_at(tmp_path) -> CandleStore:
-    return CandleStore(Database(tmp_path / "c.db"), {"1s": 600, "1m": 100})
+def store_at(db_url) -> CandleStore:
+    return CandleStore(Database(db_url), {"1s": 600, "1m": 100})
 
 
 def test_aggregate_is_exact_first_open_max_high_min_low_last_close_sum_volume():
@@ -22,8 +22,8 @@ def test_aggregate_is_exact_first_open_max_high_min_low_last_close_sum_volume():
     assert (bar.open, bar.high, bar.low, bar.close, bar.volume) == (10, 15, 8, 9, 4.0)
 
 
-def test_one_minute_candles_equal_aggregation_of_ingested_seconds(tmp_path):
-    store = store_at(tmp_path)
+def test_one_minute_candles_equal_aggregation_of_ingested_seconds(db_url):
+    store = store_at(db_url)
     seconds = make_candles(185, start=T0)
     for candle in seconds:
         store.ingest("X", [candle])
@@ -41,8 +41,8 @@ def test_one_minute_candles_equal_aggregation_of_ingested_seconds(tmp_path):
     assert [c.closed for c in got] == [True, True, True, False]  # 5 s of the last minute
 
 
-def test_forming_candle_is_updated_in_place_and_closes_when_next_arrives(tmp_path):
-    store = store_at(tmp_path)
+def test_forming_candle_is_updated_in_place_and_closes_when_next_arrives(db_url):
+    store = store_at(db_url)
     store.ingest("X", [Candle(T0, 10, 10, 10, 10, 1, closed=False)])
     store.ingest("X", [Candle(T0, 10, 11, 9, 10.5, 2, closed=False)])
     assert store.candles("X", "1s") == [Candle(T0, 10, 11, 9, 10.5, 2, closed=False)]
@@ -52,8 +52,8 @@ def test_forming_candle_is_updated_in_place_and_closes_when_next_arrives(tmp_pat
     assert store.latest("X", "1m").volume == 3  # forming minute: both seconds
 
 
-def test_older_candle_from_a_feed_is_ignored_not_duplicated(tmp_path):
-    store = store_at(tmp_path)
+def test_older_candle_from_a_feed_is_ignored_not_duplicated(db_url):
+    store = store_at(db_url)
     candles = make_candles(5, start=T0)
     store.ingest("X", candles)
     store.ingest("X", candles[1:3])
@@ -67,25 +67,40 @@ def test_buffers_are_bounded(tmp_path):
     assert len(got) == 60 and got[-1].time == T0 + 199_000
 
 
-def test_candles_since_and_limit(tmp_path):
-    store = store_at(tmp_path)
+def test_candles_since_and_limit(db_url):
+    store = store_at(db_url)
     store.ingest("X", make_candles(20, start=T0))
     got = store.candles("X", "1s", since=T0 + 5000, limit=3)
     assert [c.time for c in got] == [T0 + 5000, T0 + 6000, T0 + 7000]
 
 
-def test_restart_brings_history_back_from_sqlite(tmp_path):
-    store = store_at(tmp_path)
+def test_restart_brings_history_back_from_sqlite(db_url):
+    store = store_at(db_url)
     candles = make_candles(130, start=T0)
     store.ingest("X", candles)
-    again = store_at(tmp_path)
+    again = store_at(db_url)
     assert again.load() > 0
     assert again.candles("X", "1s") == candles  # every candle was sent closed
     assert [c.time for c in again.candles("X", "1m")] == [T0, T0 + 60_000]
 
 
-def test_merge_history_of_seconds_rebuilds_minutes_and_persists(tmp_path):
-    store = store_at(tmp_path)
+def test_each_stored_minute_equals_the_aggregate_of_its_stored_seconds(db_url):
+    """C1 on what the database holds, read back by a fresh store (a restart)."""
+    store = store_at(db_url)
+    for candle in make_candles(185, start=T0):
+        store.ingest("X", [candle])
+    again = store_at(db_url)
+    seconds = frame_to_candles(again.history("X", "1s"))
+    minutes = frame_to_candles(again.history("X", "1m"))
+    assert [m.time for m in minutes] == [T0, T0 + 60_000, T0 + 120_000]  # the closed ones
+    for minute in minutes:
+        parts = [c for c in seconds if minute.time <= c.time < minute.time + 60_000]
+        assert len(parts) == 60
+        assert minute == aggregate(parts, minute.time, closed=True)
+
+
+def test_merge_history_of_seconds_rebuilds_minutes_and_persists(db_url):
+    store = store_at(db_url)
     seconds = make_candles(120, start=T0)
     store.merge_history("X", "1s", seconds)
     minutes = store.candles("X", "1m")
@@ -94,8 +109,8 @@ def test_merge_history_of_seconds_rebuilds_minutes_and_persists(tmp_path):
     assert len(store.history("X", "1s", start=T0 + 60_000)) == 60
 
 
-def test_listeners_hear_each_closed_candle_once(tmp_path):
-    store = store_at(tmp_path)
+def test_listeners_hear_each_closed_candle_once(db_url):
+    store = store_at(db_url)
     heard = []
     store.add_listener(heard.append)
     for candle in make_candles(121, start=T0):
@@ -134,8 +149,8 @@ def test_concurrent_ingest_and_reads_stay_consistent(tmp_path):
     assert all(len(store.candles(s, "1s")) == 600 for s in symbols)
 
 
-def test_since_older_than_the_buffer_reads_the_rest_from_sqlite(tmp_path):
-    store = CandleStore(Database(tmp_path / "c.db"), {"1s": 60, "1m": 60})
+def test_since_older_than_the_buffer_reads_the_rest_from_sqlite(db_url):
+    store = CandleStore(Database(db_url), {"1s": 60, "1m": 60})
     candles = make_candles(300, start=T0)
     store.ingest("X", candles)
     assert len(store.candles("X", "1s")) == 60
@@ -144,10 +159,10 @@ def test_since_older_than_the_buffer_reads_the_rest_from_sqlite(tmp_path):
     assert [c.time for c in store.since("X", "1s", T0, limit=5)] == [c.time for c in candles[:5]]
 
 
-def test_a_series_written_by_another_process_appears_without_a_restart(tmp_path):
-    store = store_at(tmp_path)
+def test_a_series_written_by_another_process_appears_without_a_restart(db_url):
+    store = store_at(db_url)
     store.load()
-    other = store_at(tmp_path)  # e.g. `python app.py candles import` while the app runs
+    other = store_at(db_url)  # e.g. `python app.py candles import` while the app runs
     other.merge_history("MYCOIN", "1h", make_candles(5, start=T0, frame_ms=3_600_000))
     assert store.has("MYCOIN", "1h") and ("MYCOIN", "1h") in store.series()
     assert len(store.candles("MYCOIN", "1h")) == 5

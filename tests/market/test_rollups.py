@@ -1,6 +1,6 @@
 """Rollups: coarser candles kept beside the stored ones equal the aggregate of what they cover,
 follow live closes and imports, come back for a database that lacks them, and a range view
-includes the forming candle."""
+includes the forming candle; on SQLite and PostgreSQL."""
 
 import math
 from dataclasses import replace
@@ -39,8 +39,8 @@ def test_ladders_slots_and_the_finest_timeframe_within_a_budget():
     assert rollups.pick_timeframe(ladder, T0, T0 + 365 * DAY, 300) is None
 
 
-def test_imported_history_is_rolled_up_exactly_on_whole_utc_buckets(tmp_path):
-    db = Database(tmp_path / "c.db")
+def test_imported_history_is_rolled_up_exactly_on_whole_utc_buckets(db_url):
+    db = Database(db_url)
     store = CandleStore(db, {"1m": 100})
     # Three days and a bit, starting off a bucket edge, with a gap in the middle.
     minutes = make_candles(4500, start=T0 + 7 * 60_000, frame_ms=60_000, seed=3)
@@ -64,12 +64,11 @@ def test_imported_history_is_rolled_up_exactly_on_whole_utc_buckets(tmp_path):
         assert bucket[0].high == high, tf
 
 
-def test_a_database_without_rollups_gets_them_on_load(tmp_path):
-    path = tmp_path / "c.db"
-    store = CandleStore(Database(path), {"1m": 100})
+def test_a_database_without_rollups_gets_them_on_load(db_url):
+    store = CandleStore(Database(db_url), {"1m": 100})
     minutes = make_candles(3000, start=T0, frame_ms=60_000, seed=5)
     store.merge_history("OLD", "1m", minutes)
-    db = Database(path)
+    db = Database(db_url)
     with db.transaction() as conn:
         conn.execute("DELETE FROM candle_rollups")
     fresh = CandleStore(db, {"1m": 100})
@@ -81,8 +80,8 @@ def test_a_database_without_rollups_gets_them_on_load(tmp_path):
         same(mine, ref)
 
 
-def test_live_seconds_roll_up_as_they_close_and_the_view_includes_the_forming_candle(tmp_path):
-    db = Database(tmp_path / "c.db")
+def test_live_seconds_roll_up_as_they_close_and_the_view_includes_the_forming_candle(db_url):
+    db = Database(db_url)
     store = CandleStore(db, {"1s": 600, "1m": 100})
     seconds = make_candles(97, start=T0, seed=7, closed_last=False)
     for candle in seconds:
@@ -103,8 +102,8 @@ def test_live_seconds_roll_up_as_they_close_and_the_view_includes_the_forming_ca
 
 
 @pytest.mark.parametrize("cut", [0, 1])
-def test_views_are_cut_to_the_range(tmp_path, cut):
-    db = Database(tmp_path / "c.db")
+def test_views_are_cut_to_the_range(db_url, cut):
+    db = Database(db_url)
     store = CandleStore(db, {"1m": 50})
     minutes = make_candles(600, start=T0, frame_ms=60_000, seed=9)
     store.merge_history("R", "1m", minutes)

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import event
 
 from core.db import Database
 from market.candle_store import CandleStore
@@ -31,8 +32,8 @@ def stored_times(db, timeframe="1s"):
     return [r[0] for r in rows]
 
 
-def test_a_failed_write_keeps_the_candles_queued_and_the_next_flush_writes_them(tmp_path):
-    db = FlakyDatabase(tmp_path / "x.db")
+def test_a_failed_write_keeps_the_candles_queued_and_the_next_flush_writes_them(db_url):
+    db = FlakyDatabase(db_url)
     store = CandleStore(db)
     heard = []
     store.add_listener(heard.append)
@@ -49,8 +50,8 @@ def test_a_failed_write_keeps_the_candles_queued_and_the_next_flush_writes_them(
     assert len(stored_times(db, "1m")) >= 1
 
 
-def test_the_runner_loses_no_candle_while_the_database_refuses_writes(tmp_path):
-    db = FlakyDatabase(tmp_path / "x.db")
+def test_the_runner_loses_no_candle_while_the_database_refuses_writes(db_url):
+    db = FlakyDatabase(db_url)
     feed, store = FakeFeed(), CandleStore(db)
     runner = FeedRunner(feed, store, [SYMBOL], FAST)
     runner.backfill_all(60_000, 10_000)
@@ -68,8 +69,8 @@ def test_the_runner_loses_no_candle_while_the_database_refuses_writes(tmp_path):
     db.close()
 
 
-def test_the_pollers_are_committed_together_once_per_loop(tmp_path):
-    db = Database(tmp_path / "x.db")
+def test_the_pollers_are_committed_together_once_per_loop(db_url):
+    db = Database(db_url)
     feed, store = FakeFeed(), CandleStore(db)
     symbols = [f"S{i}/USDT" for i in range(10)]
     runner = FeedRunner(feed, store, symbols, FAST)
@@ -99,28 +100,29 @@ def test_a_hung_symbol_does_not_make_the_others_stale(tmp_path):
     assert status["HUNG/USDT"]["last_update"] is None
 
 
-def test_since_reads_at_most_limit_rows_from_sqlite(tmp_path):
-    db = Database(tmp_path / "x.db")
+def test_since_reads_at_most_limit_rows_from_the_database(db_url):
+    db = Database(db_url)
     store = CandleStore(db, {"1s": 60, "1m": 60})
     store.merge_history(SYMBOL, "1s", make_candles(5000))
     statements = []
-    reader = db._reader()
-    reader.set_trace_callback(statements.append)
+    event.listen(
+        db.engine, "before_cursor_execute", lambda *args: statements.append(f"{args[2]} {args[3]}")
+    )
     got = store.since(SYMBOL, "1s", 0, 10)
     assert len(got) == 10
     assert any("LIMIT" in s and "10" in s for s in statements), statements
     db.close()
 
 
-def test_a_long_read_does_not_hold_back_a_write(tmp_path):
-    db = Database(tmp_path / "x.db")
+def test_a_long_read_does_not_hold_back_a_write(db_url):
+    db = Database(db_url)
     store = CandleStore(db)
     store.merge_history(SYMBOL, "1s", make_candles(20_000))
     started = threading.Event()
 
     def slow_read():
-        conn = db._reader()
-        cursor = conn.execute("SELECT * FROM candles")
+        # Straight to the driver, so the result stays open (our wrapper reads it all at once).
+        cursor = db._reader().raw.exec_driver_sql("SELECT * FROM candles")
         cursor.fetchone()
         started.set()
         time.sleep(1.0)  # the read transaction stays open meanwhile

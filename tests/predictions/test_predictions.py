@@ -65,8 +65,8 @@ def test_bad_predictions_are_refused_with_the_field_named(kind, data, message):
         normalize_prediction(kind, "BTC/USDT", data)
 
 
-def test_deques_are_bounded_by_maxlen_and_keep_the_newest(tmp_path):
-    book = PredictionBook(Database(tmp_path / "p.db"), ["A"], maxlen=5)
+def test_deques_are_bounded_by_maxlen_and_keep_the_newest(db_url):
+    book = PredictionBook(Database(db_url), ["A"], maxlen=5)
     for i in range(12):
         book.add("dqn", "A", dqn(i))
     held = book.snapshot("A")["dqn"]
@@ -151,8 +151,8 @@ def test_seq_changes_on_every_write_and_clear():
     assert len(seen) == 3
 
 
-def test_concurrent_writers_and_readers_lose_nothing(tmp_path):
-    book = PredictionBook(Database(tmp_path / "p.db"), ["A", "B"], maxlen=10_000)
+def test_concurrent_writers_and_readers_lose_nothing(db_url):
+    book = PredictionBook(Database(db_url), ["A", "B"], maxlen=10_000)
     errors = []
 
     def writer(symbol, kind, make):
@@ -187,17 +187,17 @@ def test_concurrent_writers_and_readers_lose_nothing(tmp_path):
     assert rows == 800
 
 
-def test_a_duplicate_id_is_refused_and_the_stored_one_kept(tmp_path):
-    book = PredictionBook(Database(tmp_path / "p.db"), ["A", "B"])
+def test_a_duplicate_id_is_refused_and_the_stored_one_kept(db_url):
+    book = PredictionBook(Database(db_url), ["A", "B"])
     book.add("dqn", "A", dqn(id="same"))
     with pytest.raises(PredictionError, match="already stored"):
         book.add("dqn", "B", dqn(id="same", action="SELL"))
     assert book.snapshot("A")["dqn"][0]["action"] == "BUY" and book.snapshot("B")["dqn"] == []
 
 
-def test_predictions_of_unconfigured_symbols_come_back_after_a_restart(tmp_path):
-    book = PredictionBook(Database(tmp_path / "p.db"), ["A"])
+def test_predictions_of_unconfigured_symbols_come_back_after_a_restart(db_url):
+    book = PredictionBook(Database(db_url), ["A"])
     book.add("cnn", "MYCOIN", cnn())
-    again = PredictionBook(Database(tmp_path / "p.db"), ["A"])
+    again = PredictionBook(Database(db_url), ["A"])
     again.load()
     assert len(again.snapshot("MYCOIN")["cnn"]) == 1

@@ -14,16 +14,20 @@ FAST = {"feed": {"backfill_1m_hours": 2, "backfill_1s_minutes": 3, "poll_interva
                  "sim": {"tick_interval_ms": 50}}}  # fmt: skip
 
 
-def running_app(tmp_path):
-    app = create_app(config=config_from_dict({"data_dir": str(tmp_path / "data"), **FAST},
-                                             base_dir=tmp_path))  # fmt: skip
+def running_app(tmp_path, storage_url=""):
+    settings = {"data_dir": str(tmp_path / "data"), "storage": {"url": storage_url}, **FAST}
+    app = create_app(config=config_from_dict(settings, base_dir=tmp_path))
     orch = app.server.extensions["orchestrator"]
     orch.start()
     return orch
 
 
-def test_restart_brings_back_candles_and_predictions_and_continues_without_jump(tmp_path):
-    orch = running_app(tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_restart_brings_back_candles_and_predictions_and_continues_without_jump(
+    tmp_path, request, backend
+):
+    url = request.getfixturevalue("postgres_server").create_schema() if backend != "sqlite" else ""
+    orch = running_app(tmp_path, url)
     began = time.time() * 1000
     # A few live seconds closed after the start, beside the backfilled history.
     wait_for(
@@ -39,7 +43,7 @@ def test_restart_brings_back_candles_and_predictions_and_continues_without_jump(
     minutes_before = [c.time for c in orch.store.candles("BTC/USDT", "1m") if c.closed]
 
     time.sleep(1.5)  # the app is down for a moment: the feed must fill that gap
-    again = running_app(tmp_path)
+    again = running_app(tmp_path, url)
     try:
         assert [p["predicted_price"] for p in again.recent_transformer_predictions["BTC/USDT"]] == [
             last.close * 1.01

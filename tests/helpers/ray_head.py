@@ -1,0 +1,73 @@
+"""A real local Ray head for the tests: ``ray start --head --block`` on free ports in its own
+process group and temporary folder, so stopping it ends exactly the processes it started (never
+``ray stop``, which would end every Ray cluster of this user on the machine)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.helpers.postgres import free_port
+from tests.helpers.waiting import wait_for
+
+
+class RayHead:
+    def __init__(self, num_cpus: int = 2):
+        self.num_cpus = num_cpus
+        self.port = free_port()
+        # Ray's socket paths must stay short: a folder directly under /tmp.
+        self.folder = Path(tempfile.mkdtemp(prefix="tdray-", dir="/tmp"))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _listening(self) -> bool:
+        if self.proc.poll() is not None:
+            log = (self.folder / "head.log").read_text()[-3000:]
+            raise RuntimeError(f"ray start exited with {self.proc.returncode}:\n{log}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self) -> RayHead:
+        ports = [str(free_port()) for _ in range(2)]
+        command = [
+            str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
+            "--port", str(self.port), "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
+            "--node-ip-address", "127.0.0.1", "--include-dashboard", "false",
+            "--disable-usage-stats", "--temp-dir", str(self.folder),
+            "--node-manager-port", ports[0], "--object-manager-port", ports[1],
+        ]  # fmt: skip
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        with open(self.folder / "head.log", "w") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                         start_new_session=True)  # fmt: skip
+        try:
+            wait_for(self._listening, timeout=120, interval=0.2)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # --block: it stops what it started
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
+        if self.proc is not None:
+            # Whatever of the group is left (raylet, GCS, workers): they are ours alone.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
