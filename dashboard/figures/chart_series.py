@@ -50,3 +50,20 @@ def since(store, symbol: str, timeframe: str, last_time: int | None) -> list[Can
     frame = timeframe_ms(timeframe)
     start = bucket_start(last_time, frame) if last_time is not None else None
     return resample(store.candles(symbol, BASE, since=start), frame)
+
+
+def with_warmup(
+    store, symbol: str, timeframe: str, shown: list[Candle], start: int
+) -> list[Candle]:
+    """The candles opening from ``start`` up to the first shown one, then ``shown``: what an
+    indicator needs before the candles it draws. From the buffer when it reaches back that far,
+    else from the stored series (the rollups for an aggregated timeframe)."""
+    if not shown or start >= shown[0].time:
+        return list(shown)
+    first = shown[0].time
+    count = len(shown) + (first - start) // timeframe_ms(timeframe) + 1
+    held = tail(store, symbol, timeframe, count)
+    if held and held[0].time <= start:
+        return [c for c in held if start <= c.time < first] + list(shown)
+    base = source_timeframe(store, symbol, timeframe)
+    return store.view(symbol, base, timeframe, start, first) + list(shown)

@@ -35,6 +35,7 @@ class ChartState:
     # Auto timeframe: the [start, end) of history loaded (end None: up to live), else None for
     # the newest candles of the buffer.
     window: list | None = None
+    indicators: str = ""  # the drawn indicators (``indicator_traces.specs_key``)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,6 +3,7 @@ only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
 import dash_bootstrap_components as dbc
@@ -15,6 +16,7 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures import chart_series
+from dashboard.figures import indicator_traces as ind
 from dashboard.figures.chart_layout import (
     GRAPH_CONFIG,
     last_price_shape,
@@ -29,6 +31,7 @@ from dashboard.figures.chart_updates import (
     candle_patch,
     overlay_patch,
     plan_list,
+    split_update,
     update_lines,
 )
 from dashboard.figures.charts import (
@@ -43,10 +46,12 @@ from dashboard.figures.charts import (
 )
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
-from market import rollups
+from dashboard.panels.indicator_menu import menu as indicator_menu
+from market import indicators, rollups
 from predictions.queries import PredictionFilter
 
 callbacks = CallbackSet()
+log = logging.getLogger(__name__)
 
 
 def window_size(config, timeframe: str) -> int:
@@ -217,7 +222,42 @@ def chart_view(orch, symbol: str, timeframe: str, view: dict):
     traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           view_candles(orch.config, timeframe), outcomes)  # fmt: skip
+    draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
     return figure, state
+
+
+# ---- indicators ------------------------------------------------------------------------
+def indicator_columns(orch, symbol: str, timeframe: str, specs, shown) -> list[list]:
+    """Each indicator trace's values for the ``shown`` candles, computed with the warm-up
+    candles before them."""
+    if not specs or not shown:
+        return [[] for _ in ind.series(specs)]
+    frame = timeframe_ms(timeframe)
+    start = min(indicators.warmup_start(s, shown[0].time, frame) for s in specs)
+    candles = chart_series.with_warmup(orch.store, symbol, timeframe, list(shown), start)
+    return ind.columns(specs, candles, len(shown))
+
+
+def draw_indicators(orch, symbol, timeframe, view, candles, figure, state: ChartState) -> None:
+    specs = view.get("indicators") or []
+    state.indicators = ind.specs_key(specs)
+    if specs:
+        values = indicator_columns(orch, symbol, timeframe, specs, candles)
+        ind.add_to_figure(figure, specs, [c.time for c in candles], values)
+
+
+def patch_indicators(orch, symbol, timeframe, view, old: ChartState, new: ChartState, candles,
+                     shown, patch) -> None:  # fmt: skip
+    """The indicator traces follow the candle patch: the last value updated, new ones
+    appended, the oldest dropped (``shown``: the candles drawn after this tick)."""
+    specs = view.get("indicators") or []
+    if not specs or not candles:
+        return
+    update, new_candles = split_update(old.last_time, candles)
+    drop = old.count + len(new_candles) - new.count
+    values = indicator_columns(orch, symbol, timeframe, specs, shown)
+    ind.patch_values(patch, [c.time for c in shown], values,
+                     update is not None and old.count > 0, len(new_candles), drop)  # fmt: skip
 
 
 LABEL_MODES = ("none", "accepted", "all")
@@ -232,6 +272,7 @@ def make_view(
     timeframe=None,
     filters=None,
     focus=None,
+    indicator_settings=None,
 ) -> dict:
     """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
     which labels (none / accepted / all), the visible time range, the minute chart's
@@ -248,7 +289,18 @@ def make_view(
         "focus": focus
         if isinstance(focus, dict) and {"start", "end", "label", "timeframe"} <= set(focus)
         else None,
+        "indicators": chart_indicators(indicator_settings),
     }
+
+
+def chart_indicators(settings) -> list:
+    """The checked indicators of a chart's settings (the menu stores only drawable ones; a
+    stale or edited store draws none rather than failing every tick)."""
+    try:
+        return ind.chart_specs(settings)
+    except ValueError as exc:
+        log.warning("indicator settings ignored: %s", exc)
+        return []
 
 
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
@@ -274,6 +326,8 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
             dcc.Store(id=ids.chart_state(timeframe), data=state.to_dict()),
             dcc.Store(id=ids.chart_visible(timeframe)),
+            indicator_menu(timeframe),
+            dcc.Store(id=ids.indicator_settings(timeframe)),
         ],
         id=ids.graph_dom_id(timeframe),
         className="chart-block",
@@ -307,7 +361,12 @@ def layout() -> html.Div:
 def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     """One refresh of one chart: (figure or Patch or no_update, state)."""
     state = ChartState.from_dict(raw_state)
-    if state is None or state.symbol != symbol or state.timeframe != timeframe:
+    if (
+        state is None
+        or state.symbol != symbol
+        or state.timeframe != timeframe
+        or state.indicators != ind.specs_key(view["indicators"])
+    ):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     size = window_size(orch.config, timeframe)
@@ -317,6 +376,7 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     shown = chart_series.tail(orch.store, symbol, timeframe, new_state.count)
+    patch_indicators(orch, symbol, timeframe, view, state, new_state, candles, shown, patch)
     window_start = shown[0].time if shown else None
     redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
     changed = orch.predictions.seq(symbol) != state.book_seq or (
@@ -371,6 +431,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
         "chart_tf": Input(ids.CHART_TIMEFRAME, "value"),
         "filters": Input(ids.PRED_FILTER, "data"),
         "focus": Input(ids.REVIEW_FOCUS, "data"),
+        "indicator_settings": Input(ids.indicator_settings(MATCH), "data"),
     },
     state={
         "symbol": State(ids.SYMBOL, "value"),
@@ -380,9 +441,10 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
     prevent_initial_call=True,
 )
 def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
-                  focus, symbol, state, visible):  # fmt: skip
+                  focus, indicator_settings, symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus)
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
+                     indicator_settings)  # fmt: skip
     if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
         return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
@@ -463,6 +525,7 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
     traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           None, outcomes)  # fmt: skip
+    draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
     figure = auto_figure(figure, symbol, timeframe, view["visible"])
     in_view = [c for c in candles if lo <= c.time <= hi]
     if in_view:
@@ -471,7 +534,9 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
 
 
 def ranged_tick(orch, symbol, base, timeframe, view, state: ChartState | None):
-    if not _fits(state, symbol, timeframe, view["visible"]):
+    if not _fits(state, symbol, timeframe, view["visible"]) or state.indicators != ind.specs_key(
+        view["indicators"]
+    ):
         figure, state = ranged_figure(orch, symbol, base, timeframe, view)
         return figure, state.to_dict()
     patch, new_state, candles = Patch(), state, []
@@ -482,6 +547,10 @@ def ranged_tick(orch, symbol, base, timeframe, view, state: ChartState | None):
         if patch is None:
             figure, state = ranged_figure(orch, symbol, base, timeframe, view)
             return figure, state.to_dict()
+        if candles and view["indicators"]:
+            shown = orch.store.view(symbol, base, timeframe, state.window[0], FAR_FUTURE)
+            patch_indicators(orch, symbol, timeframe, view, state, new_state, candles,
+                             shown[-new_state.count :], patch)  # fmt: skip
     redraw = overlay_key(orch, symbol, view) != state.overlay_key
     redraw = redraw or orch.predictions.seq(symbol) != state.book_seq
     if redraw:
