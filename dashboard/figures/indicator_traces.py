@@ -54,11 +54,12 @@ def chart_specs(settings: dict | None, where: str = "the indicator settings") ->
     chosen = [n for n in indicators.OVERLAYS if n in overlays]
     if panel != NO_PANEL:
         chosen.append(panel)
-    specs = []
-    for name in chosen:
+    # Every indicator's parameters are checked, drawn or not: a typo is named when typed.
+    specs = {}
+    for name in indicators.KINDS:
         mine = {k.split(".", 1)[1]: v for k, v in params.items() if k.startswith(f"{name}.")}
-        specs.append(indicators.parse(name, mine, where))
-    return specs
+        specs[name] = indicators.parse(name, mine, where)
+    return [specs[name] for name in chosen]
 
 
 def specs_key(specs: Sequence[Spec]) -> str:
@@ -136,8 +137,9 @@ def add_to_figure(fig, specs: Sequence[Spec], times: list[int], values: list[lis
         fig.add_trace(trace)
     legend = legend_text(specs)
     if legend:
+        # Right of the chart's "Indicators" menu, which sits at the plot's top left.
         fig.add_annotation(xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top",
-                           text=legend, showarrow=False, font={"size": 10},
+                           xshift=80, text=legend, showarrow=False, font={"size": 10},
                            name="indicator-legend")  # fmt: skip
     panel = panel_spec(specs)
     if panel is None:

@@ -31,9 +31,11 @@ def menu(timeframe: str) -> html.Details:
                 f"{indicators.KINDS[name].label} {param.name}",
                 dcc.Input(
                     id=ids.indicator_param(timeframe, f"{name}.{param.name}"),
-                    type="number",
-                    value=param.default,
-                    step=1 if param.whole else 0.1,
+                    # Text, read by ``indicators.parse``: what was typed reaches the check as
+                    # typed, so a bad value is named rather than silently blanked.
+                    type="text",
+                    inputMode="decimal",
+                    value=f"{param.default:g}",
                     debounce=True,
                     className="indicator-param",
                     **_remembered(timeframe),

@@ -44,6 +44,7 @@ from dashboard.figures.charts import (
     prediction_lines,
     span_shapes,
 )
+from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
 from dashboard.panels.indicator_menu import menu as indicator_menu
@@ -148,10 +149,14 @@ def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     predictions = view["filters"].apply(predictions)
     pending, _ = split_pending(predictions, None)
     lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
+    # Target lines on the chart of the timeframe the prediction was made on only: a 1 m model's
+    # five-minute line would cross the whole 1 s chart.
+    source = chart_series.source_timeframe(orch.store, symbol, timeframe)
     for name in LINE_LISTS:
         kind = name.split("_")[0]
         # Target lines for pending predictions only: a resolved one has its realised segment.
-        lines = prediction_lines({kind: pending.get(kind, [])}, view["enabled"], None)
+        own = [p for p in pending.get(kind, []) if p.get("timeframe", "1m") == source]
+        lines = prediction_lines({kind: own}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
     return book_seq, lists, predictions
 
@@ -399,6 +404,24 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if not candles and not redraw and not changed:
         return no_update, no_update
     return patch, new_state.to_dict()
+
+
+@callbacks.callback(
+    Output(ids.OVERLAYS, "options"),
+    Input(ids.TICK, "n_intervals"),
+    Input(ids.SYMBOL, "value"),
+    Input(ids.PRED_FILTER, "data"),
+    State(ids.OVERLAYS, "options"),
+)
+def layer_legend(_n, symbol, filters, shown):
+    """The toggles' labels say when a layer holds predictions it can't draw (sent only when a
+    label changes)."""
+    orch = orchestrator()
+    if symbol not in orch.symbols():
+        return no_update
+    _, predictions = orch.predictions.versioned_snapshot(symbol)
+    options = layer_options(PredictionFilter.from_dict(filters).apply(predictions))
+    return no_update if options == shown else options
 
 
 @callbacks.callback(

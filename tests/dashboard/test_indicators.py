@@ -124,6 +124,7 @@ def test_an_aggregated_view_reads_its_warm_up_from_the_rollups(orch):
         ({"panel": "MACD", "params": {"MACD.fast": 30}}, "MACD fast in the indicator settings"
          " must be below slow, got fast 30, slow 26"),
         ({"overlays": ["BBANDS"], "params": {"BBANDS.std": "wide"}}, "BBANDS std"),
+        ({"params": {"ATR.period": "x"}}, "ATR period"),  # named even while not drawn
     ],
 )  # fmt: skip
 def test_bad_settings_name_the_field(bad, words):

@@ -17,8 +17,10 @@ ALL = ["dqn", "cnn", "transformer"]
 
 
 def cnn(ts, conf=0.6):
+    # Made on 1 s candles: the tests draw the 1 s chart, and target lines show on their own
+    # timeframe's chart only.
     return {"timestamp": ts, "confidence": conf, "direction": "UP", "current_price": 100.0,
-            "target_price": 101.0, "horizon_minutes": 1}  # fmt: skip
+            "target_price": 101.0, "horizon_minutes": 1, "timeframe": "1s"}  # fmt: skip
 
 
 def ops(result):
