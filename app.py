@@ -43,6 +43,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         annotations,
         backtest_panel,
         champion_panel,
+        indicator_menu,
         live_charts,
         models_tab,
         neural_panel,
@@ -71,8 +72,9 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         update_title=None,
     )
     for module in (
-        live_charts, status, annotations, annotation_actions, training_panel, neural_panel,
-        champion_panel, predictions_panel, models_tab, review_panel, replay, backtest_panel,
+        live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
+        neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
+        backtest_panel,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

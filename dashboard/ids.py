@@ -28,6 +28,28 @@ def chart_visible(timeframe: str) -> dict:
     return {"type": "chart-visible", "tf": timeframe}
 
 
+def indicator_settings(timeframe: str) -> dict:
+    """The chart's checked indicator settings (``figures.indicator_traces.chart_specs``)."""
+    return {"type": "indicator-settings", "tf": timeframe}
+
+
+def indicator_overlays(timeframe: str) -> dict:
+    return {"type": "indicator-overlays", "tf": timeframe}
+
+
+def indicator_panel(timeframe: str) -> dict:
+    return {"type": "indicator-panel", "tf": timeframe}
+
+
+def indicator_param(timeframe: str, param: str) -> dict:
+    """One parameter input, ``param`` like ``SMA.period``."""
+    return {"type": "indicator-param", "tf": timeframe, "param": param}
+
+
+def indicator_error(timeframe: str) -> dict:
+    return {"type": "indicator-error", "tf": timeframe}
+
+
 LABELS_SHOWN = "labels-shown"
 CHART_TIMEFRAME = "chart-timeframe"
 

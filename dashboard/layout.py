@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.theme import DROPDOWN_TEXT
 from dashboard.panels import (
     annotations,
@@ -21,12 +22,7 @@ from dashboard.panels import (
 from dashboard.people import current_person
 from runtime.config import Config
 
-OVERLAY_OPTIONS = [
-    {"label": " DQN ▲▼", "value": "dqn"},
-    {"label": " CNN ◆", "value": "cnn"},
-    {"label": " Transformer ★", "value": "transformer"},
-    {"label": " Patterns ▭", "value": "patterns"},
-]
+OVERLAY_OPTIONS = layer_options()
 
 
 def header(config: Config, symbols: list[str]) -> html.Div:

@@ -27,9 +27,11 @@ from core.candles import (
     bucket_start,
     candles_to_frame,
     frame_to_candles,
+    resample,
     timeframe_ms,
 )
 from core.db import Database
+from market import rollups
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,7 @@ class CandleStore:
         self._published: dict[tuple[str, str], Candle] = {}
         if db is not None:
             db.ensure(SCHEMA)
+            db.ensure(rollups.SCHEMA)
 
     # ---- setup -------------------------------------------------------------------------
     def add_listener(self, listener: Callable[[ClosedCandle], None]) -> None:
@@ -140,6 +143,7 @@ class CandleStore:
         self._seen_version = self._db.data_version()
         keys = [tuple(r) for r in self._db.query("SELECT DISTINCT symbol, timeframe FROM candles")]
         loaded = sum(self._load_series(*key) for key in keys)
+        rollups.rebuild_missing(self._db)
         log.info("loaded %d candles from %s", loaded, self._db.where)
         return loaded
 
@@ -341,6 +345,9 @@ class CandleStore:
     ) -> None:
         if self._db is None or not (rows or forming):
             return
+        touched: dict[tuple[str, str], list[int]] = {}
+        for symbol, timeframe, candle in rows:
+            touched.setdefault((symbol, timeframe), []).append(candle.time)
         with self._db.transaction() as conn:
             if self.fence is not None:
                 self.fence(conn.raw)
@@ -348,6 +355,9 @@ class CandleStore:
                 "INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)",
                 [(s, tf, c.time, c.open, c.high, c.low, c.close, c.volume) for s, tf, c in rows],
             )
+            # In the same commit: a rollup never disagrees with the candles it covers.
+            for (symbol, timeframe), times in touched.items():
+                rollups.refresh(conn, symbol, timeframe, times)
             conn.executemany(
                 "INSERT OR REPLACE INTO forming_candles VALUES (?,?,?,?,?,?,?,?)",
                 [(s, tf, c.time, c.open, c.high, c.low, c.close, c.volume)
@@ -448,6 +458,64 @@ class CandleStore:
             (symbol, timeframe, count),
         )
         return rows[0][0] + 1 if rows else None
+
+    def view(self, symbol: str, base: str, timeframe: str, start: int, end: int) -> list[Candle]:
+        """Candles of ``timeframe`` from stored series ``base`` (itself or a rollup of it) with
+        open times in [start, end), oldest first. The newest bucket is recomputed from the buffer,
+        so it includes the forming candle (``closed`` False until its bucket is over)."""
+        frame = timeframe_ms(timeframe)
+        start, end = bucket_start(rollups.clamp(start), frame), rollups.clamp(end)
+        # The buffer a bucket's newest part is in: the 1 s chart's 1 m is a series of its own.
+        with self._lock:
+            stored_as_is = timeframe == base or (symbol, timeframe) in self._series
+            source = timeframe if stored_as_is and timeframe in (base, "1m") else base
+            series = self._series.get((symbol, source))
+            newest = series.last() if series else None
+        if self._db is None:
+            held = [c for c in self.candles(symbol, source, since=start) if c.time < end]
+            return resample(held, frame)
+        stored = rollups.read_range(self._db, symbol, base, timeframe, start, end)
+        if newest is None:
+            return stored
+        cut = bucket_start(newest.time, frame)
+        if not start <= cut < end:
+            return stored
+        parts = {c.time: c for c in self.history_candles(symbol, source, cut, end)}
+        parts.update((c.time, c) for c in self.candles(symbol, source, since=cut))
+        ordered = [parts[t] for t in sorted(parts)]
+        closed = newest.closed and newest.time + timeframe_ms(source) >= cut + frame
+        last = aggregate(ordered, cut, closed=closed)
+        return [c for c in stored if c.time < cut] + [last]
+
+    def history_candles(self, symbol: str, timeframe: str, start: int, end: int) -> list[Candle]:
+        """Stored candles in [start, end) as Candles (no DataFrame: the chart's hot path)."""
+        if self._db is None:
+            return [c for c in self.candles(symbol, timeframe, since=start) if c.time < end]
+        rows = self._db.query(
+            "SELECT time, open, high, low, close, volume FROM candles"
+            " WHERE symbol=? AND timeframe=? AND time>=? AND time<? ORDER BY time",
+            (symbol, timeframe, start, end),
+        )
+        return [Candle(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def bounds(self, symbol: str, timeframe: str) -> tuple[int, int] | None:
+        """(oldest, newest) open time held for a series, stored or buffered."""
+        held = self.latest(symbol, timeframe)
+        first = last = None
+        if self._db is not None:
+            # Two queries: SQLite answers a lone MIN or MAX from the index, both at once by a scan.
+            first, last = (
+                self._db.query(
+                    f"SELECT {fn}(time) FROM candles WHERE symbol=? AND timeframe=?",
+                    (symbol, timeframe),
+                )[0][0]
+                for fn in ("MIN", "MAX")
+            )
+        if held is not None:
+            oldest = self.candles(symbol, timeframe, limit=1)[0].time
+            first = oldest if first is None else min(first, oldest)
+            last = held.time if last is None else max(last, held.time)
+        return None if first is None else (int(first), int(last))
 
     def history(
         self,

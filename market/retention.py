@@ -48,6 +48,12 @@ def prune_candles(
             deleted += count
             if not rows:
                 break
+        with db.transaction() as conn:
+            # Rollups starting before the cutoff lost some or all of their candles: they go too.
+            conn.execute(
+                "DELETE FROM candle_rollups WHERE symbol=? AND base=? AND time<?",
+                (symbol, timeframe, cutoff),
+            )
     if deleted:
         log.info("retention: deleted %d old candles", deleted)
     return deleted

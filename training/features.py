@@ -1,5 +1,8 @@
 """Scale-free features of candles, one pure function shared by training, live inference and the API.
 
+RSI, MACD, Bollinger Bands, ATR and the SMA ratios come from ``market.indicators``, the module the
+charts draw their indicators with, so a chart's RSI is the one the models read (before scaling).
+
 Every feature at row ``t`` depends only on candles up to ``t`` (no look-ahead), and every one is
 free of the price and volume scale (ratios to price or ATR, z-scores, oscillators in 0..1) so a
 model trained on one symbol transfers to another.
@@ -25,6 +28,7 @@ import talib
 from numpy.lib.stride_tricks import sliding_window_view
 
 from labels.autolabel import ohlc_arrays
+from market import indicators
 from training.feature_config import FeatureSpec, cdl_lookback
 
 # Bump when a feature's definition changes: dataset versions hash it.
@@ -89,27 +93,27 @@ def compute_features(candles: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
 
     with np.errstate(divide="ignore", invalid="ignore"):
         for n in spec.rsi_periods:
-            put(f"rsi_{n}", talib.RSI(c, n) / 100)
+            put(f"rsi_{n}", indicators.rsi(c, n) / 100)
         if spec.macd:
-            line, signal, hist = talib.MACD(c, *spec.macd)
+            line, signal, hist = indicators.macd(c, *spec.macd)
             put("macd", line / c)
             put("macd_signal", signal / c)
             put("macd_hist", hist / c)
         std = float(spec.bollinger_std)
-        upper, middle, lower = talib.BBANDS(c, spec.bollinger_period, std, std, 0)
+        upper, middle, lower = indicators.bbands(c, spec.bollinger_period, std)
         width = upper - lower
         put(
             "bb_pctb",
             np.where(width > 0, (c - lower) / width, np.where(np.isnan(width), np.nan, 0.5)),
         )
         put("bb_width", width / middle)
-        atr = talib.ATR(h, low, c, spec.atr_period)
+        atr = indicators.atr(h, low, c, spec.atr_period)
         put("atr", atr / c)
         put("adx", talib.ADX(h, low, c, spec.adx_period) / 100)
         if spec.obv:
             put("obv_z", _zscore(talib.OBV(c, v), spec.obv_window))
         for n in spec.ma_ratios:
-            put(f"close_sma_{n}", c / talib.SMA(c, n) - 1)
+            put(f"close_sma_{n}", c / indicators.sma(c, n) - 1)
         if spec.stoch:
             fastk, slowk, slowd = spec.stoch
             k, d = talib.STOCH(h, low, c, fastk, slowk, 0, slowd, 0)

@@ -99,6 +99,70 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 ],
                 "responses": {"200": {"description": "groups of figures with a series over time"},
                               **_error_responses(400, 404)}}},
+            "/api/candles": {"get": {
+                "summary": "A symbol's candles over a range, in the finest timeframe (1m, 5m, 15m,"
+                           " 1h, 4h, 1d; 1s, 5s, 15s when forced) that keeps within max time slots",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms; default the oldest stored candle"},
+                    {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms, exclusive; default just after the newest"},
+                    {"name": "max", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "default": 2000, "maximum": 5000},
+                     "description": "time slots (candles) at most; if even 1d exceeds it the 400"
+                                    " names the smallest max that works"},
+                    {"name": "timeframe", "in": "query", "schema": {"type": "string"},
+                     "description": "force one timeframe (400 past 5000 candles)"},
+                ],
+                "responses": {"200": {
+                    "description": "{timeframe, candles}: each candle the exact OHLCV aggregate of"
+                                   " the stored candles it covers, whole UTC buckets; the forming"
+                                   " candle last with closed false",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "timeframe": {"type": "string"},
+                            "candles": {"type": "array", "items": {"allOf": [
+                                {"$ref": "#/components/schemas/Candle"},
+                                {"type": "object",
+                                 "properties": {"closed": {"type": "boolean"}}}]}}}}}}},
+                              **_error_responses(400, 404)}}},
+            "/api/indicators": {"get": {
+                "summary": "One indicator (SMA, EMA, BBANDS, RSI, MACD, ATR: TA-Lib's; VWAP"
+                           " anchored at each UTC midnight) computed over the whole stored series"
+                           " of a timeframe and cut to [start, end)",
+                "parameters": [
+                    {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "timeframe", "in": "query", "schema": {"type": "string"},
+                     "description": "the stored series or a rollup of it (1m, 5m, 15m, 1h, 4h, 1d;"
+                                    " 1s, 5s, 15s); default the minute series"},
+                    {"name": "name", "in": "query", "required": True, "schema": {
+                        "type": "string", "enum": ["SMA", "EMA", "BBANDS", "RSI", "MACD", "ATR",
+                                                   "VWAP"]}},
+                    {"name": "period", "in": "query", "schema": {"type": "integer", "minimum": 2,
+                                                                 "maximum": 500},
+                     "description": "SMA (default 20), EMA (50), BBANDS (20), RSI (14), ATR (14)"},
+                    {"name": "std", "in": "query", "schema": {"type": "number", "minimum": 0.1,
+                                                              "maximum": 10, "default": 2},
+                     "description": "BBANDS: band width in standard deviations"},
+                    {"name": "fast", "in": "query", "schema": {"type": "integer", "default": 12}},
+                    {"name": "slow", "in": "query", "schema": {"type": "integer", "default": 26}},
+                    {"name": "signal", "in": "query", "schema": {"type": "integer", "default": 9}},
+                    {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms; default the oldest stored candle"},
+                    {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                     "description": "UTC epoch ms, exclusive; default after the newest"},
+                ],
+                "responses": {"200": {
+                    "description": "time: candle open times; values: one list per output (RSI;"
+                                   " MACD, MACD_signal, MACD_hist; BB_upper, BB_middle, BB_lower"
+                                   " ...), null before the indicator is defined",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "time": {"type": "array", "items": {"type": "integer"}},
+                            "values": {"type": "object", "additionalProperties": {
+                                "type": "array", "items": {"type": ["number", "null"]}}}}}}}},
+                              **_error_responses(400, 404)}}},
             "/api/health": {"get": {"summary": "Server, feeds and models",
                                     "responses": {"200": {"description": "ok"}}}},
             "/api/predict": {"post": {

@@ -8,13 +8,18 @@ from core.candles import Candle, bucket_start, resample, timeframe_ms
 
 BASE = "1m"
 AGGREGATED = ("5m", "15m", "1h")
+# "auto" (the default) picks the candle size from the zoom: see panels/live_charts.auto_tick.
+AUTO = "auto"
 MINUTE_CHART_TIMEFRAMES = (BASE, *AGGREGATED)
+MINUTE_CHART_CHOICES = (AUTO, *MINUTE_CHART_TIMEFRAMES)
+# Sizes only auto reaches (zoomed far out): their spans too are the 1 m series'.
+AUTO_ONLY = ("4h", "1d")
 
 
 def _aggregated(store, symbol: str, timeframe: str) -> bool:
     """True when ``timeframe`` is drawn from 1 m candles: an imported series of that timeframe
     (e.g. a 1 h CSV) is shown as stored."""
-    return timeframe in AGGREGATED and store.latest(symbol, timeframe) is None
+    return timeframe in (*AGGREGATED, *AUTO_ONLY) and store.latest(symbol, timeframe) is None
 
 
 def source_timeframe(store, symbol: str, timeframe: str) -> str:
@@ -45,3 +50,20 @@ def since(store, symbol: str, timeframe: str, last_time: int | None) -> list[Can
     frame = timeframe_ms(timeframe)
     start = bucket_start(last_time, frame) if last_time is not None else None
     return resample(store.candles(symbol, BASE, since=start), frame)
+
+
+def with_warmup(
+    store, symbol: str, timeframe: str, shown: list[Candle], start: int
+) -> list[Candle]:
+    """The candles opening from ``start`` up to the first shown one, then ``shown``: what an
+    indicator needs before the candles it draws. From the buffer when it reaches back that far,
+    else from the stored series (the rollups for an aggregated timeframe)."""
+    if not shown or start >= shown[0].time:
+        return list(shown)
+    first = shown[0].time
+    count = len(shown) + (first - start) // timeframe_ms(timeframe) + 1
+    held = tail(store, symbol, timeframe, count)
+    if held and held[0].time <= start:
+        return [c for c in held if start <= c.time < first] + list(shown)
+    base = source_timeframe(store, symbol, timeframe)
+    return store.view(symbol, base, timeframe, start, first) + list(shown)

@@ -32,6 +32,10 @@ class ChartState:
     oldest: int | None = None
     price: list | None = None  # [open, close] the last-price line is drawn at
     extras: str = ""  # digest of the traces after the fixed ones (outcomes, disagreement marks)
+    # Auto timeframe: the [start, end) of history loaded (end None: up to live), else None for
+    # the newest candles of the buffer.
+    window: list | None = None
+    indicators: str = ""  # the drawn indicators (``indicator_traces.specs_key``)
 
     def to_dict(self) -> dict:
         return asdict(self)

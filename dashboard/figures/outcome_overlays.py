@@ -149,6 +149,13 @@ def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: 
     }  # fmt: skip
 
 
+# The layers a disagreement compares: its mark shows only while all of them are toggled on.
+MARK_LAYERS = {
+    "cnn_vs_transformer": {"cnn", "transformer"},
+    "dqn_vs_both": {"dqn", "cnn", "transformer"},
+    "pattern_vs_human": {"patterns"},
+}
+
 # Resolved predictions drawn per chart at most (the newest): past this the markers crowd the chart
 # and each redraw would send megabytes.
 MAX_RESOLVED = 1_000
@@ -179,7 +186,8 @@ class Extras:
         self._resolved = in_window(resolved, window_start)
         spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
         human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
-        self._found = disagreements(predictions, spans, human, timeframe)
+        self._found = [d for d in disagreements(predictions, spans, human, timeframe)
+                       if MARK_LAYERS[d["type"]] <= set(view["enabled"])]  # fmt: skip
         drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
         marks = [(d["time"], d["type"]) for d in self._found]
         self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"

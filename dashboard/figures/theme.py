@@ -49,6 +49,13 @@ REALISED_LINK = "#cfd8dc"  # the dotted segment from a resolved prediction to it
 DISAGREEMENT = "#e040fb"
 SPAN_LABEL_HOVER = "#dddddd"  # the invisible span-label points (their hover box takes it)
 
+# ---- indicators (one colour per drawn series) -------------------------------------------
+INDICATOR_COLORS = {
+    "SMA": "#ffd54f", "EMA": "#ba68c8", "BB_upper": "#64b5f6", "BB_middle": "#64b5f6",
+    "BB_lower": "#64b5f6", "VWAP": "#ff8a65", "RSI": "#ce93d8", "MACD": "#4fc3f7",
+    "MACD_signal": "#ffb74d", "MACD_hist": "#78909c", "ATR": "#a5d6a7",
+}  # fmt: skip
+
 # ---- the Models tab's accuracy chart ---------------------------------------------------
 MODEL_LINE = "#00e5ff"  # the long-window hit rate and the model's error
 SHORT_WINDOW_LINE = "#80deea"

@@ -15,7 +15,7 @@ from dash import (
     no_update,
 )
 
-from core.candles import bucket_start, timeframe_ms
+from core.candles import bucket_start, is_timeframe, timeframe_ms
 from core.spans import Span, SpanError
 from core.timefmt import format_ms, parse_time
 from dashboard import ids
@@ -72,6 +72,16 @@ def span_at(spans: list[Span], time_ms: int) -> Span | None:
     return min(covering, key=lambda s: s.end - s.start) if covering else None
 
 
+def shown_timeframe(states, state_ids, chart_tf: str) -> str:
+    """The candle size the chart with component timeframe ``chart_tf`` shows now (its state
+    says), else ``chart_tf``."""
+    for state, state_id in zip(states or [], state_ids or [], strict=False):
+        shown = (state or {}).get("timeframe")
+        if (state_id or {}).get("tf") == chart_tf and is_timeframe(shown):
+            return shown
+    return chart_tf
+
+
 def message(text: str, color: str = "success"):
     return text, True, color
 
@@ -82,16 +92,23 @@ def message(text: str, color: str = "success"):
     Output(ids.ANN_SELECTION_TEXT, "children"),
     Input(ids.chart(ALL), "selectedData"),
     State(ids.SYMBOL, "value"),
+    State(ids.chart_state(ALL), "data"),
+    State(ids.chart_state(ALL), "id"),
     prevent_initial_call=True,
 )
-def on_range_selected(_selections, symbol):
+def on_range_selected(_selections, symbol, states, state_ids):
     trigger = ctx.triggered_id
     selected = ctx.triggered[0]["value"] if ctx.triggered else None
     if not trigger or not selected or "range" not in selected:
         return None, ""
     timeframe = trigger["tf"]
     x0, x1 = sorted(parse_time(v) for v in selected["range"]["x"][:2])
-    frame = timeframe_ms(timeframe)
+    # A drag on aggregated candles (5 m, auto's 4 h ...) covers the whole buckets it touches,
+    # stored on the chart's own timeframe.
+    shown = shown_timeframe(states, state_ids, timeframe)
+    frame = timeframe_ms(shown)
+    if shown != timeframe:
+        x1 = bucket_start(x1, frame) + frame - 1
     times = orchestrator().candle_times(symbol, timeframe, bucket_start(x0, frame), x1) or []
     if not times:
         return None, "No closed candles in the selected range."

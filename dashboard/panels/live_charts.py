@@ -3,8 +3,12 @@ only what changed (``dash.Patch``), so the user's zoom and pan stay put."""
 
 from __future__ import annotations
 
+import logging
+from html import escape
+
 import dash_bootstrap_components as dbc
-from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from core.candles import timeframe_ms
 from core.spans import Span
@@ -12,11 +16,13 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures import chart_series
+from dashboard.figures import indicator_traces as ind
 from dashboard.figures.chart_layout import (
     GRAPH_CONFIG,
     last_price_shape,
     price_decimals,
     price_patch,
+    price_range,
 )
 from dashboard.figures.chart_updates import (
     LINE_LISTS,
@@ -25,6 +31,7 @@ from dashboard.figures.chart_updates import (
     candle_patch,
     overlay_patch,
     plan_list,
+    split_update,
     update_lines,
 )
 from dashboard.figures.charts import (
@@ -37,11 +44,15 @@ from dashboard.figures.charts import (
     prediction_lines,
     span_shapes,
 )
+from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
+from dashboard.panels.indicator_menu import menu as indicator_menu
+from market import indicators, rollups
 from predictions.queries import PredictionFilter
 
 callbacks = CallbackSet()
+log = logging.getLogger(__name__)
 
 
 def window_size(config, timeframe: str) -> int:
@@ -138,10 +149,14 @@ def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     predictions = view["filters"].apply(predictions)
     pending, _ = split_pending(predictions, None)
     lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
+    # Target lines on the chart of the timeframe the prediction was made on only: a 1 m model's
+    # five-minute line would cross the whole 1 s chart.
+    source = chart_series.source_timeframe(orch.store, symbol, timeframe)
     for name in LINE_LISTS:
         kind = name.split("_")[0]
         # Target lines for pending predictions only: a resolved one has its realised segment.
-        lines = prediction_lines({kind: pending.get(kind, [])}, view["enabled"], None)
+        own = [p for p in pending.get(kind, []) if p.get("timeframe", "1m") == source]
+        lines = prediction_lines({kind: own}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
     return book_seq, lists, predictions
 
@@ -212,7 +227,42 @@ def chart_view(orch, symbol: str, timeframe: str, view: dict):
     traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           view_candles(orch.config, timeframe), outcomes)  # fmt: skip
+    draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
     return figure, state
+
+
+# ---- indicators ------------------------------------------------------------------------
+def indicator_columns(orch, symbol: str, timeframe: str, specs, shown) -> list[list]:
+    """Each indicator trace's values for the ``shown`` candles, computed with the warm-up
+    candles before them."""
+    if not specs or not shown:
+        return [[] for _ in ind.series(specs)]
+    frame = timeframe_ms(timeframe)
+    start = min(indicators.warmup_start(s, shown[0].time, frame) for s in specs)
+    candles = chart_series.with_warmup(orch.store, symbol, timeframe, list(shown), start)
+    return ind.columns(specs, candles, len(shown))
+
+
+def draw_indicators(orch, symbol, timeframe, view, candles, figure, state: ChartState) -> None:
+    specs = view.get("indicators") or []
+    state.indicators = ind.specs_key(specs)
+    if specs:
+        values = indicator_columns(orch, symbol, timeframe, specs, candles)
+        ind.add_to_figure(figure, specs, [c.time for c in candles], values)
+
+
+def patch_indicators(orch, symbol, timeframe, view, old: ChartState, new: ChartState, candles,
+                     shown, patch) -> None:  # fmt: skip
+    """The indicator traces follow the candle patch: the last value updated, new ones
+    appended, the oldest dropped (``shown``: the candles drawn after this tick)."""
+    specs = view.get("indicators") or []
+    if not specs or not candles:
+        return
+    update, new_candles = split_update(old.last_time, candles)
+    drop = old.count + len(new_candles) - new.count
+    values = indicator_columns(orch, symbol, timeframe, specs, shown)
+    ind.patch_values(patch, [c.time for c in shown], values,
+                     update is not None and old.count > 0, len(new_candles), drop)  # fmt: skip
 
 
 LABEL_MODES = ("none", "accepted", "all")
@@ -227,6 +277,7 @@ def make_view(
     timeframe=None,
     filters=None,
     focus=None,
+    indicator_settings=None,
 ) -> dict:
     """What the user chose to see: overlay toggles, selected span, pattern confidence floor,
     which labels (none / accepted / all), the visible time range, the minute chart's
@@ -243,12 +294,27 @@ def make_view(
         "focus": focus
         if isinstance(focus, dict) and {"start", "end", "label", "timeframe"} <= set(focus)
         else None,
+        "indicators": chart_indicators(indicator_settings),
     }
 
 
+def chart_indicators(settings) -> list:
+    """The checked indicators of a chart's settings (the menu stores only drawable ones; a
+    stale or edited store draws none rather than failing every tick)."""
+    try:
+        return ind.chart_specs(settings)
+    except ValueError as exc:
+        log.warning("indicator settings ignored: %s", exc)
+        return []
+
+
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
-    shown = chart_series.display_timeframe(timeframe, view["timeframe"])
-    figure, state = chart_view(orch, symbol, shown, view)
+    if timeframe == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+        figure, state = chart_view(orch, symbol, timeframe, view)
+        figure = auto_figure(figure, symbol, timeframe, None)
+    else:
+        shown = chart_series.display_timeframe(timeframe, view["timeframe"])
+        figure, state = chart_view(orch, symbol, shown, view)
     return html.Div(
         [
             dcc.Graph(
@@ -265,6 +331,8 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
             dcc.Store(id=ids.chart_state(timeframe), data=state.to_dict()),
             dcc.Store(id=ids.chart_visible(timeframe)),
+            indicator_menu(timeframe),
+            dcc.Store(id=ids.indicator_settings(timeframe)),
         ],
         id=ids.graph_dom_id(timeframe),
         className="chart-block",
@@ -285,8 +353,8 @@ def layout() -> html.Div:
             html.Span("Minute chart", className="me-1 text-muted"),
             dbc.RadioItems(
                 id=ids.CHART_TIMEFRAME,
-                options=list(chart_series.MINUTE_CHART_TIMEFRAMES),
-                value=chart_series.BASE,
+                options=list(chart_series.MINUTE_CHART_CHOICES),
+                value=chart_series.AUTO,
                 inline=True,
             ),
         ],
@@ -298,7 +366,12 @@ def layout() -> html.Div:
 def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     """One refresh of one chart: (figure or Patch or no_update, state)."""
     state = ChartState.from_dict(raw_state)
-    if state is None or state.symbol != symbol or state.timeframe != timeframe:
+    if (
+        state is None
+        or state.symbol != symbol
+        or state.timeframe != timeframe
+        or state.indicators != ind.specs_key(view["indicators"])
+    ):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     size = window_size(orch.config, timeframe)
@@ -308,6 +381,7 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     shown = chart_series.tail(orch.store, symbol, timeframe, new_state.count)
+    patch_indicators(orch, symbol, timeframe, view, state, new_state, candles, shown, patch)
     window_start = shown[0].time if shown else None
     redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
     changed = orch.predictions.seq(symbol) != state.book_seq or (
@@ -330,6 +404,24 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     if not candles and not redraw and not changed:
         return no_update, no_update
     return patch, new_state.to_dict()
+
+
+@callbacks.callback(
+    Output(ids.OVERLAYS, "options"),
+    Input(ids.TICK, "n_intervals"),
+    Input(ids.SYMBOL, "value"),
+    Input(ids.PRED_FILTER, "data"),
+    State(ids.OVERLAYS, "options"),
+)
+def layer_legend(_n, symbol, filters, shown):
+    """The toggles' labels say when a layer holds predictions it can't draw (sent only when a
+    label changes)."""
+    orch = orchestrator()
+    if symbol not in orch.symbols():
+        return no_update
+    _, predictions = orch.predictions.versioned_snapshot(symbol)
+    options = layer_options(PredictionFilter.from_dict(filters).apply(predictions))
+    return no_update if options == shown else options
 
 
 @callbacks.callback(
@@ -362,6 +454,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
         "chart_tf": Input(ids.CHART_TIMEFRAME, "value"),
         "filters": Input(ids.PRED_FILTER, "data"),
         "focus": Input(ids.REVIEW_FOCUS, "data"),
+        "indicator_settings": Input(ids.indicator_settings(MATCH), "data"),
     },
     state={
         "symbol": State(ids.SYMBOL, "value"),
@@ -371,8 +464,132 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
     prevent_initial_call=True,
 )
 def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
-                  focus, symbol, state, visible):  # fmt: skip
+                  focus, indicator_settings, symbol, state, visible):  # fmt: skip
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
-    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus)
+    view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
+                     indicator_settings)  # fmt: skip
+    if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+        return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)
+
+
+# ---- auto timeframe --------------------------------------------------------------------
+# The minute chart in "auto" shows the finest candle size (1m, 5m, 15m, 1h, 4h, 1d) with at
+# most AUTO_SLOTS candles in view. At 1 m over the buffered window it is the live chart above;
+# zoomed out or panned back past the buffer it loads only the visible range and an eighth of
+# its width either side (at most ~2,500 candles) from the rollups, and keeps following the
+# newest candle while that range reaches it.
+AUTO_SLOTS = 2000
+AUTO_MARGIN = 0.125
+FAR_FUTURE = 2**53
+
+
+def auto_title(symbol: str, timeframe: str) -> str:
+    return f"{escape(symbol)} · {timeframe} candles · auto"
+
+
+def auto_figure(figure, symbol: str, timeframe: str, visible) -> object:
+    """A whole figure made an auto one: one uirevision for every candle size (the browser keeps
+    its zoom when the size changes), the size in the title, the view where the user left it."""
+    if not isinstance(figure, go.Figure):  # a Patch or no_update: the figure keeps its title
+        return figure
+    figure.update_layout(uirevision=f"{symbol}|auto", title_text=auto_title(symbol, timeframe))
+    if visible:
+        figure.update_xaxes(range=list(visible), autorange=False)
+    return figure
+
+
+def auto_timeframe(base: str, visible) -> str:
+    ladder = rollups.ladder(base)
+    if not visible:
+        return base
+    picked = rollups.pick_timeframe(ladder, int(visible[0]), int(visible[1]), AUTO_SLOTS)
+    return picked or ladder[-1]
+
+
+def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
+    """One refresh of the minute chart in auto: (figure or Patch or no_update, state)."""
+    visible = view.get("visible")
+    timeframe = auto_timeframe(base, visible)
+    state = ChartState.from_dict(raw_state)
+    held = chart_series.tail(orch.store, symbol, base, window_size(orch.config, base))
+    in_buffer = not visible or (held and visible[0] >= held[0].time)
+    if timeframe == base and in_buffer:
+        if state is not None and state.window is not None:
+            raw_state = None  # back from a loaded range: the buffer's figure, drawn whole
+        figure, new_state = tick(orch, symbol, base, view, raw_state)
+        return auto_figure(figure, symbol, base, visible), new_state
+    return ranged_tick(orch, symbol, base, timeframe, view, state)
+
+
+def _fits(state: ChartState | None, symbol: str, timeframe: str, visible) -> bool:
+    if state is None or state.window is None:
+        return False
+    start, end = state.window
+    return (
+        state.symbol == symbol
+        and state.timeframe == timeframe
+        and start <= visible[0]
+        and (end is None or visible[1] <= end)
+    )
+
+
+def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
+    """The whole figure of the visible range (and its margins) at ``timeframe``."""
+    lo, hi = (int(v) for v in view["visible"])
+    pad = int((hi - lo) * AUTO_MARGIN)
+    newest = orch.store.latest(symbol, base)
+    live = newest is not None and hi + pad >= newest.time
+    window = [lo - pad, None if live else hi + pad]
+    candles = orch.store.view(symbol, base, timeframe, window[0], window[1] or FAR_FUTURE)
+    state = ChartState(symbol, timeframe, candles[-1].time if candles else None, len(candles),
+                       "", window=window)  # fmt: skip
+    traces, bands, lines, outcomes = full_overlays(orch, symbol, timeframe, view, candles, state)
+    figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
+                          None, outcomes)  # fmt: skip
+    draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
+    figure = auto_figure(figure, symbol, timeframe, view["visible"])
+    in_view = [c for c in candles if lo <= c.time <= hi]
+    if in_view:
+        figure.update_yaxes(range=price_range(in_view), autorange=False, row=1, col=1)
+    return figure, state
+
+
+def ranged_tick(orch, symbol, base, timeframe, view, state: ChartState | None):
+    if not _fits(state, symbol, timeframe, view["visible"]) or state.indicators != ind.specs_key(
+        view["indicators"]
+    ):
+        figure, state = ranged_figure(orch, symbol, base, timeframe, view)
+        return figure, state.to_dict()
+    patch, new_state, candles = Patch(), state, []
+    if state.window[1] is None:  # following live: the newest bucket and any after it
+        since = state.last_time if state.last_time is not None else state.window[0]
+        candles = orch.store.view(symbol, base, timeframe, since, FAR_FUTURE)
+        patch, new_state = candle_patch(state, candles, AUTO_SLOTS * 2)
+        if patch is None:
+            figure, state = ranged_figure(orch, symbol, base, timeframe, view)
+            return figure, state.to_dict()
+        if candles and view["indicators"]:
+            shown = orch.store.view(symbol, base, timeframe, state.window[0], FAR_FUTURE)
+            patch_indicators(orch, symbol, timeframe, view, state, new_state, candles,
+                             shown[-new_state.count :], patch)  # fmt: skip
+    redraw = overlay_key(orch, symbol, view) != state.overlay_key
+    redraw = redraw or orch.predictions.seq(symbol) != state.book_seq
+    if redraw:
+        start, end = new_state.window
+        shown = orch.store.view(symbol, base, timeframe, start, end or FAR_FUTURE)
+        traces, bands, lines, outcomes = full_overlays(
+            orch, symbol, timeframe, view, shown, new_state
+        )
+        overlay_patch(patch, traces, bands + lines)
+        patch_outcomes(patch, outcomes)
+        if shown:
+            price_patch(patch, shown[-1], price_decimals(shown[-1].close), None)
+    elif candles:
+        new_state.price = price_patch(
+            patch, candles[-1], price_decimals(candles[-1].close), state.price
+        )
+    if not candles and not redraw:
+        return no_update, no_update
+    return patch, new_state.to_dict()

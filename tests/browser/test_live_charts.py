@@ -68,6 +68,7 @@ def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, serv
             "current_price": last.close,
             "target_price": last.close * 1.002,
             "horizon_minutes": 1,
+            "timeframe": "1s",  # target lines show on their own timeframe's chart only
         },
     )
     orch.store_transformer_prediction(
@@ -79,6 +80,7 @@ def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, serv
             "current_price": last.close,
             "predicted_price": last.close * 0.998,
             "horizon_minutes": 2,
+            "timeframe": "1s",
         },
     )
     wait_for(lambda: figure_data(page, "1s", "gd.data[5].x.length") == 1)
@@ -133,3 +135,35 @@ def test_switching_symbol_shows_that_symbols_candles(page, served):
     shown = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
     assert abs(shown - eth_close) / eth_close < 0.05
     assert "ETH/USDT" in figure_data(page, "1s", "gd.layout.title.text")
+
+
+def test_indicators_chosen_in_a_charts_menu_are_drawn_patched_and_remembered(page):
+    def names(tf):
+        return figure_data(page, tf, "gd.data.map(t => t.name)")
+
+    menu = page.locator("#chart-1m .indicator-menu")
+    menu.locator("summary").click()
+    menu.get_by_label("SMA", exact=True).check()
+    menu.get_by_label("RSI", exact=True).check()
+    wait_for(lambda: {"SMA 20", "RSI 14"} <= set(names("1m")))
+    assert figure_data(page, "1m", "gd.layout.yaxis4.range") == [0, 100]
+    assert "SMA 20" not in names("1s")  # chosen per chart
+    # Ticks patch the indicator traces with the candles: one value per drawn candle.
+    ticks_pass(page, 3)
+    sma = "gd.data.find(t => t.name === 'SMA 20')"
+    assert figure_data(page, "1m", f"{sma}.x.length === gd.data[0].x.length")
+    assert figure_data(page, "1m", f"{sma}.y[{sma}.y.length - 1]") is not None
+    # A bad parameter is refused in the menu; the chart keeps what it drew.
+    period = menu.locator(".indicator-param input").first
+    period.fill("1")
+    period.press("Enter")
+    error = page.locator("#chart-1m .indicator-menu .text-danger")
+    wait_for(lambda: "SMA period in the indicator settings must be" in error.inner_text())
+    assert "SMA 20" in names("1m")
+    period.fill("25")
+    period.press("Enter")
+    wait_for(lambda: "SMA 25" in names("1m") and error.inner_text() == "")
+    # The browser remembers the choice, parameters too, across a reload.
+    page.reload()
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+    wait_for(lambda: {"SMA 25", "RSI 14"} <= set(names("1m")))

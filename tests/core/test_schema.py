@@ -29,8 +29,8 @@ CREATE TABLE annotations (
     UNIQUE (symbol, timeframe, start, "end", label, source));
 """
 ALL_TABLES = {"alembic_version", "annotation_journal", "annotations", "audit", "backtest_runs",
-              "candles", "forming_candles", "pattern_labels", "prediction_outcomes",
-              "predictions", "revoked_sessions"}  # fmt: skip
+              "candle_rollups", "candles", "forming_candles", "pattern_labels",
+              "prediction_outcomes", "predictions", "revoked_sessions"}  # fmt: skip
 
 
 def test_a_database_from_before_versions_is_stamped_and_completed_keeping_its_rows(db_url):

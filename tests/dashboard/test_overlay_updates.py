@@ -10,14 +10,17 @@ from dashboard.figures.charts import TRACE
 from dashboard.panels.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
+from tests.helpers.figures import apply_patch
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
 ALL = ["dqn", "cnn", "transformer"]
 
 
 def cnn(ts, conf=0.6):
+    # Made on 1 s candles: the tests draw the 1 s chart, and target lines show on their own
+    # timeframe's chart only.
     return {"timestamp": ts, "confidence": conf, "direction": "UP", "current_price": 100.0,
-            "target_price": 101.0, "horizon_minutes": 1}  # fmt: skip
+            "target_price": 101.0, "horizon_minutes": 1, "timeframe": "1s"}  # fmt: skip
 
 
 def ops(result):
@@ -110,33 +113,6 @@ def test_a_prediction_leaving_the_window_is_dropped(make_config):
 
 
 # ---- the browser's view, replayed ---------------------------------------------------------
-
-
-def apply_patch(figure: dict, patch_json: dict) -> None:
-    """Apply a Patch's operations as dash-renderer does (the ones the charts use)."""
-    for op in patch_json["operations"]:
-        *path, last = op["location"]
-        node = figure
-        for key in path:
-            node = (
-                node[key]
-                if not isinstance(node, list)
-                else node[key if key >= 0 else len(node) + key]
-            )
-        kind, value = op["operation"], op["params"].get("value")
-        if kind == "Assign":
-            if isinstance(node, list) and last < 0:
-                last = len(node) + last
-            node[last] = value
-        elif kind == "Extend":
-            node.setdefault(last, []) if isinstance(node, dict) else None
-            node[last].extend(value)
-        elif kind == "Delete":
-            del node[last]
-        elif kind == "Insert":
-            node[last].insert(op["params"]["index"], value)
-        else:  # pragma: no cover - a new operation would need handling here
-            raise AssertionError(f"unhandled patch operation {kind}")
 
 
 def overlay_view(figure: dict) -> tuple:

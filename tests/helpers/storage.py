@@ -44,6 +44,7 @@ ROWS = {
     ],  # fmt: skip
     "annotation_journal": [(3, "create", "a1", None, '{"id": "a1"}', T, 0)],
     "pattern_labels": [("BTC/USDT", "1m", T, "none", 0.9, "3")],
+    "candle_rollups": [("BTC/USDT", "1m", "5m", T, 1.5, 2.5, 0.75, 2.0, 10.0)],
     "forming_candles": [("BTC/USDT", "1s", T + 2000, 2.0, 2.5, 1.75, 2.25, 0.5)],
     "revoked_sessions": [("sess", T + 86_400_000)],
     "audit": [(5, T, "olga", "train", "pattern model rf")],
