@@ -227,6 +227,17 @@ class Database:
                 f"{str(getattr(exc, 'orig', exc)).strip()}"
             ) from None
 
+    def lock_connection(self):
+        """A SQLAlchemy connection of its own (outside any pool) for a session-long lock, with
+        server-side TCP keepalives so a dead host's lock is released within about 30 s."""
+        conn = self._connect()
+        try:
+            self.dialect.prepare_lock(conn)
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
     @property
     def closed(self) -> bool:
         return self._closed
