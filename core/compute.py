@@ -35,9 +35,12 @@ log = logging.getLogger(__name__)
 
 PROJECT = Path(__file__).resolve().parent.parent
 SCALE_EXTRA = "pip install -c constraints.txt -r requirements-scale.txt"
-# What the workers need of the project: its packages, not its data, tests or environment.
-EXCLUDES = [".venv", ".git", "data", "tests", "bench", "docs", "assets", "**/__pycache__",
-            "*.pyc", ".pytest_cache", ".ruff_cache", "mlruns", "*.db", "*.tar.gz"]  # fmt: skip
+# What the workers need of the project: its packages, not its data, tests or environment, and
+# never the config file (gitignore patterns, "/" = the project root): it holds the API tokens
+# and the database password, and workers get their settings as task arguments instead.
+EXCLUDES = ["/config.yaml", "/config.yml", ".env", ".venv", ".git", "data", "tests", "bench",
+            "docs", "assets", "**/__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "mlruns",
+            "*.db", "*.tar.gz"]  # fmt: skip
 CONNECT_TIMEOUT_S = 30.0
 
 

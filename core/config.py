@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -215,6 +216,11 @@ class RetentionConfig:
         check(self.every_minutes > 0, f"{key}.every_minutes", "must be > 0")
 
 
+def _masked(url: str) -> str:
+    """``url`` with its password as ``***``: config errors are shown and logged."""
+    return re.sub(r"(://[^/@:]*:)[^/]*@", r"\1***@", url)
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     """Where the app keeps what must survive a restart. Empty ``url``: SQLite in
@@ -229,7 +235,7 @@ class StorageConfig:
             url == "" or url.startswith(("sqlite:///", "postgresql://", "postgres://")),
             f"{key}.url",
             f"must be empty (SQLite under data_dir), sqlite:///PATH or "
-            f"postgresql://user@host:port/database, got {self.url!r}",
+            f"postgresql://user@host:port/database, got {_masked(self.url)!r}",
         )
         if url.startswith("sqlite:///"):
             check(len(url) > len("sqlite:///"), f"{key}.url", "names no file after sqlite:///")

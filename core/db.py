@@ -139,6 +139,19 @@ def _integrity_errors():
     return exc.IntegrityError
 
 
+def _broken(exc: BaseException, conn) -> bool:
+    """Whether ``exc`` left ``conn`` unusable: a dropped connection (SQLAlchemy invalidates it,
+    and every later statement raises ``PendingRollbackError`` until it is rolled back) or an
+    operational error from the driver."""
+    from sqlalchemy import exc as sa
+
+    if getattr(conn, "invalidated", False) or getattr(conn, "closed", False):
+        return True
+    if isinstance(exc, sa.PendingRollbackError | sa.OperationalError):
+        return True
+    return isinstance(exc, sa.DBAPIError) and exc.connection_invalidated
+
+
 def storage_url(target: str | Path) -> str:
     """A SQLAlchemy URL for a path (``data/x.db`` -> ``sqlite:////abs/data/x.db``), ``:memory:``,
     or a URL as given (``postgresql://`` gets psycopg 3 as its driver)."""
@@ -227,6 +240,17 @@ class Database:
                 f"{str(getattr(exc, 'orig', exc)).strip()}"
             ) from None
 
+    def lock_connection(self):
+        """A SQLAlchemy connection of its own (outside any pool) for a session-long lock, with
+        server-side TCP keepalives so a dead host's lock is released within about 30 s."""
+        conn = self._connect()
+        try:
+            self.dialect.prepare_lock(conn)
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -240,7 +264,7 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """All statements inside commit together or not at all."""
         with self._lock:
-            raw = self._conn.raw
+            raw = self._writer().raw
             began = False
             try:
                 raw.exec_driver_sql(self.dialect.begin_write)
@@ -248,14 +272,42 @@ class Database:
                 yield self._conn
                 self.dialect.announce(raw, self._sender)
                 raw.exec_driver_sql("COMMIT")
-            except BaseException:
-                # Only roll back what began: a failed BEGIN must surface its own error.
-                if began:
+            except BaseException as exc:
+                if _broken(exc, raw):
+                    # A dropped connection: this write fails, the next one gets a fresh
+                    # connection (the old one would refuse every later statement).
+                    self._reconnect_writer()
+                elif began:  # only roll back what began: a failed BEGIN surfaces its own error
                     try:
                         raw.exec_driver_sql("ROLLBACK")
                     except Exception:
                         log.exception("rollback failed on %s", self.where)
                 raise
+
+    def _reconnect_writer(self) -> None:
+        """Replace a broken writer connection (under ``_lock``); a failure leaves the old one,
+        so the next write tries again."""
+        if self._memory:
+            return  # its only connection holds the data: nothing to reconnect to
+        log.warning("the write connection to %s broke: reconnecting", self.where)
+        try:
+            self._conn.raw.close()
+        except Exception:
+            log.debug("closing the broken write connection failed", exc_info=True)
+        try:
+            conn = Connection(self._connect(), self.dialect)
+            self.dialect.prepare_writer(conn.raw)
+        except Exception:
+            log.exception("reconnecting to %s failed (tried again on the next write)", self.where)
+            return
+        self._conn = conn
+
+    def _writer(self) -> Connection:
+        """The write connection (under ``_lock``), replaced first if a failure left it broken."""
+        raw = self._conn.raw
+        if raw.invalidated or raw.closed:
+            self._reconnect_writer()
+        return self._conn
 
     @contextmanager
     def snapshot(self):
@@ -297,7 +349,21 @@ class Database:
         if conn is None:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
-        return conn.execute(sql, params).fetchall()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except Exception as exc:
+            if _broken(exc, conn.raw):
+                self._drop_reader(conn)  # the next read opens a fresh connection
+            raise
+
+    def _drop_reader(self, conn: Connection) -> None:
+        with self._readers_lock:
+            self._readers.pop(threading.current_thread(), None)
+        self._local.conn = None
+        try:
+            conn.raw.close()
+        except Exception:
+            log.debug("closing a broken read connection failed", exc_info=True)
 
     def data_version(self) -> int:
         """Moves when another connection (another process) commits; our own writes don't move
@@ -308,8 +374,22 @@ class Database:
             if self._listener is None:
                 self._listen()
             # A round trip delivers the notifications waiting for us to the handler.
-            self._listener.execute("SELECT 1")
+            try:
+                self._listener.execute("SELECT 1")
+            except Exception:
+                # A dropped listener: listen again on a fresh connection next time, and count
+                # a change, since notifications may have been missed meanwhile.
+                self._drop_listener()
+                self._changes += 1
+                raise
             return self._changes
+
+    def _drop_listener(self) -> None:
+        try:
+            self._listener_conn.close()
+        except Exception:
+            log.debug("closing a broken listener failed", exc_info=True)
+        self._listener = None
 
     def _listen(self) -> None:
         listener = self._connect()
@@ -334,16 +414,16 @@ class Database:
         """``ok`` when the engine's own check finds nothing wrong (SQLite's integrity_check;
         PostgreSQL's amcheck over every index), else what it found."""
         with self._lock:
-            return self.dialect.integrity(self._conn.raw)
+            return self.dialect.integrity(self._writer().raw)
 
     def tables(self) -> list[str]:
         """Every table of the database, the migrations' version table included."""
         with self._lock:
-            return self.dialect.tables(self._conn.raw)
+            return self.dialect.tables(self._writer().raw)
 
     def columns(self, table: str) -> list[str]:
         with self._lock:
-            return self.dialect.columns(self._conn.raw, table)
+            return self.dialect.columns(self._writer().raw, table)
 
     def claim(self, what: str = "the app") -> None:
         """Refuse a second app process on one SQLite file (it would run a second feed and a
@@ -382,8 +462,7 @@ class Database:
             self._readers.clear()
         with self._lock:
             if self._listener is not None:
-                self._listener_conn.close()
-                self._listener = None
+                self._drop_listener()
             self._conn.raw.close()
         self.release()
         self.engine.dispose()

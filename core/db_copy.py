@@ -52,10 +52,19 @@ def row_digest(values) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
 
 
+def _stream(conn, sql: str):
+    """Rows of ``sql`` fetched ``CHUNK`` at a time: on PostgreSQL a server-side cursor (the
+    default cursor would load the whole table into memory first; a copy or a backup reads every
+    row of the largest table). SQLite's cursor already reads as it goes."""
+    return conn.exec_driver_sql(
+        sql, execution_options={"stream_results": True, "max_row_buffer": CHUNK}
+    )
+
+
 def table_summary(conn, table: str, columns: list[str]) -> tuple[int, str]:
     """(rows, checksum) of a table, read on ``conn`` (a SQLAlchemy connection)."""
     quoted = ", ".join(f'"{c}"' for c in columns)
-    result = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}"')
+    result = _stream(conn, f'SELECT {quoted} FROM "{table}"')
     count, total = 0, 0
     while True:
         chunk = result.fetchmany(CHUNK)
@@ -126,7 +135,7 @@ def _copy_table(source, src_conn, target, dst_conn, table: str) -> TableCopy:
     quoted = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" * len(columns))
     insert = target.dialect.sql(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', dst_conn)
-    result = src_conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}"')
+    result = _stream(src_conn, f'SELECT {quoted} FROM "{table}"')
     count, total = 0, 0
     while True:
         chunk = [tuple(r) for r in result.fetchmany(CHUNK)]

@@ -57,6 +57,9 @@ class Dialect:
     def prepare_reader(self, conn) -> None:
         conn.exec_driver_sql("PRAGMA query_only=ON")
 
+    def prepare_lock(self, conn) -> None:
+        """Settings of a connection that holds a lock for as long as the process lives."""
+
     def lock_schema(self, conn) -> None:
         """Serialise schema upgrades across processes (SQLite's write lock already does)."""
 
@@ -165,6 +168,14 @@ class PostgresDialect(Dialect):
 
     def announce(self, conn, sender: str) -> None:
         conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{sender}'")
+
+    def prepare_lock(self, conn) -> None:
+        # libpq's keepalives only watch the server from our side; these make the server notice
+        # a dead client host within about 30 s and end its session, releasing its advisory
+        # locks (else the kernel's defaults keep it for about 2 h). All are user-settable.
+        for setting in ("tcp_keepalives_idle = 10", "tcp_keepalives_interval = 5",
+                        "tcp_keepalives_count = 4", "tcp_user_timeout = 30000"):  # fmt: skip
+            conn.exec_driver_sql(f"SET {setting}")
 
     # Advisory locks: held by a session (a connection), released when it ends or dies.
     def try_advisory_lock(self, conn, key: tuple[int, int]) -> bool:

@@ -10,6 +10,8 @@ Ray's ``runtime_env`` ships to it (``core/compute.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from core.compute import ComputeCancelled, RemoteProgress, ray_cluster, worker_info
 from models.base import TrainingCallback, TrainingCancelled
@@ -38,13 +40,24 @@ class RemoteHooks(TrainingCallback):
         return not self.progress.stop_requested()
 
 
-def _shared_database(storage_url: str) -> None:
-    """A worker takes champion decisions under the shared database's lock, as the app does."""
-    if storage_url.startswith("postgresql"):
-        from core.db import Database
-        from training import champion_lock
+@contextmanager
+def _shared_database(storage_url: str) -> Iterator[None]:
+    """A worker takes champion decisions under the shared database's lock, as the app does.
+    The database is closed when the task ends: a worker process runs many tasks, and each
+    would otherwise leave its connections open on the server."""
+    if not storage_url.startswith("postgresql"):
+        yield
+        return
+    from core.db import Database
+    from training import champion_lock
 
-        champion_lock.use_database(Database(storage_url, migrate=False))
+    db = Database(storage_url, migrate=False)
+    champion_lock.use_database(db)
+    try:
+        yield
+    finally:
+        champion_lock.use_database(None)
+        db.close()
 
 
 def pattern_task(model_type, dataset, dataset_root, data_dir, training, version, started_by,
@@ -52,9 +65,9 @@ def pattern_task(model_type, dataset, dataset_root, data_dir, training, version,
     """On a worker: train one pattern classifier on ``dataset`` (rows, manifest)."""
     from training.pipeline import train
 
-    _shared_database(storage_url)
-    result = train(model_type, dataset_root, data_dir, training, version, RemoteHooks(progress),
-                   started_by, dataset=dataset)  # fmt: skip
+    with _shared_database(storage_url):
+        result = train(model_type, dataset_root, data_dir, training, version,
+                       RemoteHooks(progress), started_by, dataset=dataset)  # fmt: skip
     return result, worker_info()
 
 
@@ -63,9 +76,9 @@ def neural_task(kind, frames, data_dir, training, neural, bootstrap, started_by,
     """On a worker: train one neural model on ``frames`` (candles per series)."""
     from training.neural_pipeline import train_neural
 
-    _shared_database(storage_url)
-    result = train_neural(kind, frames, data_dir, training, neural, RemoteHooks(progress),
-                          bootstrap=bootstrap, started_by=started_by)  # fmt: skip
+    with _shared_database(storage_url):
+        result = train_neural(kind, frames, data_dir, training, neural, RemoteHooks(progress),
+                              bootstrap=bootstrap, started_by=started_by)  # fmt: skip
     return result, worker_info()
 
 

@@ -56,43 +56,76 @@ class Leadership:
         self._pid: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._gave_up = False
+        # Set by ``fence`` (on a writing thread) when the lock is gone: the leadership thread
+        # wakes at once and runs ``_lose``, so the feed and the jobs stop now, not at the
+        # next check.
+        self._fenced = threading.Event()
+        self._wake = threading.Event()
 
     def start(self) -> None:
+        self._stop.clear()
         self._step()
         self._thread = threading.Thread(target=self._run, name="leadership", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop standing for leader, then give the lock up (``stand_down`` + ``release``)."""
+        self.stand_down()
+        self.release()
+
+    def stand_down(self) -> None:
+        """Stop trying for the lock (and checking it), but keep it if held: a shutting-down
+        leader stops its feed and writes its last candles before ``release``."""
         self._stop.set()
-        if self._thread is not None:
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(10)
+        self._thread = None
+
+    def release(self) -> None:
+        """Give the lock up (after the last write: the next leader takes over from there)."""
         self._release()
+        self.role = FOLLOWER
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.every_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self._step()
             except Exception:
                 log.exception("leadership check failed")
 
     def _step(self) -> None:
-        if self.role == LEADER:
-            if not self._alive():
-                self._lose("the connection holding the leader lock broke")
-            return
-        if self._gave_up:
-            return
-        if self._try_lock():
-            self.role = LEADER
-            log.info("this process leads (PostgreSQL advisory lock %s)", LEADER_LOCK)
-            self.on_gained()
+        try:
+            if self.role == LEADER:
+                if self._fenced.is_set():
+                    self._lose("a write found the leader lock gone")
+                elif not self._alive():
+                    self._lose("the connection holding the leader lock broke")
+                return
+            if self._try_lock():
+                self._fenced.clear()
+                self.role = LEADER
+                log.info("this process leads (PostgreSQL advisory lock %s)", LEADER_LOCK)
+                self.on_gained()
+        except Exception:
+            # Whatever broke, the next try starts on a fresh connection (a dropped one would
+            # refuse every later statement).
+            self._release()
+            raise
 
     def _try_lock(self) -> bool:
         if self._conn is None:
-            self._conn = self.db.engine.connect()  # its own: NullPool, TCP keepalives
+            self._conn = self.db.lock_connection()  # its own, outside any pool
             self._pid = self.db.dialect.session_id(self._conn)
-        return self.db.dialect.try_advisory_lock(self._conn, LEADER_LOCK)
+        try:
+            return self.db.dialect.try_advisory_lock(self._conn, LEADER_LOCK)
+        except Exception:
+            self._release()
+            raise
 
     def _alive(self) -> bool:
         try:
@@ -103,11 +136,13 @@ class Leadership:
 
     def _lose(self, why: str) -> None:
         log.error("lost the leader lock (%s): stopping the feed and the jobs; this process "
-                  "follows from now on (restart it to stand for leader again)", why)  # fmt: skip
+                  "follows and stands for leader again", why)  # fmt: skip
         self.role = FOLLOWER
-        self._gave_up = True
         self._release()
-        self.on_lost()
+        try:
+            self.on_lost()
+        finally:
+            self._fenced.clear()
 
     def _release(self) -> None:
         if self._conn is not None:
@@ -121,7 +156,10 @@ class Leadership:
         """Inside a leader-only write transaction (``conn``): refuse it unless our lock
         connection still holds the lock, so a leader that lost it writes nothing more."""
         if not self.db.dialect.holds_advisory_lock(conn, LEADER_LOCK, self._pid):
-            self.role = FOLLOWER
+            # Not ``role = FOLLOWER`` here: the leadership thread sees the flag at once and
+            # runs ``_lose`` (stops the feed, the workers, the resolver and the schedules).
+            self._fenced.set()
+            self._wake.set()
             raise LeadershipLost("this process no longer holds the leader lock")
 
 

@@ -1,9 +1,10 @@
 """Graceful shutdown: what SIGTERM and SIGINT do before the process exits with status 0.
 
 In order, each step bounded so the whole stays within the time a supervisor waits (10 s):
-stop the feed (its last candles are committed), cancel the jobs and give them a moment to end,
-mark MLflow runs still open in this process as KILLED, remove this process's temporary folders
-under ``data/``, close the database.
+stop standing for leader (a held leader lock is kept until the last write), stop the feed (its
+last candles are committed), cancel the jobs and give them a moment to end, mark MLflow runs
+still open in this process as KILLED, remove this process's temporary folders under ``data/``,
+write the last candles, release the leader lock, close the database.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def kill_open_runs() -> int:
 def shutdown(orch) -> None:
     """Stop everything ``orch`` runs and close its database (see the module docstring)."""
     began = time.monotonic()
+    if orch.leadership is not None:
+        # First stop standing (a follower must not take the lock while shutting down), but
+        # keep a held lock until the last write below.
+        orch.leadership.stand_down()
     if orch._following is not None:
         orch._following.stop()
     orch.jobs.stop_accepting()  # before cancelling: a first-start chain would start its next
@@ -85,7 +90,7 @@ def shutdown(orch) -> None:
     except Exception:
         log.exception("the last candles could not be written")
     if orch.leadership is not None:
-        orch.leadership.stop()  # after the last write: the next leader takes over from here
+        orch.leadership.release()  # after the last write: the next leader takes over from here
     orch.db.close()
     log.info(
         "stopped in %.1f s (%d runs marked killed, %d temporary folders removed)",

@@ -200,11 +200,15 @@ class Orchestrator:
         return "leader"
 
     def stop(self) -> None:
+        # Stop standing for leader first, stop the feed and the jobs (their last writes are
+        # fenced by the lock still held), and only then release the lock to the next leader.
         if self.leadership is not None:
-            self.leadership.stop()
+            self.leadership.stand_down()
         if self._following is not None:
             self._following.stop()
         self._stop_leading()
+        if self.leadership is not None:
+            self.leadership.release()
         self.db.release()  # stopped: another app process may take the SQLite file now
         self._started = False
 
