@@ -12,6 +12,7 @@ is opened.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
+# Alembic's migration context and ``op`` are process-wide proxies: two migrations running at
+# once in one process (ours for a second app, or MLflow creating its store's tables, which
+# training/tracking.py does under this lock) tear each other's proxies down mid-way.
+MIGRATION_LOCK = threading.RLock()
 
 
 class SchemaError(RuntimeError):
@@ -77,7 +82,7 @@ def upgrade(db) -> list[str]:
             applied.extend(step.revision.revision for step in found)
             return found
 
-        with EnvironmentContext(Config(), script, fn=steps) as env:
+        with MIGRATION_LOCK, EnvironmentContext(Config(), script, fn=steps) as env:
             env.configure(connection=raw, version_table=VERSION_TABLE)
             env.run_migrations()
     log.info("database %s: schema upgraded to %s (%s)", db.where, target, ", ".join(applied))

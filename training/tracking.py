@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.schema import MIGRATION_LOCK
 from core.versions import is_version_number
 from models.base import Predictor, TrainingCancelled
 from training.model_cache import ModelCache
@@ -92,8 +92,9 @@ def finite_or_none(value: Any) -> float | None:
 
 
 # MLflow creates a store's tables on first use and experiments on demand: two threads doing it
-# at once (the live-pattern worker and the Train panel, say) race. Both happen once, under this.
-_INIT_LOCK = threading.Lock()
+# at once (the live-pattern worker and the Train panel, say) race. Both happen once, under this,
+# which is also the lock of our own migrations: both use Alembic's process-wide context.
+_INIT_LOCK = MIGRATION_LOCK
 _READY: set[str] = set()
 # Runs open in this process (run id -> tracking URI): a shutdown marks the ones left KILLED.
 ACTIVE_RUNS: dict[str, str] = {}

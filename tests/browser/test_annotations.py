@@ -132,13 +132,25 @@ def test_clicking_a_band_on_the_chart_selects_its_span(browser, served):
         page.goto(served.url)
         page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
         wait_for(lambda: span_labels(page) == ["double_top"])
-        x, y = page.evaluate(CANDLE_POINT, [span.start + 3 * 60_000, span.end])
-        # Plotly reports a click only once it has hovered there: move in, let it hover.
-        page.mouse.move(x - 4, y)
-        page.mouse.move(x, y, steps=4)
-        page.wait_for_timeout(300)
-        page.mouse.click(x, y)
-        wait_for(lambda: page.locator("#ann-edit-label").input_value() == "double_top")
+
+        def picked() -> bool:
+            return page.locator("#ann-edit-label").input_value() == "double_top"
+
+        # The live chart moves under the pointer as it ticks (a new minute shifts the x axis, a
+        # new price the y axis), so each try finds the candle's point again, as an eye would.
+        for _ in range(5):
+            x, y = page.evaluate(CANDLE_POINT, [span.start + 3 * 60_000, span.end])
+            # Plotly reports a click only once it has hovered there: move in, let it hover.
+            page.mouse.move(x - 4, y)
+            page.mouse.move(x, y, steps=4)
+            page.wait_for_timeout(300)
+            page.mouse.click(x, y)
+            try:
+                wait_for(picked, timeout=10)
+                break
+            except AssertionError:
+                continue
+        assert picked()
         assert "double_top · human · accepted" in page.locator("#ann-selected-text").inner_text()
     finally:
         page.close()
