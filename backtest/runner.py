@@ -54,6 +54,12 @@ class _Foreground:
     def check(self) -> None:
         return None
 
+    def commit(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
 
 def metric_name(stat: str) -> str:
     """A statistic's name as MLflow accepts it: 'Return (Ann.) [%]' -> 'Return Ann. pct'."""
@@ -191,6 +197,9 @@ class Backtests:
             raise
         except Exception as exc:
             self._live.pop(run_id, None)
+            if job.cancelled():  # a Cancel accepted before the end wins over a late failure
+                self.store.update(run_id, status=CANCELLED, finished_at=_now())
+                raise JobCancelled() from exc
             log.exception("backtest %s failed", run_id)
             self.store.update(run_id, status=FAILED, error=str(exc) or type(exc).__name__,
                               finished_at=_now())  # fmt: skip
@@ -210,7 +219,10 @@ class Backtests:
         times = candles.index.to_numpy(dtype=np.int64)
         close = candles["close"].to_numpy(dtype=np.float64)
         result = run_backtest(candles["open"].to_numpy(dtype=np.float64), close, times,
-                              signals.targets, request.settings, signals.warmup)  # fmt: skip
+                              signals.targets, request.settings, signals.warmup,
+                              high=candles["high"].to_numpy(dtype=np.float64),
+                              low=candles["low"].to_numpy(dtype=np.float64),
+                              exits=strategy.exits)  # fmt: skip
         stats = compute_stats(result.trades, result.equity, times, close, result.warmup)
         overlap = in_sample(signals.trained_on, request.symbol, int(times[0]), int(times[-1]))
         self.store.update(run_id, model=signals.model, in_sample=overlap)
@@ -227,6 +239,11 @@ class Backtests:
         job.progress(0.97, "logging to MLflow")
         mlflow_run = self._log_mlflow(run_id, request, signals.model, overlap, stats, trades,
                                       times, result.equity)  # fmt: skip
+        # the one atomic check before the run is marked done: a Cancel accepted up to here
+        # (while the statistics were saved or MLflow logged) ends it cancelled
+        if not job.commit():
+            _mark_killed(self._config, mlflow_run)
+            raise JobCancelled()
         self.store.update(run_id, status=DONE, finished_at=_now(), mlflow_run_id=mlflow_run)
         self._live.pop(run_id, None)
         return {"id": run_id, "trades": len(trades), "return_pct": stats_json["Return [%]"]}
@@ -285,6 +302,19 @@ class Backtests:
         except Exception:
             log.exception("backtest %s: logging to MLflow failed", run_id)
             return None
+
+
+def _mark_killed(config, mlflow_run: str | None) -> None:
+    """A run cancelled after it was logged: its MLflow run says so."""
+    if not mlflow_run:
+        return
+    try:
+        from training.tracking import Tracker
+
+        tracker = Tracker.from_config(config.training, config.data_path, config.backtest.experiment)
+        tracker.client.set_terminated(mlflow_run, status="KILLED")
+    except Exception:
+        log.exception("marking MLflow run %s killed failed", mlflow_run)
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import math
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -397,6 +398,46 @@ class BacktestConfig:
                 f"{key}.label_directions.{label}",
                 f"must be 1 (long), -1 (short) or 0 (flat), got {direction}",
             )
+
+
+def default_workers() -> int:
+    """The CPU count less one, at least 1: the server keeps a core."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """The ``compute:`` section: where parameter-search trials run (``core/compute.py``).
+
+    ``workers`` local worker processes (default: the CPU count less one, at least 1).
+    """
+
+    workers: int = field(default_factory=default_workers)
+
+    def validate(self, key: str) -> None:
+        check(
+            1 <= self.workers <= 1024,
+            f"{key}.workers",
+            f"must be 1..1024 worker processes, got {self.workers}",
+        )
+
+
+@dataclass(frozen=True)
+class ResearchConfig:
+    """The ``research:`` section: parameter searches and walk-forwards (``backtest/search.py``)."""
+
+    experiment: str = "searches"  # MLflow experiment of searches and walk-forwards
+    max_trials: int = 100_000  # trials one search may run (a grid larger than this is refused)
+    tpe_batch: int = 8  # tpe: trials asked, run in parallel, then told in order
+
+    def validate(self, key: str) -> None:
+        check(bool(self.experiment.strip()), f"{key}.experiment", "must name an experiment")
+        check(
+            1 <= self.max_trials <= 10_000_000,
+            f"{key}.max_trials",
+            f"must be 1..10000000 trials, got {self.max_trials}",
+        )
+        check(1 <= self.tpe_batch <= 1024, f"{key}.tpe_batch", "must be 1..1024 trials")
 
 
 def _type_name(tp: Any) -> str:

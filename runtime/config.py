@@ -18,12 +18,14 @@ from core.candles import is_timeframe
 from core.config import (
     AnnotationsConfig,
     BacktestConfig,
+    ComputeConfig,
     ConfigError,
     DashboardConfig,
     FeedConfig,
     LimitsConfig,
     OrchestratorConfig,
     OutcomesConfig,
+    ResearchConfig,
     RetentionConfig,
     ServerConfig,
     build_section,
@@ -54,6 +56,8 @@ class Config:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 

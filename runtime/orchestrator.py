@@ -12,6 +12,7 @@ import time
 from collections import deque
 from typing import Any
 
+from backtest.research import Research
 from backtest.runner import Backtests
 from core.audit import AuditLog
 from core.candles import Candle
@@ -56,7 +57,8 @@ class Orchestrator:
         self.store.add_listener(self._on_closed)
         self.annotations = AnnotationStore(self.db, self.candle_times)
         self.audit = AuditLog(self.db)
-        self.jobs = JobManager()
+        # a search (or walk-forward) may run beside a backtest and a training
+        self.jobs = JobManager(max_workers=3)
         self.patterns = PatternService(config)
         self.live_patterns = LivePatterns(
             self.db, self.patterns, self.store, config.training.live_timeframes
@@ -72,6 +74,7 @@ class Orchestrator:
         self.backtests = Backtests(
             self.db, self.jobs, self.store, self.predictions, self.patterns, config
         )
+        self.research = Research(self.db, self.jobs, self.store, self.patterns, config)
         self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------
@@ -130,6 +133,7 @@ class Orchestrator:
         self.live_patterns.start()
         self.outcomes.start()  # its first pass catches up on horizons passed while down
         self.backtests.recover()
+        self.research.recover()
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
