@@ -276,10 +276,19 @@ def cmd_backtest(args) -> int:
     request = parse_request({k: v for k, v in body.items() if v is not None}, orch)
     run = orch.backtests.run_now(request, lambda f, stage: log.debug("%3.0f%% %s", f * 100, stage))
     if args.json:
-        keys = ("id", "status", "error", "params", "in_sample", "model", "stats", "trades")
+        keys = ("id", "status", "error", "params", "in_sample", "model", "stats", "stats_notes",
+                "trades")  # fmt: skip
+        out = {k: run.get(k) for k in keys}
         if request.is_portfolio:
-            keys += ("portfolio", "symbols")
-        _out(json.dumps({k: run.get(k) for k in keys}, indent=2))
+            portfolio = run.get("portfolio") or {}
+            out["portfolio"] = {"stats": portfolio.get("stats"), "equity": portfolio.get("equity"),
+                                "stats_notes": portfolio.get("stats_notes")}  # fmt: skip
+            out["symbols"] = {
+                s: {"stats": sub["stats"], "trades": sub["trades"], "share": sub["share"],
+                    "contribution_pct": sub["contribution_pct"]}
+                for s, sub in (run.get("symbols") or {}).items()
+            }  # fmt: skip
+        _out(json.dumps(out, indent=2))
     elif run["status"] == "done":
         _print_stats(run["stats"], f"backtest {run['id']}: {request.strategy} {params or ''} on"
                                    f" {', '.join(request.symbols or (request.symbol,))}"

@@ -38,14 +38,15 @@ CREATE TABLE IF NOT EXISTS backtest_runs (
     trades TEXT,
     equity TEXT,
     predictions TEXT,
+    portfolio TEXT,
     mlflow_run_id TEXT,
     started_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS backtest_runs_created ON backtest_runs (created_at);
 """
-_JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions")
+_JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions", "portfolio")
 # Columns added since the first schema: a database from before gains them in place.
-ADDED_COLUMNS = (("started_by", "TEXT NOT NULL DEFAULT ''"),)
+ADDED_COLUMNS = (("started_by", "TEXT NOT NULL DEFAULT ''"), ("portfolio", "TEXT"))
 SUMMARY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
 
 
