@@ -12,6 +12,7 @@ the trials as a table artifact (no child run per trial: see ``bench/search.py``)
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import tempfile
 import threading
@@ -50,6 +51,7 @@ from backtest.trials import (
     simulate,
 )
 from core.compute import make_executor
+from core.csv_cells import escape_cell
 from core.jobs import JobCancelled, QueueFull
 
 log = logging.getLogger(__name__)
@@ -364,6 +366,18 @@ def trials_frame(trials: list[dict], request: SearchRequest) -> pd.DataFrame:
     return frame.replace([np.inf, -np.inf], np.nan)
 
 
+def trials_csv(trials: list[dict], request: SearchRequest) -> str:
+    """The trials table as CSV text; a text cell a spreadsheet would run as a formula is
+    escaped (``core/csv_cells.py``)."""
+    frame = trials_frame(trials, request)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(escape_cell)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
 def _public_trial(trial: dict) -> dict:
     return {"idx": trial["idx"], "params": trial["params"], "value": trial["value"],
             "trades": trial["trades"], "stats": trial["stats"],
@@ -374,4 +388,5 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
-__all__ = ["Research", "Foreground", "trials_frame", "ENDED", "SEARCH", "WALKFORWARD"]
+__all__ = ["Research", "Foreground", "trials_frame", "trials_csv", "ENDED", "SEARCH",
+           "WALKFORWARD"]  # fmt: skip

@@ -169,6 +169,9 @@ def parse_search(body: Any, orch, cli: bool = False, walkforward: bool = False) 
     text from ``--param NAME=VALUE`` (``20,50,100`` is a list)."""
     allowed = WALKFORWARD_FIELDS if walkforward else SEARCH_FIELDS
     body = check_fields(body, allowed)
+    if isinstance(body.get("symbol"), list):
+        raise RequestError("symbol: a search or walk-forward runs on one symbol; pick one",
+                           "symbol")  # fmt: skip
     symbol, _, _ = parse_symbols({k: body.get(k) for k in ("symbol",)}, orch)
     timeframe, start, end = parse_period(body, orch, (symbol,))
     strategy = body.get("strategy")

@@ -9,15 +9,13 @@ same way. Both store each trial as it finishes: a cancelled or interrupted run c
 
 from __future__ import annotations
 
-import io
 import json
 
 from flask import Blueprint, Response, jsonify, request
 
 from backtest.request import RequestError
-from backtest.research import trials_frame
+from backtest.research import trials_csv
 from backtest.search_request import SearchRequest, parse_search
-from core.csv_cells import escape_cell
 from core.jobs import QueueFull
 from dashboard.api.errors import ApiError
 from dashboard.api.models import _body
@@ -89,12 +87,10 @@ def get_trials(collection: str, run_id: str):
     run = _run_or_404(kind, run_id, trials=False)
     trials = orchestrator().research.store.trials(run_id)
     if request.args.get("format", "json") == "csv":
-        frame = trials_frame(trials, SearchRequest.from_dict(run["request"]))
-        buffer = io.StringIO()
-        _escaped(frame).to_csv(buffer, index=False)
+        text = trials_csv(trials, SearchRequest.from_dict(run["request"]))
         name = f"{kind}-{run_id}-trials.csv"
         disposition = {"Content-Disposition": f"attachment; filename={name}"}
-        return Response(buffer.getvalue(), mimetype="text/csv", headers=disposition)
+        return Response(text, mimetype="text/csv", headers=disposition)
     return _json(trials)
 
 
@@ -120,15 +116,6 @@ def resume(collection: str, run_id: str):
                             " cancelled or interrupted run can be resumed")  # fmt: skip
     orchestrator().audit.record(person.name, f"{NAMES[kind]} resumed", f"{kind} {run_id}")
     return jsonify({"id": run_id, "status": "queued"}), 202
-
-
-def _escaped(frame):
-    """Text cells that a spreadsheet would run as a formula, escaped (see *Security*)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: escape_cell(v) if isinstance(v, str) else v)
-    return frame
 
 
 def _route(collection: str, rule: str, view, methods: list[str]) -> None:
