@@ -49,6 +49,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         neural_panel,
         predictions_panel,
         replay,
+        research_panel,
+        results_view,
         review_panel,
         status,
         training_panel,
@@ -74,7 +76,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     for module in (
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
-        backtest_panel,
+        backtest_panel, research_panel, results_view,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

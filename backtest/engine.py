@@ -26,6 +26,13 @@ target changes), so its results can be checked against it bar for bar:
   that bar), and it is counted in the statistics.
 - **Ruin**: when equity falls to 0 or below at a bar's close, the trade is closed at that close,
   equity is 0 from there on and nothing more happens.
+- **Spread**: backtesting.py's ``spread``, a relative bid-ask cost paid on each entry: a long
+  buys at ``price * (1 + spread)``, a short sells at ``price * (1 - spread)`` (exits at the price).
+- **Stops and targets** (:class:`backtest.exits.Exits`: ``sl_pct``, ``tp_pct``, ``trailing_atr``):
+  checked intrabar by high and low from the fill on (``backtest/exits.py``). **After a stop or
+  target exit the position stays flat until the target changes**: signals that repeat the target
+  the stopped trade held are ignored, as a crossover strategy in backtesting.py would not buy
+  again; the first other signal (flat included) counts again.
 
 The account only changes when an order fills, so the work runs over fills (a short Python loop,
 one step per order) and the equity curve is filled in with numpy between them.
@@ -39,6 +46,8 @@ from dataclasses import dataclass
 from math import copysign
 
 import numpy as np
+
+from backtest.exits import ExitPlan, Exits
 
 FULL_EQUITY = 1 - sys.float_info.epsilon
 
@@ -67,6 +76,8 @@ class BacktestSettings:
     # smallest tradable fraction of the asset (backtesting.lib.FractionalBacktest): 1 trades
     # whole units as Backtest does; 1e-8 trades satoshis, so 10,000 cash can buy BTC
     fractional_unit: float = 1.0
+    # backtesting.py's spread: relative bid-ask cost on each entry
+    spread: float = 0.0
 
     def validate(self) -> None:
         """Raise ValueError naming the field that is out of range."""
@@ -78,6 +89,8 @@ class BacktestSettings:
             raise ValueError(f"size: must be a fraction of equity in (0, 1], got {self.size}")
         if not (np.isfinite(self.fractional_unit) and 0 < self.fractional_unit <= 1):
             raise ValueError(f"fractional_unit: must be in (0, 1], got {self.fractional_unit}")
+        if not (np.isfinite(self.spread) and 0 <= self.spread < 0.1):
+            raise ValueError(f"spread: must be in [0, 0.1), got {self.spread}")
 
     @property
     def fraction(self) -> float:
@@ -100,10 +113,11 @@ class BacktestResult:
 class _Account:
     """Cash and the one open trade, changed fill by fill as backtesting.py's broker does."""
 
-    def __init__(self, cash: float, commission: float, fraction: float):
+    def __init__(self, cash: float, commission: float, fraction: float, spread: float = 0.0):
         self.cash = float(cash)
         self.rate = commission
         self.fraction = fraction
+        self.spread = spread
         self.units = 0
         self.entry_price = 0.0
         self.entry_bar = -1
@@ -122,15 +136,17 @@ class _Account:
     def open(self, direction: int, price: float, bar: int) -> bool:
         """Open a trade for ``fraction`` of the cash; False when that buys no whole unit."""
         order_size = copysign(self.fraction, direction)
-        with_commission = price + (0 + abs(order_size) * price * self.rate) / abs(order_size)
+        # the entry pays the spread: the commission is charged on that price, sized on the quote
+        adjusted = price * (1 + copysign(self.spread, direction))
+        with_commission = adjusted + (0 + abs(order_size) * price * self.rate) / abs(order_size)
         available = max(0, self.cash + 0.0)
         units = int(
             copysign(int((available * 1.0 * abs(order_size)) // with_commission), direction)
         )
         if not units:
             return False
-        self.cash -= 0 + abs(units) * price * self.rate
-        self.units, self.entry_price, self.entry_bar = units, price, bar
+        self.cash -= 0 + abs(units) * adjusted * self.rate
+        self.units, self.entry_price, self.entry_bar = units, adjusted, bar
         return True
 
 
@@ -141,8 +157,13 @@ def run_backtest(
     signals: np.ndarray,
     settings: BacktestSettings = BacktestSettings(),
     warmup: int = 0,
+    *,
+    high: np.ndarray | None = None,
+    low: np.ndarray | None = None,
+    exits: Exits | None = None,
 ) -> BacktestResult:
-    """Replay ``signals`` (target position per bar) over the candles; see the module docstring."""
+    """Replay ``signals`` (target position per bar) over the candles; see the module docstring.
+    Stops and targets (``exits``) need the bars' ``high`` and ``low``."""
     settings.validate()
     unit = settings.fractional_unit
     open_ = np.asarray(open_, dtype=np.float64)
@@ -153,6 +174,17 @@ def run_backtest(
     n = len(close)
     if not (len(open_) == len(times) == len(signals) == n):
         raise ValueError("open, close, times and signals must have the same length")
+    plan = None
+    if exits is not None and exits.active:
+        if high is None or low is None:
+            raise ValueError("stops and targets need the bars' high and low")
+        high = np.asarray(high, dtype=np.float64)
+        low = np.asarray(low, dtype=np.float64)
+        if not (len(high) == len(low) == n):
+            raise ValueError("high and low must have the same length as close")
+        if unit != 1:
+            high, low = high * unit, low * unit
+        plan = ExitPlan(exits, open_, high, low, close)
     targets = np.asarray(signals, dtype=np.float64).copy()
     if not settings.allow_short:
         targets[targets < 0] = 0.0
@@ -166,13 +198,13 @@ def run_backtest(
     if start >= n:
         equity = np.full(n, float(settings.cash))
         return BacktestResult(_trade_columns([], times, settings.commission, unit), equity, warmup)
-    account, states = _fill(open_, close, targets, settings, start, n)
+    account, states = _fill(open_, close, targets, settings, start, n, plan=plan)
     equity = _equity(close, states)
     ruined = np.flatnonzero(equity[start:] <= 0)
     if len(ruined):
         # the broker stops at the first close with no equity left: replay the fills up to it
         bar = start + int(ruined[0])
-        account, states = _fill(open_, close, targets, settings, start, n, last_bar=bar)
+        account, states = _fill(open_, close, targets, settings, start, n, last_bar=bar, plan=plan)
         account.close(close[bar], bar)
         equity[bar:] = 0.0
     else:
@@ -186,36 +218,61 @@ def run_backtest(
     )
 
 
-def _fill(open_, close, targets, settings, start: int, n: int, last_bar: int | None = None):
-    """Walk the orders: each signal that differs from the position held fills at the next bar.
+def _fill(
+    open_, close, targets, settings, start: int, n: int, last_bar: int | None = None, plan=None
+):
+    """Walk the orders: each signal that differs from the position held fills at the next bar;
+    with ``plan``, each trade's stop or target may close it first.
 
     Returns the account and its states ``(from_bar, cash, units, entry_price)``, one per fill,
     leaving out fills the broker would process after ``last_bar``.
     """
-    if last_bar is None:
+    if last_bar is None and plan is None:
         planned = _fill_planned(open_, close, targets, settings, start, n)
         if planned is not None:
             return planned
-    account = _Account(settings.cash, settings.commission, settings.fraction)
+    account = _Account(settings.cash, settings.commission, settings.fraction, settings.spread)
     states = [(0, account.cash, 0, 0.0)]
     order_bars = _order_bars(targets, start, n - 2)
-    last_bar = n if last_bar is None else last_bar
+    last_bar = n - 1 if last_bar is None else last_bar
     on_close = settings.trade_on_close
     held, bar = 0, start
+    stopped = None  # the target a stopped trade held: ignored until another one comes
+    entry = None  # (direction, signal bar, first bar checked) of the open trade with exits
     while True:
+        if stopped is not None:
+            # flat after a stop until the target changes (flat counts as a change)
+            candidates = order_bars[stopped]
+            k = bisect_left(candidates, bar)
+            if k == len(candidates):
+                break
+            stopped, bar = None, candidates[k]
+            continue
         candidates = order_bars[held]
         k = bisect_left(candidates, bar)
-        if k == len(candidates) or candidates[k] + 1 > last_bar:
+        signal_bar = candidates[k] if k < len(candidates) else None
+        if entry is not None:
+            # the trade's stop and target are checked up to the bar that fills the next order
+            direction, placed_at, first = entry
+            last = last_bar if signal_bar is None else min(signal_bar, last_bar)
+            found = plan.first_exit(direction, placed_at, first, last)
+            if found is not None:
+                exit_bar, price = found
+                account.close(price, exit_bar)
+                states.append((exit_bar, account.cash, 0, 0.0))
+                stopped, held, bar, entry = held, 0, exit_bar, None
+                continue
+        if signal_bar is None or signal_bar + 1 > last_bar:
             break
-        signal_bar = candidates[k]
         target = int(targets[signal_bar])
         if on_close:
             price, fill_bar = float(close[signal_bar]), signal_bar
         else:
             price, fill_bar = float(open_[signal_bar + 1]), signal_bar + 1
         account.close(price, fill_bar)
-        if target:
-            account.open(target, price, fill_bar)
+        entry = None
+        if target and account.open(target, price, fill_bar) and plan is not None:
+            entry = (target, signal_bar, signal_bar + 1)
         held = (account.units > 0) - (account.units < 0)
         states.append((signal_bar + 1, account.cash, account.units, account.entry_price))
         bar = signal_bar + 1
@@ -236,16 +293,39 @@ def _fill_planned(open_, close, targets, settings, start: int, n: int):
         fill_bars, prices = bars, close[bars]
     else:
         fill_bars, prices = bars + 1, open_[bars + 1]
-    account = _Account(settings.cash, settings.commission, settings.fraction)
-    states = [(0, account.cash, 0, 0.0)]
+    # _Account.close and .open, inlined (the same float operations): a search runs this
+    # loop once per fill of every trial
+    rate, fraction = settings.commission, settings.fraction
+    adjust = {1: 1 + settings.spread, -1: 1 - settings.spread}
+    cash, units, entry_price, entry_bar = float(settings.cash), 0, 0.0, -1
+    closed: list[tuple[int, int, int, float, float]] = []
+    states = [(0, cash, 0, 0.0)]
     for bar, fill_bar, target, price in zip(
         bars.tolist(), fill_bars.tolist(), wanted[change].astype(int).tolist(), prices.tolist(),
         strict=True,
     ):  # fmt: skip
-        account.close(price, fill_bar)
-        if target and not account.open(target, price, fill_bar):
-            return None
-        states.append((bar + 1, account.cash, account.units, account.entry_price))
+        if units:
+            cash += units * (price - entry_price) - abs(units) * price * rate
+            closed.append((units, entry_bar, fill_bar, entry_price, price))
+            units = 0
+        if target:
+            adjusted = price * adjust[target]
+            with_commission = adjusted + (fraction * price * rate) / fraction
+            whole = int((max(0, cash + 0.0) * 1.0 * fraction) // with_commission)
+            if not whole:
+                return None
+            units = whole if target > 0 else -whole
+            cash -= whole * adjusted * rate
+            entry_price, entry_bar = adjusted, fill_bar
+        states.append((bar + 1, cash, units, entry_price))
+    account = _Account(settings.cash, rate, fraction, settings.spread)
+    account.cash, account.units, account.entry_price, account.entry_bar = (
+        cash,
+        units,
+        entry_price,
+        entry_bar,
+    )
+    account.closed = closed
     return account, states
 
 

@@ -7,6 +7,10 @@ only from candles up to that bar. A model strategy also returns the model's per-
 (stored with source ``backtest`` while the run advances) and the time range of its training data,
 so a run whose period overlaps it is marked in-sample.
 
+Every strategy also takes the exit parameters ``EXIT_PARAMS`` (``sl_pct``, ``tp_pct``,
+``trailing_atr``, ``atr_period``; 0 means off): the engine applies them to each trade
+(``backtest/exits.py``), so they never change the signals.
+
 The built-in rules live here; model strategies (which need the model store) are added to the map
 in ``backtest/strategies.py``. Adding one is a subclass and a line in that map.
 """
@@ -20,6 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
+from backtest.exits import Exits
 
 
 class StrategyError(ValueError):
@@ -84,6 +90,19 @@ class Signals:
     trained_on: dict | None = None
 
 
+# The exits every strategy takes (the engine applies them; 0 or absent: off).
+EXIT_PARAMS: dict[str, Param] = {
+    "sl_pct": Param(float, 0.0, 0.0, 99.0, "stop-loss, % from the signal bar's close (0: off)"),
+    "tp_pct": Param(
+        float, 0.0, 0.0, 10_000.0, "take-profit, % from the signal bar's close (0: off)"
+    ),
+    "trailing_atr": Param(
+        float, 0.0, 0.0, 1000.0, "trailing stop, in ATRs from each close (0: off)"
+    ),
+    "atr_period": Param(int, 100, 1, 100_000, "bars in the trailing stop's average true range"),
+}
+
+
 class Strategy(ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
@@ -91,9 +110,9 @@ class Strategy(ABC):
 
     def __init__(self, params: dict[str, Any] | None = None, context: Any = None):
         given = dict(params or {})
-        unknown = sorted(set(given) - set(self.params))
+        unknown = sorted(set(given) - set(self.params) - set(EXIT_PARAMS))
         if unknown:
-            allowed = ", ".join(self.params) or "none"
+            allowed = ", ".join([*self.params, *EXIT_PARAMS])
             raise StrategyError(
                 f"params.{unknown[0]}: unknown parameter of {self.name} (allowed: {allowed})",
                 f"params.{unknown[0]}",
@@ -102,8 +121,25 @@ class Strategy(ABC):
             key: spec.parse(key, given[key]) if key in given else spec.default
             for key, spec in self.params.items()
         }
+        exits = {
+            key: spec.parse(key, given[key]) if key in given else spec.default
+            for key, spec in EXIT_PARAMS.items()
+        }
+        self.exits = Exits(**exits)
+        # the exits in force, recorded with the run (none: the run records what it did before)
+        self.exit_values = {k: v for k, v in exits.items() if v != EXIT_PARAMS[k].default}
         self.check()
         self.context = context
+
+    @property
+    def all_values(self) -> dict[str, Any]:
+        """The strategy's own parameters (defaults included) and the exits in force."""
+        return {**self.values, **self.exit_values}
+
+    @classmethod
+    def signal_params(cls) -> tuple[str, ...]:
+        """The parameters that change the signals (the exits don't)."""
+        return tuple(cls.params)
 
     def check(self) -> None:  # noqa: B027 (an optional hook)
         """Relations between parameters; raise StrategyError."""
@@ -111,6 +147,19 @@ class Strategy(ABC):
     @abstractmethod
     def signals(self, candles: pd.DataFrame) -> Signals:
         """Target positions for ``candles`` (columns open, high, low, close, volume; index time)."""
+
+    def trial_signals(self, candles) -> Signals:
+        """The same signals in a search trial, from the shared arrays (``backtest.trials.
+        CandleArrays``: the candles, the signal inputs computed once, a small indicator cache).
+        By default through a candle frame; a rule overrides it to reuse indicators across trials,
+        a model strategy to map its predictions (computed once) without loading the model."""
+        return self.signals(candles.frame())
+
+    def search_inputs(self, candles: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+        """What a search computes once for every trial, in the server (e.g. a model's
+        predictions): per-bar arrays shipped to the workers, and facts for the run (``model``,
+        ``trained_on``, ``warmup``). Rules need nothing."""
+        return {}, {}
 
     @classmethod
     def describe(cls) -> dict:
@@ -125,7 +174,7 @@ class Strategy(ABC):
                     "max": spec.high,
                     "help": spec.help,
                 }  # fmt: skip
-                for key, spec in cls.params.items()
+                for key, spec in {**cls.params, **EXIT_PARAMS}.items()
             },
         }
 
@@ -164,11 +213,18 @@ class SmaCross(Strategy):
     def signals(self, candles: pd.DataFrame) -> Signals:
         close = candles["close"].to_numpy(dtype=np.float64)
         fast, slow = sma(close, self.values["fast"]), sma(close, self.values["slow"])
+        return self._cross(fast, slow, len(close))
+
+    def trial_signals(self, candles) -> Signals:
+        fast, slow = candles.sma(self.values["fast"]), candles.sma(self.values["slow"])
+        return self._cross(fast, slow, len(fast))
+
+    def _cross(self, fast: np.ndarray, slow: np.ndarray, n: int) -> Signals:
         up, down = crossings(fast, slow)
-        targets = np.full(len(close), np.nan)
+        targets = np.full(n, np.nan)
         targets[up], targets[down] = 1.0, -1.0
         # backtesting.py starts trading once every indicator is defined: after slow - 1 bars
-        return Signals(targets, warmup=min(self.values["slow"] - 1, len(close)))
+        return Signals(targets, warmup=min(self.values["slow"] - 1, n))
 
 
 class BuyAndHold(Strategy):

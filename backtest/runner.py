@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from backtest.engine import TRADE_COLUMNS, run_backtest
+from backtest.portfolio import Account, portfolio_stats
 from backtest.request import BacktestRequest
-from backtest.stats import compute_stats
+from backtest.stats import compute_stats, stats_notes
 from backtest.store import (
     CANCELLED,
     DONE,
@@ -54,6 +55,12 @@ class _Foreground:
 
     def check(self) -> None:
         return None
+
+    def commit(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
 
 
 def metric_name(stat: str) -> str:
@@ -185,11 +192,19 @@ class Backtests:
         return self.store.cancel_queued(run_id)  # queued by or for another process
 
     def get(self, run_id: str) -> dict | None:
-        """The run as saved; while it runs, with the trades entered so far."""
+        """The run as saved; while it runs, with the trades entered so far. ``stats_notes``:
+        the statistics that mean nothing for the run, with the reason; a portfolio also has
+        ``portfolio`` (the whole) and ``symbols`` (each sub-account)."""
         run = self.store.get(run_id)
         live = self._live.get(run_id)
         if run is not None and live is not None and run["status"] == RUNNING:
             run.update(live)
+        if run is not None:
+            run["stats_notes"] = stats_notes(run.get("stats") or {})
+            portfolio = run.pop("portfolio", None)
+            if portfolio:
+                run["symbols"] = portfolio.pop("symbols", {})
+                run["portfolio"] = portfolio
         return run
 
     def status(self, run_id: str) -> dict | None:
@@ -215,27 +230,43 @@ class Backtests:
             raise
         except Exception as exc:
             self._live.pop(run_id, None)
+            if job.cancelled():  # a Cancel accepted before the end wins over a late failure
+                self.store.update(run_id, status=CANCELLED, finished_at=_now())
+                raise JobCancelled() from exc
             log.exception("backtest %s failed", run_id)
             self.store.update(run_id, status=FAILED, error=str(exc) or type(exc).__name__,
                               finished_at=_now())  # fmt: skip
             raise
         return summary
 
-    def _simulate(self, run_id: str, request: BacktestRequest, job) -> dict:
-        job.progress(0.0, "loading candles")
+    def _backtest(self, request: BacktestRequest, job, share: float = 0.05):
+        """One symbol's run: its candles, signals, engine result and statistics."""
         candles = self._candles.history(request.symbol, request.timeframe, request.start,
                                      request.end + 1)  # fmt: skip
         if len(candles) < 3:
-            raise ValueError(f"only {len(candles)} candles in the period: nothing to backtest")
+            raise ValueError(
+                f"only {len(candles)} candles of {request.symbol} in the period: nothing to"
+                " backtest"
+            )
         context = StrategyContext(self._config, request.symbol, request.timeframe, self._patterns)
         strategy = make_strategy(request.strategy, request.params, context)
-        job.progress(0.05, "computing signals")
+        job.progress(share, f"computing signals of {request.symbol}")
         signals = strategy.signals(candles)
         times = candles.index.to_numpy(dtype=np.int64)
         close = candles["close"].to_numpy(dtype=np.float64)
         result = run_backtest(candles["open"].to_numpy(dtype=np.float64), close, times,
-                              signals.targets, request.settings, signals.warmup)  # fmt: skip
+                              signals.targets, request.settings, signals.warmup,
+                              high=candles["high"].to_numpy(dtype=np.float64),
+                              low=candles["low"].to_numpy(dtype=np.float64),
+                              exits=strategy.exits)  # fmt: skip
         stats = compute_stats(result.trades, result.equity, times, close, result.warmup)
+        return times, close, signals, result, stats
+
+    def _simulate(self, run_id: str, request: BacktestRequest, job) -> dict:
+        job.progress(0.0, "loading candles")
+        if request.is_portfolio:
+            return self._simulate_portfolio(run_id, request, job)
+        times, close, signals, result, stats = self._backtest(request, job)
         overlap = in_sample(signals.trained_on, request.symbol, int(times[0]), int(times[-1]))
         self.store.update(run_id, model=signals.model, in_sample=overlap)
         self._book.clear(request.symbol, None, "backtest")
@@ -251,9 +282,68 @@ class Backtests:
         job.progress(0.97, "logging to MLflow")
         mlflow_run = self._log_mlflow(run_id, request, signals.model, overlap, stats, trades,
                                       times, result.equity)  # fmt: skip
+        return self._finish(run_id, job, mlflow_run, trades, stats_json)
+
+    def _finish(self, run_id: str, job, mlflow_run, trades, stats_json) -> dict:
+        # the one atomic check before the run is marked done: a Cancel accepted up to here
+        # (while the statistics were saved or MLflow logged) ends it cancelled
+        if not job.commit():
+            _mark_killed(self._config, mlflow_run)
+            raise JobCancelled()
         self.store.update(run_id, status=DONE, finished_at=_now(), mlflow_run_id=mlflow_run)
         self._live.pop(run_id, None)
         return {"id": run_id, "trades": len(trades), "return_pct": stats_json["Return [%]"]}
+
+    def _simulate_portfolio(self, run_id: str, request: BacktestRequest, job) -> dict:
+        """Each symbol a sub-account with its share of the cash; the whole from their sum."""
+        accounts, symbols, models, overlaps = [], {}, None, {}
+        shares = request.shares()
+        for i, symbol in enumerate(request.symbols):
+            sub = request.for_symbol(symbol, request.cash * shares[symbol])
+            times, close, signals, result, stats = self._backtest(
+                sub, job, 0.05 + 0.8 * i / len(request.symbols)
+            )
+            accounts.append(Account(symbol, sub.cash, times, result.equity, close,
+                                    result.warmup, result.trades))  # fmt: skip
+            overlap = in_sample(signals.trained_on, symbol, int(times[0]), int(times[-1]))
+            if overlap:
+                overlaps[symbol] = overlap
+            models = models or signals.model
+            self._book.clear(symbol, None, "backtest")
+            for kind, prediction in sorted(signals.predictions, key=lambda kp: kp[1]["timestamp"]):
+                self._book.add(
+                    kind,
+                    symbol,
+                    {
+                        **prediction,
+                        "source": "backtest",
+                        "backtest_id": run_id,
+                        "timeframe": sub.timeframe,
+                    },
+                )
+            stats_json = {key: json_value(v) for key, v in stats.items()}
+            symbols[symbol] = {
+                "share": shares[symbol], "cash": sub.cash, "stats": stats_json,
+                "stats_notes": stats_notes(stats_json), "trades": trade_rows(result.trades),
+                "equity": equity_points(times, result.equity),
+                "contribution_pct": (float(result.equity[-1]) - sub.cash) / request.cash * 100,
+            }  # fmt: skip
+        job.progress(0.9, "summing the sub-accounts")
+        stats, union, equity, trades = portfolio_stats(accounts)
+        stats_json = {key: json_value(v) for key, v in stats.items()}
+        rows = [{"Symbol": s, **row} for s, row in zip(
+            trades["Symbol"].tolist(), trade_rows({k: trades[k] for k in TRADE_COLUMNS}),
+            strict=True)]  # fmt: skip
+        points = equity_points(union, equity)
+        overlap = next(iter(overlaps.values()), None)
+        portfolio = {"stats": stats_json, "equity": points, "stats_notes": stats_notes(stats_json),
+                     "symbols": symbols}  # fmt: skip
+        self.store.update(run_id, model=models, in_sample=overlap, stats=stats_json, trades=rows,
+                          equity=points, portfolio=portfolio, progress=1.0)  # fmt: skip
+        job.progress(0.97, "logging to MLflow")
+        mlflow_run = self._log_mlflow(run_id, request, models, overlap, stats, rows, union,
+                                      equity)  # fmt: skip
+        return self._finish(run_id, job, mlflow_run, rows, stats_json)
 
     def _advance(self, run_id, request, job, times, trades, predictions, points) -> None:
         """Walk the period in steps: predictions up to each step stored, trades so far shown."""
@@ -301,7 +391,8 @@ class Backtests:
                 })  # fmt: skip
                 with tempfile.TemporaryDirectory() as tmp:
                     folder = Path(tmp)
-                    _write_csv(folder / "trades.csv", TRADE_COLUMNS, trades)
+                    columns = ("Symbol", *TRADE_COLUMNS) if request.is_portfolio else TRADE_COLUMNS
+                    _write_csv(folder / "trades.csv", columns, trades)
                     np.savetxt(folder / "equity.csv", np.c_[times, equity], delimiter=",",
                                header="time,equity", comments="", fmt=["%d", "%.17g"])  # fmt: skip
                     tracker.log_artifacts(folder, "backtest")
@@ -309,6 +400,19 @@ class Backtests:
         except Exception:
             log.exception("backtest %s: logging to MLflow failed", run_id)
             return None
+
+
+def _mark_killed(config, mlflow_run: str | None) -> None:
+    """A run cancelled after it was logged: its MLflow run says so."""
+    if not mlflow_run:
+        return
+    try:
+        from training.tracking import Tracker
+
+        tracker = Tracker.from_config(config.training, config.data_path, config.backtest.experiment)
+        tracker.client.set_terminated(mlflow_run, status="KILLED")
+    except Exception:
+        log.exception("marking MLflow run %s killed failed", mlflow_run)
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:

@@ -216,3 +216,42 @@ def compute_stats(
 def _nan_ratio(a: float, b: float) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.float64(a) / np.float64(b))
+
+
+ANNUALISED = ("Return (Ann.) [%]", "Volatility (Ann.) [%]", "CAGR [%]", "Sharpe Ratio",
+              "Sortino Ratio", "Calmar Ratio")  # fmt: skip
+MIN_ANNUALISED_DAYS = 30
+# below this annual volatility (percent) the daily returns hardly vary: a ratio over it is noise
+MIN_VOLATILITY_PCT = 1e-6
+
+
+def stats_notes(stats: dict) -> dict[str, str]:
+    """Statistics that mean nothing for the run, with the reason (``{name: reason}``); the
+    numbers themselves stay as they are (the API keeps them, the tab shows n/a):
+
+    - annualised figures of a run shorter than 30 days;
+    - Sharpe and Sortino when the volatility is about 0.
+
+    ``stats`` as computed or as stored (JSON: durations as text, undefined numbers as None).
+    """
+    notes: dict[str, str] = {}
+    duration = stats.get("Duration")
+    try:
+        days = pd.Timedelta(duration).total_seconds() / 86_400 if duration is not None else None
+    except (TypeError, ValueError):
+        days = None
+    if days is not None and days < MIN_ANNUALISED_DAYS:
+        reason = (
+            f"annualised from a run of {days:.3g} days (under {MIN_ANNUALISED_DAYS}): the figure"
+            " extrapolates a few days to a year"
+        )
+        notes.update({key: reason for key in ANNUALISED if key in stats})
+    volatility = stats.get("Volatility (Ann.) [%]")
+    flat = volatility is None or not math.isfinite(float(volatility)) or abs(
+        float(volatility)) < MIN_VOLATILITY_PCT  # fmt: skip
+    if flat:
+        reason = "no volatility: the daily returns hardly vary, so the ratio divides by about 0"
+        for key in ("Sharpe Ratio", "Sortino Ratio"):
+            if key in stats:
+                notes.setdefault(key, reason)
+    return notes

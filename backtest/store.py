@@ -39,11 +39,12 @@ CREATE TABLE IF NOT EXISTS backtest_runs (
     equity TEXT,
     predictions TEXT,
     mlflow_run_id TEXT,
-    started_by TEXT NOT NULL DEFAULT ''
+    started_by TEXT NOT NULL DEFAULT '',
+    portfolio TEXT
 );
 CREATE INDEX IF NOT EXISTS backtest_runs_created ON backtest_runs (created_at);
 """
-_JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions")
+_JSON = ("request", "model", "in_sample", "stats", "trades", "equity", "predictions", "portfolio")
 SUMMARY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
 
 

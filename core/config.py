@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import math
+import os
 import re
 import types
 import typing
@@ -241,14 +242,27 @@ class StorageConfig:
             check(len(url) > len("sqlite:///"), f"{key}.url", "names no file after sqlite:///")
 
 
+def default_workers() -> int:
+    """The CPU count less one, at least 1: the server keeps a core."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 @dataclass(frozen=True)
 class ComputeConfig:
-    """Where training jobs (and, through ``core.compute``, other long work) run: ``local`` (this
-    process's workers) or ``ray`` (tasks on the Ray cluster at ``address``: ``auto``, the
-    ``host:port`` of a head, or ``ray://host:10001``; needs requirements-scale.txt)."""
+    """The ``compute:`` section (``core/compute.py``).
+
+    ``backend``/``address``: where training jobs (and other long work through ``core.compute``'s
+    executor hook) run: ``local`` (this process's workers) or ``ray`` (tasks on the Ray cluster at
+    ``address``: ``auto``, the ``host:port`` of a head, or ``ray://host:10001``; needs
+    requirements-scale.txt).
+
+    ``workers``: local worker processes of parameter-search trials (``core.compute.WorkerPool``;
+    default: the CPU count less one, at least 1, so the server keeps a core).
+    """
 
     backend: Literal["local", "ray"] = "local"
     address: str = "auto"
+    workers: int = field(default_factory=default_workers)
 
     def validate(self, key: str) -> None:
         address = self.address.strip()
@@ -258,6 +272,11 @@ class ComputeConfig:
         )
         check(ok, f"{key}.address",
               f"must be auto, host:port or ray://host:10001, got {self.address!r}")  # fmt: skip
+        check(
+            1 <= self.workers <= 1024,
+            f"{key}.workers",
+            f"must be 1..1024 worker processes, got {self.workers}",
+        )
 
 
 @dataclass(frozen=True)
@@ -442,6 +461,24 @@ class BacktestConfig:
                 f"{key}.label_directions.{label}",
                 f"must be 1 (long), -1 (short) or 0 (flat), got {direction}",
             )
+
+
+@dataclass(frozen=True)
+class ResearchConfig:
+    """The ``research:`` section: parameter searches and walk-forwards (``backtest/search.py``)."""
+
+    experiment: str = "searches"  # MLflow experiment of searches and walk-forwards
+    max_trials: int = 100_000  # trials one search may run (a grid larger than this is refused)
+    tpe_batch: int = 8  # tpe: trials asked, run in parallel, then told in order
+
+    def validate(self, key: str) -> None:
+        check(bool(self.experiment.strip()), f"{key}.experiment", "must name an experiment")
+        check(
+            1 <= self.max_trials <= 10_000_000,
+            f"{key}.max_trials",
+            f"must be 1..10000000 trials, got {self.max_trials}",
+        )
+        check(1 <= self.tpe_batch <= 1024, f"{key}.tpe_batch", "must be 1..1024 trials")
 
 
 def _type_name(tp: Any) -> str:

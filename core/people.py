@@ -36,6 +36,8 @@ ACTIONS = {
     "train models": OPERATOR,  # pattern and neural, start or cancel
     "move champions": OPERATOR,
     "run backtests": OPERATOR,  # start or cancel
+    "run searches": OPERATOR,  # parameter searches: start, resume or cancel
+    "run walk-forwards": OPERATOR,  # start, resume or cancel
 }
 
 

@@ -15,6 +15,7 @@ from dashboard.panels import (
     neural_panel,
     predictions_panel,
     replay,
+    results_view,
     review_panel,
     status,
     training_panel,
@@ -93,7 +94,9 @@ def sign_out(config: Config) -> list:
 
 def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
     """Built per page load (Dash calls it), so the symbol list includes imported symbols."""
-    charts = dbc.Col([replay.layout(), live_charts.layout()], lg=8 if side_panels else 12)
+    # the results view opens over the charts (backtests, searches, walk-forwards)
+    charts = dbc.Col([results_view.layout(), replay.layout(), live_charts.layout()],
+                     lg=8 if side_panels else 12, className="charts-col")  # fmt: skip
     body = [charts]
     if side_panels:
         tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab="annotate")
@@ -108,5 +111,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             *training_panel.stores(),
             *predictions_panel.stores(),
             *backtest_panel.stores(),
+            *results_view.stores(),
         ]
     )

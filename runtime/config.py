@@ -25,6 +25,7 @@ from core.config import (
     LimitsConfig,
     OrchestratorConfig,
     OutcomesConfig,
+    ResearchConfig,
     RetentionConfig,
     ServerConfig,
     StorageConfig,
@@ -61,6 +62,7 @@ class Config:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     neural: NeuralConfig = field(default_factory=NeuralConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 

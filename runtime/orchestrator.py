@@ -12,6 +12,7 @@ import time
 from collections import deque
 from typing import Any
 
+from backtest.research import Research
 from backtest.runner import Backtests
 from core.audit import AuditLog
 from core.candles import Candle
@@ -61,7 +62,8 @@ class Orchestrator:
         self.store.add_listener(self._on_closed)
         self.annotations = AnnotationStore(self.db, self.candle_times)
         self.audit = AuditLog(self.db)
-        self.jobs = JobManager()
+        # a search (or walk-forward) may run beside a backtest and a training
+        self.jobs = JobManager(max_workers=3)
         self.patterns = PatternService(config)
         self.live_patterns = LivePatterns(
             self.db, self.patterns, self.store, config.training.live_timeframes
@@ -77,6 +79,7 @@ class Orchestrator:
         self.backtests = Backtests(
             self.db, self.jobs, self.store, self.predictions, self.patterns, config
         )
+        self.research = Research(self.db, self.jobs, self.store, self.patterns, config)
         self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------
@@ -134,6 +137,7 @@ class Orchestrator:
                 if self.leadership.role != "leader":
                     log.info("another process leads: following its data")
                     self.backtests.queue_only = True
+                    self.research.queue_only = True
                     self._following.start()
                 return
             # The process that runs the feed and the jobs owns a SQLite file: a second is
@@ -162,6 +166,7 @@ class Orchestrator:
             self.store.fence = self.leadership.fence
             self.store.publish_forming = True
             self.backtests.queue_only = False
+            self.research.queue_only = False
 
         feed = self._feed or make_feed(self.config)
         self._runner = FeedRunner(feed, self.store, list(self.config.symbols), self.config.feed)
@@ -175,9 +180,12 @@ class Orchestrator:
         self.outcomes.start()  # its first pass catches up on horizons passed while down
         # A dead leader's running runs: failed, saying so (run them again); queued ones run.
         self.backtests.recover(shared=self.leadership is not None)
+        self.research.recover(shared=self.leadership is not None)
         if self.leadership is not None:
             self.backtests.adopt_queued()
+            self.research.adopt_queued()
             self.jobs.schedule("adopt-backtests", 1 / 60, self.backtests.adopt_queued)
+            self.jobs.schedule("adopt-research", 1 / 60, self.research.adopt_queued)
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
@@ -189,6 +197,7 @@ class Orchestrator:
         self._stop_leading()
         self.store.publish_forming = False
         self.backtests.queue_only = True
+        self.research.queue_only = True
         if self._following is not None:
             self._following.start()
 

@@ -21,9 +21,10 @@ from market.request_candles import InputError
 
 backtests_api = Blueprint("backtests_api", __name__, url_prefix="/api")
 
-RUN_FIELDS = ("id", "status", "progress", "params", "in_sample", "model", "stats", "trades",
-              "equity", "predictions", "error", "created_at", "finished_at",
+RUN_FIELDS = ("id", "status", "progress", "params", "in_sample", "model", "stats", "stats_notes",
+              "trades", "equity", "predictions", "error", "created_at", "finished_at",
               "mlflow_run_id", "started_by")  # fmt: skip
+PORTFOLIO_FIELDS = ("portfolio", "symbols")  # a portfolio run's whole and sub-accounts
 
 
 def _run_or_404(run_id: str) -> dict:
@@ -61,7 +62,8 @@ def list_backtests():
 def get_backtest(run_id: str):
     run = _run_or_404(run_id)
     # not jsonify: it sorts keys, and the statistics read in backtesting.py's order
-    body = json.dumps({key: run.get(key) for key in RUN_FIELDS}, allow_nan=False)
+    fields = RUN_FIELDS + tuple(k for k in PORTFOLIO_FIELDS if run.get(k) is not None)
+    body = json.dumps({key: run.get(key) for key in fields}, allow_nan=False)
     return Response(body, mimetype="application/json")
 
 

@@ -189,6 +189,7 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 "summary": "The served model: classes, window, features, per-class metrics",
                 "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
             **_backtest_paths(),
+            **_research_paths(),
             "/api/audit": {"get": {
                 "summary": "Who did what, when, newest first (the Review tab's audit list)",
                 "parameters": [
@@ -235,7 +236,9 @@ def _backtest_paths() -> dict:
             "params": {
                 "type": "object",
                 "description": "sma_cross: fast, slow; pattern, cnn, transformer: version"
-                " ('champion' or a number), min_confidence; dqn: version",
+                " ('champion' or a number), min_confidence; dqn: version; every strategy:"
+                " sl_pct, tp_pct (stop-loss and take-profit, % from the signal bar's close),"
+                " trailing_atr, atr_period (a trailing stop n ATRs from each close); 0: off",
             },
             "cash": {"type": "number", "exclusiveMinimum": 0, "default": 10000},
             "commission": {"type": "number", "minimum": -0.1, "maximum": 0.1, "default": 0.001},
@@ -248,6 +251,26 @@ def _backtest_paths() -> dict:
                 "maximum": 1,
                 "default": 1e-8,
                 "description": "smallest tradable amount (1: whole units)",
+            },
+            "spread": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 0.1,
+                "default": 0,
+                "description": "backtesting.py's spread: relative bid-ask cost on each entry",
+            },
+            "symbols": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "description": "a portfolio, instead of symbol: the same strategy on each,"
+                " each a sub-account with its share of the cash",
+            },
+            "weights": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+                "description": "portfolio: {symbol: weight} for every symbol, normalised to"
+                " sum to 1 (default: equal shares)",
             },
         },
     }
@@ -281,6 +304,19 @@ def _backtest_paths() -> dict:
             },
             "error": {"type": ["string", "null"]},
             "started_by": {"type": "string", "description": "the person who started it"},
+            "stats_notes": {
+                "type": "object",
+                "description": "{statistic: why it means nothing"
+                " for this run (n/a)}; the number is kept in stats",
+            },
+            "portfolio": {
+                "description": "a portfolio run: {stats, equity, stats_notes} of the"
+                " whole (the sub-accounts' summed equity)"
+            },
+            "symbols": {
+                "description": "a portfolio run: {symbol: {share, cash, stats, trades,"
+                " equity, contribution_pct}}"
+            },
         },
     }
     return {
@@ -298,3 +334,170 @@ def _backtest_paths() -> dict:
             "summary": "Cancel a queued or running backtest", "parameters": run_id,
             "responses": {"202": {"description": "cancelling"}, **_error_responses(403, 404, 409)}}},
     }  # fmt: skip
+
+
+def _research_paths() -> dict:
+    run_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    space = {
+        "description": "each parameter a range 'start:stop:step' (stop included; whole numbers"
+        " unless a part has a decimal point), a list [20, 50, 100] or a fixed value",
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number", "array"]},
+    }
+    search = {
+        "type": "object",
+        "required": ["symbol", "strategy", "params"],
+        "properties": {
+            "symbol": {"type": "string"},
+            "timeframe": {"type": "string", "default": "1m"},
+            "start": {"type": ["integer", "string"]},
+            "end": {"type": ["integer", "string"]},
+            "strategy": {"type": "string", "enum": list(STRATEGIES)},
+            "params": space,
+            "constraint": {
+                "type": "string",
+                "description": "e.g. 'fast < slow' or 'slow >= 2 * fast':"
+                " comparisons, + - * /, and, or, not over parameter names and numbers",
+            },
+            "method": {"enum": ["grid", "tpe"], "default": "grid"},
+            "max_tries": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "grid: a random subset"
+                " of this many (seeded); tpe: trials (default 100)",
+            },
+            "seed": {"type": "integer", "minimum": 0, "default": 0},
+            "maximize": {
+                "type": "string",
+                "default": "SQN",
+                "description": "a statistic by backtesting.py's name",
+            },
+            "min_trades": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 1,
+                "description": "fewer trades than this score as no result (null)",
+            },
+            "cash": {"type": "number"},
+            "commission": {"type": "number"},
+            "size": {"type": "number"},
+            "allow_short": {"type": "boolean"},
+            "trade_on_close": {"type": "boolean"},
+            "fractional_unit": {"type": "number"},
+            "spread": {"type": "number"},
+        },
+    }
+    walkforward = {
+        "type": "object",
+        "required": [*search["required"], "is_bars", "oos_bars"],
+        "properties": {
+            **search["properties"],
+            "is_bars": {"type": "integer", "minimum": 3, "description": "in-sample window, bars"},
+            "oos_bars": {
+                "type": "integer",
+                "minimum": 3,
+                "description": "out-of-sample window, bars",
+            },
+            "gap_bars": {"type": "integer", "minimum": 0, "default": 0},
+            "anchored": {
+                "type": "boolean",
+                "default": False,
+                "description": "in-sample windows all start at the first bar (else rolling)",
+            },
+        },
+    }
+    run = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": ["search", "walkforward"]},
+            "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+            "progress": {"type": "number"},
+            "error": {"type": ["string", "null"]},
+            "request": {"type": "object"},
+            "result": {
+                "description": "search: {best: {params, value, stats, trades, equity},"
+                " trials, maximize}; walk-forward: {folds: [{is, oos, params, is_stats,"
+                " oos_stats, efficiency}], oos_equity, is_equity, efficiency, stability}"
+            },
+            "trials": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "idx": {"type": "integer"},
+                        "params": {"type": "object"},
+                        "value": {"type": ["number", "null"]},
+                        "trades": {"type": "integer"},
+                        "stats": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }
+    paths = {}
+    for collection, noun, body in (
+        ("searches", "parameter search", search),
+        ("walkforwards", "walk-forward", walkforward),
+    ):
+        paths[f"/api/{collection}"] = {
+            "post": {
+                "summary": f"Start a {noun} (queued, runs in the background on compute.workers processes)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {
+                    "202": {"description": "{id, status, started_by}"},
+                    **_error_responses(400, 403, 404),
+                },
+            },
+            "get": {
+                "summary": f"The {noun}es, newest first"
+                if noun.endswith("search")
+                else f"The {noun}s, newest first",
+                "responses": {"200": {"description": "runs"}},
+            },
+        }
+        paths[f"/api/{collection}/{{id}}"] = {
+            "get": {
+                "summary": f"A {noun}: status, progress, trials so far, result",
+                "parameters": run_id,
+                "responses": {
+                    "200": {"description": "run", "content": {"application/json": {"schema": run}}},
+                    **_error_responses(404),
+                },
+            }
+        }
+        paths[f"/api/{collection}/{{id}}/trials"] = {
+            "get": {
+                "summary": f"The {noun}'s trials as JSON, or CSV with ?format=csv",
+                "parameters": [
+                    *run_id,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"enum": ["json", "csv"], "default": "json"},
+                    },
+                ],
+                "responses": {"200": {"description": "trials"}, **_error_responses(404)},
+            }
+        }
+        paths[f"/api/{collection}/{{id}}/cancel"] = {
+            "post": {
+                "summary": f"Cancel a queued or running {noun} (its trials are kept)",
+                "parameters": run_id,
+                "responses": {
+                    "202": {"description": "cancelling"},
+                    **_error_responses(403, 404, 409),
+                },
+            }
+        }
+        paths[f"/api/{collection}/{{id}}/resume"] = {
+            "post": {
+                "summary": f"Resume a cancelled, failed or interrupted {noun} from its stored trials",
+                "parameters": run_id,
+                "responses": {"202": {"description": "queued"}, **_error_responses(403, 404, 409)},
+            }
+        }
+    return paths

@@ -16,6 +16,7 @@ from dashboard.api.errors import ApiError, int_arg
 from dashboard.api.models import models_api
 from dashboard.api.neural import neural_api
 from dashboard.api.predictions import predictions_api
+from dashboard.api.research import research_api
 from dashboard.context import orchestrator
 from dashboard.people import Refused
 from market import candle_views, indicators, rollups
@@ -144,6 +145,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(neural_api)
     server.register_blueprint(predictions_api)
     server.register_blueprint(backtests_api)
+    server.register_blueprint(research_api)
     server.register_blueprint(audit_api)
     server.register_blueprint(api)
 

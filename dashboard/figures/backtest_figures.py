@@ -43,8 +43,19 @@ def _short_time(ms: int) -> str:
     return pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%m-%d %H:%M")
 
 
-def stats_rows(stats: dict) -> list[dict]:
-    return [{"stat": key, "value": _fmt(value)} for key, value in (stats or {}).items()]
+def stats_rows(stats: dict, notes: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """Rows of the statistics table and their tooltips: a statistic that means nothing for the
+    run (``notes``: its reason) reads n/a with the reason; its number stays in the tooltip."""
+    rows, tips = [], []
+    notes = notes or {}
+    for key, value in (stats or {}).items():
+        if key in notes:
+            rows.append({"stat": key, "value": f"n/a: {notes[key]}"})
+            tips.append({"value": {"value": f"computed: {_fmt(value)}", "type": "text"}})
+        else:
+            rows.append({"stat": key, "value": _fmt(value)})
+            tips.append({})
+    return rows, tips
 
 
 def trade_table(trades: list[dict]) -> list[dict]:
@@ -55,6 +66,7 @@ def trade_table(trades: list[dict]) -> list[dict]:
         rows.append({
             "id": i,
             "n": i + 1,
+            "symbol": t.get("Symbol", ""),
             "side": "long" if t["Size"] > 0 else "short",
             "size": f"{abs(t['Size']):.6g}",
             "entry": _short_time(t["EntryTime"]),
@@ -117,20 +129,24 @@ def run_chart(
                                  y=candles["close"].to_numpy()[::step].tolist(), name="close",
                                  line={"color": NEUTRAL, "width": 1}))  # fmt: skip
     shown = trades[:MAX_MARKERS]
+    entry_size, exit_size = marker_sizes(len(shown))
     for side, symbol, color in (("long", "triangle-up", UP_CANDLE),
                                 ("short", "triangle-down", DOWN_CANDLE)):  # fmt: skip
         picked = [t for t in shown if (t["Size"] > 0) == (side == "long")]
         fig.add_trace(go.Scatter(
             x=_axis_times([t["EntryTime"] for t in picked]),
             y=[t["EntryPrice"] for t in picked], mode="markers", name=f"{side} entry",
-            marker={"symbol": symbol, "size": 11, "color": color,
-                    "line": {"width": 1, "color": ENTRY_MARKER_RIM}},
+            marker={"symbol": symbol, "size": entry_size, "color": color,
+                    "line": {"width": 1 if entry_size > 6 else 0, "color": ENTRY_MARKER_RIM}},
             hovertemplate=f"{side} entry %{{y:.6g}}<br>%{{x}}<extra></extra>",
         ))  # fmt: skip
     closed = [t for t in shown if t.get("ExitTime") is not None]
     fig.add_trace(go.Scatter(
         x=_axis_times([t["ExitTime"] for t in closed]), y=[t["ExitPrice"] for t in closed],
-        mode="markers", name="exit", marker={"symbol": "x", "size": 9, "color": EXIT_MARKER},
+        mode="markers", name="exit",
+        # thin outlined crosses, smaller as trades crowd, so the price shows through them
+        marker={"symbol": "x-thin-open", "size": exit_size, "color": EXIT_MARKER,
+                "opacity": 0.8, "line": {"width": 1, "color": EXIT_MARKER}},
         customdata=[f"{t['ReturnPct'] * 100:+.2f}%" for t in closed],
         hovertemplate="exit %{y:.6g} (%{customdata})<br>%{x}<extra></extra>",
     ))  # fmt: skip
@@ -150,6 +166,15 @@ def run_chart(
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
                               "font": {"size": 9}})  # fmt: skip
     return fig
+
+
+def marker_sizes(trades: int) -> tuple[int, int]:
+    """Entry and exit marker sizes: full size for a few dozen trades, smaller as they crowd (a
+    run of thousands draws specks, not a solid band over the price)."""
+    if trades <= 40:
+        return 11, 9
+    scale = (40 / trades) ** 0.5
+    return max(4, round(11 * scale)), max(3, round(9 * scale))
 
 
 def price_range(candles: pd.DataFrame, x0: int, x1: int) -> list[float] | None:
@@ -179,6 +204,26 @@ def run_label(run: dict) -> str:
     params = run.get("params") or {}
     detail = ",".join(f"{k}={v}" for k, v in (params.get("params") or {}).items())
     return f"{run['id'][:6]} {params.get('strategy', run.get('strategy'))}({detail})"
+
+
+def run_period(run: dict) -> str:
+    params = run.get("params") or {}
+    if params.get("start") is None:
+        return ""
+    return f"{format_ms(params['start'])} .. {format_ms(params['end'])}"
+
+
+def portfolio_text(run: dict) -> str:
+    """A portfolio run: each symbol's share of the cash and contribution to the return."""
+    symbols = run.get("symbols") or {}
+    if not symbols:
+        return ""
+    parts = [
+        f"{s}: {sub['share']:.0%} of the cash, {sub['contribution_pct']:+.2f}% of the return"
+        f" ({sub['stats'].get('# Trades', 0)} trades)"
+        for s, sub in symbols.items()
+    ]
+    return "Portfolio · " + " · ".join(parts)
 
 
 def compare_rows(runs: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -235,9 +280,10 @@ def run_rows(runs: list[dict]) -> list[dict]:
     for run in runs:
         ret = (run.get("stats") or {}).get("Return [%]")
         params = run.get("params") or {}
+        symbols = params.get("symbols") or [run["symbol"]]
         rows.append({
             "id": run["id"], "started": format_ms(run["created_at"]), "label": run_label(run),
-            "series": f"{run['symbol']} {run['timeframe']}",
+            "series": f"{', '.join(symbols)} {run['timeframe']}", "period": run_period(run),
             "return": "" if ret is None else f"{ret:+.2f}%",
             "trades": (run.get("stats") or {}).get("# Trades", ""),
             "status": run["status"] + (" · in-sample" if run.get("in_sample") else ""),

@@ -1,16 +1,19 @@
-"""The Backtest tab: pick a symbol, period, strategy and account, press Run backtest; watch the
-progress, the trades arriving on the run's chart, then read the statistics, the equity curve with
-its drawdown and the trade list (a click moves the charts to the trade). Earlier runs are listed;
-tick two or more to compare them side by side."""
+"""The Backtest tab: pick a symbol (several: a portfolio), period, strategy, exits and account;
+run a backtest, a parameter search or a walk-forward (the mode); watch the progress, then read
+the results in the results view, which opens wide over the charts (``results_view``): the run's
+chart with its trades, the equity curve with its drawdown, the trade list (a click moves the
+charts to the trade) and the statistics. Earlier runs are listed there; tick two or more to
+compare them. Searches and walk-forwards are drawn by ``research_panel``."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from backtest.request import RequestError, parse_request
+from backtest.search_request import parse_search
 from backtest.strategies import STRATEGIES
 from core.candles import timeframe_ms
 from core.jobs import QueueFull
@@ -22,9 +25,8 @@ from dashboard.figures.backtest_figures import (
     compare_rows,
     equity_figure,
     in_sample_text,
-    parse_params,
-    placeholder,
     plotly_text,
+    portfolio_text,
     price_range,
     run_chart,
     run_label,
@@ -34,221 +36,202 @@ from dashboard.figures.backtest_figures import (
     trade_table,
     trade_window,
 )
-from dashboard.figures.theme import ACCENT, ACTIVE_CELL_BACKGROUND, DROPDOWN_TEXT, TABLE_STYLE, TEXT
 from dashboard.panels.annotations import before_chart, jump_patch
+from dashboard.panels.backtest_form import (
+    INVALID_INPUTS,
+    RUN_LABELS,
+    form_body,
+    invalid_flags,
+)
+from dashboard.panels.backtest_form import layout as form_layout
 from dashboard.people import acting_name, denied
 
 callbacks = CallbackSet()
 
-TRADE_COLUMNS = [{"name": n, "id": i} for n, i in (
-    ("#", "n"), ("side", "side"), ("size", "size"), ("entry (UTC)", "entry"),
-    ("exit", "exit"), ("return", "return"), ("PnL", "pnl"))]  # fmt: skip
-RUN_COLUMNS = [{"name": n, "id": i} for n, i in (
-    ("started", "started"), ("run", "label"), ("series", "series"), ("return", "return"),
-    ("trades", "trades"), ("status", "status"), ("by", "by"))]  # fmt: skip
 FINISHED = ("done", "failed", "cancelled")
-# a clicked cell stays readable on the dark theme (TABLE_STYLE already scrolls sideways)
-SCROLL = {
-    "style_data_conditional": [
-        {
-            "if": {"state": "active"},
-            "backgroundColor": ACTIVE_CELL_BACKGROUND,
-            "border": f"1px solid {ACCENT}",
-        }
-    ],
-}
 _CANDLES: dict[str, object] = {}  # the last run's candles, so a poll doesn't reread them
-
-
-def _field(label: str, component, width=6) -> dbc.Col:
-    return dbc.Col([html.Label(label, className="small mb-0"), component], width=width)
-
-
-def _input(id_, value=None, placeholder="", type_="text", **kw) -> dbc.Input:
-    return dbc.Input(id=id_, value=value, placeholder=placeholder, type=type_, size="sm", **kw)
+FORM = {"symbol": ids.BT_SYMBOL, "timeframe": ids.BT_TIMEFRAME, "start": ids.BT_START,
+        "end": ids.BT_END, "strategy": ids.BT_STRATEGY, "params": ids.BT_PARAMS, "sl": ids.BT_SL,
+        "tp": ids.BT_TP, "trailing": ids.BT_TRAILING, "cash": ids.BT_CASH,
+        "commission": ids.BT_COMMISSION, "size": ids.BT_SIZE, "spread": ids.BT_SPREAD,
+        "options": ids.BT_OPTIONS, "constraint": ids.BT_CONSTRAINT, "method": ids.BT_METHOD,
+        "max_tries": ids.BT_MAX_TRIES, "maximize": ids.BT_MAXIMIZE,
+        "min_trades": ids.BT_MIN_TRADES, "seed": ids.BT_SEED, "is_bars": ids.BT_IS_BARS,
+        "oos_bars": ids.BT_OOS_BARS, "gap": ids.BT_GAP, "anchored": ids.BT_ANCHORED}  # fmt: skip
+CHECKBOX = {"anchored"}
 
 
 def layout(config, symbols: list[str]) -> dbc.Tab:
-    bt = config.backtest
-    strategies = [{"label": name, "value": name} for name in STRATEGIES]
-    form = [
-        dbc.Row([
-            _field("symbol", dcc.Dropdown(id=ids.BT_SYMBOL, value=symbols[0], clearable=False,
-                                          options=[{"label": s, "value": s} for s in symbols],
-                                          style={"color": DROPDOWN_TEXT})),
-            _field("timeframe", dbc.Select(id=ids.BT_TIMEFRAME, options=[], size="sm")),
-        ], className="g-1"),
-        dbc.Row([
-            _field("from (UTC)", _input(ids.BT_START, placeholder=f"last {bt.period_hours:g} h")),
-            _field("to (UTC)", _input(ids.BT_END, placeholder="latest candle")),
-        ], className="g-1"),
-        dbc.Row([
-            _field("strategy", dbc.Select(id=ids.BT_STRATEGY, options=strategies,
-                                          value="sma_cross", size="sm"), 5),
-            _field("params", _input(ids.BT_PARAMS, placeholder="name=value, ..."), 7),
-        ], className="g-1"),
-        dbc.Row([
-            _field("cash", _input(ids.BT_CASH, bt.cash, type_="number", min=0), 4),
-            _field("commission", _input(ids.BT_COMMISSION, bt.commission, type_="number",
-                                        step=0.0001), 4),
-            _field("size (of equity)", _input(ids.BT_SIZE, bt.size, type_="number", step=0.05,
-                                              min=0, max=1), 4),
-        ], className="g-1"),
-        dcc.Checklist(id=ids.BT_OPTIONS, value=["short"], inline=True, inputClassName="me-1",
-                      labelClassName="me-3 small", labelStyle={"color": TEXT},
-                      options=[{"label": "allow short", "value": "short"},
-                               {"label": "fill at signal close", "value": "close"}]),
-    ]  # fmt: skip
+    buttons = html.Div([
+        dbc.Button("Run backtest", id=ids.BT_RUN, color="primary", size="sm",
+                   className="me-1 mt-1"),
+        dbc.Button("Cancel", id=ids.BT_CANCEL, color="secondary", size="sm",
+                   className="me-1 mt-1"),
+        dbc.Button("Results", id=ids.BT_OPEN_RESULTS, color="secondary", size="sm",
+                   className="mt-1"),
+    ])  # fmt: skip
     body = html.Div(
         [
-            *form,
-            html.Div(
-                [
-                    dbc.Button(
-                        "Run backtest",
-                        id=ids.BT_RUN,
-                        color="primary",
-                        size="sm",
-                        className="me-1 mt-1",
-                    ),
-                    dbc.Button(
-                        "Cancel", id=ids.BT_CANCEL, color="secondary", size="sm", className="mt-1"
-                    ),
-                ]
-            ),  # fmt: skip
+            *form_layout(config, symbols),
+            buttons,
             dbc.Progress(id=ids.BT_PROGRESS, value=0, className="my-1", style={"height": "8px"}),
             html.Div(id=ids.BT_STATUS, className="small"),
             dbc.Alert(id=ids.BT_MESSAGE, is_open=False, className="py-1 px-2 small", fade=False),
-            dbc.Alert(
-                id=ids.BT_IN_SAMPLE,
-                is_open=False,
-                color="warning",
-                fade=False,
-                className="py-1 px-2 small",
-            ),  # fmt: skip
-            dcc.Graph(
-                id=ids.BT_CHART,
-                figure=placeholder("The run's candles, trades and predictions appear here", 120),
-                config={"displaylogo": False},
-            ),  # fmt: skip
-            dash_table.DataTable(
-                id=ids.BT_TRADES, columns=TRADE_COLUMNS, data=[], page_size=8, **TABLE_STYLE
-            ),  # fmt: skip
-            dcc.Graph(
-                id=ids.BT_EQUITY,
-                figure=placeholder("Its equity curve and drawdown appear here", 120),
-                config={"displaylogo": False},
-            ),  # fmt: skip
-            html.Div("Statistics", className="fw-bold mt-2"),
-            dash_table.DataTable(
-                id=ids.BT_STATS,
-                columns=[{"name": "statistic", "id": "stat"}, {"name": "value", "id": "value"}],
-                data=[],
-                page_size=40,
-                **(TABLE_STYLE | SCROLL),
-            ),  # fmt: skip
-            html.Div("Runs (tick two or more to compare)", className="fw-bold mt-2"),
-            dash_table.DataTable(
-                id=ids.BT_RUNS,
-                columns=RUN_COLUMNS,
-                data=[],
-                page_size=10,
-                row_selectable="multi",
-                selected_row_ids=[],
-                **(TABLE_STYLE | SCROLL),
-            ),
-            dash_table.DataTable(
-                id=ids.BT_COMPARE, columns=[], data=[], page_size=40, **(TABLE_STYLE | SCROLL)
-            ),
-            dcc.Graph(
-                id=ids.BT_COMPARE_CHART, figure=compare_figure([]), config={"displaylogo": False}
-            ),
-        ],  # fmt: skip
+            dbc.Alert(id=ids.BT_IN_SAMPLE, is_open=False, color="warning", fade=False,
+                      className="py-1 px-2 small"),
+        ],
         className="p-2",
-    )
+    )  # fmt: skip
     return dbc.Tab(body, label="Backtest", tab_id="backtest")
 
 
 def stores() -> list:
-    return [dcc.Store(id=ids.BT_SHOWN, data={}), dcc.Store(id=ids.BT_VERSION, data=0)]
+    return [dcc.Store(id=ids.BT_SHOWN, data={}), dcc.Store(id=ids.BT_VERSION, data=0),
+            dcc.Store(id=ids.BT_RESEARCH_SHOWN, data={})]  # fmt: skip
 
 
-# ---- callbacks -------------------------------------------------------------------------
+# ---- the form ----------------------------------------------------------------------------
 @callbacks.callback(Output(ids.BT_PARAMS, "value"), Input(ids.BT_STRATEGY, "value"))
 def default_params(name):
     cls = STRATEGIES.get(name)
     return "" if cls is None else ", ".join(f"{k}={p.default}" for k, p in cls.params.items())
 
 
+def _symbols(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
 @callbacks.callback(
     Output(ids.BT_TIMEFRAME, "options"),
     Output(ids.BT_TIMEFRAME, "value"),
     Input(ids.BT_SYMBOL, "value"),
+    State(ids.BT_TIMEFRAME, "value"),
 )
-def timeframes(symbol):
-    served = orchestrator().timeframes(symbol) if symbol else []
+def timeframes(symbols, current):
+    """The timeframes every picked symbol has."""
+    orch = orchestrator()
+    served = None
+    for symbol in _symbols(symbols):
+        own = orch.timeframes(symbol)
+        served = own if served is None else [tf for tf in served if tf in own]
+    served = served or []
+    if current in served:
+        return served, current
     return served, ("1m" if "1m" in served else (served[0] if served else None))
 
 
 @callbacks.callback(
-    Output(ids.BT_MESSAGE, "children"),
-    Output(ids.BT_MESSAGE, "is_open"),
-    Output(ids.BT_MESSAGE, "color"),
-    Output(ids.BT_SHOWN, "data", allow_duplicate=True),
-    Output(ids.BT_VERSION, "data", allow_duplicate=True),
+    Output(ids.BT_SEARCH_FORM, "style"),
+    Output(ids.BT_WF_FORM, "style"),
+    Output(ids.BT_RUN, "children"),
+    Input(ids.BT_MODE, "value"),
+)
+def mode_fields(mode):
+    mode = mode or "backtest"
+    hidden = {"display": "none"}
+    return ({} if mode != "backtest" else hidden, {} if mode == "walkforward" else hidden,
+            RUN_LABELS[mode])  # fmt: skip
+
+
+# ---- run and cancel ----------------------------------------------------------------------
+# What each mode's Run (and the Cancel of its run) needs, of core.people.ACTIONS.
+ACTIONS = {"backtest": "run backtests", "search": "run searches",
+           "walkforward": "run walk-forwards"}  # fmt: skip
+
+
+@callbacks.callback(
+    output=[
+        Output(ids.BT_MESSAGE, "children"),
+        Output(ids.BT_MESSAGE, "is_open"),
+        Output(ids.BT_MESSAGE, "color"),
+        Output(ids.BT_SHOWN, "data", allow_duplicate=True),
+        Output(ids.BT_VERSION, "data", allow_duplicate=True),
+        Output(ids.BT_RESEARCH_SHOWN, "data", allow_duplicate=True),
+        Output(ids.BT_VIEW, "data", allow_duplicate=True),
+        [Output(i, "invalid") for i in INVALID_INPUTS],
+    ],
     inputs={
         "_run": Input(ids.BT_RUN, "n_clicks"),
         "_cancel": Input(ids.BT_CANCEL, "n_clicks"),
     },
     state={
-        "symbol": State(ids.BT_SYMBOL, "value"),
-        "timeframe": State(ids.BT_TIMEFRAME, "value"),
-        "start": State(ids.BT_START, "value"),
-        "end": State(ids.BT_END, "value"),
-        "strategy": State(ids.BT_STRATEGY, "value"),
-        "params": State(ids.BT_PARAMS, "value"),
-        "cash": State(ids.BT_CASH, "value"),
-        "commission": State(ids.BT_COMMISSION, "value"),
-        "size": State(ids.BT_SIZE, "value"),
-        "options": State(ids.BT_OPTIONS, "value"),
+        "form": {name: State(i, "value") for name, i in FORM.items()},
+        "mode": State(ids.BT_MODE, "value"),
         "shown": State(ids.BT_SHOWN, "data"),
+        "research": State(ids.BT_RESEARCH_SHOWN, "data"),
+        "view": State(ids.BT_VIEW, "data"),
         "version": State(ids.BT_VERSION, "data"),
         "user": State(ids.USER_NAME, "value"),
     },
     prevent_initial_call=True,
 )
-def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params, cash, commission,
-              size, options, shown, version, user=None):  # fmt: skip
-    refused = denied("run backtests")
+def on_action(*, _run, _cancel, form, mode, shown, research, view, version, user=None):
+    """Run (a backtest, search or walk-forward, by the mode) or Cancel the run shown. A refusal
+    names the field (as the API says it) and marks it; nothing runs."""
+    unchanged = [no_update] * 4
+    clear = [False] * len(INVALID_INPUTS)
+    if ctx.triggered_id == ids.BT_CANCEL:  # the run the view follows
+        what = (view or {}).get("what")
+        kind = what if what in ("search", "walkforward") and (research or {}).get("id") else ""
+    else:
+        kind = mode or "backtest"
+    refused = denied(ACTIONS.get(kind, "run backtests"))
     if refused:
-        return refused, True, "danger", no_update, no_update
+        return refused, True, "danger", *unchanged, clear
     orch = orchestrator()
-    if ctx.triggered_id == ids.BT_CANCEL:
-        run_id = (shown or {}).get("id")
-        if run_id and orch.backtests.cancel(run_id):
-            orch.audit.record(acting_name(user), "backtest cancelled", f"run {run_id}")
-            return f"Cancelling run {run_id}…", True, "info", no_update, no_update
-        return "No backtest of yours is queued or running.", True, "info", no_update, no_update
-    body = {"symbol": symbol, "timeframe": timeframe, "strategy": strategy,
-            "start": (start or "").strip() or None, "end": (end or "").strip() or None,
-            "cash": cash, "commission": commission, "size": size,
-            "allow_short": "short" in (options or []),
-            "trade_on_close": "close" in (options or [])}  # fmt: skip
-    try:
-        body["params"] = parse_params(params)
-        request = parse_request({k: v for k, v in body.items() if v is not None}, orch)
-    except RequestError as exc:
-        return str(exc), True, "danger", no_update, no_update
     who = acting_name(user)
+    if ctx.triggered_id == ids.BT_CANCEL:
+        text = _cancel_shown(orch, who, shown, research, view)
+        return text, True, "info", *unchanged, clear
+    mode = mode or "backtest"
     try:
-        run_id = orch.backtests.submit(request, started_by=who)
+        body = form_body(mode, form)
+        if mode == "backtest":
+            request = parse_request(body, orch)
+        else:
+            request = parse_search(body, orch, cli=True, walkforward=mode == "walkforward")
+    except RequestError as exc:
+        return str(exc), True, "danger", *unchanged, invalid_flags(exc.field)
+    try:
+        if mode == "backtest":
+            run_id = orch.backtests.submit(request, started_by=who)
+        else:
+            run_id = orch.research.submit(mode, request, started_by=who)
     except QueueFull as exc:
-        return f"Not started: {exc}.", True, "warning", no_update, no_update
-    orch.audit.record(who, "backtest started", f"run {run_id}: {strategy} on {symbol} {timeframe}")
-    text = f"Started run {run_id}: {strategy} on {symbol} {timeframe}"
-    return text, True, "info", {"id": run_id, "key": ""}, (version or 0) + 1
+        return f"Not started: {exc}.", True, "warning", *unchanged, clear
+    where = ", ".join(getattr(request, "symbols", ()) or (request.symbol,))
+    what = {"backtest": "backtest", "search": "search", "walkforward": "walk-forward"}[mode]
+    noun = "run" if mode == "backtest" else mode
+    detail = f"{noun} {run_id}: {request.strategy} on {where} {request.timeframe}"
+    orch.audit.record(who, f"{what} started", detail)
+    text = f"Started {'run' if mode == 'backtest' else what} {run_id}: {request.strategy} on"
+    text += f" {where} {request.timeframe}"
+    opened = {"open": True, "what": mode}
+    if mode == "backtest":
+        return (text, True, "info", {"id": run_id, "key": ""}, (version or 0) + 1, no_update,
+                opened, clear)  # fmt: skip
+    return (text, True, "info", no_update, (version or 0) + 1,
+            {"id": run_id, "kind": mode, "key": ""}, opened, clear)  # fmt: skip
 
 
+def _cancel_shown(orch, who: str, shown, research, view) -> str:
+    """Cancel the run the view follows: the search or walk-forward shown, else the backtest."""
+    what = (view or {}).get("what")
+    research_id = (research or {}).get("id")
+    if what in ("search", "walkforward") and research_id:
+        if orch.research.cancel(research_id):
+            noun = "search" if what == "search" else "walk-forward"
+            orch.audit.record(who, f"{noun} cancelled", f"{what} {research_id}")
+            return f"Cancelling {noun} {research_id}…"
+        return "No search or walk-forward of yours is queued or running."
+    run_id = (shown or {}).get("id")
+    if run_id and orch.backtests.cancel(run_id):
+        orch.audit.record(who, "backtest cancelled", f"run {run_id}")
+        return f"Cancelling run {run_id}…"
+    return "No backtest of yours is queued or running."
+
+
+# ---- the backtest shown ------------------------------------------------------------------
 @callbacks.callback(
     Output(ids.BT_PROGRESS, "value"),
     Output(ids.BT_PROGRESS, "label"),
@@ -256,20 +239,24 @@ def on_action(*, _run, _cancel, symbol, timeframe, start, end, strategy, params,
     Output(ids.BT_SHOWN, "data"),
     Output(ids.BT_VERSION, "data"),
     Output(ids.BT_STATS, "data"),
+    Output(ids.BT_STATS, "tooltip_data"),
     Output(ids.BT_EQUITY, "figure"),
     Output(ids.BT_CHART, "figure"),
     Output(ids.BT_TRADES, "data"),
     Output(ids.BT_IN_SAMPLE, "children"),
     Output(ids.BT_IN_SAMPLE, "is_open"),
+    Output(ids.BT_PORTFOLIO, "children"),
+    Output(ids.RESULTS_TITLE, "children"),
     Input(ids.TICK, "n_intervals"),
     Input(ids.BT_SHOWN, "data"),
     State(ids.BT_VERSION, "data"),
+    State(ids.BT_VIEW, "data"),
 )
-def poll(_n, shown, version):
+def poll(_n, shown, version, view):
     """Each tick: the shown run's progress; its results redrawn only when something changed."""
-    unchanged = [no_update] * 11
+    unchanged = [no_update] * 14
     run_id = (shown or {}).get("id")
-    if not run_id:
+    if not run_id or (view or {}).get("what", "backtest") != "backtest":
         return unchanged
     backtests = orchestrator().backtests
     state = backtests.status(run_id)
@@ -281,14 +268,15 @@ def poll(_n, shown, version):
         return [pct, f"{pct}%", *unchanged[2:]]
     run = backtests.get(run_id)
     finished = run["status"] in FINISHED
-    stats = stats_rows(run.get("stats")) if finished else []
+    rows, tips = stats_rows(run.get("stats"), run.get("stats_notes")) if finished else ([], [])
     equity = equity_figure(run.get("equity") or [], f"Equity · {plotly_text(run_label(run))}")
     trades = run.get("trades") or []
     chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)
     return (pct, f"{pct}%", status_text(run), {"id": run_id, "key": key},
-            (version or 0) + 1 if finished else no_update, stats, equity, chart,
-            trade_table(trades), warning, bool(warning))  # fmt: skip
+            (version or 0) + 1 if finished else no_update, rows, tips, equity, chart,
+            trade_table(trades), warning, bool(warning), portfolio_text(run),
+            f"Backtest {run_label(run)} · {run['status']}")  # fmt: skip
 
 
 def _candles(run: dict):
@@ -315,13 +303,14 @@ def refresh_runs(_version, tab):
 
 @callbacks.callback(
     Output(ids.BT_SHOWN, "data", allow_duplicate=True),
+    Output(ids.BT_VIEW, "data", allow_duplicate=True),
     Input(ids.BT_RUNS, "active_cell"),
     prevent_initial_call=True,
 )
 def show_run(active_cell):
     if not active_cell or not active_cell.get("row_id"):
-        return no_update
-    return {"id": active_cell["row_id"], "key": ""}
+        return no_update, no_update
+    return {"id": active_cell["row_id"], "key": ""}, {"open": True, "what": "backtest"}
 
 
 @callbacks.callback(
@@ -360,20 +349,21 @@ def go_to_trade(active_cell, shown, symbol, chart_ids):
     if index >= len(trades):
         return no_update, unchanged
     trade = trades[index]
+    trade_symbol = trade.get("Symbol") or run["symbol"]
     frame = timeframe_ms(run["timeframe"])
     x0, x1 = trade_window(trade, frame)
     patch = Patch()
     patch["layout"]["xaxis"]["range"] = [x0, x1]
     patch["layout"]["xaxis"]["autorange"] = False
-    y_range = price_range(_candles(run), x0, x1)
+    y_range = price_range(_candles(run), x0, x1) if trade_symbol == run["symbol"] else None
     if y_range:
         patch["layout"]["yaxis"]["range"] = y_range
         patch["layout"]["yaxis"]["autorange"] = False
     end = trade.get("ExitTime") or trade["EntryTime"]
     span = SimpleNamespace(
-        symbol=run["symbol"], timeframe=run["timeframe"], start=trade["EntryTime"], end=end
+        symbol=trade_symbol, timeframe=run["timeframe"], start=trade["EntryTime"], end=end
     )
-    live = symbol == run["symbol"] and not before_chart(orchestrator(), span)
+    live = symbol == trade_symbol and not before_chart(orchestrator(), span)
     return patch, [
         jump_patch(orchestrator(), span) if live and c["tf"] == run["timeframe"] else no_update
         for c in chart_ids

@@ -279,3 +279,24 @@ def test_the_runner_refuses_a_run_past_the_limit(tmp_path, blocking):
     finally:
         settle(orch, blocking)
         orch.stop()
+
+
+def test_a_portfolio_run_carries_the_whole_and_each_symbol(client, app):
+    orch = app.server.extensions["orchestrator"]
+    orch.store.merge_history("ETH/USDT", "1m", make_candles(N, start=T0, frame_ms=60_000, seed=9))
+    body = {"symbols": ["BTC/USDT", "ETH/USDT"], "weights": {"BTC/USDT": 1, "ETH/USDT": 3},
+            "timeframe": "1m", "start": T0, "end": T0 + N * 60_000, "strategy": "sma_cross",
+            "params": {"fast": 5, "slow": 30, "sl_pct": 0.5}, "spread": 0.0002}  # fmt: skip
+    answer = client.post("/api/backtests", json=body)
+    assert answer.status_code == 202, answer.get_json()
+    run = _wait(client, answer.get_json()["id"])
+    assert run["status"] == "done", run.get("error")
+    assert set(run["symbols"]) == {"BTC/USDT", "ETH/USDT"}
+    assert run["symbols"]["ETH/USDT"]["share"] == 0.75
+    assert run["portfolio"]["stats"] == run["stats"]
+    assert run["params"]["params"]["sl_pct"] == 0.5 and run["params"]["spread"] == 0.0002
+    total = sum(s["stats"]["Equity Final [$]"] for s in run["symbols"].values())
+    assert run["stats"]["Equity Final [$]"] == pytest.approx(total)
+    assert "stats_notes" in run
+    single = client.get(f"/api/backtests/{client.get('/api/backtests').get_json()[-1]['id']}")
+    assert "portfolio" not in single.get_json()

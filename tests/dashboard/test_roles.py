@@ -78,6 +78,15 @@ PRESSES = [
     ("champion-confirm.submit_n_clicks", "move champions", {"champion-kind.value": "pattern"}),
     ("bt-run.n_clicks", "run backtests", {"bt-symbol.value": "NOPE/USDT"}),
     ("bt-cancel.n_clicks", "run backtests", {}),
+    ("bt-run.n_clicks", "run searches",
+     {"bt-mode.value": "search", "bt-symbol.value": "NOPE/USDT"}),
+    ("bt-cancel.n_clicks", "run searches",
+     {"bt-view.data": {"open": True, "what": "search"}, "bt-research-shown.data": {"id": "nope"}}),
+    ("bt-run.n_clicks", "run walk-forwards",
+     {"bt-mode.value": "walkforward", "bt-symbol.value": "NOPE/USDT"}),
+    ("bt-cancel.n_clicks", "run walk-forwards",
+     {"bt-view.data": {"open": True, "what": "walkforward"},
+      "bt-research-shown.data": {"id": "nope"}}),
 ]  # fmt: skip
 
 
@@ -88,7 +97,9 @@ def allowed(role: str, action: str) -> bool:
 def footprint(orch) -> tuple:
     """What a refused press must leave as it was."""
     return (len(orch.annotations.list()), len(orch.audit.list(limit=10**6)),
-            len(orch.jobs.list()), len(orch.backtests.list(1000)))  # fmt: skip
+            len(orch.jobs.list()), len(orch.backtests.list(1000)),
+            len(orch.research.list("search", 1000)),
+            len(orch.research.list("walkforward", 1000)))  # fmt: skip
 
 
 def test_every_action_of_the_table_has_a_button_here():
@@ -171,6 +182,58 @@ def test_each_role_against_starting_and_cancelling_a_backtest(app, role):
         assert response.get_json() == {
             "error": f"{role} {NAMES[role]!r} may not run backtests: operators may"
         }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "collection, action", [("searches", "run searches"), ("walkforwards", "run walk-forwards")]
+)
+def test_each_role_against_starting_cancelling_and_resuming_research(app, role, collection, action):
+    client = app.server.test_client()
+    headers = as_role(role)
+    start = client.post(f"/api/{collection}", json={"symbol": "BTC/USDT", "strategy": "nope"},
+                        headers=headers)  # fmt: skip
+    cancel = client.post(f"/api/{collection}/nope/cancel", json={}, headers=headers)
+    resume = client.post(f"/api/{collection}/nope/resume", json={}, headers=headers)
+    assert client.get(f"/api/{collection}", headers=headers).status_code == 200
+    if role == "operator":
+        assert (start.status_code, cancel.status_code, resume.status_code) == (400, 404, 404)
+        return
+    for response in (start, cancel, resume):
+        assert response.status_code == 403
+        assert response.get_json() == {
+            "error": f"{role} {NAMES[role]!r} may not {action}: operators may"
+        }
+
+
+def test_a_search_records_who_started_it(app):
+    orch = app.server.extensions["orchestrator"]
+    client = app.server.test_client()
+    body = {"symbol": "BTC/USDT", "timeframe": "1m", "strategy": "sma_cross",
+            "params": {"fast": [3, 5], "slow": [10]}}  # fmt: skip
+    started = client.post("/api/searches", json=body, headers=as_role("operator"))
+    assert started.status_code == 202, started.get_json()
+    assert started.get_json()["started_by"] == "olga"
+    run_id = started.get_json()["id"]
+    try:
+        listed = client.get("/api/searches", headers=as_role("viewer")).get_json()
+        assert next(r for r in listed if r["id"] == run_id)["started_by"] == "olga"
+        got = client.get(f"/api/searches/{run_id}", headers=as_role("viewer")).get_json()
+        assert got["started_by"] == "olga"
+        audit = client.get("/api/audit?person=olga&limit=1", headers=as_role("viewer")).json
+        assert audit[0]["action"] == "search started" and run_id in audit[0]["detail"]
+    finally:
+        orch.research.cancel(run_id)
+        wait_ended(orch, run_id)
+
+
+def wait_ended(orch, run_id: str, timeout_s: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while orch.research.status(run_id)["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, "the search did not end"
+        time.sleep(0.05)
 
 
 def test_a_backtest_records_who_started_it(app, blocking):

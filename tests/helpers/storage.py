@@ -68,8 +68,29 @@ ROWS = {
             None,
             None,
             "olga",
+            '{"symbols": ["BTC/USDT", "ETH/USDT"], "weights": [0.5, 0.5]}',
         ),
     ],  # fmt: skip
+    "research_runs": [
+        (
+            "s1",
+            "search",
+            T,
+            T + 9,
+            "BTC/USDT",
+            "1m",
+            "sma_cross",
+            "done",
+            1.0,
+            None,
+            '{"method": "grid"}',
+            '{"best": {"fast": 5}}',
+            None,
+            "olga",
+        ),
+    ],  # fmt: skip
+    "research_trials": [("s1", 0, 0, '{"fast": 5}', 1.25, 3, '{"SQN": 1.25}', None, T + 5)],
+    "research_folds": [("s1", 0, '{"fold": 0, "oos": {"Return [%]": 0.5}}', T + 9)],
 }
 # A table a store made with ``ensure`` (no migration): copies and backups must carry it too.
 STORE_OWN = "CREATE TABLE IF NOT EXISTS scratch_notes (id INTEGER PRIMARY KEY, body TEXT)"
