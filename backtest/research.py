@@ -82,12 +82,14 @@ class Foreground:
 class Research:
     """The app's searches and walk-forwards: start, resume, cancel, read. One per orchestrator."""
 
-    def __init__(self, db, jobs, candles, patterns, config):
+    def __init__(self, db, jobs, candles, patterns, config, annotations=None):
         self.store = ResearchStore(db)
         self._jobs = jobs
         self._candles = candles
         self._patterns = patterns
         self._config = config
+        self.annotations = annotations  # a pattern walk-forward's training labels
+        self._mlflow_runs: dict[str, str] = {}  # open MLflow parent runs, by research run
         self._pending: deque[tuple[str, str, SearchRequest]] = deque()
         self._active: str | None = None
         self._job_ids: dict[str, str] = {}
@@ -95,6 +97,14 @@ class Research:
         self._lock = threading.Lock()
         # A follower process (several on PostgreSQL): runs wait in the database for the leader.
         self.queue_only = False
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
+    def candles(self):
+        return self._candles
 
     def recover(self, shared: bool = False) -> None:
         """At the app's start: runs an earlier app left queued or running are interrupted.
@@ -219,19 +229,23 @@ class Research:
             else:
                 result = self._search(run_id, request, job)
             job.progress(0.98, "logging to MLflow")
-            mlflow_run = self._log_mlflow(run_id, kind, request, result)
+            mlflow_run = self._log_mlflow(run_id, kind, request, result,
+                                          self._mlflow_runs.pop(run_id, None))  # fmt: skip
             # the one atomic check: a Cancel accepted before this point ends the run cancelled
             if not job.commit():
                 raise JobCancelled()
             self.store.update(run_id, status=DONE, progress=1.0, result=result,
                               finished_at=_now(), mlflow_run_id=mlflow_run)  # fmt: skip
         except JobCancelled:
+            self._end_mlflow(run_id, "KILLED")
             self.store.update(run_id, status=CANCELLED, finished_at=_now())
             raise
         except Exception as exc:
             if job.cancelled():  # a Cancel accepted before the end wins over a late failure
+                self._end_mlflow(run_id, "KILLED")
                 self.store.update(run_id, status=CANCELLED, finished_at=_now())
                 raise JobCancelled() from exc
+            self._end_mlflow(run_id, "FAILED")
             log.exception("%s %s failed", kind, run_id)
             self.store.update(run_id, status=FAILED, error=str(exc) or type(exc).__name__,
                               finished_at=_now())  # fmt: skip
@@ -328,48 +342,78 @@ class Research:
             self.store.update(run_id, progress=round(fraction, 4))
         job.progress(fraction, stage)
 
-    def _log_mlflow(self, run_id: str, kind: str, request: SearchRequest, result: dict):
-        """One parent run: the request, the best result's statistics, the trials as a table.
-        A failure here is logged; the run still counts."""
-        try:
-            from training.tracking import Tracker
+    def _tracker(self):
+        from training.tracking import Tracker
 
-            config = self._config
-            tracker = Tracker.from_config(config.training, config.data_path,
-                                          config.research.experiment)  # fmt: skip
+        config = self._config
+        return Tracker.from_config(config.training, config.data_path, config.research.experiment)
+
+    def open_mlflow(self, run_id: str, kind: str, request: SearchRequest) -> str | None:
+        """The run's MLflow parent run, opened now (a walk-forward's fold models nest under
+        it); None when MLflow fails (the run goes on)."""
+        try:
+            tracker = self._tracker()
             name = f"{kind}-{request.strategy}-{request.symbol}-{request.timeframe}"
-            with tracker.start_run(name, tags={"research_id": run_id, "kind": kind}) as mlflow:
-                params = {
-                    k: v for k, v in request.to_dict().items() if k not in ("params", "space")
-                }
-                params.update({f"param.{k}": v for k, v in request.params.items()})
-                tracker.log_params(params)
-                best = result.get("best") or {}
-                stats = best.get("stats") or result.get("oos_stats") or {}
-                tracker.log_metrics(
-                    {
-                        metric_name(k): v
-                        for k, v in stats.items()
-                        if isinstance(v, int | float) and not isinstance(v, bool)
-                    }
-                )
-                if result.get("efficiency") is not None:
-                    tracker.log_metrics({"walk-forward efficiency": result["efficiency"]})
-                tracker.set_tags({f"best.{k}": v for k, v in (best.get("params") or {}).items()})
-                frame = trials_frame(self.store.trials(run_id), request)
-                activated = tracker.activate()
-                activated.log_table(frame, artifact_file=f"{kind}/trials.json")
-                with tempfile.TemporaryDirectory() as tmp:
-                    frame.to_csv(Path(tmp) / "trials.csv", index=False)
-                    if best.get("trades"):
-                        pd.DataFrame(best["trades"], columns=list(TRADE_COLUMNS)).to_csv(
-                            Path(tmp) / "best_trades.csv", index=False
-                        )
-                    tracker.log_artifacts(Path(tmp), kind)
-            return mlflow
+            created = tracker.client.create_run(
+                tracker.experiment_id(), run_name=name, tags={"research_id": run_id, "kind": kind}
+            )
+        except Exception:
+            log.exception("%s %s: opening its MLflow run failed", kind, run_id)
+            return None
+        self._mlflow_runs[run_id] = created.info.run_id
+        return created.info.run_id
+
+    def _end_mlflow(self, run_id: str, status: str) -> None:
+        parent = self._mlflow_runs.pop(run_id, None)
+        if parent:
+            with contextlib.suppress(Exception):
+                self._tracker().client.set_terminated(parent, status=status)
+
+    def _log_mlflow(self, run_id: str, kind: str, request: SearchRequest, result: dict,
+                    parent: str | None = None):  # fmt: skip
+        """One parent run: the request, the best result's statistics, the trials as a table
+        artifact. A failure here is logged; the run still counts."""
+        try:
+            from mlflow.entities import Metric, Param, RunTag
+
+            tracker = self._tracker()
+            client = tracker.client
+            if parent is None:
+                name = f"{kind}-{request.strategy}-{request.symbol}-{request.timeframe}"
+                parent = client.create_run(
+                    tracker.experiment_id(), run_name=name,
+                    tags={"research_id": run_id, "kind": kind},
+                ).info.run_id  # fmt: skip
+            params = {k: v for k, v in request.to_dict().items() if k not in ("params", "space")}
+            params.update({f"param.{k}": v for k, v in request.params.items()})
+            best = result.get("best") or {}
+            stats = best.get("stats") or result.get("oos_stats") or {}
+            metrics = {metric_name(k): float(v) for k, v in stats.items()
+                       if isinstance(v, int | float) and not isinstance(v, bool)
+                       and np.isfinite(v)}  # fmt: skip
+            if result.get("efficiency") is not None:
+                metrics["walk-forward efficiency"] = float(result["efficiency"])
+            now = int(time.time() * 1000)
+            client.log_batch(
+                parent,
+                metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+                params=[Param(k, str(v)[:6000]) for k, v in params.items()],
+                tags=[RunTag(f"best.{k}", str(v)) for k, v in (best.get("params") or {}).items()],
+            )  # fmt: skip
+            frame = trials_frame(self.store.trials(run_id), request)
+            client.log_table(parent, frame, artifact_file=f"{kind}/trials.json")
+            with tempfile.TemporaryDirectory() as tmp:
+                frame.to_csv(Path(tmp) / "trials.csv", index=False)
+                if best.get("trades"):
+                    pd.DataFrame(best["trades"], columns=list(TRADE_COLUMNS)).to_csv(
+                        Path(tmp) / "best_trades.csv", index=False
+                    )
+                client.log_artifacts(parent, tmp, kind)
+            client.set_terminated(parent, status="FINISHED")
+            return parent
         except Exception:
             log.exception("%s %s: logging to MLflow failed", kind, run_id)
-            return None
+            return parent
 
 
 def trials_frame(trials: list[dict], request: SearchRequest) -> pd.DataFrame:

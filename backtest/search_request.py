@@ -190,9 +190,11 @@ def parse_search(body: Any, orch, cli: bool = False, walkforward: bool = False) 
         )
     fixed = {name: values[0] for name, values in space.items() if len(values) == 1}
     try:
-        # a model strategy's version and the champion check, as a backtest checks them
+        # a model strategy's version and the champion check, as a backtest checks them (a
+        # walk-forward trains its own model per fold: no champion needed)
         texts = {k: v for k, v in fixed.items() if isinstance(v, str)}
-        make_strategy(strategy, texts, StrategyContext(orch.config, symbol, timeframe))
+        context = StrategyContext(orch.config, symbol, timeframe)
+        make_strategy(strategy, texts, None if walkforward else context)
     except StrategyError as exc:
         raise _error(exc) from None
     method = body.get("method") or "grid"

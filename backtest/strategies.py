@@ -95,18 +95,55 @@ class PatternStrategy(ModelStrategy):
         "min_confidence": Param(float, 0.0, 0.0, 1.0, "ignore predictions below this confidence"),
     }
 
-    def signals(self, candles: pd.DataFrame) -> Signals:
-        from serving.pattern_inference import predict_candles
-
+    def _load(self):
         context: StrategyContext = self.context
         if context is None or context.patterns is None:
             raise StrategyError("the pattern strategy needs the served model", "strategy")
         try:
-            loaded = context.patterns.get(None, self.values["version"])
+            return context.patterns.get(None, self.values["version"])
         except LookupError as exc:  # NoModel
             raise StrategyError(f"params.version: {exc}", "params.version") from exc
         except ValueError as exc:  # InputError: a version that is not registered
             raise StrategyError(f"params.version: {exc}", "params.version") from exc
+
+    def search_inputs(self, candles: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+        """The model's call at each bar, computed once: its position (NaN: none or a label
+        that keeps) and its confidence; a trial keeps those at or above ``min_confidence``."""
+        return self.inputs_from(self._load(), candles)
+
+    def inputs_from(self, loaded, candles: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+        """:meth:`search_inputs` with a given model (a walk-forward fold's, trained in memory)."""
+        from serving.pattern_inference import predict_candles
+
+        times, labels, confidence = predict_candles(loaded, candles)
+        directions = self.context.config.backtest.label_directions
+        position = candles.index.get_indexer(times)
+        target = np.full(len(candles), np.nan)
+        sure = np.full(len(candles), np.nan)
+        target[position] = [float(directions.get(str(label), np.nan)) for label in labels]
+        sure[position] = confidence
+        info = loaded.info
+        model = {"kind": "pattern", "name": info.get("name"), "version": info.get("version"),
+                 "run_id": info.get("run_id")}  # fmt: skip
+        meta = {
+            "warmup": int(position[0]) if len(position) else len(candles),
+            "model": model,
+            "trained_on": dataset_range(self.context.config, info.get("dataset_version")),
+        }
+        return {"target": target, "confidence": sure}, meta
+
+    def trial_signals(self, candles) -> Signals:
+        with np.errstate(invalid="ignore"):
+            keep = candles.input("confidence") >= self.values["min_confidence"]
+        targets = np.where(keep, candles.input("target"), np.nan)
+        warmup = max(0, int(candles.meta.get("warmup", 0)) - candles.lo)
+        return Signals(targets, warmup=min(warmup, max(len(candles) - 1, 0)))
+
+    def signals(self, candles: pd.DataFrame) -> Signals:
+        from serving.pattern_inference import predict_candles
+
+        loaded = self._load()
+        context: StrategyContext = self.context
         times, labels, confidence = predict_candles(loaded, candles)
         directions = context.config.backtest.label_directions
         position = candles.index.get_indexer(times)
@@ -156,19 +193,53 @@ class NeuralStrategy(ModelStrategy):
 
     def targets(self, frame: pd.DataFrame) -> np.ndarray:
         """Target position per row of ``predict_frame`` (NaN: keep)."""
+        confidence = (frame["confidence"].to_numpy(dtype=np.float64) if "confidence" in frame
+                      else np.full(len(frame), np.nan))  # fmt: skip
+        return self.keep(self.positions(frame), confidence)
+
+    def positions(self, frame: pd.DataFrame) -> np.ndarray:
+        """The position each row of ``predict_frame`` calls for, whatever its confidence."""
         raise NotImplementedError
 
-    def signals(self, candles: pd.DataFrame) -> Signals:
+    def keep(self, positions: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        """The calls the strategy acts on (NaN: keep the position); by default all."""
+        return positions
+
+    def _load(self):
         from serving.neural_inference import NoNeuralModel, load_neural
 
         context: StrategyContext = self.context
         version = self.values["version"]
         try:
-            model = load_neural(context.config, self.kind, version)
+            return load_neural(context.config, self.kind, version)
         except NoNeuralModel as exc:
             if version == "champion":
                 raise StrategyError(f"strategy: {missing_message(self.kind)}", "strategy") from exc
             raise StrategyError(f"params.version: {exc}", "params.version") from exc
+
+    def search_inputs(self, candles: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+        """The model's call at each bar, computed once (its position and confidence); a trial
+        applies its own ``min_confidence``. The model is loaded read-only."""
+        return self.inputs_from(self._load(), candles)
+
+    def inputs_from(self, model, candles: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+        """:meth:`search_inputs` with a given model (a walk-forward fold's, trained in memory)."""
+        frame = self._frame(model, candles)
+        position = candles.index.get_indexer(frame["time"])
+        calls = np.full(len(candles), np.nan)
+        sure = np.full(len(candles), np.nan)
+        calls[position] = self.positions(frame)
+        sure[position] = frame["confidence"].to_numpy(dtype=np.float64)
+        meta = {"warmup": int(position[0]), "model": self._model_info(model),
+                "trained_on": {**model.trained_on, "symbols": self._symbols(model)}}  # fmt: skip
+        return {"calls": calls, "confidence": sure}, meta
+
+    def trial_signals(self, candles) -> Signals:
+        targets = self.keep(candles.input("calls"), candles.input("confidence"))
+        warmup = max(0, int(candles.meta.get("warmup", 0)) - candles.lo)
+        return Signals(targets, warmup=min(warmup, max(len(candles) - 1, 0)))
+
+    def _frame(self, model, candles: pd.DataFrame) -> pd.DataFrame:
         frame = model.predict_frame(candles)
         if frame.empty:
             raise StrategyError(
@@ -176,6 +247,21 @@ class NeuralStrategy(ModelStrategy):
                 f" first prediction; the period holds {len(candles)}",
                 "start",
             )
+        return frame
+
+    @staticmethod
+    def _symbols(model) -> list[str] | None:
+        series = model.info.get("series") or []
+        return sorted({str(name).split("|")[0] for name in series}) or None
+
+    def _model_info(self, model) -> dict:
+        return {"kind": self.kind, "name": model.name, "version": model.version,
+                "run_id": model.run_id}  # fmt: skip
+
+    def signals(self, candles: pd.DataFrame) -> Signals:
+        context: StrategyContext = self.context
+        model = self._load()
+        frame = self._frame(model, candles)
         position = candles.index.get_indexer(frame["time"])
         targets = np.full(len(candles), np.nan)
         targets[position] = self.targets(frame)
@@ -184,10 +270,8 @@ class NeuralStrategy(ModelStrategy):
             (self.kind, prediction_record(self.kind, model, row, context.timeframe, "backtest"))
             for row in records
         ]
-        series = model.info.get("series") or []
-        symbols = sorted({str(name).split("|")[0] for name in series}) or None
-        model_info = {"kind": self.kind, "name": model.name, "version": model.version,
-                      "run_id": model.run_id}  # fmt: skip
+        symbols = self._symbols(model)
+        model_info = self._model_info(model)
         return Signals(
             targets,
             warmup=min(int(position[0]), max(len(candles) - 1, 0)),
@@ -205,10 +289,13 @@ class DirectionStrategy(NeuralStrategy):
         "min_confidence": Param(float, 0.5, 0.0, 1.0, "below this confidence the position is kept"),
     }
 
-    def targets(self, frame: pd.DataFrame) -> np.ndarray:
-        mapped = frame["direction"].map(DIRECTION_TARGETS).to_numpy(dtype=np.float64)
-        sure = frame["confidence"].to_numpy(dtype=np.float64) >= self.values["min_confidence"]
-        return np.where(sure, mapped, np.nan)
+    def positions(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame["direction"].map(DIRECTION_TARGETS).to_numpy(dtype=np.float64)
+
+    def keep(self, positions: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            sure = confidence >= self.values["min_confidence"]
+        return np.where(sure, positions, np.nan)
 
 
 class CnnStrategy(DirectionStrategy):
@@ -241,7 +328,7 @@ class DqnStrategy(NeuralStrategy):
         " short is off), HOLD -> keep the position."
     )
 
-    def targets(self, frame: pd.DataFrame) -> np.ndarray:
+    def positions(self, frame: pd.DataFrame) -> np.ndarray:
         return frame["position"].to_numpy(dtype=np.float64)
 
 
@@ -252,6 +339,10 @@ STRATEGIES: dict[str, type[Strategy]] = {
     TransformerStrategy.name: TransformerStrategy,
     DqnStrategy.name: DqnStrategy,
 }
+
+
+# strategies driven by a registered model (a walk-forward trains one per fold instead)
+MODEL_STRATEGIES = tuple(n for n, cls in STRATEGIES.items() if issubclass(cls, ModelStrategy))
 
 
 def make_strategy(name: Any, params: dict | None, context: StrategyContext | None) -> Strategy:

@@ -18,21 +18,21 @@ import numpy as np
 from backtest.search import Searcher, best_trial
 from backtest.search_request import SearchRequest
 from backtest.store import equity_points
+from backtest.strategies import MODEL_STRATEGIES
 from backtest.trials import INPUT_PREFIX
 from backtest.walkforward import efficiency, fold_windows, stability
 from core.jobs import JobCancelled
 
 log = logging.getLogger(__name__)
 
-MODEL_STRATEGIES = ("pattern", "cnn", "transformer", "dqn")
-
 
 def run_walkforward(research, run_id: str, request: SearchRequest, job) -> dict:
     store = research.store
+    parent = research.open_mlflow(run_id, "walkforward", request)
     if request.strategy in MODEL_STRATEGIES:
         from backtest.fold_models import FoldModels
 
-        models = FoldModels(research, run_id, request)
+        models = FoldModels(research, run_id, request, parent)
         candles, arrays, meta = models.load(job)
     else:
         models = None
@@ -45,6 +45,8 @@ def run_walkforward(research, run_id: str, request: SearchRequest, job) -> dict:
             f"the period holds {len(times)} candles, too few for one fold of {request.is_bars}"
             f" in-sample + {request.gap_bars} gap + {request.oos_bars} out-of-sample bars"
         )
+    if models is not None:
+        models.total = len(folds)
     finished = {f["fold"]: f for f in store.folds(run_id)}
     cash = request.cash
     results = []
@@ -60,7 +62,7 @@ def run_walkforward(research, run_id: str, request: SearchRequest, job) -> dict:
             fold_arrays, fold_meta = arrays, meta
             if models is not None:
                 job.progress(share, f"fold {fold.index + 1}/{len(folds)}: training")
-                fold_arrays, fold_meta = models.fold_inputs(fold, job)
+                fold_arrays, fold_meta = models.fold_inputs(fold, job, share)
                 if executor is not None:
                     executor.close()
                     executor = None

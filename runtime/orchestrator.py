@@ -79,7 +79,9 @@ class Orchestrator:
         self.backtests = Backtests(
             self.db, self.jobs, self.store, self.predictions, self.patterns, config
         )
-        self.research = Research(self.db, self.jobs, self.store, self.patterns, config)
+        self.research = Research(
+            self.db, self.jobs, self.store, self.patterns, config, self.annotations
+        )
         self.disk = DiskUsage(config.data_path, self.db.path)
 
     # ---- names the original system used ----------------------------------------------------

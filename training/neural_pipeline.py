@@ -57,6 +57,9 @@ class NeuralResult:
     champion: ChampionDecision
     rows: dict[str, int]
     loss_history: list[float] = field(default_factory=list)
+    # the trained model and its training info (what a walk-forward fold predicts with)
+    model: Any = None
+    info: dict | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -138,11 +141,18 @@ def train_neural(
     bootstrap: bool = False,
     on_data: Any = None,
     started_by: str = "",
+    register: bool = True,
+    experiment: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> NeuralResult:
     """Train, evaluate, log and register one model. ``frames``: candles per series name
     (``"SYMBOL|TF"``), indexed by open time. ``on_data(train_windows, model, run_id)`` is called
     before fitting (the live app uses it to draw training-time predictions). ``started_by``: the
-    person who started it (an MLflow tag)."""
+    person who started it (an MLflow tag).
+
+    ``register=False`` (a walk-forward fold's model): the run is logged (in ``experiment``, with
+    ``tags``) but the model is never registered, aliased or made champion; the result carries
+    the trained model."""
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
     neural.validate("neural")
@@ -156,10 +166,11 @@ def train_neural(
         **neural.model_params(kind, bootstrap),
         "device": device,
     }
-    tracker = Tracker.from_config(training, data_dir, neural.experiment)
+    tracker = Tracker.from_config(training, data_dir, experiment or neural.experiment)
     name = neural.registered_model(kind)
     trained_on = {"start": int(train.times.min()), "end": int(train.times.max())}
-    tags = {"model_type": kind, "bootstrap": str(bootstrap)}
+    extra_tags = dict(tags or {})
+    tags = {"model_type": kind, "bootstrap": str(bootstrap), **extra_tags}
     if started_by:
         tags["started_by"] = started_by
     with tracker.start_run(f"{name}-{time.strftime('%Y%m%d-%H%M%S')}", tags) as run_id:
@@ -220,6 +231,13 @@ def train_neural(
             "loss_history": [float(x) for x in model.loss_history_],
         }
         model_uri = _log_model(tracker, model, info, train)
+        if not register:  # a walk-forward fold: logged, never registered nor champion
+            tracker.set_tags({"registered": "false"})
+            decision = ChampionDecision(False, "not registered: a walk-forward fold's model",
+                                        None, score)  # fmt: skip
+            return NeuralResult(kind, run_id, name, "", trained_on, evaluation, decision,
+                                {k: len(v) for k, v in rows.items()},
+                                [float(x) for x in model.loss_history_], model, info)  # fmt: skip
         hooks.on_stage("registering")
         if not hooks.commit():  # a cancel accepted until now: register nothing
             raise TrainingCancelled("training was cancelled")
@@ -257,6 +275,8 @@ def train_neural(
         decision,
         {k: len(v) for k, v in rows.items()},
         [float(x) for x in model.loss_history_],
+        model,
+        info,
     )
 
 

@@ -51,6 +51,9 @@ class TrainingResult:
     champion: ChampionDecision
     rare_classes: dict[str, int]
     rows: dict[str, int]  # train (after balancing), val, test
+    # the trained model and its training info (what a walk-forward fold predicts with)
+    model: Any = None
+    info: dict | None = None
 
 
 class _Scaled(TrainingCallback):
@@ -110,11 +113,18 @@ def train(
     callback: TrainingCallback | None = None,
     started_by: str = "",
     dataset: tuple[pd.DataFrame, dict] | None = None,
+    register: bool = True,
+    experiment: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> TrainingResult:
     """Train, evaluate, log and register one model; see the module docstring. ``started_by``:
     the person who started it (an MLflow tag, shown in the Train panel's run list).
     ``dataset``: its rows and manifest, already loaded (a Ray task gets them through the object
-    store, not from a folder it may not see)."""
+    store, not from a folder it may not see).
+
+    ``register=False`` (a walk-forward fold's model): the run is logged (in ``experiment``, with
+    ``tags``) but the model is never registered, aliased or made champion; the result carries
+    the trained model."""
     config = config or TrainingConfig()
     config.validate("training")
     get_model_class(model_type)
@@ -124,16 +134,16 @@ def train(
         if latest is None:
             raise ValueError(f"no dataset in {dataset_root}: build one from accepted labels first")
         dataset_version = latest.version
-    tracker = Tracker.from_config(config, data_dir)
+    tracker = Tracker.from_config(config, data_dir, experiment)
     run_name = f"{config.model_name_prefix}-{model_type}-{dataset_version}"
-    tags = {"model_type": model_type, "dataset_version": str(dataset_version)}
+    tags = {"model_type": model_type, "dataset_version": str(dataset_version), **(tags or {})}
     if started_by:
         tags["started_by"] = started_by
     hooks.on_stage("starting")
     with tracker.start_run(run_name, tags) as run_id:
         return _train_in_run(
             tracker, run_id, model_type, Path(dataset_root), str(dataset_version), config, hooks,
-            dataset,
+            dataset, register,
         )  # fmt: skip
 
 
@@ -146,6 +156,7 @@ def _train_in_run(
     config: TrainingConfig,
     hooks: CallbackList,
     dataset: tuple[pd.DataFrame, dict] | None = None,
+    register: bool = True,
 ) -> TrainingResult:
     def stage(name: str, progress: float) -> None:
         hooks.check_stop()
@@ -248,6 +259,13 @@ def _train_in_run(
 
         model_uri = tracker.log_model(predictor_dir, example, predictions_frame(model, example))
 
+    if not register:  # a walk-forward fold: logged, never registered nor champion
+        tracker.set_tags({"registered": "false"})
+        decision = ChampionDecision(False, "not registered: a walk-forward fold's model", None,
+                                    metrics["val_macro_f1"])  # fmt: skip
+        rows = {"train": len(train_rows), "val": len(split.val), "test": len(split.test)}
+        return TrainingResult(run_id, model_type, "", "", dataset_version, metrics, per_class,
+                              decision, rare, rows, model, info)  # fmt: skip
     stage("registering", 0.95)
     if not hooks.commit():  # a cancel accepted until now: register nothing
         raise TrainingCancelled("training was cancelled")

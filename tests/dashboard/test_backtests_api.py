@@ -300,3 +300,26 @@ def test_a_portfolio_run_carries_the_whole_and_each_symbol(client, app):
     assert "stats_notes" in run
     single = client.get(f"/api/backtests/{client.get('/api/backtests').get_json()[-1]['id']}")
     assert "portfolio" not in single.get_json()
+
+
+def test_a_cancel_accepted_late_in_a_run_still_ends_it_cancelled(client, app, monkeypatch):
+    """The review's case: a Cancel pressed while the run logs to MLflow (its results saved) used
+    to end it "done". The one atomic check before done sees it."""
+    import threading
+
+    orch = app.server.extensions["orchestrator"]
+    logging_now, release = threading.Event(), threading.Event()
+    real = type(orch.backtests)._log_mlflow
+
+    def slow_log(self, *args, **kwargs):
+        logging_now.set()
+        assert release.wait(30)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(orch.backtests), "_log_mlflow", slow_log)
+    body = {"symbol": "BTC/USDT", "strategy": "sma_cross", "start": T0, "end": T0 + N * 60_000}
+    run_id = client.post("/api/backtests", json=body).get_json()["id"]
+    assert logging_now.wait(60)
+    assert client.post(f"/api/backtests/{run_id}/cancel", json={}).status_code == 202
+    release.set()
+    assert _wait(client, run_id)["status"] == "cancelled"
