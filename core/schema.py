@@ -17,6 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+# Alembic logs each plugin and step at INFO: a dozen lines before every CLI command's output.
+# Our own line says what was upgraded.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
