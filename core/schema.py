@@ -64,10 +64,42 @@ def check_known(revisions: tuple[str, ...], where: str) -> None:
         )
 
 
+def _one_migration_at_a_time() -> None:
+    """Make every Alembic environment in this process, ours and MLflow's (it creates its store's
+    tables with Alembic on first use, from whichever thread touches it first), hold
+    ``MIGRATION_LOCK`` from enter to exit: their proxies are module globals, and one ending while
+    another runs deletes the other's (``KeyError: 'config'``)."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    if getattr(EnvironmentContext, "_one_at_a_time", False):
+        return
+    enter, leave = EnvironmentContext.__enter__, EnvironmentContext.__exit__
+
+    def locked_enter(self):
+        MIGRATION_LOCK.acquire()
+        try:
+            return enter(self)
+        except BaseException:
+            MIGRATION_LOCK.release()
+            raise
+
+    def locked_exit(self, *exc):
+        try:
+            return leave(self, *exc)
+        finally:
+            MIGRATION_LOCK.release()
+
+    EnvironmentContext.__enter__ = locked_enter
+    EnvironmentContext.__exit__ = locked_exit
+    EnvironmentContext._one_at_a_time = True
+
+
 def upgrade(db) -> list[str]:
     """Bring ``db`` to the newest schema; returns the revisions applied."""
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
+
+    _one_migration_at_a_time()
 
     script = _script()
     target = script.get_current_head()
@@ -85,7 +117,7 @@ def upgrade(db) -> list[str]:
             applied.extend(step.revision.revision for step in found)
             return found
 
-        with MIGRATION_LOCK, EnvironmentContext(Config(), script, fn=steps) as env:
+        with EnvironmentContext(Config(), script, fn=steps) as env:
             env.configure(connection=raw, version_table=VERSION_TABLE)
             env.run_migrations()
     log.info("database %s: schema upgraded to %s (%s)", db.where, target, ", ".join(applied))
