@@ -108,7 +108,15 @@ def test_walk_forward_and_cancel(page, served):
     page.get_by_role("button", name="Cancel").click()
     wait_for(lambda: "Cancelling search" in page.locator("#bt-message").inner_text())
     wait_for(lambda: "cancelled" in _status(page), timeout=60)
-    assert served.orch.research.list("search")[0]["status"] == "cancelled"
+    search = served.orch.research.list("search")[0]
+    assert search["status"] == "cancelled"
+    kept = served.orch.research.store.count_trials(search["id"])
+    # it resumes from the trials it kept, and cancels again
+    page.get_by_role("button", name="Resume").click()
+    wait_for(lambda: "Resumed search" in page.locator("#bt-message").inner_text())
+    wait_for(lambda: served.orch.research.store.count_trials(search["id"]) > kept, timeout=60)
+    page.get_by_role("button", name="Cancel").click()
+    wait_for(lambda: served.orch.research.list("search")[0]["status"] == "cancelled", timeout=60)
 
 
 def test_two_symbols_picked_run_a_portfolio(page, served):
