@@ -205,7 +205,8 @@ class Research:
             # the one atomic check: a Cancel accepted before this point ends the run cancelled
             if not job.commit():
                 raise JobCancelled()
-            self.store.update(run_id, status=DONE, progress=1.0, result=result,
+            summary = result.get("best_summary") or result.get("summary")
+            self.store.update(run_id, status=DONE, progress=1.0, result=result, summary=summary,
                               finished_at=_now(), mlflow_run_id=mlflow_run)  # fmt: skip
         except JobCancelled:
             self._end_mlflow(run_id, "KILLED")
