@@ -12,6 +12,13 @@ import logging
 import sys
 from pathlib import Path
 
+from cli_args import account as _account
+from cli_args import account_args, strategy_args
+from cli_args import params as _params
+from cli_args import print_stats as _print_stats
+from cli_args import weights as _weights
+from cli_research import add_research_commands
+
 log = logging.getLogger("tradedash.cli")
 
 
@@ -228,37 +235,6 @@ def cmd_predictions_export(args) -> int:
     return 0
 
 
-def _params(items: list[str] | None) -> dict:
-    params = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--param {item!r}: write NAME=VALUE, e.g. --param fast=10")
-        params[name.strip()] = value.strip()
-    return params
-
-
-def _weights(items: list[str] | None) -> dict | None:
-    if not items:
-        return None
-    weights = {}
-    for item in items:
-        name, sep, value = item.rpartition("=")
-        if not sep or not name:
-            raise ValueError(f"--weight {item!r}: write SYMBOL=WEIGHT, e.g. --weight BTC/USDT=2")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"--weight {item!r}: the weight must be a number") from None
-    return weights
-
-
-def _account(args) -> dict:
-    return {"cash": args.cash, "commission": args.commission, "size": args.size,
-            "allow_short": not args.no_short, "trade_on_close": args.trade_on_close,
-            "fractional_unit": args.fractional_unit, "spread": args.spread}  # fmt: skip
-
-
 def cmd_backtest(args) -> int:
     import json
 
@@ -303,117 +279,6 @@ def cmd_backtest(args) -> int:
                  f" to {_iso(overlap['end'])} of this period")  # fmt: skip
     if run["status"] != "done":
         log.error("backtest %s %s: %s", run["id"], run["status"], run.get("error"))
-        return 1
-    return 0
-
-
-def _print_stats(stats: dict, title: str) -> None:
-    _out(title)
-    width = max(len(k) for k in stats) if stats else 0
-    for key, value in stats.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else ("-" if value is None else value)
-        _out(f"{key:<{width}}  {shown}")
-
-
-def _search_body(args) -> dict:
-    body = {"symbol": args.symbol, "timeframe": args.timeframe, "strategy": args.strategy,
-            "params": _params(args.param), "constraint": args.constraint,
-            "maximize": args.maximize, "method": args.method, "max_tries": args.max_tries,
-            "min_trades": args.min_trades, "seed": args.seed, "start": args.start,
-            "end": args.end, **_account(args)}  # fmt: skip
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def _research_request(args, walkforward: bool):
-    from backtest.search_request import SearchRequest, parse_search
-
-    orch = _orchestrator(args)
-    if args.resume:
-        run = orch.research.store.get(args.resume)
-        if run is None:
-            raise ValueError(f"--resume {args.resume!r}: no such search or walk-forward")
-        if run["status"] not in ("failed", "cancelled"):
-            raise ValueError(f"--resume {args.resume}: it is {run['status']}, not resumable")
-        return orch, SearchRequest.from_dict(run["request"]), args.resume
-    if not args.symbol or not args.strategy:
-        raise ValueError("--symbol and --strategy are required (or --resume ID)")
-    body = _search_body(args)
-    if walkforward:
-        body.update(is_bars=args.is_bars, oos_bars=args.oos_bars, gap_bars=args.gap,
-                    anchored=args.anchored)  # fmt: skip
-        body = {k: v for k, v in body.items() if v is not None}
-    return orch, parse_search(body, orch, cli=True, walkforward=walkforward), None
-
-
-def _report(stage_state: dict):
-    def report(fraction, stage):
-        if stage and stage != stage_state.get("stage"):
-            stage_state["stage"] = stage
-            log.info("%3.0f%% %s", fraction * 100, stage)
-
-    return report
-
-
-def cmd_search(args) -> int:
-    import json
-
-    orch, request, resume = _research_request(args, walkforward=False)
-    run_id = resume or orch.research.store.create("search", request.to_dict(), _login_name())
-    log.info("search %s: resume it with --resume %s if it stops", run_id, run_id)
-    run = orch.research.run_now("search", request, _report({}), run_id=run_id)
-    result = run.get("result") or {}
-    best = result.get("best")
-    if args.json:
-        _out(json.dumps({
-            "best": {"params": best["params"], "stats": best["stats"]} if best else None,
-            "trials": [{"params": t["params"], "value": t["value"], "trades": t["trades"]}
-                       for t in run["trials"]],
-            "maximize": request.maximize,
-        }, indent=2, allow_nan=False))  # fmt: skip
-    elif run["status"] == "done":
-        _out(f"search {run['id']}: {len(run['trials'])} trials of {request.strategy} on"
-             f" {request.symbol} {request.timeframe}, maximising {request.maximize}")  # fmt: skip
-        if best is None:
-            _out(f"no best result: {result.get('note')}")
-        else:
-            _print_stats(best["stats"], f"best {best['params']} ({request.maximize} "
-                                        f"{best['value']})")  # fmt: skip
-    if run["status"] != "done":
-        log.error("search %s %s: %s", run["id"], run["status"], run.get("error"))
-        return 1
-    return 0
-
-
-def cmd_walkforward(args) -> int:
-    import json
-
-    orch, request, resume = _research_request(args, walkforward=True)
-    run_id = resume or orch.research.store.create("walkforward", request.to_dict(), _login_name())
-    log.info("walk-forward %s: resume it with --resume %s if it stops", run_id, run_id)
-    run = orch.research.run_now("walkforward", request, _report({}), run_id=run_id)
-    result = run.get("result") or {}
-    if args.json:
-        _out(json.dumps({
-            "folds": [{"is": f["is"], "oos": f["oos"], "params": f["params"],
-                       "is_stats": f["is_stats"], "oos_stats": f["oos_stats"]}
-                      for f in result.get("folds") or []],
-            "oos_equity": [{"time": p["time"], "equity": p["equity"]}
-                           for p in result.get("oos_equity") or []],
-            "efficiency": result.get("efficiency"),
-        }, indent=2, allow_nan=False))  # fmt: skip
-    elif run["status"] == "done":
-        _out(f"walk-forward {run['id']}: {len(result['folds'])} folds of {request.strategy} on"
-             f" {request.symbol} {request.timeframe}, maximising {request.maximize}")  # fmt: skip
-        for f in result["folds"]:
-            oos = (f["oos_stats"] or {}).get("Return [%]")
-            _out(f"fold {f['fold'] + 1}: in-sample {_iso(f['is'][0])} .. {_iso(f['is'][1])},"
-                 f" out-of-sample {_iso(f['oos'][0])} .. {_iso(f['oos'][1])}: {f['params']},"
-                 f" out-of-sample return {'-' if oos is None else f'{oos:+.2f}%'}")  # fmt: skip
-        eff = result.get("efficiency")
-        _out(f"walk-forward efficiency: {'n/a' if eff is None else f'{eff:.3f}'};"
-             f" out-of-sample return {result['summary']['oos_return_pct']:+.2f}%")  # fmt: skip
-    if run["status"] != "done":
-        log.error("walk-forward %s %s: %s", run["id"], run["status"], run.get("error"))
         return 1
     return 0
 
@@ -566,30 +431,13 @@ def build_parser(serve) -> argparse.ArgumentParser:
         "--weight", action="append",
         help="portfolio: SYMBOL=WEIGHT (default: equal shares; normalised)",
     )  # fmt: skip
-    _strategy_args(bt, required=True)
+    strategy_args(bt, required=True)
     bt.add_argument("--param", action="append", help="strategy parameter NAME=VALUE (repeat)")
-    _account_args(bt)
+    account_args(bt)
     bt.add_argument("--json", action="store_true", help="print the run as JSON")
     bt.set_defaults(handler=cmd_backtest)
 
-    search = commands.add_parser(
-        "search", help="search a strategy's parameters (grid or tpe) on stored candles"
-    )
-    _search_args(search)
-    search.set_defaults(handler=cmd_search)
-
-    wf = commands.add_parser(
-        "walkforward", help="walk-forward: search in sample, trade out of sample, fold by fold"
-    )
-    _search_args(wf)
-    wf.add_argument("--is-bars", type=int, help="in-sample window, in bars")
-    wf.add_argument("--oos-bars", type=int, help="out-of-sample window, in bars")
-    wf.add_argument("--gap", type=int, help="bars left out between them (default 0)")
-    wf.add_argument(
-        "--anchored", action="store_true",
-        help="in-sample windows all start at the first bar (default: rolling)",
-    )  # fmt: skip
-    wf.set_defaults(handler=cmd_walkforward)
+    add_research_commands(commands)
 
     db = commands.add_parser("db", help="copy the database to another backend, back up, restore")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -607,51 +455,3 @@ def build_parser(serve) -> argparse.ArgumentParser:
     rest.add_argument("file", type=Path)
     rest.set_defaults(handler=cmd_db_restore)
     return parser
-
-
-def _strategy_args(parser, required: bool = False) -> None:
-    parser.add_argument("--timeframe", default="1m")
-    parser.add_argument(
-        "--strategy", required=required,
-        help="sma_cross, buy_and_hold, pattern, cnn, transformer, dqn",
-    )  # fmt: skip
-    parser.add_argument(
-        "--from", dest="start", help="UTC time (default: backtest.period_hours ago)"
-    )
-    parser.add_argument("--to", dest="end", help="UTC time (default: the latest candle)")
-
-
-def _account_args(parser) -> None:
-    parser.add_argument("--cash", type=float)
-    parser.add_argument("--commission", type=float, help="relative, on entry and exit")
-    parser.add_argument("--size", type=float, help="fraction of equity per trade")
-    parser.add_argument("--fractional-unit", type=float,
-                        help="smallest tradable amount (1: whole units)")  # fmt: skip
-    parser.add_argument("--spread", type=float, help="relative bid-ask cost on each entry")
-    parser.add_argument("--no-short", action="store_true", help="flat instead of short")
-    parser.add_argument("--trade-on-close", action="store_true", help="fill at the signal's close")
-
-
-def _search_args(parser) -> None:
-    parser.add_argument("--symbol")
-    _strategy_args(parser)
-    parser.add_argument(
-        "--param", action="append",
-        help="NAME=VALUE (repeat): a range 5:50:5 (start:stop:step, stop included), a list"
-        " 20,50,100 or a value",
-    )  # fmt: skip
-    parser.add_argument(
-        "--constraint", help="e.g. 'fast < slow' (comparisons, + - * /, and, or, not)"
-    )
-    parser.add_argument("--maximize", help="a statistic by backtesting.py's name (default SQN)")
-    parser.add_argument("--method", choices=["grid", "tpe"], default="grid")
-    parser.add_argument(
-        "--max-tries", type=int,
-        help="grid: a random subset of this many; tpe: trials (default 100)",
-    )  # fmt: skip
-    parser.add_argument("--min-trades", type=int,
-                        help="fewer trades score as no result (default 1)")  # fmt: skip
-    parser.add_argument("--seed", type=int, help="random subset / tpe seed (default 0)")
-    _account_args(parser)
-    parser.add_argument("--resume", metavar="ID", help="resume a cancelled or interrupted run")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")

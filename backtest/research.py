@@ -12,19 +12,13 @@ the trials as a table artifact (no child run per trial: see ``bench/search.py``)
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
-import tempfile
 import threading
 import time
 from collections import deque
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from backtest.engine import TRADE_COLUMNS
-from backtest.runner import metric_name, trade_rows
+from backtest.research_log import end_parent, log_research, open_parent, trials_csv, trials_frame
+from backtest.runner import trade_rows
 from backtest.search import Searcher, best_trial
 from backtest.search_request import SearchRequest
 from backtest.search_store import (
@@ -51,7 +45,6 @@ from backtest.trials import (
     simulate,
 )
 from core.compute import make_executor
-from core.csv_cells import escape_cell
 from core.jobs import JobCancelled, QueueFull
 
 log = logging.getLogger(__name__)
@@ -234,7 +227,8 @@ class Research:
             # the one atomic check: a Cancel accepted before this point ends the run cancelled
             if not job.commit():
                 raise JobCancelled()
-            self.store.update(run_id, status=DONE, progress=1.0, result=result,
+            summary = result.get("best_summary") or result.get("summary")
+            self.store.update(run_id, status=DONE, progress=1.0, result=result, summary=summary,
                               finished_at=_now(), mlflow_run_id=mlflow_run)  # fmt: skip
         except JobCancelled:
             self._end_mlflow(run_id, "KILLED")
@@ -342,106 +336,21 @@ class Research:
             self.store.update(run_id, progress=round(fraction, 4))
         job.progress(fraction, stage)
 
-    def _tracker(self):
-        from training.tracking import Tracker
-
-        config = self._config
-        return Tracker.from_config(config.training, config.data_path, config.research.experiment)
-
     def open_mlflow(self, run_id: str, kind: str, request: SearchRequest) -> str | None:
         """The run's MLflow parent run, opened now (a walk-forward's fold models nest under
         it); None when MLflow fails (the run goes on)."""
-        try:
-            tracker = self._tracker()
-            name = f"{kind}-{request.strategy}-{request.symbol}-{request.timeframe}"
-            created = tracker.client.create_run(
-                tracker.experiment_id(), run_name=name, tags={"research_id": run_id, "kind": kind}
-            )
-        except Exception:
-            log.exception("%s %s: opening its MLflow run failed", kind, run_id)
-            return None
-        self._mlflow_runs[run_id] = created.info.run_id
-        return created.info.run_id
+        parent = open_parent(self._config, run_id, kind, request)
+        if parent:
+            self._mlflow_runs[run_id] = parent
+        return parent
 
     def _end_mlflow(self, run_id: str, status: str) -> None:
-        parent = self._mlflow_runs.pop(run_id, None)
-        if parent:
-            with contextlib.suppress(Exception):
-                self._tracker().client.set_terminated(parent, status=status)
+        end_parent(self._config, self._mlflow_runs.pop(run_id, None), status)
 
     def _log_mlflow(self, run_id: str, kind: str, request: SearchRequest, result: dict,
                     parent: str | None = None):  # fmt: skip
-        """One parent run: the request, the best result's statistics, the trials as a table
-        artifact. A failure here is logged; the run still counts."""
-        try:
-            from mlflow.entities import Metric, Param, RunTag
-
-            tracker = self._tracker()
-            client = tracker.client
-            if parent is None:
-                name = f"{kind}-{request.strategy}-{request.symbol}-{request.timeframe}"
-                parent = client.create_run(
-                    tracker.experiment_id(), run_name=name,
-                    tags={"research_id": run_id, "kind": kind},
-                ).info.run_id  # fmt: skip
-            params = {k: v for k, v in request.to_dict().items() if k not in ("params", "space")}
-            params.update({f"param.{k}": v for k, v in request.params.items()})
-            best = result.get("best") or {}
-            stats = best.get("stats") or result.get("oos_stats") or {}
-            metrics = {metric_name(k): float(v) for k, v in stats.items()
-                       if isinstance(v, int | float) and not isinstance(v, bool)
-                       and np.isfinite(v)}  # fmt: skip
-            if result.get("efficiency") is not None:
-                metrics["walk-forward efficiency"] = float(result["efficiency"])
-            now = int(time.time() * 1000)
-            client.log_batch(
-                parent,
-                metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
-                params=[Param(k, str(v)[:6000]) for k, v in params.items()],
-                tags=[RunTag(f"best.{k}", str(v)) for k, v in (best.get("params") or {}).items()],
-            )  # fmt: skip
-            frame = trials_frame(self.store.trials(run_id), request)
-            client.log_table(parent, frame, artifact_file=f"{kind}/trials.json")
-            with tempfile.TemporaryDirectory() as tmp:
-                frame.to_csv(Path(tmp) / "trials.csv", index=False)
-                if best.get("trades"):
-                    pd.DataFrame(best["trades"], columns=list(TRADE_COLUMNS)).to_csv(
-                        Path(tmp) / "best_trades.csv", index=False
-                    )
-                client.log_artifacts(parent, tmp, kind)
-            client.set_terminated(parent, status="FINISHED")
-            return parent
-        except Exception:
-            log.exception("%s %s: logging to MLflow failed", kind, run_id)
-            return parent
-
-
-def trials_frame(trials: list[dict], request: SearchRequest) -> pd.DataFrame:
-    """The trials as a table: (fold,) each searched parameter, value, trades, statistics."""
-    names = request.varying
-    rows = []
-    for t in trials:
-        row = {"fold": t["part"] - 1} if t.get("part") else {}
-        row.update({name: t["params"].get(name) for name in names})
-        row.update({"value": t["value"], "trades": t["trades"]})
-        row.update(t.get("stats") or {})
-        if t.get("error"):
-            row["error"] = t["error"]
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    return frame.replace([np.inf, -np.inf], np.nan)
-
-
-def trials_csv(trials: list[dict], request: SearchRequest) -> str:
-    """The trials table as CSV text; a text cell a spreadsheet would run as a formula is
-    escaped (``core/csv_cells.py``)."""
-    frame = trials_frame(trials, request)
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(escape_cell)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue()
+        return log_research(self._config, self.store.trials(run_id), run_id, kind, request,
+                            result, parent)  # fmt: skip
 
 
 def _public_trial(trial: dict) -> dict:

@@ -23,6 +23,7 @@ from core.db import Database
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ENDED = (DONE, FAILED, CANCELLED)
 SEARCH, WALKFORWARD = "search", "walkforward"
+_JSON = ("request", "result", "summary")
 INTERRUPTED = "interrupted: the app stopped during the run (resume it to go on)"
 
 SCHEMA = """
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS research_runs (
     request TEXT NOT NULL,
     result TEXT,
     mlflow_run_id TEXT,
-    started_by TEXT NOT NULL DEFAULT ''
+    started_by TEXT NOT NULL DEFAULT '',
+    summary TEXT
 );
 CREATE INDEX IF NOT EXISTS research_runs_created ON research_runs (created_at);
 CREATE TABLE IF NOT EXISTS research_trials (
@@ -100,6 +102,19 @@ class ResearchStore:
     def __init__(self, db: Database):
         self._db = db
         db.ensure(SCHEMA)
+        self.backfill_summaries()
+
+    def backfill_summaries(self) -> None:
+        """Runs finished before the ``summary`` column (migration 0005) get it from their
+        result, once."""
+        rows = self._db.query(
+            "SELECT id, result FROM research_runs WHERE summary IS NULL AND result IS NOT NULL"
+        )
+        for row in rows:
+            result = json.loads(row["result"]) or {}
+            summary = result.get("best_summary") or result.get("summary")
+            if summary is not None:
+                self.update(row["id"], summary=summary)
 
     # ---- runs --------------------------------------------------------------------------------
     def create(self, kind: str, request: dict, started_by: str = "") -> str:
@@ -118,9 +133,7 @@ class ResearchStore:
         if not fields:
             return
         values = [
-            json.dumps(clean(v), allow_nan=False)
-            if k in ("request", "result") and v is not None
-            else v
+            json.dumps(clean(v), allow_nan=False) if k in _JSON and v is not None else v
             for k, v in fields.items()
         ]
         sql = ", ".join(f"{k}=?" for k in fields)
@@ -166,15 +179,14 @@ class ResearchStore:
     def list(self, kind: str, limit: int = 100) -> list[dict]:
         rows = self._db.query(
             "SELECT id, kind, created_at, finished_at, symbol, timeframe, strategy, status,"
-            " progress, error, request, result, mlflow_run_id, started_by FROM research_runs"
+            " progress, error, request, summary, mlflow_run_id, started_by FROM research_runs"
             " WHERE kind=? ORDER BY created_at DESC, id DESC LIMIT ?",
             (kind, limit),
         )
         out = []
         for row in rows:
             run = self._decode(row)
-            result = run.pop("result") or {}
-            run["best"] = result.get("best_summary") or result.get("summary")
+            run["best"] = run.pop("summary")
             run["trials_count"] = self.count_trials(run["id"])
             out.append(run)
         return out
@@ -182,7 +194,7 @@ class ResearchStore:
     @staticmethod
     def _decode(row) -> dict:
         run = dict(row)
-        for key in ("request", "result"):
+        for key in _JSON:
             if key in run:
                 run[key] = json.loads(run[key]) if run[key] is not None else None
         return run

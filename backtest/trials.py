@@ -14,6 +14,7 @@ walk-forward searches each fold's in-sample window over one set of shared arrays
 from __future__ import annotations
 
 import math
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,18 @@ INPUT_PREFIX = "input."
 REPORTED = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "Win Rate [%]", "SQN")
 WINDOW = "_window"
 _CACHE_SIZE = 6  # indicator arrays a worker keeps (a grid's inner loop reuses the outer one's)
-_CACHE: OrderedDict = OrderedDict()
+# per candle array: a cache goes with the candles it was computed from (dropped when they are,
+# before their id can name another array)
+_CACHES: dict[int, OrderedDict] = {}
+
+
+def _cache_for(array: np.ndarray) -> OrderedDict:
+    key = id(array)
+    cache = _CACHES.get(key)
+    if cache is None:
+        cache = _CACHES[key] = OrderedDict()
+        weakref.finalize(array, _CACHES.pop, key, None)
+    return cache
 
 
 def candle_arrays(candles: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -73,15 +85,16 @@ class CandleArrays:
 
     def sma(self, n: int) -> np.ndarray:
         """The close's simple moving average (``rules.sma``), cached across trials."""
-        key = (id(self._arrays["close"]), self.lo, self.hi, "sma", int(n))
-        found = _CACHE.get(key)
+        cache = _cache_for(self._arrays["close"])
+        key = (self.lo, self.hi, "sma", int(n))
+        found = cache.get(key)
         if found is None:
             found = sma(self.close, int(n))
-            _CACHE[key] = found
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+            cache[key] = found
+            while len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
         else:
-            _CACHE.move_to_end(key)
+            cache.move_to_end(key)
         return found
 
 

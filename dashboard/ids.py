@@ -261,6 +261,7 @@ BT_WF_RESULTS = "bt-wf-results"
 BT_RESEARCH_SHOWN = "bt-research-shown"  # store: {"id", "kind", "key"} of the search shown
 BT_BEST = "bt-best"
 BT_OPEN_BEST = "bt-open-best"  # "Open as backtest"
+BT_RESUME = "bt-resume"  # resume the search or walk-forward shown
 BT_HEATMAPS = "bt-heatmaps"
 BT_PARALLEL = "bt-parallel"
 BT_TRIALS = "bt-trials"

@@ -238,6 +238,41 @@ def _cancel_shown(orch, who: str, shown, research, view) -> str:
     Output(ids.BT_STATUS, "children"),
     Output(ids.BT_SHOWN, "data"),
     Output(ids.BT_VERSION, "data"),
+    Input(ids.TICK, "n_intervals"),
+    State(ids.BT_SHOWN, "data"),
+    State(ids.BT_VERSION, "data"),
+    State(ids.BT_VIEW, "data"),
+)
+def poll(_n, shown, version, view):
+    """Each tick, cheaply: the shown run's progress and status. Its results are redrawn
+    (``render``) when something changed: a redraw driven by the tick itself would never land
+    once it takes longer than the tick (the browser drops each stale answer)."""
+    unchanged = [no_update] * 5
+    run_id = (shown or {}).get("id")
+    if not run_id or (view or {}).get("what", "backtest") != "backtest":
+        return unchanged
+    state = orchestrator().backtests.status(run_id)
+    if state is None:
+        return unchanged
+    pct = round(state["progress"] * 100)
+    text = state_text(state)
+    key = f"{state['status']}:{state['trades_so_far']}:{state['predictions_so_far']}"
+    if key == shown.get("key"):
+        return pct, f"{pct}%", text, no_update, no_update
+    finished = state["status"] in FINISHED
+    return (pct, f"{pct}%", text, {"id": run_id, "key": key},
+            (version or 0) + 1 if finished else no_update)  # fmt: skip
+
+
+def state_text(state: dict) -> str:
+    if state["status"] == "failed":
+        return f"Run {state['id']} failed: {state.get('error')}"
+    if state["status"] in ("queued", "running"):
+        return f"Run {state['id']}: {state['status']}, {state['trades_so_far']} trades so far"
+    return f"Run {state['id']}: {state['status']}"
+
+
+@callbacks.callback(
     Output(ids.BT_STATS, "data"),
     Output(ids.BT_STATS, "tooltip_data"),
     Output(ids.BT_EQUITY, "figure"),
@@ -247,36 +282,22 @@ def _cancel_shown(orch, who: str, shown, research, view) -> str:
     Output(ids.BT_IN_SAMPLE, "is_open"),
     Output(ids.BT_PORTFOLIO, "children"),
     Output(ids.RESULTS_TITLE, "children"),
-    Input(ids.TICK, "n_intervals"),
     Input(ids.BT_SHOWN, "data"),
-    State(ids.BT_VERSION, "data"),
-    State(ids.BT_VIEW, "data"),
 )
-def poll(_n, shown, version, view):
-    """Each tick: the shown run's progress; its results redrawn only when something changed."""
-    unchanged = [no_update] * 14
+def render(shown):
+    """The shown run's results: statistics, equity, chart with its trades, trade list."""
     run_id = (shown or {}).get("id")
-    if not run_id or (view or {}).get("what", "backtest") != "backtest":
-        return unchanged
-    backtests = orchestrator().backtests
-    state = backtests.status(run_id)
-    if state is None:
-        return unchanged
-    pct = round(state["progress"] * 100)
-    key = f"{state['status']}:{state['trades_so_far']}:{state['predictions_so_far']}"
-    if key == shown.get("key"):
-        return [pct, f"{pct}%", *unchanged[2:]]
-    run = backtests.get(run_id)
+    run = orchestrator().backtests.get(run_id) if run_id else None
+    if run is None:
+        return [no_update] * 9
     finished = run["status"] in FINISHED
     rows, tips = stats_rows(run.get("stats"), run.get("stats_notes")) if finished else ([], [])
     equity = equity_figure(run.get("equity") or [], f"Equity · {plotly_text(run_label(run))}")
     trades = run.get("trades") or []
     chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)
-    return (pct, f"{pct}%", status_text(run), {"id": run_id, "key": key},
-            (version or 0) + 1 if finished else no_update, rows, tips, equity, chart,
-            trade_table(trades), warning, bool(warning), portfolio_text(run),
-            f"Backtest {run_label(run)} · {run['status']}")  # fmt: skip
+    return (rows, tips, equity, chart, trade_table(trades), warning, bool(warning),
+            portfolio_text(run), f"Backtest {status_text(run)}")  # fmt: skip
 
 
 def _candles(run: dict):

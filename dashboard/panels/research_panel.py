@@ -198,6 +198,46 @@ def open_best(_clicks, shown, version, user=None):
 
 
 @callbacks.callback(
+    Output(ids.BT_RESUME, "style"),
+    Input(ids.BT_RESEARCH_SHOWN, "data"),
+    Input(ids.BT_VIEW, "data"),
+)
+def resume_button(shown, view):
+    """*Resume* shows for a search or walk-forward that was cancelled, failed or interrupted."""
+    run_id = (shown or {}).get("id")
+    if not run_id or (view or {}).get("what") not in ("search", "walkforward"):
+        return {"display": "none"}
+    state = orchestrator().research.status(run_id)
+    resumable = state is not None and state["status"] in ("failed", "cancelled")
+    return {} if resumable else {"display": "none"}
+
+
+@callbacks.callback(
+    Output(ids.BT_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.BT_MESSAGE, "is_open", allow_duplicate=True),
+    Output(ids.BT_MESSAGE, "color", allow_duplicate=True),
+    Output(ids.BT_RESEARCH_SHOWN, "data", allow_duplicate=True),
+    Input(ids.BT_RESUME, "n_clicks"),
+    State(ids.BT_RESEARCH_SHOWN, "data"),
+    State(ids.USER_NAME, "value"),
+    prevent_initial_call=True,
+)
+def resume(_clicks, shown, user=None):
+    """Resume the shown search or walk-forward from its stored trials (and folds)."""
+    refused = denied("run backtests")
+    if refused:
+        return refused, True, "danger", no_update
+    orch = orchestrator()
+    run_id = (shown or {}).get("id")
+    if not run_id or not orch.research.resume(run_id):
+        text = "Only a cancelled, failed or interrupted run can be resumed."
+        return text, True, "info", no_update
+    kind = shown.get("kind", "search")
+    orch.audit.record(acting_name(user), f"{NOUN[kind].lower()} resumed", f"{kind} {run_id}")
+    return f"Resumed {NOUN[kind].lower()} {run_id}", True, "info", {**shown, "key": ""}
+
+
+@callbacks.callback(
     Output(ids.BT_RESEARCH_RUNS, "data"),
     Input(ids.BT_VERSION, "data"),
     Input(ids.TABS, "active_tab"),

@@ -129,6 +129,8 @@ def _walkforward_section() -> html.Div:
 def layout() -> html.Div:
     header = html.Div([
         html.Span(id=ids.RESULTS_TITLE, className="fw-bold me-auto"),
+        dbc.Button("Resume", id=ids.BT_RESUME, size="sm", color="warning", className="me-1",
+                   style={"display": "none"}),
         dbc.Button("⤢ Full width", id=f"{ids.RESULTS_VIEW}-wide", size="sm", color="secondary",
                    className="me-1"),
         dbc.Button("× Back to charts", id=ids.RESULTS_CLOSE, size="sm", color="secondary"),

@@ -86,3 +86,20 @@ def test_the_grid_runs_in_product_order_and_a_subset_is_seeded():
     assert len(set(picked)) == 10 and list(picked) == sorted(picked)
     assert list(picked) == list(sample_indices(100, 10, seed=4))
     assert list(picked) != list(sample_indices(100, 10, seed=5))
+
+
+def test_a_trial_reuses_indicators_of_its_own_candles_only():
+    import numpy as np
+
+    from backtest.trials import _CACHES, CandleArrays, candle_arrays
+    from tests.helpers.market_data import random_candles
+
+    first = candle_arrays(random_candles(300, seed=1))
+    candles = CandleArrays(first)
+    assert candles.sma(10) is candles.sma(10)  # computed once
+    before = len(_CACHES)
+    del candles, first  # the cache goes with its candles (no later array inherits it by id)
+    assert len(_CACHES) == before - 1
+    second = CandleArrays(candle_arrays(random_candles(300, seed=2)))
+    expected = np.convolve(second.close, np.ones(10) / 10, mode="valid")
+    np.testing.assert_allclose(second.sma(10)[9:], expected, rtol=1e-12)

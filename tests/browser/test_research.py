@@ -108,4 +108,34 @@ def test_walk_forward_and_cancel(page, served):
     page.get_by_role("button", name="Cancel").click()
     wait_for(lambda: "Cancelling search" in page.locator("#bt-message").inner_text())
     wait_for(lambda: "cancelled" in _status(page), timeout=60)
-    assert served.orch.research.list("search")[0]["status"] == "cancelled"
+    search = served.orch.research.list("search")[0]
+    assert search["status"] == "cancelled"
+    kept = served.orch.research.store.count_trials(search["id"])
+    # it resumes from the trials it kept, and cancels again
+    page.get_by_role("button", name="Resume").click()
+    wait_for(lambda: "Resumed search" in page.locator("#bt-message").inner_text())
+    wait_for(lambda: served.orch.research.store.count_trials(search["id"]) > kept, timeout=60)
+    page.get_by_role("button", name="Cancel").click()
+    wait_for(lambda: served.orch.research.list("search")[0]["status"] == "cancelled", timeout=60)
+
+
+def test_two_symbols_picked_run_a_portfolio(page, served):
+    page.get_by_role("tab", name="Backtest").click()
+    page.locator("#bt-symbol").click()
+    page.get_by_role("option", name="ETH/USDT").click()
+    page.keyboard.press("Escape")
+    page.locator("#bt-params").fill("fast=3, slow=12")
+    page.locator("#bt-sl").fill("0.5")
+    page.get_by_role("button", name="Run backtest").click()
+    wait_for(lambda: "Started run" in page.locator("#bt-message").inner_text())
+    assert "BTC/USDT, ETH/USDT" in page.locator("#bt-message").inner_text()
+    run_id = served.orch.backtests.list(1)[0]["id"]
+    wait_for(lambda: served.orch.backtests.get(run_id)["status"] in ("done", "failed"), timeout=120)
+    run = served.orch.backtests.get(run_id)
+    assert run["status"] == "done", run["error"]
+    wait_for(lambda: "done" in _status(page), timeout=60)
+    assert set(run["symbols"]) == {"BTC/USDT", "ETH/USDT"}
+    assert run["params"]["params"]["sl_pct"] == 0.5
+    wait_for(lambda: "ETH/USDT: 50% of the cash" in page.locator("#bt-portfolio").inner_text())
+    runs = page.locator("#bt-runs").inner_text()
+    assert "BTC/USDT, ETH/USDT 1m" in runs and "sl_pct=0.5" in runs

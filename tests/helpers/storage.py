@@ -87,6 +87,7 @@ ROWS = {
             '{"best": {"fast": 5}}',
             None,
             "olga",
+            '{"fast": 5, "value": 1.25}',
         ),
     ],  # fmt: skip
     "research_trials": [("s1", 0, 0, '{"fast": 5}', 1.25, 3, '{"SQN": 1.25}', None, T + 5)],
