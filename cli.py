@@ -269,10 +269,7 @@ def cmd_backtest(args) -> int:
     elif run["status"] == "done":
         _print_stats(run["stats"], f"backtest {run['id']}: {request.strategy} {params or ''} on"
                                    f" {', '.join(request.symbols or (request.symbol,))}"
-                                   f" {request.timeframe}")  # fmt: skip
-        if run.get("stats_notes"):
-            for key, reason in run["stats_notes"].items():
-                _out(f"note: {key}: n/a ({reason})")
+                                   f" {request.timeframe}", run.get("stats_notes"))  # fmt: skip
         if run["in_sample"]:
             overlap = run["in_sample"]
             _out(f"warning: in-sample: the model was trained on data from {_iso(overlap['start'])}"

@@ -35,13 +35,22 @@ def account(args) -> dict:
             "fractional_unit": args.fractional_unit, "spread": args.spread}  # fmt: skip
 
 
-def print_stats(stats: dict, title: str) -> None:
+def print_stats(stats: dict, title: str, notes: dict[str, str] | None = None) -> None:
+    """The statistics as a table; one that means nothing for the run (``notes``, from
+    ``backtest.stats.stats_notes``) shows ``n/a`` and the reason instead of its number, as the
+    Backtest tab does (``--json`` keeps the number and the reason)."""
     from cli import _out as out
 
+    notes = notes or {}
     out(title)
     width = max(len(k) for k in stats) if stats else 0
     for key, value in stats.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else ("-" if value is None else value)
+        if key in notes:
+            shown = f"n/a ({notes[key]})"
+        elif isinstance(value, float):
+            shown = f"{value:.6g}"
+        else:
+            shown = "-" if value is None else value
         out(f"{key:<{width}}  {shown}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from backtest.stats import stats_notes
 from cli_args import account, params, print_stats, search_args
 
 log = logging.getLogger("tradedash.cli")
@@ -96,8 +97,8 @@ def cmd_search(args) -> int:
         if best is None:
             out(f"no best result: {result.get('note')}")
         else:
-            print_stats(best["stats"], f"best {best['params']} ({request.maximize} "
-                                        f"{best['value']})")  # fmt: skip
+            title = f"best {best['params']} ({request.maximize} {best['value']})"
+            print_stats(best["stats"], title, stats_notes(best["stats"]))
     if run["status"] != "done":
         log.error("search %s %s: %s", run["id"], run["status"], run.get("error"))
         return 1

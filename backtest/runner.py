@@ -176,7 +176,7 @@ class Backtests:
         run_id = self.store.create(request.to_dict())
         with contextlib.suppress(Exception):  # saved as failed, with the error, by _execute
             self._execute(run_id, request, _Foreground(report))
-        return self.store.get(run_id)
+        return self.get(run_id)  # with stats_notes, as the API gives it
 
     def cancel(self, run_id: str) -> bool:
         """Cancel a queued run at once, or ask a running one to stop; False if neither."""

@@ -174,9 +174,15 @@ def test_backtest_prints_the_statistics_or_json(tmp_path, config_file, capsys):
     assert run(config_file, *args) == 0
     table = capsys.readouterr().out
     assert "Sharpe Ratio" in table and "# Trades" in table and "Equity Final [$]" in table
+    # 10 hours of candles: annualised figures mean nothing, and the table says so in their row
+    annual = next(line for line in table.splitlines() if line.startswith("Return (Ann.) [%]"))
+    assert "n/a (" in annual and "(under 30)" in annual
     assert run(config_file, *args, "--json") == 0
     body = json.loads(capsys.readouterr().out)
     assert body["status"] == "done" and body["params"]["cash"] == 20000
+    # the JSON keeps the number and gives the reason beside it
+    assert isinstance(body["stats"]["Return (Ann.) [%]"], float)
+    assert "(under 30)" in body["stats_notes"]["Return (Ann.) [%]"]
     assert body["stats"]["# Trades"] == len(body["trades"]) > 0
 
 
