@@ -5,12 +5,16 @@ initdb refuses to run as root, so as root the server runs as the ``postgres`` us
 package creates (or a ``tradedash-pg`` user made here when that is missing). Durability settings
 are off: the tests kill app processes, never the server, and a test server need not survive a
 power cut.
+
+It asks for a password (scram-sha-256, a random one per server) on TCP and on its socket: any
+local user could otherwise connect to 127.0.0.1 while the tests run. ``url()`` carries it.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -66,6 +70,7 @@ class PostgresServer:
         self.port = free_port()
         self.user = _server_user()
         self.bin = pg_bin()
+        self.password = secrets.token_urlsafe(18)
         self.running = False
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
@@ -79,8 +84,16 @@ class PostgresServer:
             uid = pwd.getpwnam(self.user)
             os.chown(self.folder, uid.pw_uid, uid.pw_gid)
         data = self.folder / "data"
-        done = self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                         "--no-sync", "--no-instructions")  # fmt: skip
+        pwfile = self.folder / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        if self.user:
+            os.chown(pwfile, uid.pw_uid, uid.pw_gid)
+        done = self._run(
+            "initdb", "-D", str(data), "-A", "scram-sha-256", "-U", "postgres",
+            f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--no-instructions",
+        )  # fmt: skip
+        pwfile.unlink()
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr or done.stdout}")
         options = (
@@ -96,7 +109,7 @@ class PostgresServer:
         return self
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, prefix: str = "t") -> str:
         """A new empty database (about 0.5 s); returns its URL."""
