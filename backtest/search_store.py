@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 from core.db import Database
+from core.jsonsafe import clean
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ENDED = (DONE, FAILED, CANCELLED)
@@ -69,23 +70,6 @@ CREATE TABLE IF NOT EXISTS research_folds (
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become None, numpy numbers plain ones."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        return clean(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
 
 
 def _float(value: Any) -> float | None:

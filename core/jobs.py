@@ -135,17 +135,24 @@ class JobManager:
         return self._scheduler
 
     def submit(
-        self, kind: str, title: str, fn: Callable[[JobContext], Any], started_by: str = ""
+        self,
+        kind: str,
+        title: str,
+        fn: Callable[[JobContext], Any],
+        started_by: str = "",
+        job_id: str | None = None,
     ) -> JobState:
         """Run ``fn(context)`` in the background; raises JobBusy if a ``kind`` job runs.
-        ``started_by``: the person who started it."""
+        ``started_by``: the person who started it; ``job_id``: the id another process gave it
+        (a job queued there for this one, ``runtime/shared_jobs.py``)."""
         with self._lock:
             if not self._accepting:
                 raise JobBusy(f"the app is shutting down: {title} not started")
             busy = [j for j in self._jobs.values() if j.kind == kind and j.status == RUNNING]
             if busy:
                 raise JobBusy(f"a {kind} job is already running: {busy[0].title}")
-            state = JobState(uuid.uuid4().hex[:12], kind, title, started_by=started_by.strip())
+            state = JobState(job_id or uuid.uuid4().hex[:12], kind, title,
+                             started_by=started_by.strip())  # fmt: skip
             cancel = threading.Event()
             self._jobs[state.id] = state
             self._cancels[state.id] = cancel

@@ -189,11 +189,18 @@ def start_neural_training(
     end=None,
     bootstrap: bool = False,
     started_by: str = "",
+    job_id: str | None = None,
 ) -> JobState:
     """Start a background training job (``started_by``: who started it); raises JobBusy when
-    this kind is training."""
+    this kind is training. On a follower process it is queued for the leader."""
     if kind not in NEURAL_KINDS:
         raise ValueError(f"unknown neural model {kind!r}: choose one of {', '.join(NEURAL_KINDS)}")
+    where = ", ".join(symbols) if symbols else "all symbols"
+    title = f"train {kind} on {where}" + (" (first start)" if bootstrap else "")
+    if orch.role == "follower":
+        args = {"kind": kind, "symbols": list(symbols) if symbols else None,
+                "timeframe": timeframe, "start": start, "end": end}  # fmt: skip
+        return orch.jobs.enqueue(f"train:{kind}", title, "train_neural", args, started_by)
 
     def run(job: JobContext) -> dict:
         job.details.update(kind=kind, bootstrap=bootstrap)
@@ -213,9 +220,7 @@ def start_neural_training(
             raise JobCancelled(str(exc)) from exc
         return result.summary()
 
-    where = ", ".join(symbols) if symbols else "all symbols"
-    title = f"train {kind} on {where}" + (" (first start)" if bootstrap else "")
-    return orch.jobs.submit(f"train:{kind}", title, run, started_by)
+    return orch.jobs.submit(f"train:{kind}", title, run, started_by, job_id)
 
 
 def train_in_turn(orch, kinds, bootstrap: bool = False) -> None:

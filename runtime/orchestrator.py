@@ -64,6 +64,10 @@ class Orchestrator:
         self.audit = AuditLog(self.db)
         # a search (or walk-forward) may run beside a backtest and a training
         self.jobs = JobManager(max_workers=3)
+        if self.db.dialect.name == "postgresql":  # other app processes may share the database
+            from runtime.shared_jobs import SharedJobs, SharedJobStore
+
+            self.jobs = SharedJobs(self.jobs, SharedJobStore(self.db))
         self.patterns = PatternService(config)
         self.live_patterns = LivePatterns(
             self.db, self.patterns, self.store, config.training.live_timeframes
@@ -188,6 +192,8 @@ class Orchestrator:
             self.research.adopt_queued()
             self.jobs.schedule("adopt-backtests", 1 / 60, self.backtests.adopt_queued)
             self.jobs.schedule("adopt-research", 1 / 60, self.research.adopt_queued)
+            self.jobs.recover()  # the jobs a dead leader ran: failed, saying so
+            self.jobs.schedule("shared-jobs", 1 / 60, lambda: self.jobs.sync(self._start_queued))
         schedule_retraining(self)
         self.live_neural.start()
         start_background(self)
@@ -238,8 +244,10 @@ class Orchestrator:
         hours: float,
         patterns: list[str] | None = None,
         started_by: str = "",
+        job_id: str | None = None,
     ) -> JobState:
-        """Auto-label the last ``hours`` of a series in the background (``started_by``: who)."""
+        """Auto-label the last ``hours`` of a series in the background (``started_by``: who;
+        on a follower process it is queued for the leader)."""
         from labels.pending_labels import autolabel_series
 
         cap = self.config.limits.autolabel_hours
@@ -251,6 +259,9 @@ class Orchestrator:
         end = latest.time
         start = end - int(hours * 3_600_000)
         title = f"auto-label {symbol} {timeframe}, last {hours:g} h"
+        if self.role == "follower":
+            args = {"symbol": symbol, "timeframe": timeframe, "hours": hours, "patterns": patterns}
+            return self.jobs.enqueue("autolabel", title, "autolabel", args, started_by)
         return self.jobs.submit(
             "autolabel",
             title,
@@ -266,7 +277,27 @@ class Orchestrator:
                 job.cancelled,
             ),
             started_by,
+            job_id,
         )
+
+    def _start_queued(self, action: str, args: dict, started_by: str, job_id: str) -> JobState:
+        """The leader: start a job another process queued (``runtime/shared_jobs.py``)."""
+        from runtime.neural_jobs import start_neural_training
+        from runtime.training_jobs import start_dataset_build, start_training
+
+        starts = {
+            "train": lambda: start_training(self, **args, started_by=started_by, job_id=job_id),
+            "train_neural": lambda: start_neural_training(
+                self, **args, started_by=started_by, job_id=job_id
+            ),
+            "autolabel": lambda: self.start_autolabel(
+                **args, started_by=started_by, job_id=job_id
+            ),
+            "dataset": lambda: start_dataset_build(self, started_by, job_id),
+        }
+        if action not in starts:
+            raise ValueError(f"this app version can't run a queued {action!r} job")
+        return starts[action]()
 
     def import_candles(self, path, symbol: str, timeframe: str) -> int:
         """Store a CSV/Parquet file as the history of an imported symbol (never a live series)."""

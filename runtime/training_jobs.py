@@ -123,13 +123,22 @@ def captured_warnings(*names: str) -> Iterator[list[str]]:
 
 
 def start_training(
-    orch, model_type: str, dataset_version: str | None = None, started_by: str = ""
+    orch,
+    model_type: str,
+    dataset_version: str | None = None,
+    started_by: str = "",
+    job_id: str | None = None,
 ) -> JobState:
     """Start a background training job (``started_by``: who started it); raises JobBusy when
-    this model type is training."""
+    this model type is training. On a follower process it is queued for the leader."""
     from models.registry import get_model_class
 
     get_model_class(model_type)  # an unknown type fails here, with the list of names
+    label = dataset_version or "latest dataset"
+    title = f"train {model_type} on {label}"
+    if orch.role == "follower":
+        args = {"model_type": model_type, "dataset_version": dataset_version}
+        return orch.jobs.enqueue(f"train:{model_type}", title, "train", args, started_by)
 
     def run(job: JobContext) -> dict:
         progress = {"stage": "starting", "fraction": 0.0}
@@ -149,9 +158,32 @@ def start_training(
             raise JobCancelled(str(exc)) from exc
         return {**result_summary(result), "warnings": warnings}
 
-    label = dataset_version or "latest dataset"
-    title = f"train {model_type} on {label}"
-    return orch.jobs.submit(f"train:{model_type}", title, run, started_by)
+    return orch.jobs.submit(f"train:{model_type}", title, run, started_by, job_id)
+
+
+def dataset_summary(info) -> dict:
+    labels = ", ".join(f"{k} {v}" for k, v in info.label_counts.items())
+    return {"version": info.version, "rows": info.rows, "labels": labels}
+
+
+def start_dataset_build(orch, started_by: str = "", job_id: str | None = None) -> JobState:
+    """Build a dataset from the accepted labels in the background; on a follower process it is
+    queued for the leader. Raises DatasetError when nothing is accepted yet."""
+    from training.dataset_from_store import build_from_store
+
+    if not orch.annotations.list(status="accepted"):
+        raise DatasetError("no accepted spans to learn from: label spans on the chart or accept"
+                           " auto-labels first")  # fmt: skip
+    title = "build dataset from accepted labels"
+    if orch.role == "follower":
+        return orch.jobs.enqueue("dataset", title, "dataset", {}, started_by)
+    return orch.jobs.submit(
+        "dataset",
+        title,
+        lambda job: dataset_summary(build_from_store(orch, progress=job.progress)),
+        started_by,
+        job_id,
+    )
 
 
 def schedule_retraining(orch) -> None:

@@ -152,11 +152,6 @@ def class_chart(rows: list[dict]) -> go.Figure:
     return fig
 
 
-def dataset_summary(info) -> dict:
-    labels = ", ".join(f"{k} {v}" for k, v in info.label_counts.items())
-    return {"version": info.version, "rows": info.rows, "labels": labels}
-
-
 def dataset_options(orch) -> list[dict]:
     from training.datasets import list_datasets
 
@@ -203,8 +198,7 @@ def refresh_datasets(_version, tab):
 def on_train_action(_build, _run, _cancel, model_type, dataset, job_id, user=None):
     """Errors show in the alert; a job that starts or is cancelled shows in the status line,
     which follows it to its end (an alert saying "Started" would outlive the job)."""
-    from runtime.training_jobs import start_training
-    from training.dataset_from_store import build_from_store
+    from runtime.training_jobs import start_dataset_build, start_training
     from training.datasets import DatasetError
 
     def error(text):
@@ -229,17 +223,9 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id, user=Non
         return "No training is running.", True, "info", no_update, no_update, no_update
     who = acting_name(user)
     if action == ids.TRAIN_BUILD:
-        if not orch.annotations.list(status="accepted"):
-            return error(str(DatasetError("no accepted spans to learn from: label spans on the "
-                                          "chart or accept auto-labels first")))  # fmt: skip
         try:
-            job = orch.jobs.submit(
-                "dataset",
-                "build dataset from accepted labels",
-                lambda job: dataset_summary(build_from_store(orch, progress=job.progress)),
-                started_by=who,
-            )
-        except JobBusy as exc:
+            job = start_dataset_build(orch, started_by=who)
+        except (DatasetError, JobBusy) as exc:
             return error(str(exc))
         orch.audit.record(who, "dataset build started", job.title)
         return status(f"Started: {job.title} (by {who})", job.id)

@@ -31,7 +31,7 @@ CREATE TABLE annotations (
 ALL_TABLES = {"alembic_version", "annotation_journal", "annotations", "audit", "backtest_runs",
               "candle_rollups", "candles", "forming_candles", "pattern_labels",
               "prediction_outcomes", "predictions", "research_folds", "research_runs",
-              "research_trials", "revoked_sessions"}  # fmt: skip
+              "research_trials", "revoked_sessions", "shared_jobs"}  # fmt: skip
 
 
 def test_a_database_from_before_versions_is_stamped_and_completed_keeping_its_rows(db_url):

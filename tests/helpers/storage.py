@@ -92,6 +92,11 @@ ROWS = {
     ],  # fmt: skip
     "research_trials": [("s1", 0, 0, '{"fast": 5}', 1.25, 3, '{"SQN": 1.25}', None, T + 5)],
     "research_folds": [("s1", 0, '{"fold": 0, "oos": {"Return [%]": 0.5}}', T + 9)],
+    "shared_jobs": [
+        ("j1", "train:xgboost", "train xgboost on latest dataset", "train",
+         '{"model_type": "xgboost", "dataset_version": null}', "vic", "done", 1.0, "done", "",
+         '{"rows": 7}', "{}", 1, 0, T, T + 9),
+    ],  # fmt: skip
 }
 # A table a store made with ``ensure`` (no migration): copies and backups must carry it too.
 STORE_OWN = "CREATE TABLE IF NOT EXISTS scratch_notes (id INTEGER PRIMARY KEY, body TEXT)"

@@ -1,6 +1,7 @@
 """Two orchestrators on one PostgreSQL database, in one process: the second follows (its charts
-get the leader's candles, forming one included; its feed reads ok; a backtest started there
-waits in the database and the leader runs it), and takes over when the first stops."""
+get the leader's candles, forming one included; its feed reads ok; a backtest or an auto-label
+started there waits in the database and the leader runs it), and takes over when the first
+stops."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def test_a_follower_serves_the_leaders_data_queues_its_jobs_and_takes_over(
         run_id = follower.backtests.submit(request, started_by="vic")
         wait_for(lambda: follower.backtests.status(run_id)["status"] == "done", timeout=60)
         assert leader.backtests.get(run_id)["started_by"] == "vic"
+
+        # So does any other job (here an auto-label): the follower's page follows it to its end.
+        job = follower.start_autolabel(SYMBOL, "1m", 1.0, started_by="vic")
+        assert job.stage == "queued for the leading app process"
+        wait_for(lambda: follower.jobs.get(job.id).status == "done", timeout=60)
+        assert leader.jobs.get(job.id).started_by == "vic"  # it ran there, under the same id
+        assert follower.jobs.manager.get(job.id) is None  # and not here
 
         last = leader.store.latest_closed(SYMBOL, "1s")
         leader.stop()
