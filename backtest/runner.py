@@ -23,6 +23,7 @@ import numpy as np
 
 from backtest.engine import TRADE_COLUMNS, run_backtest
 from backtest.portfolio import Account, portfolio_stats
+from backtest.remote import on_cluster, run_on_cluster
 from backtest.request import BacktestRequest
 from backtest.stats import compute_stats, stats_notes
 from backtest.store import (
@@ -107,6 +108,7 @@ class Backtests:
         self._live: dict[str, dict[str, list[dict]]] = {}
         # A follower process (several on PostgreSQL): runs wait in the database for the leader.
         self.queue_only = False
+        self.last_compute: dict | None = None  # where the last run on the Ray cluster ran
 
     def recover(self, shared: bool = False) -> None:
         """At the app's start: runs an earlier app left queued or running will never end.
@@ -248,12 +250,17 @@ class Backtests:
                 f"only {len(candles)} candles of {request.symbol} in the period: nothing to"
                 " backtest"
             )
+        times = candles.index.to_numpy(dtype=np.int64)
+        close = candles["close"].to_numpy(dtype=np.float64)
+        compute = self._config.compute
+        if on_cluster(compute, request.strategy, len(candles)):  # a long run: a Ray task
+            signals, result, stats, self.last_compute = run_on_cluster(
+                compute, candles, request, job, share, 0.05)  # fmt: skip
+            return times, close, signals, result, stats
         context = StrategyContext(self._config, request.symbol, request.timeframe, self._patterns)
         strategy = make_strategy(request.strategy, request.params, context)
         job.progress(share, f"computing signals of {request.symbol}")
         signals = strategy.signals(candles)
-        times = candles.index.to_numpy(dtype=np.int64)
-        close = candles["close"].to_numpy(dtype=np.float64)
         result = run_backtest(candles["open"].to_numpy(dtype=np.float64), close, times,
                               signals.targets, request.settings, signals.warmup,
                               high=candles["high"].to_numpy(dtype=np.float64),

@@ -1,18 +1,22 @@
-"""Searches and walk-forwards with ``compute.backend: ray``, against one real local Ray head
-(``ray start --head``) shared by the module: the trials and their values are those of the local
-workers (grid, and tpe with a seed), a Cancel ends a search cancelled and stops its tasks, an
-address nobody answers fails the search with the reason, a walk-forward searches its folds on the
-cluster, and (end to end) a model trained on the cluster through a real MLflow server is searched
-over on the cluster."""
+"""Searches, walk-forwards and long backtests with ``compute.backend: ray``, against one real
+local Ray head (``ray start --head``) shared by the module: the trials and their values are those
+of the local workers (grid, and tpe with a seed), a Cancel ends a search cancelled and stops its
+tasks, an address nobody answers fails the search with the reason, a walk-forward searches its
+folds on the cluster, a long backtest runs as a task with the local run's result and can be
+cancelled, and (end to end) a model trained on the cluster through a real MLflow server is
+searched over on the cluster."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
 from app import create_app
+from backtest.request import parse_request
 from backtest.research import Research
 from backtest.search import Searcher
 from backtest.search_request import SearchRequest, parse_search
@@ -63,7 +67,8 @@ def app(head, tmp_path_factory):
     base = tmp_path_factory.mktemp("ray_research")
     config = config_from_dict(
         {"data_dir": str(base / "data"), "neural": {"bootstrap": False},
-         "compute": {"backend": "ray", "address": head.address, "workers": 2}},
+         "compute": {"backend": "ray", "address": head.address, "workers": 2,
+                     "ray_backtest_bars": 1000}},
         base_dir=base,
     )  # fmt: skip
     app = create_app(config=config)
@@ -142,8 +147,6 @@ def test_a_cancel_ends_a_search_on_ray_cancelled_with_its_trials_kept(client, or
 
 
 def test_an_unreachable_cluster_fails_the_search_with_the_reason(orch):
-    from dataclasses import replace
-
     config = orch.config
     away = replace(config, compute=replace(config.compute, address=f"127.0.0.1:{free_port()}"))
     research = Research(orch.db, orch.jobs, orch.store, orch.patterns, away)
@@ -171,6 +174,39 @@ def test_a_walkforward_searches_its_folds_on_ray(client, orch, monkeypatch):
     folds = run["result"]["folds"]
     assert len(folds) >= 2 and all(f["trials"] == 174 for f in folds)
     assert used == [RayExecutor]  # one executor for every fold's search, on the cluster
+
+
+BACKTEST = {"symbol": "GOOG", "timeframe": "1d", "strategy": "sma_cross",
+            "params": {"fast": 10, "slow": 40, "sl_pct": 5}, "commission": 0.002,
+            "start": GRID["start"], "end": GRID["end"]}  # fmt: skip
+
+
+def test_a_long_backtest_runs_as_a_ray_task_with_the_local_result(orch, monkeypatch):
+    backtests = orch.backtests
+    request = parse_request(BACKTEST, orch)
+    remote = backtests.run_now(request)
+    assert remote["status"] == "done", remote["error"]
+    assert backtests.last_compute["pid"] != os.getpid()  # it ran in a Ray worker
+    local_config = replace(orch.config, compute=replace(orch.config.compute, backend="local"))
+    monkeypatch.setattr(backtests, "_config", local_config)
+    backtests.last_compute = None
+    local = backtests.run_now(request)
+    assert backtests.last_compute is None
+    assert remote["trades"] == local["trades"] and len(local["trades"]) > 5
+    assert remote["stats"] == local["stats"]
+    assert remote["equity"] == local["equity"]
+
+
+def test_a_long_backtest_on_ray_shows_progress_and_cancels(client, orch):
+    run_id = client.post("/api/backtests", json=BACKTEST).get_json()["id"]
+    job_id = orch.backtests._jobs[run_id]
+    stage = wait_for(lambda: "Ray cluster" in (orch.jobs.get(job_id).stage or "") and
+                     orch.jobs.get(job_id).stage, timeout=60, interval=0.02)  # fmt: skip
+    assert "Ray cluster" in stage
+    assert client.post(f"/api/backtests/{run_id}/cancel", json={}).status_code == 202
+    run = wait_for(lambda: (r := orch.backtests.get(run_id))["status"] in ("done", "failed",
+                   "cancelled") and r, timeout=60)  # fmt: skip
+    assert run["status"] == "cancelled"
 
 
 def test_a_model_trained_through_the_mlflow_server_is_searched_on_the_ray_head(
