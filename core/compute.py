@@ -15,7 +15,7 @@ with ``compute.backend: ray``.
 Long work runs in this process's workers (``compute.backend: local``, the default) or as
 tasks on a Ray cluster (``compute.backend: ray``, ``compute.address``).
 
-``RayCluster`` is the small executor hook the jobs use, and that parameter searches can use:
+``RayCluster`` is the small executor hook the jobs and the Ray trial executor use:
 
     cluster = ray_cluster("127.0.0.1:6379")
     data = cluster.share(frame)                  # once, through Ray's object store

@@ -18,6 +18,7 @@ import importlib
 import logging
 import math
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,12 @@ def _chunk_task(fn: TrialFunction, arrays: dict[str, np.ndarray], setup: Any, ch
     return out
 
 
+@cache
+def _chunk_remote():
+    """The chunk task as a remote function, made once per process (Ray exports it once)."""
+    return _ray().remote(num_cpus=1, max_retries=0)(_chunk_task)
+
+
 def chunk_size(trials: int, cpus: int) -> int:
     """Trials per task: about ``TASKS_PER_CPU`` tasks per cluster CPU, at least one trial."""
     return max(1, math.ceil(trials / (TASKS_PER_CPU * max(1, cpus))))
@@ -60,7 +67,7 @@ class RayExecutor(Executor):
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self._preload = tuple(preload)
         self._arrays = cluster.share({n: np.ascontiguousarray(a) for n, a in arrays.items()})
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(_chunk_task)
+        self._remote = _chunk_remote()
         self._pending: set = set()
         self.nbytes = sum(int(a.nbytes) for a in arrays.values())
 
