@@ -6,6 +6,8 @@ stay). The engine computes the whole run at once; the run then advances through 
 steps, storing the model's predictions up to each step (source ``backtest``, with
 ``backtest_id``) and publishing the trades entered so far, so the chart fills in as it goes. At the
 end the run is saved (SQLite) and logged to MLflow: params, metrics, trades and equity as artifacts.
+With ``compute.backend: ray`` a long run of a rule strategy computes its signals, engine result
+and statistics as a Ray task (``backtest/remote.py``); the rest is as above.
 """
 
 from __future__ import annotations
