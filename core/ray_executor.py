@@ -83,14 +83,11 @@ class RayExecutor(Executor):
         size = chunk_size(len(items), self.workers)
         # setup is small but shared by every task: put once rather than pickled per task
         shared_setup = ray.put(setup)
-        tasks = {
-            self._remote.remote(
-                fn, self._arrays, shared_setup, items[i : i + size], self._preload
-            ): i  # fmt: skip
+        pending = [
+            self._remote.remote(fn, self._arrays, shared_setup, items[i : i + size], self._preload)
             for i in range(0, len(items), size)
-        }
-        self._pending |= set(tasks)
-        pending = list(tasks)
+        ]
+        self._pending.update(pending)
         try:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
