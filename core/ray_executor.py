@@ -14,6 +14,7 @@ business (``backtest/search.py``), so a seed gives the same trials here as on lo
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import math
@@ -28,6 +29,7 @@ from core.compute import ComputeError, Executor, RayCluster, TrialError, TrialFu
 log = logging.getLogger(__name__)
 
 TASKS_PER_CPU = 4
+CANCEL_GRACE_S = 5.0  # how long a cancelled task may take to stop before it is forced
 
 
 def _chunk_task(fn: TrialFunction, arrays: dict[str, np.ndarray], setup: Any, chunk: list,
@@ -105,15 +107,22 @@ class RayExecutor(Executor):
             self._cancel(pending)
 
     def _cancel(self, tasks) -> None:
+        """Cancel ``tasks``: gently first (a queued task is dropped, a running one interrupted
+        and its worker process kept for the next search), then by force for any still running
+        after ``CANCEL_GRACE_S`` (a task deep in C code may not see the interrupt)."""
+        tasks = list(tasks)
+        if not tasks:
+            return
         ray = _ray()
         for task in tasks:
-            try:
-                # not force: a queued task is dropped, a running one interrupted, and the
-                # worker process stays for the next search
+            with contextlib.suppress(Exception):  # already finished or gone: nothing to stop
                 ray.cancel(task)
-            except Exception as exc:  # already finished or gone: nothing to stop
-                log.debug("cancel of a finished Ray task: %s", exc)
-            self._pending.discard(task)
+        _, running = ray.wait(tasks, num_returns=len(tasks), timeout=CANCEL_GRACE_S)
+        for task in running:
+            log.warning("a search task did not stop within %g s: stopped by force", CANCEL_GRACE_S)
+            with contextlib.suppress(Exception):
+                ray.cancel(task, force=True)
+        self._pending.difference_update(tasks)
 
     def close(self) -> None:
         if self._pending:
