@@ -1,5 +1,6 @@
 """Parameter searches and walk-forwards as queued background jobs (or in the foreground, for the
-CLI), one at a time: each takes every search worker (``compute.workers``).
+CLI), one at a time: each takes every search worker (``compute.workers``, or the Ray cluster's
+CPUs with ``compute.backend: ray``: ``core.compute.make_executor`` picks).
 
 They follow the job state machine of backtests and training (``core/jobs.py``): a Cancel
 accepted before the end always ends the run cancelled (``JobContext.commit()`` is the one atomic

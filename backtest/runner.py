@@ -6,6 +6,8 @@ stay). The engine computes the whole run at once; the run then advances through 
 steps, storing the model's predictions up to each step (source ``backtest``, with
 ``backtest_id``) and publishing the trades entered so far, so the chart fills in as it goes. At the
 end the run is saved (SQLite) and logged to MLflow: params, metrics, trades and equity as artifacts.
+With ``compute.backend: ray`` a long run of a rule strategy computes its signals, engine result
+and statistics as a Ray task (``backtest/remote.py``); the rest is as above.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from backtest.engine import TRADE_COLUMNS, run_backtest
 from backtest.portfolio import Account, portfolio_stats
+from backtest.remote import on_cluster, run_on_cluster
 from backtest.request import BacktestRequest
 from backtest.stats import compute_stats, stats_notes
 from backtest.store import (
@@ -107,6 +110,7 @@ class Backtests:
         self._live: dict[str, dict[str, list[dict]]] = {}
         # A follower process (several on PostgreSQL): runs wait in the database for the leader.
         self.queue_only = False
+        self.last_compute: dict | None = None  # where the last run on the Ray cluster ran
 
     def recover(self, shared: bool = False) -> None:
         """At the app's start: runs an earlier app left queued or running will never end.
@@ -248,12 +252,17 @@ class Backtests:
                 f"only {len(candles)} candles of {request.symbol} in the period: nothing to"
                 " backtest"
             )
+        times = candles.index.to_numpy(dtype=np.int64)
+        close = candles["close"].to_numpy(dtype=np.float64)
+        compute = self._config.compute
+        if on_cluster(compute, request.strategy, len(candles)):  # a long run: a Ray task
+            signals, result, stats, self.last_compute = run_on_cluster(
+                compute, candles, request, job, share, 0.05)  # fmt: skip
+            return times, close, signals, result, stats
         context = StrategyContext(self._config, request.symbol, request.timeframe, self._patterns)
         strategy = make_strategy(request.strategy, request.params, context)
         job.progress(share, f"computing signals of {request.symbol}")
         signals = strategy.signals(candles)
-        times = candles.index.to_numpy(dtype=np.int64)
-        close = candles["close"].to_numpy(dtype=np.float64)
         result = run_backtest(candles["open"].to_numpy(dtype=np.float64), close, times,
                               signals.targets, request.settings, signals.warmup,
                               high=candles["high"].to_numpy(dtype=np.float64),

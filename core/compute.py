@@ -1,21 +1,21 @@
 """Where long work runs, through two executor APIs that live side by side here.
 
 **Ray hook** (issue 16; ``compute.backend``/``compute.address``): ``RayCluster`` with ``share``,
-``submit``, ``as_completed``, ``cancel`` and ``run``; the training jobs use it when
+``submit``, ``as_completed``, ``cancel`` and ``run``; training jobs and long backtests use it when
 ``compute.backend`` is ``ray``.
 
-**Trial executor** (issue 15; ``compute.workers``): ``make_executor`` / ``Executor.map`` and its
-``LocalExecutor``, the local worker pool that parameter searches and walk-forwards run their
-trials on, the arrays in shared memory. Searches run on this local pool whatever
-``compute.backend`` says; a Ray ``Executor`` (``share`` the arrays once, ``submit`` chunks of
-trials) would drop in behind ``make_executor``.
+**Trial executor** (issue 15; ``compute.workers``): ``make_executor`` / ``Executor.map``, what
+parameter searches and walk-forwards run their trials on: :class:`LocalExecutor` (the local
+worker pool, the arrays in shared memory) with ``compute.backend: local``, and
+``core.ray_executor.RayExecutor`` (the arrays in Ray's object store, chunks of trials as tasks)
+with ``compute.backend: ray``.
 
 ---- the Ray hook ----
 
 Long work runs in this process's workers (``compute.backend: local``, the default) or as
 tasks on a Ray cluster (``compute.backend: ray``, ``compute.address``).
 
-``RayCluster`` is the small executor hook the jobs use, and that parameter searches can use:
+``RayCluster`` is the small executor hook the jobs and the Ray trial executor use:
 
     cluster = ray_cluster("127.0.0.1:6379")
     data = cluster.share(frame)                  # once, through Ray's object store
@@ -43,7 +43,7 @@ numpy arrays (candles, signal inputs) that reach the workers once, never once pe
         for index, result in executor.map(run_trial, setup, trials):
             ...                                                  # as each trial finishes
 
-The contract, for this executor and any other dropped in beside it (a Ray one: ``ray.put`` the
+The contract, for this executor and the Ray one (``core/ray_executor.py``: ``ray.put`` the
 arrays once, one remote task per chunk of trials):
 
 - ``fn(arrays, setup, params) -> result`` is a module-level function (pickled by reference);
@@ -363,7 +363,12 @@ class Executor(ABC):
 
 def make_executor(compute, arrays: dict[str, np.ndarray], preload: Sequence[str] = ()) -> Executor:
     """The executor ``compute`` (the ``compute:`` section) names, holding ``arrays``.
-    ``preload``: modules the workers import before their first trial (the trial function's)."""
+    ``preload``: modules the workers import before their first trial (the trial function's).
+    With ``backend: ray`` an unreachable cluster raises :class:`ComputeError` at once."""
+    if compute.backend == "ray":
+        from core.ray_executor import RayExecutor  # it builds on this module
+
+        return RayExecutor(ray_cluster(compute.address), arrays, preload)
     return LocalExecutor(compute.workers, arrays, preload)
 
 

@@ -256,13 +256,18 @@ class ComputeConfig:
     ``address``: ``auto``, the ``host:port`` of a head, or ``ray://host:10001``; needs
     requirements-scale.txt).
 
-    ``workers``: local worker processes of parameter-search trials (``core.compute.WorkerPool``;
+    With ``ray`` the trials of searches and walk-forwards run there too (``core.ray_executor``),
+    and so do backtests of rule strategies over at least ``ray_backtest_bars`` candles
+    (``backtest/remote.py``; shorter ones run here, where they take less than a task's trip).
+
+    ``workers``: local worker processes of parameter-search trials (``core.compute.LocalExecutor``;
     default: the CPU count less one, at least 1, so the server keeps a core).
     """
 
     backend: Literal["local", "ray"] = "local"
     address: str = "auto"
     workers: int = field(default_factory=default_workers)
+    ray_backtest_bars: int = 200_000
 
     def validate(self, key: str) -> None:
         address = self.address.strip()
@@ -276,6 +281,11 @@ class ComputeConfig:
             1 <= self.workers <= 1024,
             f"{key}.workers",
             f"must be 1..1024 worker processes, got {self.workers}",
+        )
+        check(
+            self.ray_backtest_bars >= 0,
+            f"{key}.ray_backtest_bars",
+            f"must be 0 (every backtest) or more candles, got {self.ray_backtest_bars}",
         )
 
 
