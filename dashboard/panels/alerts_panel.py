@@ -99,30 +99,12 @@ def page_parts() -> list:
     return [toast, dcc.Store(id=ids.ALERT_SEEN)]
 
 
-@callbacks.callback(
-    Output(ids.ALERT_TOAST, "children"),
-    Output(ids.ALERT_TOAST, "is_open"),
-    Output(ids.ALERT_SEEN, "data"),
-    Input(ids.TICK, "n_intervals"),
-    State(ids.ALERT_SEEN, "data"),
-)
-def toast(_n, seen):
-    """Firings since the page last looked (on first load: only from now on)."""
-    store = orchestrator().alerts
-    if seen is None:
-        return no_update, no_update, store.last_fired_id()
-    fresh = store.fired_after(int(seen), TOASTED + 1)
-    if not fresh:
-        return no_update, no_update, no_update
+def toast_lines(fresh: list[dict]) -> list:
     lines = [html.Div(f"{format_ms(f['fired_at'])} · {f['message']}", className="alert-fired-line")
              for f in fresh[:TOASTED]]  # fmt: skip
     if len(fresh) > TOASTED:
         lines.append(html.Div("… more in the Alerts tab", className="text-muted"))
-    return lines, True, fresh[-1]["id"] if len(fresh) <= TOASTED else store.last_fired_id()
-
-
-def _lists_key(orch, symbol) -> str:
-    return f"{orch.alerts.version}|{orch.drawings.version}|{symbol}|{orch.alerts.last_fired_id()}"
+    return lines
 
 
 def alert_rows(alerts: list[dict]) -> list:
@@ -170,6 +152,9 @@ def drawing_rows(drawings) -> list:
 
 
 @callbacks.callback(
+    Output(ids.ALERT_TOAST, "children"),
+    Output(ids.ALERT_TOAST, "is_open"),
+    Output(ids.ALERT_SEEN, "data"),
     Output(ids.ALERT_LIST, "children"),
     Output(ids.ALERT_FIRED, "children"),
     Output(ids.DRAWING_LIST, "children"),
@@ -177,18 +162,31 @@ def drawing_rows(drawings) -> list:
     Output(ids.ALERTS_SHOWN, "data"),
     Input(ids.TICK, "n_intervals"),
     Input(ids.SYMBOL, "value"),
+    State(ids.ALERT_SEEN, "data"),
     State(ids.ALERTS_SHOWN, "data"),
 )
-def refresh_lists(_n, symbol, shown):
-    """Redrawn when an alert, a drawing or a firing changed (a tick otherwise sends nothing)."""
+def on_tick(_n, symbol, seen, shown):
+    """One request a tick for the toast and the tab's lists: the toast shows firings newer than
+    the page has seen (on first load: only those from now on); the lists are redrawn only when
+    an alert, a drawing or a firing changed, or the symbol."""
     orch = orchestrator()
-    key = _lists_key(orch, symbol)
-    if key == shown:
-        return (no_update,) * 5
+    store = orch.alerts
+    toast = (no_update, no_update, no_update)
+    fresh = []
+    if seen is None:
+        toast = (no_update, no_update, store.last_fired_id())
+    else:
+        fresh = store.fired_after(int(seen), TOASTED + 1)
+        if fresh:
+            newest = fresh[-1]["id"] if len(fresh) <= TOASTED else store.last_fired_id()
+            toast = (toast_lines(fresh), True, newest)
+    key = f"{store.version}|{orch.drawings.version}|{symbol}"
+    if key == shown and not fresh:
+        return (*toast, *(no_update,) * 5)
     drawings = orch.drawings.list(symbol)
     lines = [{"label": f"H-line at {d.y0:,.8g}", "value": d.id} for d in drawings
              if d.kind == "hline"]  # fmt: skip
-    return (alert_rows(orch.alerts.list()), fired_rows(orch.alerts.recent_fired(FIRED_SHOWN)),
+    return (*toast, alert_rows(store.list()), fired_rows(store.recent_fired(FIRED_SHOWN)),
             drawing_rows(drawings), lines, key)  # fmt: skip
 
 

@@ -72,7 +72,9 @@ def store_drawing(relayouts, symbol, flat_clicks, user):
     if not ctx.triggered_id:
         return no_update
     index = [i["id"] for i in ctx.inputs_list[0]].index(ctx.triggered_id)
-    drawn = new_shapes(relayouts[index])
+    # Plotly appends what was just drawn; earlier new shapes still in the list were stored when
+    # they were drawn (the next tick replaces them with the stored ones).
+    drawn = new_shapes(relayouts[index])[-1:]
     if not drawn:
         return no_update  # a zoom or pan
     reason = denied("draw on charts")
@@ -81,16 +83,17 @@ def store_drawing(relayouts, symbol, flat_clicks, user):
     orch = orchestrator()
     flat = bool(flat_clicks) and flat_clicks % 2 == 1
     kept = []
-    # Two shapes drawn before a tick has redrawn the chart arrive together: the first is
-    # stored already.
+    # The same relayout sent twice (a resize, a slow tick) must not store the shape twice.
     have = {(d.kind, d.x0, d.x1, d.y0, d.y1) for d in orch.drawings.list(symbol)}
     for shape in drawn:
         try:
             found = read_shape(shape, flat)
-            if tuple(found[k] for k in ("kind", "x0", "x1", "y0", "y1")) in have:
-                continue
             drawing = make_drawing(symbol, found["kind"], found["x0"], found["x1"], found["y0"],
                                    found["y1"], acting_name(user))  # fmt: skip
+            corners = (drawing.kind, drawing.x0, drawing.x1, drawing.y0, drawing.y1)
+            if corners in have:
+                continue
+            have.add(corners)
             orch.drawings.add(drawing)
         except (ShapeError, DrawingError) as exc:
             return f"Not kept: {exc}"
@@ -98,4 +101,6 @@ def store_drawing(relayouts, symbol, flat_clicks, user):
                           f"{drawing.id}: {drawing.kind} on {symbol}")  # fmt: skip
         kept.append(drawing)
     names = {"hline": "horizontal line", "line": "line", "rect": "rectangle"}
+    if not kept:
+        return no_update
     return f"Kept {', '.join(names[d.kind] for d in kept)} on {symbol}"
