@@ -1,5 +1,6 @@
-"""The evaluator with the stores on a real SQLite database: firings stored with the alert's
-state, nothing fired twice across a restart, job ends and champion moves as events, and a
+"""The evaluator with the stores on a real database (SQLite and PostgreSQL): firings stored
+with the alert's state, nothing fired twice across a restart, job ends and champion moves as
+events, and a
 webhook's delivery recorded beside its firing."""
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ class RecordingWebhooks:
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "alerts.db")
+def db(db_url):
+    database = Database(db_url)
     yield database
     database.close()
 
@@ -118,3 +119,16 @@ def test_the_minimum_interval_holds_back_a_condition_that_comes_back_soon(db):
         if worker.evaluate_once():
             times.append(t)
     assert times == [0, 70_000]
+
+
+def test_drawings_are_kept_listed_and_deleted(db):
+    from alerts.drawings import DrawingStore, make_drawing
+
+    drawings = DrawingStore(db)
+    line = drawings.add(make_drawing("BTC/USDT", "line", 2000, 1000, 1.5, 2.5, "ann"))
+    drawings.add(make_drawing("ETH/USDT", "hline", 1000, None, 3.0, None))
+    assert [d.id for d in drawings.list("BTC/USDT")] == [line.id]
+    assert (line.x0, line.x1, line.y0, line.y1) == (2000, 1000, 1.5, 2.5)  # a line keeps its ends
+    assert drawings.get(line.id) == line
+    assert drawings.delete(line.id) and not drawings.delete(line.id)
+    assert [d.kind for d in drawings.list()] == ["hline"]
