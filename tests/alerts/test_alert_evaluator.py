@@ -1,7 +1,6 @@
 """The evaluator with the stores on a real database (SQLite and PostgreSQL): firings stored
 with the alert's state, nothing fired twice across a restart, job ends and champion moves as
-events, and a
-webhook's delivery recorded beside its firing."""
+events, and a webhook's delivery recorded beside its firing."""
 
 from __future__ import annotations
 
