@@ -131,3 +131,35 @@ def test_drawings_are_kept_listed_and_deleted(db):
     assert drawings.get(line.id) == line
     assert drawings.delete(line.id) and not drawings.delete(line.id)
     assert [d.kind for d in drawings.list()] == ["hline"]
+
+
+def test_a_live_model_below_its_majority_baseline_over_its_last_outcomes(tmp_path):
+    """LiveSources on a real prediction book: 200 live CNN calls of version 4, hit 40 % of the
+    time while the price went UP 70 % of the time: below the baseline; another version is not
+    the served one and is not read."""
+    from alerts.sources import LiveSources
+    from predictions.book import PredictionBook
+
+    db = Database(tmp_path / "book.db")
+    book = PredictionBook(db, ["BTC/USDT"])
+    outcomes = []
+    for i in range(200):
+        p = book.add("cnn", "BTC/USDT", {"timestamp": 1_700_000_000_000 + i * 60_000,
+                                         "confidence": 0.7, "direction": "UP", "source": "live",
+                                         "current_price": 100.0, "target_price": 101.0,
+                                         "horizon_minutes": 5, "model_version": "4"})  # fmt: skip
+        realised = "UP" if i % 10 < 7 else "DOWN"
+        outcome = {"id": p["id"], "symbol": "BTC/USDT", "resolved_at": p["timestamp"] + 1,
+                   "realised_price": 101.0, "hit": i % 10 < 4, "error_pct": 1.0,
+                   "naive_error_pct": 1.0}  # fmt: skip
+        outcomes.append({**outcome, "detail": {"realised_direction": realised}})
+    book.record_outcomes(outcomes)
+    neural = SimpleNamespace(status=lambda: {"cnn": {"status": "ok", "version": "4"}})
+    sources = LiveSources(db=db, store=None, book=book, symbols=lambda: [], feed_status=dict,
+                          jobs=None, patterns=None, neural=neural, drawings=None)  # fmt: skip
+    [group] = sources.below_baseline({"cnn": "4"})["cnn"]
+    assert group["symbol"] == "BTC/USDT" and group["hit_rate"] == pytest.approx(0.4)
+    assert group["majority_baseline"] == pytest.approx(0.7)
+    sources._below_at = 0.0  # the once-a-minute read, due again
+    assert sources.below_baseline({"cnn": "5"}) == {}
+    db.close()
