@@ -39,10 +39,12 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     from dashboard.context import EXTENSION
     from dashboard.layout import page
     from dashboard.panels import (
+        alerts_panel,
         annotation_actions,
         annotations,
         backtest_panel,
         champion_panel,
+        chart_drawings,
         indicator_menu,
         live_charts,
         models_tab,
@@ -76,7 +78,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     for module in (
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
-        backtest_panel, research_panel, results_view,
+        backtest_panel, research_panel, results_view, chart_drawings, alerts_panel,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch
@@ -91,6 +93,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             models_tab.layout(),
             review_panel.layout(config.annotations.labels),
             backtest_panel.layout(config, orch.symbols()),
+            alerts_panel.layout(orch.symbols()),
         ],
     )
     register_api(app.server)

@@ -116,6 +116,12 @@ class JobManager:
         self._max_workers = max_workers
         self._keep = keep
         self._accepting = True
+        self._end_listeners: list[Callable[[JobState], None]] = []
+
+    def add_end_listener(self, listener: Callable[[JobState], None]) -> None:
+        """Call ``listener(state)`` when a job ends (done, failed or cancelled); it must only
+        queue work (it runs on the job's thread)."""
+        self._end_listeners.append(listener)
 
     def stop_accepting(self) -> None:
         """Refuse new jobs from now on (shutting down: a job chain must not start its next)."""
@@ -178,6 +184,11 @@ class JobManager:
             error = exc
             log.error("job %s failed: %s\n%s", state.title, exc, traceback.format_exc())
         self._finish(state, cancel, result, error, stopped)
+        for listener in self._end_listeners:
+            try:
+                listener(state)
+            except Exception:
+                log.exception("a job-end listener failed for %s", state.title)
 
     def _commit(self, state: JobState, cancel: threading.Event) -> bool:
         with self._lock:

@@ -4,7 +4,8 @@ With auth on (``server.auth_token`` or ``server.users``) every person signs in a
 
 - ``viewer`` reads only (charts, lists, exports, the audit list);
 - ``annotator`` also labels (saves, edits, deletes spans, auto-labels, imports annotations) and
-  reviews (accepts or rejects spans, one at a time or in bulk, uncertainty verdicts);
+  reviews (accepts or rejects spans, one at a time or in bulk, uncertainty verdicts), draws on
+  the charts and manages alerts;
 - ``operator`` also builds datasets, trains models, moves champions and runs backtests.
 
 On loopback without a token everyone is an operator. The REST routes and the dashboard's
@@ -38,6 +39,11 @@ ACTIONS = {
     "run backtests": OPERATOR,  # start or cancel
     "run searches": OPERATOR,  # parameter searches: start, resume or cancel
     "run walk-forwards": OPERATOR,  # start, resume or cancel
+    "draw on charts": ANNOTATOR,  # horizontal lines, trend lines, rectangles: add or delete
+    # Add or delete alerts. Annotators, like drawing: an alert only tells people (a toast, a
+    # post to a host the config allows); it changes no data, model or job, so it needs no
+    # operator, but it reaches every open page and may post out, so not every viewer.
+    "manage alerts": ANNOTATOR,
 }
 
 

@@ -274,3 +274,34 @@ BT_WF_FOLDS = "bt-wf-folds"
 BT_WF_TEXT = "bt-wf-text"
 BT_RESEARCH_RUNS = "bt-research-runs"
 BT_PORTFOLIO = "bt-portfolio"  # a portfolio run: each symbol's contribution
+
+# Drawings on the charts and alerts (issue 17)
+DRAW_FLAT = "draw-flat"  # H-line: the line tool draws horizontal lines
+DRAW_MESSAGE = "draw-message"
+ALERT_TOAST = "alert-toast"
+ALERT_SEEN = "alert-seen"  # store: the newest firing this page has shown
+ALERTS_SHOWN = "alerts-shown"  # store: the versions the lists were drawn at
+ALERT_KIND = "alert-kind"
+ALERT_SYMBOL = "alert-symbol"
+ALERT_LEVEL = "alert-level"
+ALERT_LINE = "alert-line"
+ALERT_MODEL = "alert-model"
+ALERT_CALL = "alert-call"
+ALERT_MIN_CONF = "alert-min-conf"
+ALERT_STALE = "alert-stale"
+ALERT_WHEN = "alert-when"
+ALERT_WEBHOOK = "alert-webhook"
+ALERT_NOTE = "alert-note"
+ALERT_ADD = "alert-add"
+ALERT_MESSAGE = "alert-message"
+ALERT_LIST = "alert-list"
+ALERT_FIRED = "alert-fired"
+DRAWING_LIST = "drawing-list"
+
+
+def alert_delete(alert_id: str) -> dict:
+    return {"type": "alert-delete", "id": alert_id}
+
+
+def drawing_delete(drawing_id: str) -> dict:
+    return {"type": "drawing-delete", "id": drawing_id}

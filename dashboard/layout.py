@@ -9,6 +9,7 @@ from dashboard import ids
 from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.theme import DROPDOWN_TEXT
 from dashboard.panels import (
+    alerts_panel,
     annotations,
     backtest_panel,
     live_charts,
@@ -112,5 +113,6 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             *predictions_panel.stores(),
             *backtest_panel.stores(),
             *results_view.stores(),
+            *alerts_panel.page_parts(),
         ]
     )

@@ -172,6 +172,7 @@ class PredictionBook:
         self._epoch: dict[str, int] = {}
         self._outcomes: dict[str, int] = {}
         self._counter = 0
+        self._listeners: list = []  # called with each stored prediction (outside the lock)
         for symbol in symbols:
             self._ensure(symbol)
         if db is not None:
@@ -253,7 +254,14 @@ class PredictionBook:
             prediction["seq"] = self._counter
             self._deques[kind][symbol]._put(prediction)
             self._seq[symbol] += 1
+        for listener in self._listeners:
+            listener(prediction)
         return prediction
+
+    def add_listener(self, listener) -> None:
+        """Call ``listener(prediction)`` after each prediction is stored; it must only queue
+        work (it runs on the thread that stored the prediction)."""
+        self._listeners.append(listener)
 
     def clear(
         self, symbol: str, kinds: tuple[str, ...] | None = None, source: str | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from alerts.config import AlertsConfig
 from core.candles import is_timeframe
 from core.config import (
     AnnotationsConfig,
@@ -63,6 +64,7 @@ class Config:
     neural: NeuralConfig = field(default_factory=NeuralConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     # Set by load_config: the folder relative paths (data_dir, csv files) are resolved against.
     base_dir: str = "."
 

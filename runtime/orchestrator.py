@@ -12,6 +12,11 @@ import time
 from collections import deque
 from typing import Any
 
+from alerts.drawings import DrawingStore
+from alerts.evaluator import AlertWorker
+from alerts.sources import LiveSources
+from alerts.store import AlertStore
+from alerts.webhook import WebhookSender
 from backtest.research import Research
 from backtest.runner import Backtests
 from core.audit import AuditLog
@@ -87,6 +92,24 @@ class Orchestrator:
             self.db, self.jobs, self.store, self.patterns, config, self.annotations
         )
         self.disk = DiskUsage(config.data_path, self.db.path)
+        self._add_alerts()
+
+    def _add_alerts(self) -> None:
+        """Drawings, alerts and their evaluator: woken by closed candles, new predictions and job
+        ends, each of which only queues a wake-up."""
+        self.drawings = DrawingStore(self.db)
+        self.alerts = AlertStore(self.db)
+        self.webhooks = WebhookSender(self.config.alerts)
+        sources = LiveSources(
+            db=self.db, store=self.store, book=self.predictions, symbols=self.symbols,
+            feed_status=self.feed_status, jobs=self.jobs, patterns=self.patterns,
+            neural=self.neural, drawings=self.drawings,
+            baseline_window=self.config.alerts.baseline_window,
+        )  # fmt: skip
+        self.alert_worker = AlertWorker(self.alerts, sources, self.config.alerts, self.webhooks)
+        self.add_closed_listener(self.alert_worker.on_closed)
+        self.predictions.add_listener(self.alert_worker.on_event)
+        self.jobs.add_end_listener(self.alert_worker.on_event)
 
     # ---- names the original system used ----------------------------------------------------
     @property
@@ -196,6 +219,8 @@ class Orchestrator:
             self.jobs.schedule("shared-jobs", 1 / 60, lambda: self.jobs.sync(self._start_queued))
         schedule_retraining(self)
         self.live_neural.start()
+        self.webhooks.start()
+        self.alert_worker.start()
         start_background(self)
         start_retention(self.db, self.store, self.jobs, self.config.retention, self.config.symbols)
         log.info("orchestrator started with feed %s", type(feed).__name__)
@@ -235,6 +260,8 @@ class Orchestrator:
         self.live_patterns.stop()
         self.live_neural.stop()
         self.outcomes.stop()
+        self.alert_worker.stop()
+        self.webhooks.stop()
         self.jobs.shutdown()
 
     def start_autolabel(
@@ -290,9 +317,7 @@ class Orchestrator:
             "train_neural": lambda: start_neural_training(
                 self, **args, started_by=started_by, job_id=job_id
             ),
-            "autolabel": lambda: self.start_autolabel(
-                **args, started_by=started_by, job_id=job_id
-            ),
+            "autolabel": lambda: self.start_autolabel(**args, started_by=started_by, job_id=job_id),
             "dataset": lambda: start_dataset_build(self, started_by, job_id),
         }
         if action not in starts:

@@ -165,6 +165,11 @@ class PatternService:
             )
         return loaded
 
+    def served_version(self) -> str | None:
+        """The version served now (None before the first load); reads nothing."""
+        loaded = self._champion
+        return None if loaded is None else str(loaded.info["version"])
+
     def refresh(self, wait: bool = True) -> bool:
         """Load the champion if the alias points at another version; True when swapped.
         With ``wait=False`` it returns at once when another thread is already checking."""

@@ -23,6 +23,7 @@ LAYERS = [
     "training",
     "serving",
     "backtest",
+    "alerts",
     "runtime",
     "dashboard",
 ]

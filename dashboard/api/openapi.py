@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backtest.strategies import STRATEGIES
+from dashboard.api.openapi_alerts import alert_paths
 from runtime.orchestrator import VERSION
 
 
@@ -190,6 +191,7 @@ def openapi_document(max_candles: int, max_items: int) -> dict:
                 "responses": {"200": {"description": "model"}, **_error_responses(503)}}},
             **_backtest_paths(),
             **_research_paths(),
+            **alert_paths(_error_responses),
             "/api/audit": {"get": {
                 "summary": "Who did what, when, newest first (the Review tab's audit list)",
                 "parameters": [

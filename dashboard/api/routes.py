@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from core.candles import is_timeframe, timeframe_ms
+from dashboard.api.alerts import alerts_api
 from dashboard.api.audit import audit_api
 from dashboard.api.backtests import backtests_api
 from dashboard.api.errors import ApiError, int_arg
@@ -147,6 +148,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(backtests_api)
     server.register_blueprint(research_api)
     server.register_blueprint(audit_api)
+    server.register_blueprint(alerts_api)
     server.register_blueprint(api)
 
     @server.errorhandler(ApiError)

@@ -21,6 +21,9 @@ GRAPH_CONFIG = {
     "showSendToCloud": False,
     "showEditInChartStudio": False,
     "modeBarButtonsToRemove": MODEBAR_REMOVE,
+    # Drawing tools (trend line, rectangle): what they draw is stored per symbol
+    # (dashboard/panels/chart_drawings.py).
+    "modeBarButtonsToAdd": ["drawline", "drawrect"],
     "doubleClick": "reset",
 }
 SPIKES = {"showspikes": True, "spikemode": "across", "spikesnap": "cursor", "spikethickness": 1,

@@ -47,6 +47,8 @@ from dashboard.figures.charts import (
 from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
+from dashboard.panels.chart_drawings import drawing_bands, with_tools
+from dashboard.panels.chart_drawings import toolbar as drawing_toolbar
 from dashboard.panels.indicator_menu import menu as indicator_menu
 from market import indicators, rollups
 from predictions.queries import PredictionFilter
@@ -82,7 +84,7 @@ def overlay_key(orch, symbol: str, view: dict) -> str:
         f"|{orch.live_patterns.version}|{view['min_confidence']}"
         f"|{orch.predictions.epoch(symbol)}|{view['labels']}|{visible_key(view.get('visible'))}"
         f"|{view['filters'].key()}|{orch.predictions.outcome_version(symbol)}"
-        f"|{focus_key(view.get('focus'))}"
+        f"|{focus_key(view.get('focus'))}|{orch.drawings.version}"
     )
 
 
@@ -180,7 +182,7 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     price_line = last_price_shape(candles[-1] if candles else None)
     state.price = [candles[-1].open, candles[-1].close] if candles else None
     spans, points = span_layers(orch, symbol, timeframe, window_start, view)
-    bands = [price_line, *spans]
+    bands = [price_line, *spans, *drawing_bands(orch, symbol)]
     state.drawn, state.bands = drawn, len(bands)
     state.oldest = _oldest(lists, drawn)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
@@ -228,7 +230,7 @@ def chart_view(orch, symbol: str, timeframe: str, view: dict):
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           view_candles(orch.config, timeframe), outcomes)  # fmt: skip
     draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
-    return figure, state
+    return with_tools(figure), state
 
 
 # ---- indicators ------------------------------------------------------------------------
@@ -357,6 +359,7 @@ def layout() -> html.Div:
                 value=chart_series.AUTO,
                 inline=True,
             ),
+            *drawing_toolbar(),
         ],
         className="chart-toolbar d-flex align-items-center small",
     )
@@ -549,7 +552,7 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           None, outcomes)  # fmt: skip
     draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
-    figure = auto_figure(figure, symbol, timeframe, view["visible"])
+    figure = auto_figure(with_tools(figure), symbol, timeframe, view["visible"])
     in_view = [c for c in candles if lo <= c.time <= hi]
     if in_view:
         figure.update_yaxes(range=price_range(in_view), autorange=False, row=1, col=1)

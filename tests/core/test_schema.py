@@ -28,8 +28,9 @@ CREATE TABLE annotations (
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, confidence REAL,
     UNIQUE (symbol, timeframe, start, "end", label, source));
 """
-ALL_TABLES = {"alembic_version", "annotation_journal", "annotations", "audit", "backtest_runs",
-              "candle_rollups", "candles", "forming_candles", "pattern_labels",
+ALL_TABLES = {"alembic_version", "alert_fired", "alerts", "annotation_journal", "annotations",
+              "audit", "backtest_runs", "drawings", "candle_rollups", "candles",
+              "forming_candles", "pattern_labels",
               "prediction_outcomes", "predictions", "research_folds", "research_runs",
               "research_trials", "revoked_sessions", "shared_jobs"}  # fmt: skip
 

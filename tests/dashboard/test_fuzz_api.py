@@ -57,7 +57,11 @@ def test_three_hundred_generated_requests_get_no_5xx(client):
         "GET /api/live-updates", "GET /api/health", "POST /api/predict", "POST /api/predict/batch",
         "GET /api/model/info",
     }  # fmt: skip
-    assert 200 in result["by_operation"]["POST /api/predict"]  # it went past the checks too
+    # The valid body the fuzz spoils goes past the checks. (Asked directly: which of the ~10
+    # generated predict calls happen to carry it unspoiled depends on how many operations the
+    # document has.)
+    assert client.post("/api/predict", data=predict_body(),
+                       content_type="application/json").status_code == 200  # fmt: skip
     assert client.get("/api/health").status_code == 200
 
 

@@ -49,6 +49,17 @@ def selection(offset: int) -> dict:
             "end": T0 + (offset + 4) * 1000}  # fmt: skip
 
 
+NEW_LINE = {
+    "name": "new-drawing",
+    "type": "line",
+    "xref": "x",
+    "yref": "y",
+    "x0": T0,
+    "x1": T0 + 60_000,
+    "y0": 100.0,
+    "y1": 101.0,
+}  # what the modebar's line tool draws
+
 # A press of each button that changes something, the action it takes, and what the page sends
 # with it. The values make an allowed press stop short of long work (an unknown model type, an
 # empty queue), so the matrix runs in seconds.
@@ -87,6 +98,10 @@ PRESSES = [
     ("bt-cancel.n_clicks", "run walk-forwards",
      {"bt-view.data": {"open": True, "what": "walkforward"},
       "bt-research-shown.data": {"id": "nope"}}),
+    ("alert-add.n_clicks", "manage alerts", {"alert-kind.value": "job"}),
+    ('{"tf":["ALL"],"type":"chart"}.relayoutData', "draw on charts",
+     {'{"tf":["ALL"],"type":"chart"}.relayoutData': [None, {"shapes": [NEW_LINE]}],
+      "symbol-select.value": "BTC/USDT"}),
 ]  # fmt: skip
 
 
@@ -99,7 +114,8 @@ def footprint(orch) -> tuple:
     return (len(orch.annotations.list()), len(orch.audit.list(limit=10**6)),
             len(orch.jobs.list()), len(orch.backtests.list(1000)),
             len(orch.research.list("search", 1000)),
-            len(orch.research.list("walkforward", 1000)))  # fmt: skip
+            len(orch.research.list("walkforward", 1000)), len(orch.alerts.list()),
+            len(orch.drawings.list()))  # fmt: skip
 
 
 def test_every_action_of_the_table_has_a_button_here():

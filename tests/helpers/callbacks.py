@@ -20,11 +20,18 @@ def _split(item: str) -> tuple[Any, str]:
     return _component(component), prop
 
 
+def _per_chart(value) -> bool:
+    return isinstance(value, list) and len(value) == len(CHART_IDS)
+
+
 def _refs(component, prop: str, value) -> dict | list:
-    """One reference, or one per chart for an ``ALL`` pattern (its value: the chart's id)."""
+    """One reference, or one per chart for an ``ALL`` pattern (its value: the chart's id, or
+    each chart's given in a list, one per chart of ``CHART_IDS``)."""
     if isinstance(component, dict) and component.get("tf") == ["ALL"]:
-        return [{"id": c, "property": prop, **({"value": c} if prop == "id" else {})}
-                for c in CHART_IDS]  # fmt: skip
+        values = value if _per_chart(value) else [None] * len(CHART_IDS)
+        return [{"id": c, "property": prop,
+                 **({"value": c} if prop == "id" else {} if v is None else {"value": v})}
+                for c, v in zip(CHART_IDS, values, strict=True)]  # fmt: skip
     ref = {"id": component, "property": prop}
     if value is not ...:
         ref["value"] = value
@@ -54,8 +61,17 @@ def callback_body(dependencies: list[dict], trigger: str, values: dict | None = 
         "outputs": outputs if output.startswith("..") else outputs[0],
         "inputs": [given(i) for i in dep["inputs"]],
         "state": [given(s) for s in dep["state"]],
-        "changedPropIds": [trigger],
+        "changedPropIds": [_changed(trigger, values.get(trigger))],
     }
+
+
+def _changed(trigger: str, value) -> str:
+    """What the renderer names as changed: for a per-chart value of an ``ALL`` pattern, the
+    first chart given one (its concrete id)."""
+    if not _per_chart(value):
+        return trigger
+    chart = next(c for c, v in zip(CHART_IDS, value, strict=True) if v is not None)
+    return f"{json.dumps(chart, sort_keys=True, separators=(',', ':'))}.{trigger.rsplit('.', 1)[1]}"
 
 
 def press(client, dependencies: list[dict], trigger: str, values: dict | None = None, **kw):

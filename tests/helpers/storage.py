@@ -93,10 +93,45 @@ ROWS = {
     "research_trials": [("s1", 0, 0, '{"fast": 5}', 1.25, 3, '{"SQN": 1.25}', None, T + 5)],
     "research_folds": [("s1", 0, '{"fold": 0, "oos": {"Return [%]": 0.5}}', T + 9)],
     "shared_jobs": [
-        ("j1", "train:xgboost", "train xgboost on latest dataset", "train",
-         '{"model_type": "xgboost", "dataset_version": null}', "vic", "done", 1.0, "done", "",
-         '{"rows": 7}', "{}", 1, 0, T, T + 9),
+        (
+            "j1",
+            "train:xgboost",
+            "train xgboost on latest dataset",
+            "train",
+            '{"model_type": "xgboost", "dataset_version": null}',
+            "vic",
+            "done",
+            1.0,
+            "done",
+            "",
+            '{"rows": 7}',
+            "{}",
+            1,
+            0,
+            T,
+            T + 9,
+        ),
     ],  # fmt: skip
+    "drawings": [
+        ("d1", "BTC/USDT", "hline", T, T, 2.25, 2.25, "ann", T),
+        ("d2", "BTC/USDT", "rect", T, T + 60_000, 1.5, 2.5, "ann", T + 1),
+    ],
+    "alerts": [
+        ("al1", "price_cross", "BTC/USDT", '{"level": 2.0}', None, "ann", T, 0, T + 5, "{}"),
+        (
+            "al2",
+            "job",
+            None,
+            '{"when": "ended", "note": "é"}',
+            "http://h/x",
+            "ann",
+            T,
+            1,
+            None,
+            None,
+        ),
+    ],
+    "alert_fired": [(4, "al1", T + 5, "BTC/USDT crossed up through 2", "sent (200) after 1 try")],
 }
 # A table a store made with ``ensure`` (no migration): copies and backups must carry it too.
 STORE_OWN = "CREATE TABLE IF NOT EXISTS scratch_notes (id INTEGER PRIMARY KEY, body TEXT)"
