@@ -11,6 +11,7 @@ from dashboard.figures.theme import DROPDOWN_TEXT
 from dashboard.panels import (
     annotations,
     backtest_panel,
+    deep_link,
     live_charts,
     neural_panel,
     predictions_panel,
@@ -18,6 +19,7 @@ from dashboard.panels import (
     results_view,
     review_panel,
     status,
+    time_zone,
     training_panel,
 )
 from dashboard.people import current_person
@@ -71,6 +73,7 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                     ),
                     width="auto",
                 ),
+                dbc.Col(time_zone.layout(), width="auto"),
                 dbc.Col([status.layout(), neural_panel.banner()], className="status-col"),
                 *sign_out(config),
             ],
@@ -104,6 +107,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
     return html.Div(
         [
             header(config, symbols),
+            *deep_link.layout(),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),
