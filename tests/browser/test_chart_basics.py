@@ -90,12 +90,18 @@ def test_crosshair_tags_read_price_and_time_and_the_last_price_covers_no_tick(pa
     plot = page.locator("#chart-1m .nsewdrag").first.bounding_box()
     assert price.bounding_box()["x"] >= plot["x"] + plot["width"] - 1
     assert when.bounding_box()["y"] >= plot["y"] + plot["height"] - 1 - 200  # under the price panel
-    # The last-price tag and the price tick labels never cover one another.
-    last = page.locator("#chart-1m .annotation").first.bounding_box()
-    ticks = page.locator("#chart-1m g.ytick text")
-    assert ticks.count() >= 3
-    for i in range(ticks.count()):
-        assert not overlaps(last, ticks.nth(i).bounding_box()), ticks.nth(i).inner_text()
+    # The last-price tag and the price tick labels never cover one another (read in one go:
+    # a tick redraws the labels).
+    last, ticks = page.evaluate(
+        """() => { const box = (e) => { const r = e.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height, text: e.textContent}; };
+          const block = document.getElementById('chart-1m');
+          return [box(block.querySelector('.annotation')),
+                  Array.from(block.querySelectorAll('g.ytick text'), box)]; }"""
+    )
+    assert len(ticks) >= 3
+    for tick in ticks:
+        assert not overlaps(last, tick), (tick["text"], last["text"])
     page.mouse.move(5, 5)  # off the chart: the tags go
     wait_for(lambda: not price.is_visible() and not when.is_visible())
 
