@@ -99,7 +99,7 @@ def test_crosshair_tags_read_price_and_time_and_the_last_price_covers_no_tick(pa
           return [box(block.querySelector('.annotation')),
                   Array.from(block.querySelectorAll('g.ytick text'), box)]; }"""
     )
-    assert len(ticks) >= 3
+    assert len(ticks) >= 2  # a narrow price range may get only two
     for tick in ticks:
         assert not overlaps(last, tick), (tick["text"], last["text"])
     page.mouse.move(5, 5)  # off the chart: the tags go
