@@ -45,6 +45,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         backtest_panel,
         champion_panel,
         chart_drawings,
+        deep_link,
         indicator_menu,
         live_charts,
         models_tab,
@@ -78,7 +79,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     for module in (
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
-        backtest_panel, research_panel, results_view, chart_drawings, alerts_panel,
+        backtest_panel, research_panel, results_view, chart_drawings, alerts_panel, deep_link,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

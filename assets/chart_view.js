@@ -117,7 +117,7 @@
     const d = decimals(gd);
     const f = (v) => v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
     const vol = gd.data[1] && gd.data[1].y ? gd.data[1].y[i] : 0;
-    const when = new Date(c.x[i]).toISOString().slice(0, 19).replace("T", " ");
+    const when = window.tdTime ? tdTime.format(c.x[i], true) : new Date(c.x[i]).toISOString().slice(0, 19).replace("T", " ");
     el.textContent = `${when}  O ${f(c.open[i])}  H ${f(c.high[i])}  L ${f(c.low[i])}  C ${f(c.close[i])}  V ${(+vol).toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
     el.classList.toggle("down", c.close[i] < c.open[i]);
   }
@@ -179,7 +179,8 @@
       gd._tdWidth = r ? r[1] - r[0] : null;
       gd._tdLastX = c.x[c.x.length - 1];
       const saved = views[key];
-      gd._tdLive = !saved || saved.live;
+      // A chart opened on a past range (a deep link) is not live: new candles must not move it.
+      gd._tdLive = saved ? saved.live : !r || r[1] >= gd._tdLastX;
       if (saved && !saved.live && saved.range) {
         gd._tdWidth = saved.range[1] - saved.range[0];
         setX(gd, saved.range);
@@ -282,6 +283,9 @@
   function scan() {
     document.querySelectorAll(".chart-block .js-plotly-plot").forEach(bind);
   }
+
+  // For the keymap (assets/keymap.js): moves made as the user's own.
+  window.tdChart = { relayout: guiRelayout, backToLive: backToLive, candles: candles };
 
   document.addEventListener("click", function (event) {
     const button = event.target.closest && event.target.closest(".back-to-live");

@@ -11,6 +11,11 @@ CHARTS = "charts"
 PATTERN_MIN_CONF = "pattern-min-confidence"
 SIGN_OUT = "sign-out"
 SIGNED_IN = "signed-in"
+# Deep links (?symbol=&tf=&from=&to=) and the page's time zone switch
+URL = "url"
+LINK_VIEW = "link-view"
+LINK_MESSAGE = "link-message"
+TIME_ZONE = "time-zone"
 
 CHART_TIMEFRAMES = ("1s", "1m")
 

@@ -12,6 +12,7 @@ from dashboard.panels import (
     alerts_panel,
     annotations,
     backtest_panel,
+    deep_link,
     live_charts,
     neural_panel,
     predictions_panel,
@@ -19,6 +20,7 @@ from dashboard.panels import (
     results_view,
     review_panel,
     status,
+    time_zone,
     training_panel,
 )
 from dashboard.people import current_person
@@ -72,6 +74,7 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                     ),
                     width="auto",
                 ),
+                dbc.Col(time_zone.layout(), width="auto"),
                 dbc.Col([status.layout(), neural_panel.banner()], className="status-col"),
                 *sign_out(config),
             ],
@@ -105,6 +108,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
     return html.Div(
         [
             header(config, symbols),
+            *deep_link.layout(),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
             *annotations.stores(),

@@ -26,6 +26,9 @@ GRAPH_CONFIG = {
     "modeBarButtonsToAdd": ["drawline", "drawrect"],
     "doubleClick": "reset",
 }
+# Price tick labels inside the plot, left of the axis: the right margin holds only the tags
+# (the last price, the crosshair's price), so neither ever covers a tick label.
+PRICE_TICKS = {"ticklabelposition": "inside", "ticks": ""}
 SPIKES = {"showspikes": True, "spikemode": "across", "spikesnap": "cursor", "spikethickness": 1,
           "spikedash": "dot", "spikecolor": CROSSHAIR}  # fmt: skip
 

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from core.candles import Candle, bucket_start, timeframe_ms
 from dashboard.figures.chart_layout import (
+    PRICE_TICKS,
     SPIKES,
     last_price_label,
     opening_range,
@@ -324,7 +325,7 @@ def build_figure(
                      **SPIKES)  # fmt: skip
     fig.update_yaxes(showgrid=True, gridcolor=GRID, side="right", **SPIKES)
     fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
-                     row=1, col=1)  # fmt: skip
+                     row=1, col=1, **PRICE_TICKS)  # fmt: skip
     fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
     fig.update_layout(yaxis3={"overlaying": "y", "range": [0, 1], "fixedrange": True,
                               "visible": False, "anchor": "x"})  # fmt: skip

@@ -311,12 +311,20 @@ def chart_indicators(settings) -> list:
 
 
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
+    visible = view["visible"] if timeframe == chart_series.BASE else None
+    view = {**view, "visible": visible}  # a link's range is the minute chart's only
     if timeframe == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
-        figure, state = chart_view(orch, symbol, timeframe, view)
-        figure = auto_figure(figure, symbol, timeframe, None)
+        if visible:  # a deep link's range: what auto shows there (rollups past the buffer)
+            figure, state_data = auto_tick(orch, symbol, timeframe, view, None)
+        else:
+            figure, state = chart_view(orch, symbol, timeframe, view)
+            figure, state_data = auto_figure(figure, symbol, timeframe, None), state.to_dict()
     else:
         shown = chart_series.display_timeframe(timeframe, view["timeframe"])
         figure, state = chart_view(orch, symbol, shown, view)
+        state_data = state.to_dict()
+        if visible:  # a deep link's range, within what this timeframe holds
+            figure.update_xaxes(range=list(visible), autorange=False)
     return html.Div(
         [
             dcc.Graph(
@@ -331,7 +339,7 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             # Filled in by assets/chart_view.js: the candle under the cursor, back to live.
             html.Div(className="ohlcv-legend"),
             html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
-            dcc.Store(id=ids.chart_state(timeframe), data=state.to_dict()),
+            dcc.Store(id=ids.chart_state(timeframe), data=state_data),
             dcc.Store(id=ids.chart_visible(timeframe)),
             indicator_menu(timeframe),
             dcc.Store(id=ids.indicator_settings(timeframe)),
@@ -435,12 +443,16 @@ def layer_legend(_n, symbol, filters, shown):
     State(ids.LABELS_SHOWN, "value"),
     State(ids.CHART_TIMEFRAME, "value"),
     State(ids.PRED_FILTER, "data"),
+    Input(ids.LINK_VIEW, "data"),
 )
-def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
+def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, link):
     orch = orchestrator()
     if symbol not in orch.symbols():
         return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
-    view = make_view(enabled, None, min_confidence, labels, None, chart_tf, filters)
+    # A deep link's range opens the minute chart once, as the page loads (panels/deep_link.py).
+    opened = f"{ids.LINK_VIEW}.data" in ctx.triggered_prop_ids or not ctx.triggered_id
+    visible = link["range"] if opened and link and link["symbol"] == symbol else None
+    view = make_view(enabled, None, min_confidence, labels, visible, chart_tf, filters)
     return [chart_block(orch, symbol, tf, view) for tf in orch.timeframes(symbol)]
 
 

@@ -195,6 +195,7 @@ def on_neural_action(_train, _cancel, kind, symbol, user=None):
     Output(ids.NEURAL_STATUS, "children"),
     Output(ids.NEURAL_LOSS, "figure"),
     Output(ids.NEURAL_BANNER, "children"),
+    Output(ids.NEURAL_BANNER, "title"),  # the whole text, where the line cuts it short
     Input(ids.TICK, "n_intervals"),
     State(ids.TABS, "active_tab"),
     State(ids.NEURAL_KIND, "value"),
@@ -205,16 +206,16 @@ def neural_progress(_n, tab, kind, shown):
     running = [j for j in neural_jobs(orch) if j.status == RUNNING]
     banner = ("Training: " + "; ".join(job_text(j) for j in running)) if running else ""
     if tab != "train":
-        return no_update, no_update, no_update, banner
+        return no_update, no_update, no_update, banner, banner
     jobs = neural_jobs(orch, kind)
     if not jobs:
-        return 0, f"No {kind} training in this session.", no_update, banner
+        return 0, f"No {kind} training in this session.", no_update, banner, banner
     job = jobs[0]
     curve = list(job.details.get("curve", []))
     shown_points = len(((shown or {}).get("data") or [{}])[0].get("y") or [])
     title = f"{kind} training loss"
     figure = loss_figure(curve, title) if len(curve) != shown_points else no_update
-    return round(job.progress * 100), job_text(job), figure, banner
+    return round(job.progress * 100), job_text(job), figure, banner, banner
 
 
 @callbacks.callback(

@@ -23,6 +23,7 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet, InputRefused
 from dashboard.context import orchestrator
 from dashboard.figures.charts import build_figure, overlay_traces, prediction_shapes
+from dashboard.figures.note_figure import note_figure
 from dashboard.figures.outcome_overlays import outcome_traces, split_pending
 from predictions.book import KINDS
 from predictions.queries import OUTCOME_FIELDS, stored
@@ -146,7 +147,12 @@ def as_of(p: dict, clock: int) -> dict:
 def replay_figure(
     candles, predictions: list[dict], symbol: str, timeframe: str, clock: int, period=None
 ):
-    """The replay chart at ``clock``: candles opened by then, predictions arrived by then."""
+    """The replay chart at ``clock``: candles opened by then, predictions arrived by then. A
+    period without candles says so (with ``period``) rather than drawing empty axes."""
+    if not candles and period is not None:
+        start, end = (format_ms(t) for t in period)
+        text = f"No {timeframe} candles of {escape(symbol)} between {start} and {end} UTC"
+        return note_figure(text, uirevision=f"replay|{symbol}|{timeframe}")
     shown = [c for c in candles if c.time <= clock]
     held = {k: [as_of(p, clock) for p in predictions if p["kind"] == k and arrival(p) <= clock]
             for k in KINDS}  # fmt: skip

@@ -71,7 +71,7 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                       _button("Next", ids.REVIEW_NEXT)]),
             html.Div("Keys: A confirm · R dismiss · N next (outside text boxes); picking a row "
                      "moves the 1 m chart to its span.", className="small text-muted"),
-            # Changes once per answered press: the review keys wait for it (review_keys.js).
+            # Changes once per answered press: the review keys wait for it (assets/keymap.js).
             html.Span(id=ids.REVIEW_ACK, hidden=True),
             dbc.Alert(id=ids.REVIEW_MESSAGE, is_open=False, className="py-1 px-2 small",
                       fade=False),

@@ -71,6 +71,18 @@ def status_summary(feeds: dict[str, dict], now: int) -> tuple[list, str]:
     return parts, title or "every feed is ok; open for details"
 
 
+def unfed_parts(symbol: str | None, feeds: dict[str, dict]) -> list:
+    """The summary's first words when the chart shows a symbol no feed serves (an imported
+    history): said plainly, so "3 ok" never reads as if its candles were live."""
+    if not symbol or symbol in feeds:
+        return []
+    return [
+        html.Span("●", className="feed-dot-none"),
+        html.Span(f" {symbol}: imported, no live feed", className="feed-none"),
+        " · feeds: ",
+    ]
+
+
 def layout() -> html.Details:
     # Static shell: the tick fills summary and list, so an opened dropdown stays open.
     return html.Details(
@@ -85,8 +97,12 @@ def layout() -> html.Details:
     Output(ids.FEED_STATUS_SUMMARY, "title"),
     Output(ids.FEED_STATUS_DETAILS, "children"),
     Input(ids.TICK, "n_intervals"),
+    Input(ids.SYMBOL, "value"),
 )
-def refresh_status(_n):
+def refresh_status(_n, symbol):
     feeds, now = orchestrator().feed_status(), now_ms()
     summary, title = status_summary(feeds, now)
-    return summary, title, status_items(feeds, now)
+    unfed = unfed_parts(symbol, feeds)
+    if unfed:
+        title = f"{symbol} has stored candles but no feed: its chart does not move.\n{title}"
+    return unfed + summary, title, status_items(feeds, now)

@@ -26,6 +26,10 @@ def test_imported_symbol_appears_with_a_chart_for_its_timeframe(page, served, tm
     assert figure_data(page, "1h", "gd.data[0].x.length") == 400
     assert figure_data(page, "1h", "gd.data[0].close[399]") == pytest.approx(candles[-1].close)
     assert page.locator("#chart-1s").count() == 0 and page.locator("#chart-1m").count() == 0
+    # The status line says its chart has no feed, before the feeds' "3 ok".
+    summary = page.locator("#feed-status summary")
+    wait_for(lambda: summary.inner_text().startswith("● MYCOIN: imported, no live feed · feeds:"))
+    assert "3 ok" in summary.inner_text()
 
     # Its history can be auto-labelled like any other series, and a span jumps the chart.
     page.locator("#auto-tf").select_option("1m")  # not served for MYCOIN: a clear message

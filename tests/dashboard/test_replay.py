@@ -134,3 +134,12 @@ def test_replay_data_reads_at_most_the_periods_candles_and_checks_the_period():
     with pytest.raises(InputRefused, match="at most 24 h"):
         replay_data(orch, forged_state())
     assert len(orch.store.calls) == 1
+
+
+def test_a_period_without_candles_says_so_instead_of_drawing_empty_axes():
+    figure = replay_figure([], [], "A", "1s", T0, (T0, T0 + 60 * M))
+    assert figure.data == ()
+    assert figure.layout.annotations[0].text == (
+        "No 1s candles of A between 2023-11-14 22:13:00 and 2023-11-14 23:13:00 UTC"
+    )
+    assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False

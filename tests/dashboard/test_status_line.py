@@ -1,6 +1,6 @@
 """The status line's summary: counts per state, the newest age, the feeds in trouble."""
 
-from dashboard.panels.status import status_summary
+from dashboard.panels.status import status_summary, unfed_parts
 
 NOW = 1_700_000_000_000
 
@@ -26,3 +26,10 @@ def test_fifty_feeds_sum_up_on_one_line_naming_the_first_in_trouble():
 def test_all_ok_says_so_on_hover():
     parts, title = status_summary({"BTC/USDT": {"status": "ok", "last_update": NOW}}, NOW)
     assert "1 ok" in text(parts) and "every feed is ok" in title
+
+
+def test_a_symbol_without_a_feed_is_named_before_the_feed_counts():
+    feeds = {"BTC/USDT": {"status": "ok", "last_update": NOW}}
+    parts = unfed_parts("MYCOIN", feeds) + status_summary(feeds, NOW)[0]
+    assert text(parts).startswith("● MYCOIN: imported, no live feed · feeds: ● 1 ok")
+    assert unfed_parts("BTC/USDT", feeds) == [] and unfed_parts(None, feeds) == []
