@@ -57,10 +57,18 @@
   function clearSelection() {
     document.querySelectorAll(".chart-block .js-plotly-plot").forEach(function (gd) {
       if (!gd._fullLayout) return;
-      const had = (gd._fullLayout.selections || []).length || gd.querySelector(".select-outline");
-      if (!had) return;
-      Plotly.relayout(gd, { selections: [] });
-      gd.emit("plotly_deselect", null);
+      if ((gd._fullLayout.selections || []).length || gd.querySelector(".select-outline")) {
+        Plotly.relayout(gd, { selections: [] });
+        gd.emit("plotly_deselect", null);
+      }
+      // Dash's copy of the selection too, whether or not the outline is still drawn: a tick's
+      // redraw may have wiped the outline while the annotation form still holds the range
+      const host = gd.closest(".dash-graph");
+      if (host && host.id && window.dash_clientside && window.dash_clientside.set_props) {
+        let id = host.id;
+        try { id = JSON.parse(id); } catch (e) { /* a plain string id */ }
+        window.dash_clientside.set_props(id, { selectedData: null });
+      }
     });
   }
 

@@ -70,7 +70,9 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                             ),
                         ],
                         className="d-flex align-items-center",
-                        style={"minWidth": "14rem"},
+                        # the slider's own height, kept from the first paint: Dash loads the
+                        # slider a moment after the charts, and the header would grow then
+                        style={"minWidth": "14rem", "minHeight": "42px"},
                     ),
                     width="auto",
                 ),
