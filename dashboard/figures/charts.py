@@ -23,6 +23,7 @@ from dashboard.figures.chart_layout import (
     price_decimals,
     price_format,
 )
+from dashboard.figures.overlay_strength import notes, prediction_key, strength
 from dashboard.figures.span_layout import label_room, merge_adjacent
 from dashboard.figures.theme import (
     ACTION_COLORS,
@@ -106,11 +107,18 @@ def overlay_points(
     timeframe: str,
     enabled: Iterable[str],
     window_start: int | None,
+    full: set[str] | None = None,
 ) -> dict[str, list[dict]]:
     """The markers of each prediction trace, in the order predictions were stored, each with
     its prediction's ``seq``. Predictions before the chart's first candle are left out so they
-    don't stretch the time axis."""
+    don't stretch the time axis. ``full``: keys of the predictions drawn at full strength (the
+    others faded, ``overlay_strength``); None draws all at full strength."""
     enabled = set(enabled)
+
+    def opacity(p: dict) -> float:
+        strong = full is None or prediction_key(p) in full
+        return strength(confidence_opacity(p["confidence"]), strong)
+
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     points: dict[str, list[dict]] = {name: [] for name in PREDICTION_TRACES}
@@ -133,9 +141,9 @@ def overlay_points(
                     "ts": p["timestamp"],
                     "x": p["timestamp"],
                     "y": anchor - offset if buy else anchor + offset,
-                    "text": _hover(p, f"{p['action']} at {p['price']:.6g}"),
+                    "text": _hover(p, f"{p['action']} at {p['price']:.6g}", *notes(p)),
                     "size": confidence_size(p["confidence"]),
-                    "opacity": confidence_opacity(p["confidence"]),
+                    "opacity": opacity(p),
                     "color": ACTION_COLORS[p["action"]],
                 }
             )
@@ -161,9 +169,9 @@ def overlay_points(
                     "ts": p["timestamp"],
                     "x": x,
                     "y": y,
-                    "text": _hover(p, *lines),
+                    "text": _hover(p, *lines, *notes(p)),
                     "size": confidence_size(p["confidence"]),
-                    "opacity": confidence_opacity(p["confidence"]),
+                    "opacity": opacity(p),
                     "color": DIRECTION_COLORS[p["direction"]],
                 }
             )

@@ -16,6 +16,7 @@ from html import escape
 
 from core.candles import Candle, bucket_start, timeframe_ms
 from dashboard.figures.charts import TRACE, _hover, confidence_size, horizon_end
+from dashboard.figures.overlay_strength import notes, prediction_key, strength, thin
 from dashboard.figures.theme import (
     ACTION_COLORS,
     DIRECTION_COLORS,
@@ -75,13 +76,16 @@ def outcome_traces(
     timeframe: str,
     enabled: Iterable[str],
     window_start: int | None,
+    full: set[str] | None = None,
 ) -> list[dict]:
-    """The three outcome traces (hit markers, miss markers, realised-price segments), whole."""
+    """The three outcome traces (hit markers, miss markers, realised-price segments), whole.
+    ``full``: keys of the predictions at full strength; the others are faded and lose their
+    segment (None: all at full strength)."""
     enabled = set(enabled)
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     columns = {name: {"x": [], "y": [], "symbol": [], "color": [], "size": [], "text": [],
-                      "id": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
+                      "id": [], "opacity": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
     links_x: list = []
     links_y: list = []
     for kind in ("dqn", "cnn", "transformer"):
@@ -102,8 +106,12 @@ def outcome_traces(
             )
             col["color"].append(color)
             col["size"].append(confidence_size(p["confidence"]))
-            col["text"].append(_hover(p, _outcome_text(p)))
+            col["text"].append(_hover(p, _outcome_text(p), *notes(p)))
             col["id"].append(p["id"])
+            strong = full is None or prediction_key(p) in full
+            col["opacity"].append(strength(1.0, strong))
+            if not strong:
+                continue  # an older call: its marker only, faded
             end_x = x if kind != "dqn" and p.get(TARGET.get(kind, "")) is not None else None
             links_x += [x, end_x if end_x is not None else p["resolved_at"], None]
             links_y += [y, p["realised_price"], None]
@@ -116,6 +124,7 @@ def outcome_traces(
             "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
             "showlegend": False, "xaxis": "x", "yaxis": "y",
             "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
+                       "opacity": col["opacity"],
                        "line": {"width": rim, "color": WHITE if name == "outcome_hit"
                                 else col["color"]}},
         })  # fmt: skip
@@ -178,24 +187,28 @@ class Extras:
     """The traces after the fixed ones (outcomes, disagreement marks) of one chart: a cheap
     ``key`` per part (``outcomes|marks``) that changes when that part does, and the traces."""
 
-    def __init__(self, orch, symbol, timeframe, view, candles, predictions):
-        """``predictions``: the symbol's held predictions that pass the user's filters."""
+    def __init__(self, orch, symbol, timeframe, view, candles, predictions, full=None):
+        """``predictions``: the symbol's held predictions that pass the user's filters;
+        ``full``: keys of those drawn at full strength (``overlay_strength``)."""
         self._args = (candles, timeframe, view["enabled"])
+        self._full = full
         window_start = candles[0].time if candles else None
         _, resolved = split_pending(predictions, None)
-        self._resolved = in_window(resolved, window_start)
+        self._resolved = thin(in_window(resolved, window_start), timeframe_ms(timeframe))
         spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
         human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
         self._found = [d for d in disagreements(predictions, spans, human, timeframe)
                        if MARK_LAYERS[d["type"]] <= set(view["enabled"])]  # fmt: skip
-        drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
+        drawn = sorted((p["id"], full is None or prediction_key(p) in full, p.get("more", 0))
+                       for items in self._resolved.values() for p in items)  # fmt: skip
         marks = [(d["time"], d["type"]) for d in self._found]
         self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"
 
     def traces(self) -> list[dict]:
         candles, timeframe, enabled = self._args
         window_start = candles[0].time if candles else None
-        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start)
+        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start,
+                                self._full)  # fmt: skip
         return [*traces, self.marks()]
 
     def marks(self) -> dict:
