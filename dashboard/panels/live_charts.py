@@ -314,8 +314,15 @@ def chart_indicators(settings) -> list:
         return []
 
 
+def is_auto(chart_tf: str, view: dict) -> bool:
+    """The 1 s chart is always auto (1 s, 5 s, 15 s, 1 m); the minute chart when so chosen."""
+    return chart_tf == "1s" or (
+        chart_tf == chart_series.BASE and view["timeframe"] == chart_series.AUTO
+    )
+
+
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
-    if timeframe == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+    if is_auto(timeframe, view):
         figure, state = chart_view(orch, symbol, timeframe, view)
         figure = auto_figure(figure, symbol, timeframe, None)
     else:
@@ -474,7 +481,7 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
-    if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+    if is_auto(chart_tf_id, view):
         return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)
@@ -482,7 +489,8 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
 
 # ---- auto timeframe --------------------------------------------------------------------
 # The minute chart in "auto" shows the finest candle size (1m, 5m, 15m, 1h, 4h, 1d) with at
-# most AUTO_SLOTS candles in view. At 1 m over the buffered window it is the live chart above;
+# most AUTO_SLOTS candles in view; the 1 s chart does the same over its stored 1 s history
+# (1s, 5s, 15s, 1m). At 1 m over the buffered window it is the live chart above;
 # zoomed out or panned back past the buffer it loads only the visible range and an eighth of
 # its width either side (at most ~2,500 candles) from the rollups, and keeps following the
 # newest candle while that range reaches it.
@@ -520,7 +528,8 @@ def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
     timeframe = auto_timeframe(base, visible)
     state = ChartState.from_dict(raw_state)
     held = chart_series.tail(orch.store, symbol, base, window_size(orch.config, base))
-    in_buffer = not visible or (held and visible[0] >= held[0].time)
+    # A chart showing its whole buffer starts half a candle before the first one.
+    in_buffer = not visible or (held and visible[0] >= held[0].time - timeframe_ms(base))
     if timeframe == base and in_buffer:
         if state is not None and state.window is not None:
             raw_state = None  # back from a loaded range: the buffer's figure, drawn whole
