@@ -367,7 +367,7 @@ class DashboardConfig:
     title: str = "TradeDash"
     view_candles: int = 150  # candles the minute chart opens on (the 1 s chart: its window)
     pattern_min_confidence: float = 0.8  # the slider's start: below it the chart gets crowded
-    overlay_full_strength: int = 20  # newest predictions per kind drawn strong; older ones faded
+    overlay_full_strength: int = 10  # newest predictions per kind drawn strong; older ones faded
 
     def validate(self, key: str) -> None:
         check(

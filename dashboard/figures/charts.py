@@ -130,17 +130,14 @@ def overlay_points(
         for p in predictions.get("dqn", []):
             if p["action"] == "HOLD" or not visible(p):
                 continue
-            candle = by_time.get(bucket_start(p["timestamp"], frame))
             buy = p["action"] == "BUY"
-            anchor = (candle.low if buy else candle.high) if candle else p["price"]
-            offset = anchor * 0.0006
             points["dqn_buy" if buy else "dqn_sell"].append(
                 {
                     "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
                     "x": p["timestamp"],
-                    "y": anchor - offset if buy else anchor + offset,
+                    "y": action_anchor(p["timestamp"], buy, p["price"], by_time, frame),
                     "text": _hover(p, f"{p['action']} at {p['price']:.6g}", *notes(p)),
                     "size": confidence_size(p["confidence"]),
                     "opacity": opacity(p),
@@ -176,6 +173,18 @@ def overlay_points(
                 }
             )
     return points
+
+
+def action_anchor(ts: int, buy: bool, price: float, by_time: dict, frame: int) -> float:
+    """Where a BUY (below) or SELL (above) arrow sits: clear of its candle and of the candles
+    either side, which an arrow wider than a candle reaches into."""
+    bucket = bucket_start(ts, frame)
+    near = [by_time[t] for t in (bucket - frame, bucket, bucket + frame) if t in by_time]
+    if not near:
+        return price
+    anchor = min(c.low for c in near) if buy else max(c.high for c in near)
+    offset = anchor * 0.0006
+    return anchor - offset if buy else anchor + offset
 
 
 def horizon_end(prediction: dict) -> int:

@@ -87,7 +87,7 @@ def test_targets_thin_by_where_their_marker_sits():
 def test_overlay_full_strength_is_checked_with_its_key():
     with pytest.raises(ConfigError, match="dashboard.overlay_full_strength: must be 1..10000"):
         config_from_dict({"dashboard": {"overlay_full_strength": 0}})
-    assert config_from_dict({}).dashboard.overlay_full_strength == 20
+    assert config_from_dict({}).dashboard.overlay_full_strength == 10
 
 
 def test_an_hour_of_predictions_draws_one_target_per_kind_and_fades_the_old(make_config):
@@ -117,7 +117,7 @@ def test_an_hour_of_predictions_draws_one_target_per_kind_and_fades_the_old(make
 
 
 def test_outcome_segments_follow_the_toggles_and_only_strong_calls_keep_theirs():
-    from dashboard.figures.outcome_overlays import outcome_traces
+    from dashboard.figures.outcome_overlays import RESOLVED_OPACITY, outcome_traces
 
     resolved = {"cnn": [{**cnn(i), "resolved_at": T0 + (i + 5) * MIN, "hit": i % 2 == 0,
                          "realised_price": 100.7} for i in range(4)]}  # fmt: skip
@@ -125,7 +125,8 @@ def test_outcome_segments_follow_the_toggles_and_only_strong_calls_keep_theirs()
     full = full_strength(resolved, 1)
     hit, miss, links = outcome_traces(resolved, candles, "1m", ["cnn"], None, full)
     assert len(links["x"]) == 3  # one segment (x, x, gap): the newest call's
-    assert sorted([*hit["marker"]["opacity"], *miss["marker"]["opacity"]]) == [FADED] * 3 + [1.0]
+    opacity = sorted([*hit["marker"]["opacity"], *miss["marker"]["opacity"]])
+    assert opacity == [round(RESOLVED_OPACITY * FADED, 3)] * 3 + [RESOLVED_OPACITY]
     for enabled in ([], ["dqn", "transformer"]):
         hit, miss, links = outcome_traces(resolved, candles, "1m", enabled, None, full)
         assert links["x"] == [] and hit["x"] == [] and miss["x"] == []
