@@ -528,8 +528,12 @@ def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
     timeframe = auto_timeframe(base, visible)
     state = ChartState.from_dict(raw_state)
     held = chart_series.tail(orch.store, symbol, base, window_size(orch.config, base))
-    # A chart showing its whole buffer starts half a candle before the first one.
-    in_buffer = not visible or (held and visible[0] >= held[0].time - timeframe_ms(base))
+    # A chart showing its whole buffer (the 1 s chart's ten minutes) starts before its first
+    # candle, and the buffer moves on a candle or two before the browser reports its range:
+    # an eighth of the view's width of slack keeps such a chart on the live path instead of
+    # flipping to a loaded range (a whole figure) every tick.
+    slack = max(timeframe_ms(base), (visible[1] - visible[0]) * AUTO_MARGIN) if visible else 0
+    in_buffer = not visible or (held and visible[0] >= held[0].time - slack)
     if timeframe == base and in_buffer:
         if state is not None and state.window is not None:
             raw_state = None  # back from a loaded range: the buffer's figure, drawn whole

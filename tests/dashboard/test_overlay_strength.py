@@ -130,27 +130,3 @@ def test_outcome_segments_follow_the_toggles_and_only_strong_calls_keep_theirs()
     for enabled in ([], ["dqn", "transformer"]):
         hit, miss, links = outcome_traces(resolved, candles, "1m", enabled, None, full)
         assert links["x"] == [] and hit["x"] == [] and miss["x"] == []
-
-
-def test_the_1s_chart_zoomed_out_shows_coarser_candles_over_its_stored_history(make_config):
-    from dashboard.panels.live_charts import auto_tick
-
-    orch = Orchestrator(make_config())
-    end = T0 + 2 * 3_600_000
-    # Two hours of 1 s history (more than the chart's ten-minute window), then the live buffer.
-    orch.store.merge_history(SYMBOL, "1s", make_candles(7200, start=T0, frame_ms=1000, seed=3))
-    orch.store.ingest(SYMBOL, make_candles(60, start=end, frame_ms=1000, closed_last=False))
-    view = make_view(["dqn"], visible=[T0, end + 60_000])
-    figure, state = auto_tick(orch, SYMBOL, "1s", view, None)
-    data = browser_json(figure)
-    assert data["layout"]["title"]["text"] == "BTC/USDT · 5s candles · auto"
-    xs = data["data"][0]["x"]
-    assert (
-        xs[0] <= T0
-        and xs[-1] == end + 55_000
-        and {b - a for a, b in zip(xs, xs[1:], strict=False)} == {5000}
-    )
-    # Back to the live window: 1 s candles, the chart's own buffer.
-    view = make_view(["dqn"], visible=[end - 1000, end + 60_000])
-    figure, _ = auto_tick(orch, SYMBOL, "1s", view, state)
-    assert browser_json(figure)["layout"]["title"]["text"] == "BTC/USDT · 1s candles · auto"
