@@ -1,5 +1,7 @@
-"""The 1 s chart in auto: over its stored 1 s history it steps through 1 s, 5 s, 15 s and 1 m
-candles as the minute chart does, and showing its live window it stays on the live path."""
+"""The auto path over a 1 s base: over stored 1 s history it steps through 1 s, 5 s, 15 s and
+1 m candles as the minute chart does, and a chart showing its whole live window stays on the
+live path while the browser's range lags the buffer. (The 1 s chart in the page does not use it
+yet: see ``live_charts.is_auto``.)"""
 
 import plotly.graph_objects as go
 
