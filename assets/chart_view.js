@@ -120,6 +120,13 @@
     const when = window.tdTime ? tdTime.format(c.x[i], true) : new Date(c.x[i]).toISOString().slice(0, 19).replace("T", " ");
     el.textContent = `${when}  O ${f(c.open[i])}  H ${f(c.high[i])}  L ${f(c.low[i])}  C ${f(c.close[i])}  V ${(+vol).toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
     el.classList.toggle("down", c.close[i] < c.open[i]);
+    // After the title, whatever its length ("BTC/USDT · 15m candles · auto" is longer than the
+    // room the stylesheet leaves).
+    const title = b.querySelector(".gtitle");
+    if (title) {
+      const right = title.getBoundingClientRect().right - b.getBoundingClientRect().left;
+      el.style.left = Math.max(136, Math.ceil(right) + 12) + "px";
+    }
   }
 
   function report(gd) {

@@ -377,6 +377,7 @@ class DashboardConfig:
     title: str = "TradeDash"
     view_candles: int = 150  # candles the minute chart opens on (the 1 s chart: its window)
     pattern_min_confidence: float = 0.8  # the slider's start: below it the chart gets crowded
+    overlay_full_strength: int = 10  # newest predictions per kind drawn strong; older ones faded
 
     def validate(self, key: str) -> None:
         check(
@@ -393,6 +394,11 @@ class DashboardConfig:
             0 <= self.pattern_min_confidence <= 1,
             f"{key}.pattern_min_confidence",
             "must be 0..1",
+        )
+        check(
+            1 <= self.overlay_full_strength <= 10_000,
+            f"{key}.overlay_full_strength",
+            "must be 1..10000 (predictions per kind drawn at full strength)",
         )
 
 

@@ -22,8 +22,14 @@ def _aggregated(store, symbol: str, timeframe: str) -> bool:
     return timeframe in (*AGGREGATED, *AUTO_ONLY) and store.latest(symbol, timeframe) is None
 
 
+# Sizes the 1 s chart reaches in auto (zoomed out): their spans are the 1 s series'.
+SECOND_AGGREGATED = ("5s", "15s")
+
+
 def source_timeframe(store, symbol: str, timeframe: str) -> str:
     """The stored series a chart of ``timeframe`` reads (and labels)."""
+    if timeframe in SECOND_AGGREGATED:
+        return "1s"
     return BASE if _aggregated(store, symbol, timeframe) else timeframe
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from dash import Patch
 
 from core.candles import Candle
-from dashboard.figures.charts import CANDLE_FIELDS, TRACE, marker_columns, volume_color
+from dashboard.figures.charts import CANDLE_FIELDS, TRACE, volume_color
 
 # Past this many candles to drop or add in one tick, a whole new figure is cheaper and simpler.
 MAX_PATCH_CANDLES = 120
@@ -98,9 +98,9 @@ def candle_patch(
     return patch, state
 
 
-def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> Patch:
-    """Replace the overlay traces' data (predictions, span labels) and the layout shapes (they
-    are few: bounded deques, spans in view)."""
+def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict] | None) -> Patch:
+    """Replace the overlay traces' data (predictions, span labels) and, unless None, the layout
+    shapes (they are few: bounded deques, spans in view)."""
     for name, columns in traces.items():
         target = patch["data"][TRACE[name]]
         for key, value in columns.items():
@@ -108,77 +108,25 @@ def overlay_patch(patch: Patch, traces: dict[str, dict], shapes: list[dict]) -> 
                 target["marker"][key.split(".", 1)[1]] = value
             else:
                 target[key] = value
-    patch["layout"]["shapes"] = shapes
+    if shapes is not None:
+        patch["layout"]["shapes"] = shapes
     return patch
 
 
-# ---- incremental overlays --------------------------------------------------------------
-# Each overlay list in the browser (the markers of one prediction trace, the target lines)
-# holds a contiguous run of one kind's predictions in ``seq`` order. The chart state keeps
-# only (first seq, last seq, count) per list; with the deque in hand the server can tell
-# what the browser holds, so a tick drops what was evicted or left the window (always at the
-# front) and appends only what is new.
-
-# Target lines are layout shapes after the band shapes: first the CNN segment, then the
-# transformer segment. Each kind evicts from its own deque, so each segment is planned alone.
+# ---- prediction overlays ---------------------------------------------------------------
+# Target lines are layout shapes after the band shapes (the last-price line, spans): first the
+# CNN lines, then the transformer lines. New predictions replace the lines and leave the bands.
 LINE_LISTS = ("cnn_lines", "transformer_lines")
 
 
-def plan_list(
-    items: list[dict], drawn: list[int] | None, window_start: int | None
-) -> tuple[int, list[dict], list[int]] | None:
-    """(how many to drop at the front, items to append, new [first, last, count]) for one list.
-    ``items``: every candidate of the list, in seq order, each with ``seq`` and ``ts``. Returns
-    None when the browser's list can't be derived (the caller then replaces it whole)."""
-    first, last, count = drawn or (0, 0, 0)
-    survivors = [it for it in items if first <= it["seq"] <= last] if count else []
-    drop = count - len(survivors)
-    if drop < 0:
-        return None
-    while survivors and window_start is not None and survivors[0]["ts"] < window_start:
-        survivors.pop(0)
-        drop += 1
-    newer = [it for it in items if it["seq"] > last]
-    if not survivors:
-        # Nothing left on screen: start the run at the first prediction inside the window.
-        start = next(
-            (i for i, it in enumerate(newer) if window_start is None or it["ts"] >= window_start),
-            len(newer),
-        )
-        newer = newer[start:]
-    shown = survivors + newer
-    seen = max([last, *(it["seq"] for it in items)])
-    return drop, newer, [shown[0]["seq"] if shown else 0, seen, len(shown)]
-
-
-def append_markers(patch: Patch, trace: int, drop: int, points: list[dict]) -> None:
-    target = patch["data"][trace]
-    columns = marker_columns(points) if points else None
-    keys = ("x", "y", "hovertext", "marker.size", "marker.opacity", "marker.color", "customdata")
-    for key in keys:
-        node = target["marker"][key[7:]] if key.startswith("marker.") else target[key]
-        for _ in range(drop):
-            del node[0]
-        if columns:
-            node.extend(columns[key])
-
-
-def update_lines(patch: Patch, bands: int, plans: dict[str, tuple], held: dict[str, int]) -> None:
-    """Apply the CNN and transformer line plans to ``layout.shapes`` (bands first, then the CNN
-    segment, then the transformer segment). ``held``: lines each segment has in the browser."""
-    if not any(drop or newer for drop, newer, _ in plans.values()):
-        return
-    if bands + sum(held.values()) == 0:
-        # Plotly leaves an empty shapes list out of the figure: there is nothing to edit.
-        patch["layout"]["shapes"] = [it["shape"] for name in LINE_LISTS for it in plans[name][1]]
+def replace_lines(patch: Patch, bands: int, held: int, lines: list[dict]) -> None:
+    """Swap the ``held`` target lines after the first ``bands`` shapes for ``lines``."""
+    if bands + held == 0:
+        if lines:  # plotly leaves an empty shapes list out of the figure: nothing to edit
+            patch["layout"]["shapes"] = lines
         return
     shapes = patch["layout"]["shapes"]
-    start = bands
-    for name in LINE_LISTS:
-        drop, newer, drawn = plans[name]
-        for _ in range(drop):
-            del shapes[start]
-        end = start + held[name] - drop  # where this segment's survivors end
-        for offset, item in enumerate(newer):
-            shapes.insert(end + offset, item["shape"])
-        start += drawn[2]
+    for _ in range(held):
+        del shapes[bands]
+    if lines:
+        shapes.extend(lines)

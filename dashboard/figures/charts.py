@@ -24,6 +24,7 @@ from dashboard.figures.chart_layout import (
     price_decimals,
     price_format,
 )
+from dashboard.figures.overlay_strength import notes, prediction_key, strength
 from dashboard.figures.span_layout import label_room, merge_adjacent
 from dashboard.figures.theme import (
     ACTION_COLORS,
@@ -107,11 +108,18 @@ def overlay_points(
     timeframe: str,
     enabled: Iterable[str],
     window_start: int | None,
+    full: set[str] | None = None,
 ) -> dict[str, list[dict]]:
     """The markers of each prediction trace, in the order predictions were stored, each with
     its prediction's ``seq``. Predictions before the chart's first candle are left out so they
-    don't stretch the time axis."""
+    don't stretch the time axis. ``full``: keys of the predictions drawn at full strength (the
+    others faded, ``overlay_strength``); None draws all at full strength."""
     enabled = set(enabled)
+
+    def opacity(p: dict) -> float:
+        strong = full is None or prediction_key(p) in full
+        return strength(confidence_opacity(p["confidence"]), strong)
+
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     points: dict[str, list[dict]] = {name: [] for name in PREDICTION_TRACES}
@@ -123,20 +131,17 @@ def overlay_points(
         for p in predictions.get("dqn", []):
             if p["action"] == "HOLD" or not visible(p):
                 continue
-            candle = by_time.get(bucket_start(p["timestamp"], frame))
             buy = p["action"] == "BUY"
-            anchor = (candle.low if buy else candle.high) if candle else p["price"]
-            offset = anchor * 0.0006
             points["dqn_buy" if buy else "dqn_sell"].append(
                 {
                     "id": p.get("id"),
                     "seq": p.get("seq", 0),
                     "ts": p["timestamp"],
                     "x": p["timestamp"],
-                    "y": anchor - offset if buy else anchor + offset,
-                    "text": _hover(p, f"{p['action']} at {p['price']:.6g}"),
+                    "y": action_anchor(p["timestamp"], buy, p["price"], by_time, frame),
+                    "text": _hover(p, f"{p['action']} at {p['price']:.6g}", *notes(p)),
                     "size": confidence_size(p["confidence"]),
-                    "opacity": confidence_opacity(p["confidence"]),
+                    "opacity": opacity(p),
                     "color": ACTION_COLORS[p["action"]],
                 }
             )
@@ -162,13 +167,25 @@ def overlay_points(
                     "ts": p["timestamp"],
                     "x": x,
                     "y": y,
-                    "text": _hover(p, *lines),
+                    "text": _hover(p, *lines, *notes(p)),
                     "size": confidence_size(p["confidence"]),
-                    "opacity": confidence_opacity(p["confidence"]),
+                    "opacity": opacity(p),
                     "color": DIRECTION_COLORS[p["direction"]],
                 }
             )
     return points
+
+
+def action_anchor(ts: int, buy: bool, price: float, by_time: dict, frame: int) -> float:
+    """Where a BUY (below) or SELL (above) arrow sits: clear of its candle and of the candles
+    either side, which an arrow wider than a candle reaches into."""
+    bucket = bucket_start(ts, frame)
+    near = [by_time[t] for t in (bucket - frame, bucket, bucket + frame) if t in by_time]
+    if not near:
+        return price
+    anchor = min(c.low for c in near) if buy else max(c.high for c in near)
+    offset = anchor * 0.0006
+    return anchor - offset if buy else anchor + offset
 
 
 def horizon_end(prediction: dict) -> int:

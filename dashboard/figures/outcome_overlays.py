@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from core.candles import Candle, bucket_start, timeframe_ms
-from dashboard.figures.charts import TRACE, _hover, confidence_size, horizon_end
+from dashboard.figures.charts import TRACE, _hover, action_anchor, confidence_size, horizon_end
+from dashboard.figures.overlay_strength import notes, prediction_key, strength, thin
 from dashboard.figures.theme import (
     ACTION_COLORS,
     DIRECTION_COLORS,
@@ -28,6 +29,9 @@ from predictions.book import TARGET_FIELD as TARGET
 from predictions.disagreements import disagreements
 from predictions.queries import PredictionFilter, outcome_of
 
+# A resolved call is history: it sits on a candle (its target's time), and the candle must show
+# through a filled marker.
+RESOLVED_OPACITY = 0.7
 OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links", "disagreements")
 OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
 SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
@@ -51,12 +55,9 @@ def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float
     price = p.get("price", p.get("current_price"))
     if p["action"] == "HOLD":  # an action-only transformer prediction (DQN HOLDs aren't drawn)
         return p["timestamp"], price, SYMBOLS[p["kind"]]
-    candle = by_time.get(bucket_start(p["timestamp"], frame))
     buy = p["action"] == "BUY"
-    anchor = (candle.low if buy else candle.high) if candle else price
-    offset = anchor * 0.0006
     symbol = SYMBOLS[p["action"]] if p["kind"] == "dqn" else SYMBOLS[p["kind"]]
-    return p["timestamp"], anchor - offset if buy else anchor + offset, symbol
+    return p["timestamp"], action_anchor(p["timestamp"], buy, price, by_time, frame), symbol
 
 
 def _outcome_text(p: dict) -> str:
@@ -75,13 +76,16 @@ def outcome_traces(
     timeframe: str,
     enabled: Iterable[str],
     window_start: int | None,
+    full: set[str] | None = None,
 ) -> list[dict]:
-    """The three outcome traces (hit markers, miss markers, realised-price segments), whole."""
+    """The three outcome traces (hit markers, miss markers, realised-price segments), whole.
+    ``full``: keys of the predictions at full strength; the others are faded and lose their
+    segment (None: all at full strength)."""
     enabled = set(enabled)
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     columns = {name: {"x": [], "y": [], "symbol": [], "color": [], "size": [], "text": [],
-                      "id": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
+                      "id": [], "opacity": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
     links_x: list = []
     links_y: list = []
     for kind in ("dqn", "cnn", "transformer"):
@@ -102,8 +106,12 @@ def outcome_traces(
             )
             col["color"].append(color)
             col["size"].append(confidence_size(p["confidence"]))
-            col["text"].append(_hover(p, _outcome_text(p)))
+            col["text"].append(_hover(p, _outcome_text(p), *notes(p)))
             col["id"].append(p["id"])
+            strong = full is None or prediction_key(p) in full
+            col["opacity"].append(strength(RESOLVED_OPACITY, strong))
+            if not strong:
+                continue  # an older call: its marker only, faded
             end_x = x if kind != "dqn" and p.get(TARGET.get(kind, "")) is not None else None
             links_x += [x, end_x if end_x is not None else p["resolved_at"], None]
             links_y += [y, p["realised_price"], None]
@@ -116,6 +124,7 @@ def outcome_traces(
             "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
             "showlegend": False, "xaxis": "x", "yaxis": "y",
             "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
+                       "opacity": col["opacity"],
                        "line": {"width": rim, "color": WHITE if name == "outcome_hit"
                                 else col["color"]}},
         })  # fmt: skip
@@ -127,12 +136,14 @@ def outcome_traces(
     return traces
 
 
-def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: str) -> dict:
+def disagreement_trace(
+    found: list[dict], candles: Sequence[Candle], timeframe: str, strong_since: int | None = None
+) -> dict:
     """A small magenta cross above the candle of each disagreement (its row in the Review tab
-    jumps here)."""
+    jumps here); those before ``strong_since`` (the oldest full-strength prediction) faded."""
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
-    x, y, text = [], [], []
+    x, y, text, opacity = [], [], [], []
     for item in found:
         candle = by_time.get(bucket_start(item["time"], frame))
         if item["timeframe"] != timeframe or candle is None:
@@ -141,11 +152,12 @@ def disagreement_trace(found: list[dict], candles: Sequence[Candle], timeframe: 
         y.append(candle.high * 1.0015)
         # The detail names labels (people's text): plotly would render markup in them.
         text.append(f"<b>disagreement</b><br>{escape(item['detail'])}")
+        opacity.append(strength(1.0, strong_since is None or item["time"] >= strong_since))
     return {
         "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
         "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",
-        "marker": {"symbol": "x-thin", "size": 9, "color": DISAGREEMENT, "line": {"width": 2,
-                   "color": DISAGREEMENT}},
+        "marker": {"symbol": "x-thin", "size": 9, "color": DISAGREEMENT, "opacity": opacity,
+                   "line": {"width": 2, "color": DISAGREEMENT}},
     }  # fmt: skip
 
 
@@ -178,29 +190,37 @@ class Extras:
     """The traces after the fixed ones (outcomes, disagreement marks) of one chart: a cheap
     ``key`` per part (``outcomes|marks``) that changes when that part does, and the traces."""
 
-    def __init__(self, orch, symbol, timeframe, view, candles, predictions):
-        """``predictions``: the symbol's held predictions that pass the user's filters."""
+    def __init__(self, orch, symbol, timeframe, view, candles, predictions, full=None):
+        """``predictions``: the symbol's held predictions that pass the user's filters;
+        ``full``: keys of those drawn at full strength (``overlay_strength``)."""
         self._args = (candles, timeframe, view["enabled"])
+        self._full = full
         window_start = candles[0].time if candles else None
         _, resolved = split_pending(predictions, None)
-        self._resolved = in_window(resolved, window_start)
+        self._resolved = thin(in_window(resolved, window_start), timeframe_ms(timeframe))
         spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
         human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
+        strong = [p["timestamp"] for items in predictions.values() for p in items
+                  if full is not None and prediction_key(p) in full]  # fmt: skip
+        self._strong_since = min(strong) if strong else None
         self._found = [d for d in disagreements(predictions, spans, human, timeframe)
                        if MARK_LAYERS[d["type"]] <= set(view["enabled"])]  # fmt: skip
-        drawn = sorted(p["id"] for items in self._resolved.values() for p in items)
-        marks = [(d["time"], d["type"]) for d in self._found]
+        drawn = sorted((p["id"], full is None or prediction_key(p) in full, p.get("more", 0))
+                       for items in self._resolved.values() for p in items)  # fmt: skip
+        since = self._strong_since
+        marks = [(d["time"], d["type"], since is None or d["time"] >= since) for d in self._found]
         self.key = f"{_digest([drawn, sorted(view['enabled'])])}|{_digest(marks)}"
 
     def traces(self) -> list[dict]:
         candles, timeframe, enabled = self._args
         window_start = candles[0].time if candles else None
-        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start)
+        traces = outcome_traces(self._resolved, candles, timeframe, enabled, window_start,
+                                self._full)  # fmt: skip
         return [*traces, self.marks()]
 
     def marks(self) -> dict:
         candles, timeframe, _ = self._args
-        return disagreement_trace(self._found, candles, timeframe)
+        return disagreement_trace(self._found, candles, timeframe, self._strong_since)
 
     def patch(self, patch, drawn_key: str) -> None:
         """Send the parts whose key differs from what the browser holds."""

@@ -27,16 +27,13 @@ from dashboard.figures.chart_layout import (
 from dashboard.figures.chart_updates import (
     LINE_LISTS,
     ChartState,
-    append_markers,
     candle_patch,
     overlay_patch,
-    plan_list,
+    replace_lines,
     split_update,
-    update_lines,
 )
 from dashboard.figures.charts import (
     PREDICTION_TRACES,
-    TRACE,
     build_figure,
     marker_columns,
     overlay_points,
@@ -46,6 +43,7 @@ from dashboard.figures.charts import (
 )
 from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
+from dashboard.figures.overlay_strength import full_strength, readable
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
 from dashboard.panels.chart_drawings import drawing_bands, with_tools
 from dashboard.panels.chart_drawings import toolbar as drawing_toolbar
@@ -146,11 +144,15 @@ def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
 
 def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
     """(book seq, every drawable prediction per overlay list: pending markers, target lines;
-    the filtered snapshot, whose resolved ones ``Extras`` draws whole)."""
+    the filtered snapshot, whose resolved ones ``Extras`` draws whole; the keys of the
+    predictions at full strength). Future targets collapse to the newest per horizon and dense
+    markers thin per candle (``overlay_strength``)."""
     book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
     predictions = view["filters"].apply(predictions)
+    full = full_strength(predictions, orch.config.dashboard.overlay_full_strength)
     pending, _ = split_pending(predictions, None)
-    lists = overlay_points(pending, candles, timeframe, view["enabled"], None)
+    pending = readable(pending, timeframe_ms(timeframe))
+    lists = overlay_points(pending, candles, timeframe, view["enabled"], None, full)
     # Target lines on the chart of the timeframe the prediction was made on only: a 1 m model's
     # five-minute line would cross the whole 1 s chart.
     source = chart_series.source_timeframe(orch.store, symbol, timeframe)
@@ -160,12 +162,21 @@ def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
         own = [p for p in pending.get(kind, []) if p.get("timeframe", "1m") == source]
         lines = prediction_lines({kind: own}, view["enabled"], None)
         lists[name] = [{"seq": seq, "ts": shape["x0"], "shape": shape} for seq, shape in lines]
-    return book_seq, lists, predictions
+    return book_seq, lists, predictions, full
 
 
-def _oldest(lists: dict[str, list], drawn: dict[str, list[int]]) -> int | None:
-    stamps = [it["ts"] for name, items in lists.items() for it in items
-              if drawn[name][2] and it["seq"] >= drawn[name][0]]  # fmt: skip
+def in_window(lists: dict[str, list], window_start) -> tuple[dict[str, list], dict[str, list]]:
+    """(items drawn per list: those at or after the window's start; [first seq, last seq,
+    count] of each, what the browser holds)."""
+    chosen = {name: [it for it in items if window_start is None or it["ts"] >= window_start]
+              for name, items in lists.items()}  # fmt: skip
+    drawn = {name: [items[0]["seq"] if items else 0, max((it["seq"] for it in items), default=0),
+                    len(items)] for name, items in chosen.items()}  # fmt: skip
+    return chosen, drawn
+
+
+def _oldest(chosen: dict[str, list]) -> int | None:
+    stamps = [it["ts"] for items in chosen.values() for it in items]
     return min(stamps) if stamps else None
 
 
@@ -175,49 +186,44 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     window_start = candles[0].time if candles else None
     # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
     state.overlay_key = overlay_key(orch, symbol, view)
-    state.book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
-    drawn, chosen = {}, {}
-    for name, items in lists.items():
-        _, chosen[name], drawn[name] = plan_list(items, None, window_start)
+    state.book_seq, lists, predictions, full = overlay_lists(orch, symbol, timeframe, view,
+                                                             candles)  # fmt: skip
+    chosen, state.drawn = in_window(lists, window_start)
     price_line = last_price_shape(candles[-1] if candles else None)
     state.price = [candles[-1].open, candles[-1].close] if candles else None
     spans, points = span_layers(orch, symbol, timeframe, window_start, view)
     bands = [price_line, *spans, *drawing_bands(orch, symbol)]
-    state.drawn, state.bands = drawn, len(bands)
-    state.oldest = _oldest(lists, drawn)
+    state.bands = len(bands)
+    state.oldest = _oldest(chosen)
     traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
     traces["span_labels"] = hover_columns(points)
     lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
-    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions, full)
     state.extras = extras.key
     return traces, bands, lines, extras.traces()
 
 
-def incremental_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
-    """Append new predictions and drop those gone from the deque or the window; False when the
-    browser's overlays can't be derived (the caller redraws them whole)."""
+def prediction_overlays(orch, symbol, timeframe, view, candles, state: ChartState, patch) -> bool:
+    """New predictions, or some gone from the deque or the window: the prediction traces and
+    target lines sent whole (they are few: collapsed, thinned, bounded by the deques), the
+    span bands before them left in place. False when the browser's shapes can't be derived
+    (the caller redraws the overlays whole)."""
     window_start = candles[0].time if candles else None
-    book_seq, lists, predictions = overlay_lists(orch, symbol, timeframe, view, candles)
+    book_seq, lists, predictions, full = overlay_lists(orch, symbol, timeframe, view, candles)
     if any(name not in state.drawn for name in lists):
         return False
-    plans = {name: plan_list(items, state.drawn[name], window_start)
-             for name, items in lists.items()}  # fmt: skip
-    if any(plan is None for plan in plans.values()):
-        return False
-    for name in PREDICTION_TRACES:
-        drop, newer, _ = plans[name]
-        if drop or newer:
-            append_markers(patch, TRACE[name], drop, newer)
-    held = {name: state.drawn[name][2] for name in LINE_LISTS}
-    update_lines(patch, state.bands, {name: plans[name] for name in LINE_LISTS}, held)
-    state.drawn = {name: plan[2] for name, plan in plans.items()}
-    state.book_seq = book_seq
-    # New predictions may make a disagreement: the outcome and mark traces are few, sent whole
-    # when they changed.
-    extras = Extras(orch, symbol, timeframe, view, candles, predictions)
+    chosen, drawn = in_window(lists, window_start)
+    traces = {name: marker_columns(chosen[name]) for name in PREDICTION_TRACES}
+    held = sum(state.drawn[name][2] for name in LINE_LISTS)
+    lines = [item["shape"] for name in LINE_LISTS for item in chosen[name]]
+    overlay_patch(patch, traces, None)
+    replace_lines(patch, state.bands, held, lines)
+    state.drawn, state.book_seq, state.oldest = drawn, book_seq, _oldest(chosen)
+    # New predictions may make a disagreement or fade a resolved one: the outcome and mark
+    # traces are sent whole when they changed.
+    extras = Extras(orch, symbol, timeframe, view, candles, predictions, full)
     extras.patch(patch, state.extras)
     state.extras = extras.key
-    state.oldest = _oldest(lists, state.drawn)
     return True
 
 
@@ -310,10 +316,17 @@ def chart_indicators(settings) -> list:
         return []
 
 
+def is_auto(chart_tf: str, view: dict) -> bool:
+    """The minute chart when auto is chosen. The 1 s chart stays on its live window for now:
+    made auto (``auto_tick`` works over a 1 s base), it kept the minute chart's loaded-range
+    figure from reaching the browser (test_full_history); not yet understood."""
+    return chart_tf == chart_series.BASE and view["timeframe"] == chart_series.AUTO
+
+
 def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
     visible = view["visible"] if timeframe == chart_series.BASE else None
     view = {**view, "visible": visible}  # a link's range is the minute chart's only
-    if timeframe == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+    if is_auto(timeframe, view):
         if visible:  # a deep link's range: what auto shows there (rollups past the buffer)
             figure, state_data = auto_tick(orch, symbol, timeframe, view, None)
         else:
@@ -399,7 +412,7 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         state.oldest is not None and window_start is not None and state.oldest < window_start
     )
     if not redraw and changed:
-        redraw = not incremental_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
+        redraw = not prediction_overlays(orch, symbol, timeframe, view, shown, new_state, patch)
     if redraw:
         traces, bands, lines, outcomes = full_overlays(
             orch, symbol, timeframe, view, shown, new_state
@@ -483,7 +496,7 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
     chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
-    if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
+    if is_auto(chart_tf_id, view):
         return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
     return tick(orchestrator(), symbol, timeframe, view, state)
@@ -491,7 +504,8 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
 
 # ---- auto timeframe --------------------------------------------------------------------
 # The minute chart in "auto" shows the finest candle size (1m, 5m, 15m, 1h, 4h, 1d) with at
-# most AUTO_SLOTS candles in view. At 1 m over the buffered window it is the live chart above;
+# most AUTO_SLOTS candles in view; the 1 s chart does the same over its stored 1 s history
+# (1s, 5s, 15s, 1m). At 1 m over the buffered window it is the live chart above;
 # zoomed out or panned back past the buffer it loads only the visible range and an eighth of
 # its width either side (at most ~2,500 candles) from the rollups, and keeps following the
 # newest candle while that range reaches it.
@@ -529,7 +543,12 @@ def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
     timeframe = auto_timeframe(base, visible)
     state = ChartState.from_dict(raw_state)
     held = chart_series.tail(orch.store, symbol, base, window_size(orch.config, base))
-    in_buffer = not visible or (held and visible[0] >= held[0].time)
+    # A chart showing its whole buffer (the 1 s chart's ten minutes) starts before its first
+    # candle, and the buffer moves on a candle or two before the browser reports its range:
+    # an eighth of the view's width of slack keeps such a chart on the live path instead of
+    # flipping to a loaded range (a whole figure) every tick.
+    slack = max(timeframe_ms(base), (visible[1] - visible[0]) * AUTO_MARGIN) if visible else 0
+    in_buffer = not visible or (held and visible[0] >= held[0].time - slack)
     if timeframe == base and in_buffer:
         if state is not None and state.window is not None:
             raw_state = None  # back from a loaded range: the buffer's figure, drawn whole

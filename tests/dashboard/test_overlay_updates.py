@@ -5,7 +5,6 @@ import json
 import plotly
 
 from core.candles import Candle
-from dashboard.figures.chart_updates import plan_list
 from dashboard.figures.charts import TRACE
 from dashboard.panels.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
@@ -33,52 +32,31 @@ def setup(make_config, maxlen=50, n=60):
     return orch
 
 
-def test_plan_list_drops_evicted_and_out_of_window_items_and_appends_new_ones():
-    items = [{"seq": s, "ts": t} for s, t in ((5, 50), (6, 60), (7, 70), (9, 90))]
-    # The browser holds seq 3..7 (5 items); 3 and 4 were evicted, 5 left the window.
-    drop, newer, drawn = plan_list(items, [3, 7, 5], window_start=55)
-    assert drop == 3 and [it["seq"] for it in newer] == [9] and drawn == [6, 9, 3]
-
-
-def test_plan_list_from_nothing_starts_at_the_first_prediction_in_the_window():
-    items = [{"seq": s, "ts": t} for s, t in ((1, 10), (2, 20), (3, 30))]
-    drop, newer, drawn = plan_list(items, None, window_start=15)
-    assert drop == 0 and [it["seq"] for it in newer] == [2, 3] and drawn == [2, 3, 2]
-
-
-def test_a_new_prediction_is_appended_alone(make_config):
+def test_a_new_prediction_resends_the_prediction_overlays_not_the_bands(make_config):
     orch = setup(make_config)
     for i in range(20):
         orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
     view = make_view(ALL)
     _, state = chart_view(orch, "BTC/USDT", "1s", view)
+    assert state.drawn["cnn"][2] == 1  # twenty pending targets of one horizon: the newest
     orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 30_000, conf=0.9))
     patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
     operations = ops(patch)
     marker_ops = [op for op in operations if op["location"][:2] == ["data", TRACE["cnn"]]]
-    assert {op["operation"] for op in marker_ops} == {"Extend"}
-    assert all(len(op["params"]["value"]) == 1 for op in marker_ops)
-    # Shape 0 is the last-price line, moved with the forming candle every tick.
+    assert {op["operation"] for op in marker_ops} == {"Assign"}
+    x = next(op for op in marker_ops if op["location"] == ["data", TRACE["cnn"], "x"])
+    assert x["params"]["value"] == [T0 + 90_000]  # the new target alone
+    # Shape 0 is the last-price line, moved with the forming candle every tick; the old line
+    # after the bands goes, the new one is appended.
     shape_ops = [op for op in operations if op["location"][:2] == ["layout", "shapes"]
                  and op["location"][2:3] != [0]]  # fmt: skip
-    assert [op["operation"] for op in shape_ops] == ["Insert"]
-    assert new_state["drawn"]["cnn"][2] == 21
+    assert [op["operation"] for op in shape_ops] == ["Delete", "Extend"]
+    assert shape_ops[0]["location"] == ["layout", "shapes", state.bands]
+    assigned = {tuple(op["location"]) for op in operations if op["operation"] == "Assign"}
+    assert ("layout", "shapes") not in assigned  # the bands stay in the browser
+    assert new_state["drawn"]["cnn"][2] == 1
     size = len(json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
-    assert size < 2_000, f"a one-prediction tick sent {size} bytes"
-
-
-def test_a_full_deque_drops_the_oldest_marker_and_line_as_it_appends(make_config):
-    orch = setup(make_config, maxlen=3)
-    for i in range(3):
-        orch.store_cnn_prediction("BTC/USDT", cnn(T0 + i * 1000))
-    view = make_view(ALL)
-    _, state = chart_view(orch, "BTC/USDT", "1s", view)
-    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 10_000))
-    patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
-    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
-    assert ["data", TRACE["cnn"], "x", 0] in deletes
-    assert ["layout", "shapes", state.bands] in deletes  # the first line, after the bands
-    assert new_state["drawn"]["cnn"][2] == 3
+    assert size < 4_000, f"a one-prediction tick sent {size} bytes"
 
 
 def test_clearing_or_toggling_redraws_the_overlays_whole(make_config):
@@ -96,20 +74,23 @@ def test_clearing_or_toggling_redraws_the_overlays_whole(make_config):
 
 def test_a_prediction_leaving_the_window_is_dropped(make_config):
     orch = setup(make_config, n=600)
-    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 1000))
-    orch.store_cnn_prediction("BTC/USDT", cnn(T0 + 100_000))
+    orch.store_dqn_prediction("BTC/USDT", {"timestamp": T0 + 1000, "confidence": 0.5,
+                                           "action": "BUY", "price": 100.0})  # fmt: skip
+    orch.store_dqn_prediction("BTC/USDT", {"timestamp": T0 + 100_000, "confidence": 0.5,
+                                           "action": "BUY", "price": 100.0})  # fmt: skip
     view = make_view(ALL)
     _, state = chart_view(orch, "BTC/USDT", "1s", view)
-    assert state.drawn["cnn"][2] == 2
+    assert state.drawn["dqn_buy"][2] == 2
     # Ten more seconds: the 1 s chart (600 candles) slides past the first prediction.
     last = orch.store.latest("BTC/USDT", "1s")
     for i in range(1, 11):
         t = last.time + i * 1000
         orch.store.ingest("BTC/USDT", [Candle(t, 100, 100.1, 99.9, 100, 1.0, closed=False)])
     patch, new_state = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
-    deletes = [op["location"] for op in ops(patch) if op["operation"] == "Delete"]
-    assert ["data", TRACE["cnn"], "x", 0] in deletes
-    assert new_state["drawn"]["cnn"][2] == 1
+    assigned = {tuple(op["location"]): op["params"]["value"] for op in ops(patch)
+                if op["operation"] == "Assign"}  # fmt: skip
+    assert assigned[("data", TRACE["dqn_buy"], "x")] == [T0 + 100_000]
+    assert new_state["drawn"]["dqn_buy"][2] == 1
 
 
 # ---- the browser's view, replayed ---------------------------------------------------------
