@@ -91,8 +91,12 @@ def test_the_minute_chart_opens_on_150_candles_with_prices_in_full(page, served)
 def test_crosshair_legend_reads_the_candle_under_the_cursor(page):
     assert figure_data(page, "1m", "gd._fullLayout.xaxis.showspikes") is True
     legend = page.locator("#chart-1m .ohlcv-legend")
-    close = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
-    wait_for(lambda: f"C {close:,.1f}" in legend.inner_text())
+
+    def shows_the_last_close() -> bool:  # the forming candle's close moves every tick
+        close = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
+        return f"C {close:,.1f}" in legend.inner_text()
+
+    wait_for(shows_the_last_close)
     # Hover a candle well inside the view: the legend shows that candle's prices.
     point = page.evaluate("""() => {
         const gd = document.querySelector('#chart-1m .js-plotly-plot');
