@@ -552,7 +552,7 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
     figure = auto_figure(figure, symbol, timeframe, view["visible"])
     in_view = [c for c in candles if lo <= c.time <= hi]
     if in_view:
-        figure.update_yaxes(range=price_range(in_view), autorange=False, row=1, col=1)
+        figure.update_layout(yaxis={"range": price_range(in_view), "autorange": False})
     return figure, state
 
 
