@@ -15,7 +15,7 @@ from html import escape
 import plotly.graph_objects as go
 
 from core.candles import Candle, bucket_start, timeframe_ms
-from dashboard.figures import chart_frame, trace_columns
+from dashboard.figures import chart_frame, unchecked
 from dashboard.figures.chart_layout import (
     last_price_label,
     opening_range,
@@ -266,9 +266,9 @@ def build_figure(
         )
     )
     # The columns go in unchecked: plotly's checks of 2,000 candles cost most of a view.
-    trace_columns.fill(fig, TRACE["candles"], x=cols["x"], open=cols["open"], high=cols["high"],
+    unchecked.fill(fig, TRACE["candles"], x=cols["x"], open=cols["open"], high=cols["high"],
                        low=cols["low"], close=cols["close"])  # fmt: skip
-    trace_columns.fill(fig, TRACE["volume"], x=cols["x"], y=cols["volume"],
+    unchecked.fill(fig, TRACE["volume"], x=cols["x"], y=cols["volume"],
                        marker_color=cols["volume_color"])  # fmt: skip
     styles = {
         "dqn_buy": ("DQN buy", "triangle-up"),

@@ -15,7 +15,7 @@ from core.spans import Span
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.figures import chart_series
+from dashboard.figures import chart_series, unchecked
 from dashboard.figures import indicator_traces as ind
 from dashboard.figures.chart_layout import (
     GRAPH_CONFIG,
@@ -469,9 +469,11 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
     if chart_tf_id == chart_series.BASE and view["timeframe"] == chart_series.AUTO:
-        return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
-    timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
-    return tick(orchestrator(), symbol, timeframe, view, state)
+        figure, state = auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
+    else:
+        timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
+        figure, state = tick(orchestrator(), symbol, timeframe, view, state)
+    return unchecked.as_dict(figure), state
 
 
 # ---- auto timeframe --------------------------------------------------------------------
