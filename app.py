@@ -53,6 +53,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         results_view,
         review_panel,
         status,
+        tick_clock,
         training_panel,
     )
     from dashboard.people import current_person
@@ -76,7 +77,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     for module in (
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
-        backtest_panel, research_panel, results_view,
+        backtest_panel, research_panel, results_view, tick_clock,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

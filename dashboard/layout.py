@@ -18,6 +18,7 @@ from dashboard.panels import (
     results_view,
     review_panel,
     status,
+    tick_clock,
     training_panel,
 )
 from dashboard.people import current_person
@@ -105,7 +106,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
         [
             header(config, symbols),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
-            dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
+            *tick_clock.layout(config.dashboard),
             *annotations.stores(),
             *review_panel.stores(),
             *training_panel.stores(),

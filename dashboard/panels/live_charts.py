@@ -445,7 +445,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters):
     Output(ids.chart(MATCH), "figure"),
     Output(ids.chart_state(MATCH), "data"),
     inputs={
-        "_n": Input(ids.TICK, "n_intervals"),
+        "_n": Input(ids.CHART_TICK, "data"),
         "enabled": Input(ids.OVERLAYS, "value"),
         "_version": Input(ids.ANN_VERSION, "data"),
         "selected": Input(ids.ANN_SELECTED, "data"),
