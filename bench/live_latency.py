@@ -12,7 +12,7 @@ with ``dashboard.tick_clock: interval`` (a free-running 1 s ``dcc.Interval``, th
 one after the other, and prints both with the machine's load average: it is shared, so rerun
 when it is quiet.
 
-    python bench/live_latency.py [--seconds 60] [--only clock|interval]
+    python bench/live_latency.py [--seconds 60] [--only clock|interval] [--quick]
 """
 
 from __future__ import annotations
@@ -118,7 +118,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--only", choices=("clock", "interval"))
+    parser.add_argument("--quick", action="store_true", help="20 s per clock")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 20
     logging.basicConfig(level=logging.WARNING)
     clocks = [args.only] if args.only else ["clock", "interval"]
     with tempfile.TemporaryDirectory() as folder:
