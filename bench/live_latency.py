@@ -79,10 +79,13 @@ def measure(clock: str, seconds: float, folder: Path) -> dict:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             errors: list[str] = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            requests: list[dict] = []
+            page.on("requestfinished", lambda r: chart_request(r, requests))
             page.goto(server.url)
             page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
             page.wait_for_timeout(5_000)  # first draws and the page's own callbacks settle
             began = page.evaluate(OBSERVER)
+            requests.clear()
             page.wait_for_timeout(seconds * 1000)
             got = page.evaluate(READ)
         finally:
@@ -97,7 +100,27 @@ def measure(clock: str, seconds: float, folder: Path) -> dict:
     if opened:
         missing = len(set(range(opened[0], opened[-1] + 1, 1000)) - set(opened))
     return {"clock": clock, "candles": len(opened), "delays": delays, "skipped": len(skipped),
-            "missing": missing, "frames": got["frames"], "errors": errors}  # fmt: skip
+            "missing": missing, "frames": got["frames"], "errors": errors,
+            "requests": requests}  # fmt: skip
+
+
+def chart_request(request, into: list[dict]) -> None:
+    """The 1 s chart's callback requests: when in the second each was sent, its round trip and
+    the server's own time for it (Server-Timing), to see where a candle's delay goes."""
+    if "/_dash-update-component" not in request.url:
+        return
+    body = (request.post_data or "").replace(" ", "")
+    if '"type":"chart","tf":"1s"}' not in body and '"tf":"1s","type":"chart"}' not in body:
+        return
+    timing = request.timing
+    if timing["responseEnd"] <= 0:
+        return
+    response = request.response()
+    header = (response.headers.get("server-timing") or "") if response else ""
+    server = float(header.split("dur=")[1].split(",")[0]) if "dur=" in header else float("nan")
+    into.append({"phase": (timing["startTime"] + timing["requestStart"]) % 1000,
+                 "round_trip": timing["responseEnd"] - timing["requestStart"],
+                 "server": server})  # fmt: skip
 
 
 def report(result: dict) -> None:
@@ -110,6 +133,15 @@ def report(result: dict) -> None:
           f" p90 {p90:.2f} s (goal <= 1.1), max {d.max():.2f} s; skipped seconds"
           f" {result['skipped']} (goal 0), never drawn {result['missing']};"
           f" {result['frames']} frames read")  # fmt: skip
+    sent = result["requests"]
+    if sent:
+        phase, trip, server = (np.array([r[k] for r in sent]) for k in ("phase", "round_trip",
+                                                                          "server"))  # fmt: skip
+        print(f"          1 s chart requests: {len(sent)}, sent at ms {np.median(phase):.0f} of"
+              f" the second (median; p10 {np.percentile(phase, 10):.0f}, p90"
+              f" {np.percentile(phase, 90):.0f}), round trip p50 {np.median(trip):.0f} ms,"
+              f" p90 {np.percentile(trip, 90):.0f} ms, of it in the server p50"
+              f" {np.nanmedian(server):.0f} ms")  # fmt: skip
     if result["errors"]:
         print(f"          console errors: {result['errors'][:3]}")
 
