@@ -99,7 +99,16 @@ def measure(clock: str, seconds: float, folder: Path) -> dict:
     missing = 0
     if opened:
         missing = len(set(range(opened[0], opened[-1] + 1, 1000)) - set(opened))
+    # The page's own work: from the answer of the first request sent after a candle opened to
+    # the frame that first showed it.
+    answers = sorted((r["sent"], r["answered"]) for r in requests)
+    page_ms = []
+    for t in opened:
+        after = [end for sent, end in answers if sent >= t and end <= first[t]]
+        if after:
+            page_ms.append(first[t] - after[0])
     return {"clock": clock, "candles": len(opened), "delays": delays, "skipped": len(skipped),
+            "page_ms": page_ms,
             "missing": missing, "frames": got["frames"], "errors": errors,
             "requests": requests}  # fmt: skip
 
@@ -118,7 +127,9 @@ def chart_request(request, into: list[dict]) -> None:
     response = request.response()
     header = (response.headers.get("server-timing") or "") if response else ""
     server = float(header.split("dur=")[1].split(",")[0]) if "dur=" in header else float("nan")
-    into.append({"phase": (timing["startTime"] + timing["requestStart"]) % 1000,
+    into.append({"sent": timing["startTime"] + timing["requestStart"],
+                 "answered": timing["startTime"] + timing["responseEnd"],
+                 "phase": (timing["startTime"] + timing["requestStart"]) % 1000,
                  "round_trip": timing["responseEnd"] - timing["requestStart"],
                  "server": server})  # fmt: skip
 
@@ -142,6 +153,10 @@ def report(result: dict) -> None:
               f" {np.percentile(phase, 90):.0f}), round trip p50 {np.median(trip):.0f} ms,"
               f" p90 {np.percentile(trip, 90):.0f} ms, of it in the server p50"
               f" {np.nanmedian(server):.0f} ms")  # fmt: skip
+    if result["page_ms"]:
+        print(f"          in the page, answer -> first shown: p50"
+              f" {np.median(result['page_ms']):.0f} ms, p90"
+              f" {np.percentile(result['page_ms'], 90):.0f} ms")  # fmt: skip
     if result["errors"]:
         print(f"          console errors: {result['errors'][:3]}")
 
