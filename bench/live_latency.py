@@ -80,7 +80,11 @@ def measure(clock: str, seconds: float, folder: Path) -> dict:
             errors: list[str] = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
             requests: list[dict] = []
-            page.on("requestfinished", lambda r: chart_request(r, requests))
+
+            def on_finished(request) -> None:
+                chart_request(request, requests)
+
+            page.on("requestfinished", on_finished)
             page.goto(server.url)
             page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
             page.wait_for_timeout(5_000)  # first draws and the page's own callbacks settle
@@ -88,6 +92,7 @@ def measure(clock: str, seconds: float, folder: Path) -> dict:
             requests.clear()
             page.wait_for_timeout(seconds * 1000)
             got = page.evaluate(READ)
+            page.remove_listener("requestfinished", on_finished)  # none may run after the close
         finally:
             browser.close()
     # Candles that opened after the observer started (earlier ones were drawn with the page).
