@@ -56,6 +56,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         results_view,
         review_panel,
         status,
+        tick_clock,
         training_panel,
     )
     from dashboard.people import current_person
@@ -80,6 +81,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
         backtest_panel, research_panel, results_view, chart_drawings, alerts_panel, deep_link,
+        tick_clock,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

@@ -369,6 +369,9 @@ class FeedConfig:
         )
 
 
+TICK_CLOCKS = ("clock", "interval")
+
+
 @dataclass(frozen=True)
 class DashboardConfig:
     refresh_interval_ms: int = 1000
@@ -378,12 +381,26 @@ class DashboardConfig:
     view_candles: int = 150  # candles the minute chart opens on (the 1 s chart: its window)
     pattern_min_confidence: float = 0.8  # the slider's start: below it the chart gets crowded
     overlay_full_strength: int = 10  # newest predictions per kind drawn strong; older ones faded
+    # "clock": the charts' tick fires tick_offset_ms after each refresh boundary of the clock,
+    # the other panels' half an interval later; "interval": one free-running dcc.Interval.
+    tick_clock: str = "clock"
+    tick_offset_ms: int = 60
 
     def validate(self, key: str) -> None:
         check(
             200 <= self.refresh_interval_ms <= 60_000,
             f"{key}.refresh_interval_ms",
             "must be 200..60000",
+        )
+        check(
+            self.tick_clock in TICK_CLOCKS,
+            f"{key}.tick_clock",
+            f"must be one of {', '.join(TICK_CLOCKS)}, got {self.tick_clock!r}",
+        )
+        check(
+            0 <= self.tick_offset_ms < self.refresh_interval_ms // 2,
+            f"{key}.tick_offset_ms",
+            f"must be 0..{self.refresh_interval_ms // 2 - 1} (under half of refresh_interval_ms)",
         )
         check(self.window_1s_minutes > 0, f"{key}.window_1s_minutes", "must be > 0")
         check(

@@ -20,6 +20,7 @@ class InputRefused(ValueError):
 class CallbackSet:
     def __init__(self):
         self._items: list[tuple[tuple, dict, object]] = []
+        self._clientside: list[tuple[object, tuple, dict]] = []
 
     def callback(self, *args, **kwargs):
         def decorate(fn):
@@ -28,7 +29,14 @@ class CallbackSet:
 
         return decorate
 
+    def clientside(self, function, *args, **kwargs):
+        """A clientside callback: ``function`` names a JS function of the page's assets, as
+        Dash's ``ClientsideFunction(namespace, function_name)``."""
+        self._clientside.append((function, args, kwargs))
+
     def register(self, app) -> None:
+        for function, args, kwargs in self._clientside:
+            app.clientside_callback(function, *args, **kwargs)
         for args, kwargs, fn in self._items:
             # Dash merges a keyword-form ``inputs`` dict into the ``state`` dict it is given:
             # each registration gets copies, so the stored dicts (and any shared between

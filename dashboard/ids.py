@@ -3,6 +3,9 @@
 SYMBOL = "symbol-select"
 OVERLAYS = "overlay-toggles"
 TICK = "tick"
+# The charts' tick (a count), and how the page's clock drives both (panels/tick_clock.py).
+CHART_TICK = "chart-tick"
+TICK_CLOCK = "tick-clock"
 FEED_STATUS = "feed-status"
 FEED_STATUS_SUMMARY = "feed-status-summary"
 FEED_STATUS_DETAILS = "feed-status-details"

@@ -20,6 +20,7 @@ from dashboard.panels import (
     results_view,
     review_panel,
     status,
+    tick_clock,
     time_zone,
     training_panel,
 )
@@ -112,7 +113,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             header(config, symbols),
             *deep_link.layout(),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
-            dcc.Interval(id=ids.TICK, interval=config.dashboard.refresh_interval_ms),
+            *tick_clock.layout(config.dashboard),
             *annotations.stores(),
             *review_panel.stores(),
             *training_panel.stores(),

@@ -229,7 +229,7 @@ class FeedRunner:
                 wait = state.retry_at - self.monotonic()
             if wait <= 0:
                 self._step(symbol)
-                wait = self.config.poll_interval_s
+                wait = self.next_poll_in()
                 with self._lock:
                     if state.failures:
                         wait = state.retry_at - self.monotonic()
@@ -294,6 +294,14 @@ class FeedRunner:
     # ---- helpers ------------------------------------------------------------------------
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def next_poll_in(self) -> float:
+        """Seconds to the next poll, on the wall clock's grid of ``poll_interval_s`` (0.25 s:
+        :00.000, :00.250 ...). A poll just after a second begins brings its new 1 s candle into
+        the store within milliseconds of its open, where a free-running interval drifts up to
+        a whole interval late, and the charts' clock-driven tick (``tick_clock.js``) finds it."""
+        step = max(1, round(self.config.poll_interval_s * 1000))
+        return (step - self._now_ms() % step) / 1000
 
     def _check(
         self,

@@ -13,12 +13,10 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core.candles import Candle, bucket_start, timeframe_ms
+from dashboard.figures import chart_frame, unchecked
 from dashboard.figures.chart_layout import (
-    PRICE_TICKS,
-    SPIKES,
     last_price_label,
     opening_range,
     price_decimals,
@@ -28,10 +26,8 @@ from dashboard.figures.overlay_strength import notes, prediction_key, strength
 from dashboard.figures.span_layout import label_room, merge_adjacent
 from dashboard.figures.theme import (
     ACTION_COLORS,
-    DARK_LAYOUT,
     DIRECTION_COLORS,
     DOWN_CANDLE,
-    GRID,
     LABEL_PALETTE,
     SPAN_LABEL_HOVER,
     TRANSPARENT,
@@ -265,38 +261,32 @@ def build_figure(
         )
     traces, lines = overlays
     decimals = price_decimals(candles[-1].close if candles else None)
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.02
-    )
+    fig = chart_frame.new_chart()
     fig.add_trace(
         go.Candlestick(
-            x=cols["x"],
-            open=cols["open"],
-            high=cols["high"],
-            low=cols["low"],
-            close=cols["close"],
             name=escape(f"{symbol} {timeframe}"),
             increasing={"line": {"color": UP_CANDLE}, "fillcolor": UP_CANDLE},
             decreasing={"line": {"color": DOWN_CANDLE}, "fillcolor": DOWN_CANDLE},
             showlegend=False,
             # The OHLCV legend above the chart shows the candle under the cursor.
             hoverinfo="none",
-        ),
-        row=1,
-        col=1,
+            **chart_frame.PRICE,
+        )
     )
     fig.add_trace(
         go.Bar(
-            x=cols["x"],
-            y=cols["volume"],
-            marker={"color": cols["volume_color"], "opacity": 0.6},
+            marker={"opacity": 0.6},
             name="volume",
             showlegend=False,
             hoverinfo="none",
-        ),
-        row=2,
-        col=1,
+            **chart_frame.VOLUME,
+        )
     )
+    # The columns go in unchecked: plotly's checks of 2,000 candles cost most of a view.
+    unchecked.fill(fig, TRACE["candles"], x=cols["x"], open=cols["open"], high=cols["high"],
+                       low=cols["low"], close=cols["close"])  # fmt: skip
+    unchecked.fill(fig, TRACE["volume"], x=cols["x"], y=cols["volume"],
+                       marker_color=cols["volume_color"])  # fmt: skip
     styles = {
         "dqn_buy": ("DQN buy", "triangle-up"),
         "dqn_sell": ("DQN sell", "triangle-down"),
@@ -314,43 +304,30 @@ def build_figure(
             "showlegend": False,
         }
         _apply_flat(trace, traces[name])
-        fig.add_trace(go.Scatter(trace), row=1, col=1)
+        fig.add_trace(go.Scatter(trace, **chart_frame.PRICE))
     # Span labels on hover: invisible points on an axis of the price panel's height (0..1).
     labels = traces.get("span_labels") or {"x": [], "y": [], "hovertext": []}
     fig.add_trace(
         go.Scatter(
             **labels, mode="markers", hoverinfo="text", name="labels", showlegend=False,
-            marker={"size": 12, "opacity": 0, "color": SPAN_LABEL_HOVER}, xaxis="x", yaxis="y3",
+            marker={"size": 12, "opacity": 0, "color": SPAN_LABEL_HOVER}, **chart_frame.SPAN_AXIS,
         )
     )  # fmt: skip
     for trace in extra_traces:  # after the fixed traces: outcomes, disagreement marks
-        fig.add_trace(go.Scatter(trace), row=1, col=1)
+        fig.add_trace(go.Scatter(trace, **chart_frame.PRICE))
     fig.update_layout(
-        **DARK_LAYOUT,
-        margin={"l": 10, "r": 72, "t": 28, "b": 20},
-        autosize=True,
         uirevision=f"{symbol}|{timeframe}",
-        hovermode="x",
-        dragmode="zoom",
         shapes=[*extra_shapes, *lines],
         annotations=[last_price_label(candles[-1] if candles else None, decimals)],
         # A symbol is text (an imported series is named by a person): never markup.
-        title={"text": f"{escape(symbol)} · {timeframe}", "x": 0.01, "font": {"size": 13}},
-        font={"size": 11},
+        title_text=f"{escape(symbol)} · {timeframe}",
+        yaxis={"tickformat": price_format(decimals), "hoverformat": price_format(decimals)},
     )
-    fig.update_xaxes(type="date", rangeslider_visible=False, showgrid=True, gridcolor=GRID,
-                     **SPIKES)  # fmt: skip
-    fig.update_yaxes(showgrid=True, gridcolor=GRID, side="right", **SPIKES)
-    fig.update_yaxes(tickformat=price_format(decimals), hoverformat=price_format(decimals),
-                     row=1, col=1, **PRICE_TICKS)  # fmt: skip
-    fig.update_yaxes(title_text="", row=2, col=1, showticklabels=False, showspikes=False)
-    fig.update_layout(yaxis3={"overlaying": "y", "range": [0, 1], "fixedrange": True,
-                              "visible": False, "anchor": "x"})  # fmt: skip
     opening = opening_range(candles, timeframe, view_candles) if view_candles else None
     if opening:
         x_range, y_range = opening
         fig.update_xaxes(range=x_range, autorange=False)
-        fig.update_yaxes(range=y_range, autorange=False, row=1, col=1)
+        fig.update_layout(yaxis={"range": y_range, "autorange": False})
     return fig
 
 

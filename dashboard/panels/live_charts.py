@@ -15,7 +15,7 @@ from core.spans import Span
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
-from dashboard.figures import chart_series
+from dashboard.figures import chart_series, unchecked
 from dashboard.figures import indicator_traces as ind
 from dashboard.figures.chart_layout import (
     GRAPH_CONFIG,
@@ -473,7 +473,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, li
     Output(ids.chart(MATCH), "figure"),
     Output(ids.chart_state(MATCH), "data"),
     inputs={
-        "_n": Input(ids.TICK, "n_intervals"),
+        "_n": Input(ids.CHART_TICK, "data"),
         "enabled": Input(ids.OVERLAYS, "value"),
         "_version": Input(ids.ANN_VERSION, "data"),
         "selected": Input(ids.ANN_SELECTED, "data"),
@@ -497,9 +497,11 @@ def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, ch
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
     if is_auto(chart_tf_id, view):
-        return auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
-    timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
-    return tick(orchestrator(), symbol, timeframe, view, state)
+        figure, state = auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
+    else:
+        timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
+        figure, state = tick(orchestrator(), symbol, timeframe, view, state)
+    return unchecked.as_dict(figure), state
 
 
 # ---- auto timeframe --------------------------------------------------------------------
@@ -586,7 +588,7 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
     figure = auto_figure(with_tools(figure), symbol, timeframe, view["visible"])
     in_view = [c for c in candles if lo <= c.time <= hi]
     if in_view:
-        figure.update_yaxes(range=price_range(in_view), autorange=False, row=1, col=1)
+        figure.update_layout(yaxis={"range": price_range(in_view), "autorange": False})
     return figure, state
 
 

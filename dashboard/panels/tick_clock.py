@@ -1,0 +1,43 @@
+"""The page's ticks. With ``dashboard.tick_clock: clock`` (the default) the browser's clock drives
+them (``assets/tick_clock.js``): the charts' tick ``tick_offset_ms`` after each interval boundary
+of the clock, just after the feed's poll at the boundary has stored the new 1 s candle, and the
+other panels' tick half an interval later, so their requests never queue in front of the
+charts'. With ``interval`` a free-running ``dcc.Interval`` drives both at once, as before: a new
+candle then waits for a tick at a random phase of the second."""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, dcc
+
+from dashboard import ids
+from dashboard.callbacks import CallbackSet
+
+callbacks = CallbackSet()
+
+
+def layout(config) -> list:
+    """``config``: the dashboard section."""
+    clock = config.tick_clock == "clock"
+    return [
+        # Clock mode sets n_intervals from the page's clock; the interval's own timer is off.
+        dcc.Interval(id=ids.TICK, interval=config.refresh_interval_ms, disabled=clock),
+        dcc.Store(id=ids.CHART_TICK, data=0),
+        dcc.Store(
+            id=ids.TICK_CLOCK,
+            data={
+                "mode": config.tick_clock,
+                "interval_ms": config.refresh_interval_ms,
+                "offset_ms": config.tick_offset_ms,
+                "chart_tick": ids.CHART_TICK,
+                "tick": ids.TICK,
+            },  # fmt: skip
+        ),
+    ]
+
+
+callbacks.clientside(
+    ClientsideFunction("tickClock", "relay"),
+    Output(ids.CHART_TICK, "data"),
+    Input(ids.TICK_CLOCK, "data"),
+    Input(ids.TICK, "n_intervals"),
+)

@@ -1,0 +1,25 @@
+"""The page's ticks on either clock: the charts' tick and the other panels' tick both arrive, and
+the 1 s chart grows (``dashboard.tick_clock``)."""
+
+import pytest
+
+from tests.helpers.browser import figure_data, serve_app, ticks_pass
+from tests.helpers.waiting import wait_for
+
+pytestmark = pytest.mark.browser
+
+NEWEST = "gd.data[0].x[gd.data[0].x.length - 1]"
+
+
+@pytest.fixture(params=["clock", "interval"])
+def served(request, tmp_path):
+    dashboard = {"refresh_interval_ms": 1000, "tick_clock": request.param}
+    yield from serve_app(tmp_path, {"dashboard": dashboard})
+
+
+def test_charts_and_panels_tick_on_either_clock(page):
+    first = figure_data(page, "1s", NEWEST)
+    ticks_pass(page, 2, prop="chart-tick.data")  # the charts' callback, on its own tick
+    ticks_pass(page, 2, prop="tick.n_intervals")  # the status line and the other panels
+    wait_for(lambda: figure_data(page, "1s", NEWEST) > first)
+    assert "3 ok" in page.locator("#feed-status summary").inner_text()
