@@ -55,9 +55,9 @@ def test_draw_reload_and_delete(page, served):
     page.reload()
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg")
-    assert sorted(drawn(page, "1m")) == both
+    wait_for(lambda: sorted(drawn(page, "1m")) == both)  # the page's figure, once drawn
     assert figure_data(page, "1m", "gd.layout.shapes.filter(s => s.name === 'new-drawing')") == []
-    assert sorted(drawn(page, "1s")) == both  # on every timeframe, at its times and prices
+    wait_for(lambda: sorted(drawn(page, "1s")) == both)  # on every timeframe, at its prices
     assert drawn(page, "1m", "s.xref === 'x domain' ? s.y0 : null").count(hline.y0) == 1
     assert (
         drawn(page, "1s", "s.type === 'rect' ? [s.x0, s.y1] : null").count([rect.x0, rect.y1]) == 1
@@ -71,4 +71,4 @@ def test_draw_reload_and_delete(page, served):
     wait_for(lambda: page.locator(".drawing-row").count() == 1)
     page.reload()
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
-    assert drawn(page, "1m") == [f"drawing:{hline.id}"]
+    wait_for(lambda: drawn(page, "1m") == [f"drawing:{hline.id}"])
