@@ -28,6 +28,11 @@ class AlertWorker(ClosedCandleWorker):
         self._jobs_seen: set[str] | None = None  # None until the first pass
         self._champions: dict[str, str | None] | None = None
 
+    def start(self) -> None:
+        # Leading again after another process led: the jobs that ended meanwhile are not news.
+        self._jobs_seen = None
+        super().start()
+
     def on_event(self, *_args) -> None:
         """A prediction was stored or a job ended: evaluate soon (queue only)."""
         self.wake()

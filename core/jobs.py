@@ -133,7 +133,12 @@ class JobManager:
             from apscheduler.schedulers.background import BackgroundScheduler
 
             self._scheduler = BackgroundScheduler(
-                executors={"default": ThreadPoolExecutor(self._max_workers)},
+                # Periodic triggers (taking up queued runs, mirroring shared jobs, retention) on
+                # a pool of their own: long jobs filling the job pool never hold them back.
+                executors={
+                    "default": ThreadPoolExecutor(self._max_workers),
+                    "periodic": ThreadPoolExecutor(2),
+                },  # fmt: skip
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
                 timezone="UTC",
             )
@@ -169,7 +174,7 @@ class JobManager:
     def schedule(self, job_id: str, minutes: int, fn: Callable[[], None]) -> None:
         """A periodic trigger (e.g. retraining); ``fn`` usually calls ``submit``."""
         self._ensure_scheduler().add_job(
-            fn, "interval", minutes=minutes, id=job_id, replace_existing=True
+            fn, "interval", minutes=minutes, id=job_id, replace_existing=True, executor="periodic"
         )
 
     def _run(self, state: JobState, cancel: threading.Event, fn) -> None:

@@ -21,6 +21,15 @@ JOB_GRACE_S = 3.0
 FEED_GRACE_S = 3.0
 
 
+def cancel_own_jobs(orch) -> None:
+    """Cancel this process's jobs. With shared jobs (several processes on PostgreSQL)
+    ``orch.jobs.list()`` also holds the other processes' jobs and the queued ones, which outlive
+    this process: those are left alone."""
+    local = getattr(orch.jobs, "manager", orch.jobs)
+    for job in local.list():
+        local.cancel(job.id)
+
+
 def temp_folders(data_dir: Path, pid: int | None = None) -> list[Path]:
     """Temporary folders and files a process of ours leaves under ``data_dir`` when it stops
     mid-write: model downloads, model cache entries and datasets being written."""
@@ -78,8 +87,7 @@ def shutdown(orch) -> None:
     orch.live_patterns.stop()
     orch.live_neural.stop()
     orch.outcomes.stop()  # before the database closes under it
-    for job in orch.jobs.list():
-        orch.jobs.cancel(job.id)
+    cancel_own_jobs(orch)
     if not orch.jobs.wait(JOB_GRACE_S):
         log.warning("jobs still running after %.0f s: their runs are marked killed", JOB_GRACE_S)
     orch.jobs.shutdown()

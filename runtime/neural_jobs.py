@@ -226,12 +226,14 @@ def start_neural_training(
 def train_in_turn(orch, kinds, bootstrap: bool = False) -> None:
     """Train ``kinds`` one job after another (first start, schedule); a busy kind is skipped."""
     for kind in kinds:
+        if orch.role != "leader":  # stepped down: the new leader trains what it needs
+            return
         try:
             job = start_neural_training(orch, kind, bootstrap=bootstrap)
         except (JobBusy, ValueError) as exc:
             log.info("%s training skipped: %s", kind, exc)
             continue
-        while job.status == RUNNING:
+        while job.status == RUNNING and orch.role == "leader":
             time.sleep(0.5)
         if job.status != DONE:
             log.warning("%s training ended %s: %s", kind, job.status, job.message)

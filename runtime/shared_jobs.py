@@ -110,6 +110,10 @@ class SharedJobStore:
                 claimed.append(dict(row))
         return claimed
 
+    def running_ids(self) -> list[str]:
+        return [r["id"] for r in self._db.query("SELECT id FROM shared_jobs WHERE status=?",
+                                                (RUNNING,))]  # fmt: skip
+
     def cancel_requests(self) -> list[str]:
         rows = self._db.query(
             "SELECT id FROM shared_jobs WHERE status=? AND cancel_requested=1", (RUNNING,)
@@ -140,10 +144,14 @@ class SharedJobStore:
         with self._db.transaction() as conn:
             updated = conn.execute(
                 "UPDATE shared_jobs SET status=?, progress=?, stage=?, message=?, result=?,"
-                " details=?, committed=?, finished_at=? WHERE id=?",
-                (*values, job.id),
+                " details=?, committed=?, finished_at=? WHERE id=? AND status IN (?, ?)",
+                (*values, job.id, QUEUED, RUNNING),
             )
-            if not updated.rowcount:
+            exists = (
+                updated.rowcount
+                or conn.execute("SELECT 1 FROM shared_jobs WHERE id=?", (job.id,)).fetchone()
+            )
+            if not exists:
                 conn.execute(
                     "INSERT INTO shared_jobs (id, kind, title, action, args, started_by, status,"
                     " progress, stage, message, result, details, committed, finished_at,"
@@ -231,14 +239,22 @@ class SharedJobs:
             try:
                 start(row["action"], args, row["started_by"], row["id"])
                 self._actions[row["id"]] = (row["action"], args)
-            except (JobBusy, ValueError, KeyError) as exc:
-                self.store.fail(row["id"], str(exc))
+            except Exception as exc:  # refused (busy, bad arguments) or broken: never left running
+                if not isinstance(exc, JobBusy | ValueError | KeyError):
+                    log.exception("queued job %s could not start", row["id"])
+                self.store.fail(row["id"], f"{exc}" or type(exc).__name__)
+        # Only this process runs jobs: a running row it does not hold was left by a leader
+        # that is gone (or its last mirror landed after this one took over).
+        held = {j.id for j in self.manager.list()}
+        for job_id in self.store.running_ids():
+            if job_id not in held:
+                self.store.fail(job_id, INTERRUPTED)
         for job_id in self.store.cancel_requests():
             if self.manager.get(job_id) is not None:
                 self.manager.cancel(job_id)
         for job in self.manager.list():
             seen = (job.status, round(job.progress, 3), job.stage, job.message, job.committed,
-                    len(json.dumps(clean(job.details), default=str)))  # fmt: skip
+                    hash(json.dumps(clean(job.details), default=str)))  # fmt: skip
             if self._written.get(job.id) == seen:
                 continue
             action, args = self._actions.get(job.id, ("", {}))

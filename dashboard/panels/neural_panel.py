@@ -108,7 +108,8 @@ def job_text(job) -> str:
     by = f" (by {job.started_by})" if job.started_by else ""
     text = f"{job.title}{by}: {job.stage}"
     if job.status == RUNNING and "epoch" in d:
-        text += f" · epoch {d['epoch']}, batch {d['batch']}/{d['batches']}, loss {d['loss']:.4f}"
+        loss = "n/a" if d.get("loss") is None else f"{d['loss']:.4f}"  # NaN arrives as None
+        text += f" · epoch {d['epoch']}, batch {d['batch']}/{d['batches']}, loss {loss}"
     elif job.status == "done":
         result = job.result or {}
         decision = result.get("champion", {})

@@ -237,6 +237,11 @@ def on_train_action(_build, _run, _cancel, model_type, dataset, job_id, user=Non
     return status(f"Started: {job.title} (by {who})", job.id)
 
 
+def _f1(value) -> str:
+    """A macro-F1 as the status line prints it (a NaN stored as JSON reads back as None)."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 @callbacks.callback(
     Output(ids.TRAIN_PROGRESS, "value"),
     Output(ids.TRAIN_PROGRESS, "label"),
@@ -263,7 +268,7 @@ def training_progress(_n, job_id, shown_version):
         decision = result.get("champion", {})
         text = (
             f"Done: version {result.get('model_version')}, validation macro-F1 "
-            f"{result.get('val_macro_f1', 0):.3f}; champion "
+            f"{_f1(result.get('val_macro_f1'))}; champion "
             f"{'moved to it' if decision.get('promoted') else 'unchanged'}"
             f" ({decision.get('reason', '')})"
         )

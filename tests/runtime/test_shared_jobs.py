@@ -118,3 +118,50 @@ def test_jobs_of_a_leader_that_died_are_failed_saying_so(stores):
     ended = follower.get(job.id)
     assert (ended.status, ended.message) == (FAILED, INTERRUPTED)
     release.set()
+
+
+def test_a_queued_job_that_breaks_on_start_fails_and_never_stays_running(stores):
+    leader, follower = stores
+    job = follower.enqueue("train:cnn", "train cnn", "train_neural", {"kind": "cnn"}, "vic")
+
+    def broken(action, args, started_by, job_id):
+        raise TypeError("start() got an unexpected keyword argument 'epochs'")  # versions differ
+
+    leader.sync(broken)
+    ended = follower.get(job.id)
+    assert ended.status == FAILED and "unexpected keyword argument" in ended.message
+    # the kind is free again on the follower
+    assert follower.enqueue("train:cnn", "train cnn", "train_neural", {}, "vic").status == RUNNING
+
+
+def test_a_running_row_no_process_holds_is_failed_and_a_late_mirror_does_not_revive_it(stores):
+    leader, follower = stores
+    release = threading.Event()
+    job = follower.enqueue("train:xgboost", "train xgboost", "train", {}, "vic")
+    leader.sync(starter(leader, release, []))
+    state = leader.manager.get(job.id)
+    # The follower leads now (the old leader is gone); the row is left running.
+    follower.sync(starter(follower, threading.Event(), []))
+    assert (follower.get(job.id).status, follower.get(job.id).message) == (FAILED, INTERRUPTED)
+    # the old leader's last mirror lands afterwards: the row stays failed
+    leader.store.mirror(state)
+    assert follower.store.get(job.id)["status"] == FAILED
+    release.set()
+
+
+def test_stopping_a_process_cancels_its_own_jobs_only(stores):
+    from types import SimpleNamespace
+
+    from runtime.lifecycle import cancel_own_jobs
+
+    leader, follower = stores
+    release = threading.Event()
+    job = follower.enqueue("train:xgboost", "train xgboost", "train", {}, "vic")
+    queued = follower.enqueue("autolabel", "auto-label", "autolabel", {}, "vic")
+    leader.sync(starter(leader, release, []))  # takes up both (the second as a train job)
+    assert follower.store.get(queued.id)["status"] == FAILED  # busy: one train job at a time
+    waiting = follower.enqueue("dataset", "build dataset", "dataset", {}, "vic")
+    cancel_own_jobs(SimpleNamespace(jobs=follower))  # the follower stops
+    assert follower.store.get(job.id)["cancel_requested"] == 0  # the leader's job goes on
+    assert follower.store.get(waiting.id)["status"] == "queued"  # waits for the leader
+    release.set()
