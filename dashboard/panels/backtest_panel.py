@@ -255,11 +255,13 @@ def poll(_n, shown, version, view):
     if state is None:
         return unchanged
     pct = round(state["progress"] * 100)
-    text = state_text(state)
+    finished = state["status"] in FINISHED
+    # a finished run's status is written with its results (``render``), so "done" never shows
+    # before the statistics do
+    text = no_update if finished else state_text(state)
     key = f"{state['status']}:{state['trades_so_far']}:{state['predictions_so_far']}"
     if key == shown.get("key"):
         return pct, f"{pct}%", text, no_update, no_update
-    finished = state["status"] in FINISHED
     return (pct, f"{pct}%", text, {"id": run_id, "key": key},
             (version or 0) + 1 if finished else no_update)  # fmt: skip
 
@@ -282,14 +284,17 @@ def state_text(state: dict) -> str:
     Output(ids.BT_IN_SAMPLE, "is_open"),
     Output(ids.BT_PORTFOLIO, "children"),
     Output(ids.RESULTS_TITLE, "children"),
+    Output(ids.BT_STATUS, "children", allow_duplicate=True),
     Input(ids.BT_SHOWN, "data"),
+    prevent_initial_call=True,
 )
 def render(shown):
-    """The shown run's results: statistics, equity, chart with its trades, trade list."""
+    """The shown run's results: statistics, equity, chart with its trades, trade list (and,
+    once it ended, its status line with them)."""
     run_id = (shown or {}).get("id")
     run = orchestrator().backtests.get(run_id) if run_id else None
     if run is None:
-        return [no_update] * 9
+        return [no_update] * 10
     finished = run["status"] in FINISHED
     rows, tips = stats_rows(run.get("stats"), run.get("stats_notes")) if finished else ([], [])
     equity = equity_figure(run.get("equity") or [], f"Equity · {plotly_text(run_label(run))}")
@@ -297,7 +302,8 @@ def render(shown):
     chart = run_chart(_candles(run), trades, run.get("predictions"))
     warning = in_sample_text(run)
     return (rows, tips, equity, chart, trade_table(trades), warning, bool(warning),
-            portfolio_text(run), f"Backtest {status_text(run)}")  # fmt: skip
+            portfolio_text(run), f"Backtest {status_text(run)}",
+            status_text(run) if finished else no_update)  # fmt: skip
 
 
 def _candles(run: dict):

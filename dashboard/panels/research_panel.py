@@ -63,12 +63,14 @@ def poll(_n, shown, version, view):
         return unchanged
     pct = round(state["progress"] * 100)
     finished = state["status"] in FINISHED
+    # a finished run's status is written with its results (``render``)
+    text = no_update if finished else _status(state)
     stamp = "end" if finished else int(time.monotonic() // REDRAW_S)
     key = f"{state['status']}:{state['trials_so_far']}:{stamp}"
     if key == shown.get("key") or (not finished and shown.get("key", "").endswith(f":{stamp}")):
-        return pct, f"{pct}%", _status(state), no_update, no_update
+        return pct, f"{pct}%", text, no_update, no_update
     bump = (version or 0) + 1 if finished else no_update
-    return pct, f"{pct}%", _status(state), {**shown, "key": key}, bump
+    return pct, f"{pct}%", text, {**shown, "key": key}, bump
 
 
 @callbacks.callback(
@@ -83,15 +85,17 @@ def poll(_n, shown, version, view):
     Output(ids.BT_WF_CHART, "figure"),
     Output(ids.BT_WF_FOLDS, "data"),
     Output(ids.BT_WF_TEXT, "children"),
+    Output(ids.BT_STATUS, "children", allow_duplicate=True),
     Input(ids.BT_RESEARCH_SHOWN, "data"),
     prevent_initial_call=True,
 )
 def render(shown):
-    """The shown search's or walk-forward's results."""
+    """The shown search's or walk-forward's results (and, once it ended, its status line)."""
+    research = orchestrator().research
     run_id = (shown or {}).get("id")
-    run = orchestrator().research.get(run_id) if run_id else None
+    run = research.get(run_id) if run_id else None
     if run is None:
-        return [no_update] * 11
+        return [no_update] * 12
     request = SearchRequest.from_dict(run["request"])
     title = (f"{NOUN[run['kind']]} {run_id}: {request.strategy} on {request.symbol}"
              f" {request.timeframe}, maximising {request.maximize} · {run['status']}")  # fmt: skip
@@ -114,6 +118,9 @@ def render(shown):
         out += [walkforward_figure(result), fold_rows(result), walkforward_text(result)]
     else:
         out += [placeholder("", 40), [], ""]
+    # the status line of what was drawn (a run that ended since is drawn again on the next key)
+    state = {**run, "trials_so_far": research.store.count_trials(run_id)}
+    out.append(_status(state) if run["status"] in FINISHED else no_update)
     return out
 
 
