@@ -167,6 +167,9 @@
     const tag = (target && target.tagName) || "";
     if (choice(target)) return false; // a radio or checkbox just clicked: the keys are the chart's
     if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) || (target && target.isContentEditable)) return true;
+    // A widget that takes keys itself (a slider's Home/End/arrows, a dropdown's list)
+    const role = (target && target.getAttribute && target.getAttribute("role")) || "";
+    if (/^(slider|spinbutton|listbox|option|combobox|textbox|menu|menuitem|tab)$/.test(role)) return true;
     // A table cell: the DataTable handles keys on the document once a cell is active.
     return !!(target && target.closest && target.closest(".dash-spreadsheet-container")) ||
       !!document.querySelector(".dash-spreadsheet-container td.focused");
