@@ -31,6 +31,16 @@ LAYERS = [
 DASHBOARD_LAYERS = ["figures", "api", "panels", "server"]
 
 
+def _parse(path):
+    """``ast.parse``, once more on CPython 3.11's "AST constructor recursion depth mismatch": its
+    depth counter is shared by threads, and app threads left by earlier tests in this worker may
+    be parsing too (fixed in later CPython)."""
+    try:
+        return ast.parse(path.read_text(), str(path))
+    except SystemError:
+        return ast.parse(path.read_text(), str(path))
+
+
 def _is_type_checking(node: ast.AST) -> bool:
     test = getattr(node, "test", None)
     return isinstance(node, ast.If) and (
@@ -54,7 +64,7 @@ def imports(path: Path) -> set[str]:
         for child in ast.iter_child_nodes(node):
             visit(child)
 
-    visit(ast.parse(path.read_text(), str(path)))
+    visit(_parse(path))
     return names
 
 
