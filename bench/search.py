@@ -36,23 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backtest.search import Searcher  # noqa: E402
 from backtest.search_request import SearchRequest  # noqa: E402
 from backtest.trials import TrialSetup, candle_arrays, run_trial  # noqa: E402
+from bench.backtest import candles  # noqa: E402 (the same synthetic 1 m bars)
 from core.compute import LocalExecutor  # noqa: E402
-
-
-def candles(n: int, seed: int = 0) -> pd.DataFrame:
-    """A mean-reverting random walk of 1 m candles (stays tradable with 10,000 cash)."""
-    from scipy.signal import lfilter
-
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(lfilter([1.0], [1.0, -0.9995], rng.normal(0, 0.001, n)))
-    open_ = np.r_[100.0, close[:-1]]
-    spread = np.abs(rng.normal(0, 0.0005, (2, n)))
-    return pd.DataFrame(
-        {"open": open_, "high": np.maximum(open_, close) * (1 + spread[0]),
-         "low": np.minimum(open_, close) * (1 - spread[1]), "close": close,
-         "volume": rng.uniform(1, 10, n)},
-        index=pd.Index(1_700_000_000_000 + 60_000 * np.arange(n, dtype=np.int64), name="time"),
-    )  # fmt: skip
 
 
 def measured_trial(arrays, setup, params):

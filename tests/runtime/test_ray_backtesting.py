@@ -30,7 +30,6 @@ from tests.helpers import market_data as fixtures_market
 from tests.helpers.mlflow_server import MlflowServer
 from tests.helpers.pattern_data import build_pattern_dataset, pattern_series
 from tests.helpers.postgres import free_port
-from tests.helpers.ray_head import RayHead
 from tests.helpers.research import store_frame, wait_research
 from tests.helpers.waiting import wait_for
 
@@ -47,19 +46,6 @@ def nap_trial(arrays, setup, params) -> float:
     """A trial that takes ``params["sleep"]`` seconds (a stand-in for a long backtest)."""
     time.sleep(params["sleep"])
     return params["sleep"]
-
-
-@pytest.fixture(scope="module")
-def head():
-    started = RayHead().start()
-    try:
-        yield started
-    finally:
-        import ray
-
-        if ray.is_initialized():
-            ray.shutdown()
-        started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from runtime.orchestrator import Orchestrator
 from runtime.training_jobs import start_training
 from tests.helpers.pattern_data import build_pattern_dataset
 from tests.helpers.postgres import free_port
-from tests.helpers.ray_head import RayHead
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.slow  # a Ray head and a training on it: about 20 s
@@ -31,19 +30,6 @@ def square_plus(shared: list[int], x: int) -> int:
 def nap(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
-
-
-@pytest.fixture(scope="module")
-def head():
-    started = RayHead().start()
-    try:
-        yield started
-    finally:
-        import ray
-
-        if ray.is_initialized():
-            ray.shutdown()
-        started.stop()
 
 
 def test_an_unreachable_cluster_fails_at_once_with_the_reason():
