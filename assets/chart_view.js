@@ -139,6 +139,18 @@
     dash_clientside.set_props({ type: "chart-visible", tf: tf }, { data: r });
   }
 
+  // What the modebar's line or rectangle tool just drew (named by the figure's newshape,
+  // dashboard/figures/drawing_shapes.py NEW_SHAPE_NAME), handed to the server through its own
+  // store. Not through relayoutData: the 1 s chart's follow-live relayout every tick can replace
+  // it before a busy page sends the callback, and the drawing is lost.
+  function reportDrawn(gd, ev) {
+    if (!Array.isArray(ev.shapes) || !window.dash_clientside || !dash_clientside.set_props) return;
+    const drawn = ev.shapes.filter((s) => s && s.name === "new-drawing");
+    if (!drawn.length) return;
+    const tf = (block(gd).id || "").replace("chart-", "");
+    dash_clientside.set_props({ type: "chart-drawn", tf: tf }, { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
+  }
+
   function near(a, b, tolerance) {
     return a && b && Math.abs(a[0] - b[0]) <= tolerance && Math.abs(a[1] - b[1]) <= tolerance;
   }
@@ -272,7 +284,10 @@
       };
       window.addEventListener("mouseup", up);
     }, true);
-    gd.on("plotly_relayout", (ev) => onRelayout(gd, ev || {}));
+    gd.on("plotly_relayout", (ev) => {
+      reportDrawn(gd, ev || {});
+      onRelayout(gd, ev || {});
+    });
     gd.on("plotly_afterplot", () => onAfterPlot(gd));
     gd.on("plotly_hover", (ev) => {
       const p = (ev.points || []).find((pt) => pt.curveNumber === 0 || pt.curveNumber === 1);

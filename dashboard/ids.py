@@ -36,6 +36,12 @@ def chart_visible(timeframe: str) -> dict:
     return {"type": "chart-visible", "tf": timeframe}
 
 
+def chart_drawn(timeframe: str) -> dict:
+    """The shape just drawn on the chart with the modebar's tools, reported by
+    assets/chart_view.js the moment Plotly draws it (``{"shape", "at"}``)."""
+    return {"type": "chart-drawn", "tf": timeframe}
+
+
 def indicator_settings(timeframe: str) -> dict:
     """The chart's checked indicator settings (``figures.indicator_traces.chart_specs``)."""
     return {"type": "indicator-settings", "tf": timeframe}

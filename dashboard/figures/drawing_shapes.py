@@ -1,5 +1,6 @@
 """Chart drawings as Plotly shapes, and back: a shape the user drew with the modebar's line or
-rectangle tool (named ``NEW_SHAPE_NAME`` by the figure's ``newshape``) read in data terms, and
+rectangle tool (named ``NEW_SHAPE_NAME`` by the figure's ``newshape``, a name assets/chart_view.js
+looks for) read in data terms, and
 stored drawings drawn on any timeframe's chart at their times and prices. Pure."""
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ def to_ms(value) -> int:
     return int(round(parsed.timestamp() * 1000))
 
 
-def new_shapes(relayout: dict | None) -> list[dict]:
-    """The just-drawn shapes of a chart's ``relayoutData`` (Plotly sends the whole list)."""
-    if not isinstance(relayout, dict) or not isinstance(relayout.get("shapes"), list):
-        return []
-    return [s for s in relayout["shapes"]
-            if isinstance(s, dict) and s.get("name") == NEW_SHAPE_NAME]  # fmt: skip
+def just_drawn(reported: dict | None) -> dict | None:
+    """The shape a chart reported as just drawn (``{"shape": ..., "at": ms}``, from
+    assets/chart_view.js), or None when the report holds none of the tools' shapes."""
+    shape = reported.get("shape") if isinstance(reported, dict) else None
+    if not isinstance(shape, dict) or shape.get("name") != NEW_SHAPE_NAME:
+        return None
+    return shape
 
 
 def read_shape(shape: dict, flat: bool) -> dict:

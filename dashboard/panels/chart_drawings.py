@@ -17,7 +17,7 @@ from dashboard.figures.drawing_shapes import (
     NEW_SHAPE,
     ShapeError,
     drawing_shapes,
-    new_shapes,
+    just_drawn,
     read_shape,
 )
 from dashboard.people import acting_name, denied
@@ -61,29 +61,27 @@ def flat_button(clicks):
 
 @callbacks.callback(
     Output(ids.DRAW_MESSAGE, "children"),
-    Input(ids.chart(ALL), "relayoutData"),
+    Input(ids.chart_drawn(ALL), "data"),
     State(ids.SYMBOL, "value"),
     State(ids.DRAW_FLAT, "n_clicks"),
     State(ids.USER_NAME, "value"),
     prevent_initial_call=True,
 )
-def store_drawing(relayouts, symbol, flat_clicks, user):
+def store_drawing(reports, symbol, flat_clicks, user):
     """Keep what was just drawn; the next tick redraws the chart with it (from the store)."""
-    if not ctx.triggered_id:
-        return no_update
-    index = [i["id"] for i in ctx.inputs_list[0]].index(ctx.triggered_id)
-    # Plotly appends what was just drawn; earlier new shapes still in the list were stored when
-    # they were drawn (the next tick replaces them with the stored ones).
-    drawn = new_shapes(relayouts[index])[-1:]
+    # Every chart whose report changed since the last call (a busy page merges calls).
+    changed = list(ctx.triggered_prop_ids.values())
+    drawn = [shape for item, report in zip(ctx.inputs_list[0], reports, strict=True)
+             if item["id"] in changed and (shape := just_drawn(report))]  # fmt: skip
     if not drawn:
-        return no_update  # a zoom or pan
+        return no_update
     reason = denied("draw on charts")
     if reason:
         return f"Not kept: {reason}"
     orch = orchestrator()
     flat = bool(flat_clicks) and flat_clicks % 2 == 1
     kept = []
-    # The same relayout sent twice (a resize, a slow tick) must not store the shape twice.
+    # The same report sent twice (a reconnect, a replayed store) must not store the shape twice.
     have = {(d.kind, d.x0, d.x1, d.y0, d.y1) for d in orch.drawings.list(symbol)}
     for shape in drawn:
         try:

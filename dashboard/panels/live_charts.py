@@ -354,6 +354,7 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
             dcc.Store(id=ids.chart_state(timeframe), data=state_data),
             dcc.Store(id=ids.chart_visible(timeframe)),
+            dcc.Store(id=ids.chart_drawn(timeframe)),
             indicator_menu(timeframe),
             dcc.Store(id=ids.indicator_settings(timeframe)),
         ],

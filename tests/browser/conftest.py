@@ -57,7 +57,7 @@ def page(shared_context, served):
     shared_context.clear_cookies()
     page.close()
     # Every browser test also proves the page logged no error (a failed Patch shows only here).
-    assert served.console_errors == [], served.console_errors
+    assert served.console_errors == [], (served.console_errors, served.server_errors)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ drawings drawn on every timeframe, and the tick after an add or a delete redrawi
 import pytest
 
 from alerts.drawings import DrawingError, make_drawing
-from dashboard.figures.drawing_shapes import ShapeError, new_shapes, read_shape, to_ms
+from dashboard.figures.drawing_shapes import ShapeError, just_drawn, read_shape, to_ms
 from dashboard.panels.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
@@ -19,13 +19,14 @@ def drawn_line(**corners):
 
 def test_a_drawn_shape_is_read_in_times_and_prices():
     line = drawn_line(x0="2023-11-14 22:13:20.5", x1=T0 + 60_000, y0=10, y1=12)
-    relayout = {"shapes": [{"name": "span:a", "type": "rect"}, line]}
-    [shape] = new_shapes(relayout)
+    shape = just_drawn({"shape": line, "at": 1})
+    assert shape == line
     assert read_shape(shape, flat=False) == {"kind": "line", "x0": 1_700_000_000_500,
                                              "x1": T0 + 60_000, "y0": 10.0, "y1": 12.0}  # fmt: skip
     assert read_shape(shape, flat=True) == {"kind": "hline", "x0": 1_700_000_000_500, "x1": None,
                                             "y0": 10.0, "y1": 10.0}  # fmt: skip
-    assert new_shapes({"xaxis.range[0]": 5}) == []
+    assert just_drawn({"shape": {"name": "span:a", "type": "rect"}, "at": 1}) is None
+    assert just_drawn(None) is None and just_drawn({"shape": "x"}) is None
     assert to_ms("2023-11-14 22:13") == 1_699_999_980_000
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,18 @@ class Served:
     app: object
     orch: object
     console_errors: list = field(default_factory=list)
+    # What the server logged at WARNING or above while serving (a callback's 400 says why here).
+    server_errors: list = field(default_factory=list)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list):
+        super().__init__(logging.WARNING)
+        self.into = into
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(self.format(record)[-2000:])
 
 
 # Each test process serves its apps on one port, one after another: the page's origin stays the
@@ -78,9 +91,13 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
     server = _bind(app.server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    served = Served(f"http://127.0.0.1:{server.server_port}", app, orch)
+    collect = _Collect(served.server_errors)
+    logging.getLogger("dashboard.server").addHandler(collect)
     try:
-        yield Served(f"http://127.0.0.1:{server.server_port}", app, orch)
+        yield served
     finally:
+        logging.getLogger("dashboard.server").removeHandler(collect)
         server.shutdown()
         server.server_close()  # frees the port for the next test's app
         orch.stop()

@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The charts a pattern-matching ``ALL`` over ``{"type": "chart"}`` finds on the page.
-CHART_IDS = [{"type": "chart", "tf": "1s"}, {"type": "chart", "tf": "1m"}]
+# The charts' timeframes a pattern-matching ``ALL`` over ``{"type": ..., "tf": ALL}`` finds.
+CHART_TFS = ["1s", "1m"]
+
+
+def _per_tf(component: dict) -> list[dict]:
+    """The page's components an ``ALL`` pattern finds (``{"type": "chart", "tf": ["ALL"]}``)."""
+    return [{**component, "tf": tf} for tf in CHART_TFS]
 
 
 def _component(text: str):
@@ -21,17 +26,17 @@ def _split(item: str) -> tuple[Any, str]:
 
 
 def _per_chart(value) -> bool:
-    return isinstance(value, list) and len(value) == len(CHART_IDS)
+    return isinstance(value, list) and len(value) == len(CHART_TFS)
 
 
 def _refs(component, prop: str, value) -> dict | list:
     """One reference, or one per chart for an ``ALL`` pattern (its value: the chart's id, or
-    each chart's given in a list, one per chart of ``CHART_IDS``)."""
+    each chart's given in a list, one per timeframe of ``CHART_TFS``)."""
     if isinstance(component, dict) and component.get("tf") == ["ALL"]:
-        values = value if _per_chart(value) else [None] * len(CHART_IDS)
+        values = value if _per_chart(value) else [None] * len(CHART_TFS)
         return [{"id": c, "property": prop,
                  **({"value": c} if prop == "id" else {} if v is None else {"value": v})}
-                for c, v in zip(CHART_IDS, values, strict=True)]  # fmt: skip
+                for c, v in zip(_per_tf(component), values, strict=True)]  # fmt: skip
     ref = {"id": component, "property": prop}
     if value is not ...:
         ref["value"] = value
@@ -70,8 +75,10 @@ def _changed(trigger: str, value) -> str:
     first chart given one (its concrete id)."""
     if not _per_chart(value):
         return trigger
-    chart = next(c for c, v in zip(CHART_IDS, value, strict=True) if v is not None)
-    return f"{json.dumps(chart, sort_keys=True, separators=(',', ':'))}.{trigger.rsplit('.', 1)[1]}"
+    pattern, prop = trigger.rsplit(".", 1)
+    charts = _per_tf(json.loads(pattern))
+    chart = next(c for c, v in zip(charts, value, strict=True) if v is not None)
+    return f"{json.dumps(chart, sort_keys=True, separators=(',', ':'))}.{prop}"
 
 
 def press(client, dependencies: list[dict], trigger: str, values: dict | None = None, **kw):
