@@ -81,13 +81,31 @@
     return [right - width, right];
   }
 
+  // A figure of a past range loaded from the rollups (layout.meta.past, see ranged_figure in
+  // dashboard/panels/live_charts.py) ends where that range ends, not at the newest candle.
+  function isPast(gd) {
+    return !!(gd.layout && gd.layout.meta && gd.layout.meta.past);
+  }
+
   function backToLive(gd) {
     if (!candles(gd)) return;
     gd._tdLive = true;
     gd._tdManualY = false;
+    if (isPast(gd) && window.dash_clientside && dash_clientside.set_props) {
+      // Ask the server for the live figure (no visible range: its live window) and move there
+      // when it arrives (onAfterPlot): the newest candle is not in this figure.
+      gd._tdGoLive = true;
+      dash_clientside.set_props({ type: "chart-visible", tf: tfOf(gd) }, { data: null });
+      mark(gd);
+      return;
+    }
     setX(gd, liveRange(gd));
     remember(gd);
     mark(gd);
+  }
+
+  function tfOf(gd) {
+    return (block(gd).id || "").replace("chart-", "");
   }
 
   function remember(gd) {
@@ -135,8 +153,7 @@
     const key = Math.round(r[0]) + ":" + Math.round(r[1]);
     if (key === gd._tdReported) return;
     gd._tdReported = key;
-    const tf = (block(gd).id || "").replace("chart-", "");
-    dash_clientside.set_props({ type: "chart-visible", tf: tf }, { data: r });
+    dash_clientside.set_props({ type: "chart-visible", tf: tfOf(gd) }, { data: r });
   }
 
   // What the modebar's line or rectangle tool just drew (named by the figure's newshape,
@@ -147,8 +164,7 @@
     if (!Array.isArray(ev.shapes) || !window.dash_clientside || !dash_clientside.set_props) return;
     const drawn = ev.shapes.filter((s) => s && s.name === "new-drawing");
     if (!drawn.length) return;
-    const tf = (block(gd).id || "").replace("chart-", "");
-    dash_clientside.set_props({ type: "chart-drawn", tf: tf }, { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
+    dash_clientside.set_props({ type: "chart-drawn", tf: tfOf(gd) }, { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
   }
 
   function near(a, b, tolerance) {
@@ -207,6 +223,15 @@
         gd._tdWidth = saved.range ? saved.range[1] - saved.range[0] : gd._tdWidth;
         setX(gd, liveRange(gd));
       }
+      mark(gd);
+    }
+    if (gd._tdGoLive && !isPast(gd)) {
+      // Home from a past range: the live figure is here; show its newest candles.
+      gd._tdGoLive = false;
+      gd._tdLastX = c.x[c.x.length - 1];
+      gd._tdLive = true;
+      setX(gd, liveRange(gd));
+      remember(gd);
       mark(gd);
     }
     const last = c.x[c.x.length - 1];

@@ -317,9 +317,10 @@ def chart_indicators(settings) -> list:
 
 
 def is_auto(chart_tf: str, view: dict) -> bool:
-    """The minute chart when auto is chosen. The 1 s chart stays on its live window for now:
-    made auto (``auto_tick`` works over a 1 s base), it kept the minute chart's loaded-range
-    figure from reaching the browser (test_full_history); not yet understood."""
+    """The minute chart when auto is chosen; the 1 s chart always (it has no choice of its own:
+    its ten-minute window in 1 s candles, coarser ones when zoomed out over its history)."""
+    if chart_tf == "1s":
+        return True
     return chart_tf == chart_series.BASE and view["timeframe"] == chart_series.AUTO
 
 
@@ -331,7 +332,8 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             figure, state_data = auto_tick(orch, symbol, timeframe, view, None)
         else:
             figure, state = chart_view(orch, symbol, timeframe, view)
-            figure, state_data = auto_figure(figure, symbol, timeframe, None), state.to_dict()
+            figure = auto_figure(figure, symbol, timeframe, timeframe, None)
+            state_data = state.to_dict()
     else:
         shown = chart_series.display_timeframe(timeframe, view["timeframe"])
         figure, state = chart_view(orch, symbol, shown, view)
@@ -521,12 +523,14 @@ def auto_title(symbol: str, timeframe: str) -> str:
     return f"{escape(symbol)} · {timeframe} candles · auto"
 
 
-def auto_figure(figure, symbol: str, timeframe: str, visible) -> object:
+def auto_figure(figure, symbol: str, base: str, timeframe: str, visible) -> object:
     """A whole figure made an auto one: one uirevision for every candle size (the browser keeps
     its zoom when the size changes), the size in the title, the view where the user left it."""
     if not isinstance(figure, go.Figure):  # a Patch or no_update: the figure keeps its title
         return figure
-    figure.update_layout(uirevision=f"{symbol}|auto", title_text=auto_title(symbol, timeframe))
+    # Per chart (its base): the browser keeps each chart's view under its uirevision.
+    figure.update_layout(uirevision=f"{symbol}|{base}|auto",
+                         title_text=auto_title(symbol, timeframe))  # fmt: skip
     if visible:
         figure.update_xaxes(range=list(visible), autorange=False)
     return figure
@@ -556,7 +560,7 @@ def auto_tick(orch, symbol: str, base: str, view: dict, raw_state: dict | None):
         if state is not None and state.window is not None:
             raw_state = None  # back from a loaded range: the buffer's figure, drawn whole
         figure, new_state = tick(orch, symbol, base, view, raw_state)
-        return auto_figure(figure, symbol, base, visible), new_state
+        return auto_figure(figure, symbol, base, base, visible), new_state
     return ranged_tick(orch, symbol, base, timeframe, view, state)
 
 
@@ -586,7 +590,9 @@ def ranged_figure(orch, symbol: str, base: str, timeframe: str, view: dict):
     figure = build_figure(candles, {}, timeframe, view["enabled"], symbol, bands, (traces, lines),
                           None, outcomes)  # fmt: skip
     draw_indicators(orch, symbol, timeframe, view, candles, figure, state)
-    figure = auto_figure(with_tools(figure), symbol, timeframe, view["visible"])
+    figure = auto_figure(with_tools(figure), symbol, base, timeframe, view["visible"])
+    if not live:  # Home must ask for the live figure (assets/chart_view.js isPast)
+        figure.update_layout(meta={"past": True})
     in_view = [c for c in candles if lo <= c.time <= hi]
     if in_view:
         figure.update_layout(yaxis={"range": price_range(in_view), "autorange": False})

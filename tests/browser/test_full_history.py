@@ -78,6 +78,28 @@ def test_zoom_out_reaches_all_history_in_coarser_candles_and_back_in(browser, se
     ref = expected[xs[i]]
     assert drawn == pytest.approx([ref.open, ref.high, ref.low, ref.close])
 
+    # Two hours of the fifth day: minute candles loaded from the store, far behind live; Home
+    # goes back to the newest candle (not the end of what that figure holds).
+    past = first + 4 * 1440 * MIN
+    view(past, past + 2 * 3_600_000)
+    wait_for(lambda: figure_data(page, "1m", "[gd.layout.meta?.past, gd.data[0].x[0]]")
+             == [True, past - 15 * MIN], timeout=60)  # fmt: skip
+    assert title(page) == "BTC/USDT · 1m candles · auto"
+    page.locator("body").press("Home")
+
+    def back_live():
+        ax = "gd._fullLayout.xaxis"
+        shown = f"{ax}.range.map(v => {ax}.r2l(v))"
+        last_x = "gd.data[0].x[gd.data[0].x.length - 1]"
+        r = figure_data(page, "1m", f"[gd.layout.meta?.past || false, {shown}, {last_x}]")
+        past_figure, (x0, x1), last = r
+        return (
+            not past_figure and x0 < last < x1 and x1 - x0 == pytest.approx(2 * 3_600_000, rel=0.05)
+        )
+
+    wait_for(back_live, timeout=60)
+    assert not page.locator("#chart-1m").evaluate("b => b.classList.contains('away-from-live')")
+
     # Zoomed in to the last hour: minute candles again.
     view(now - 3_600_000, now + 5 * MIN)
     wait_for(lambda: title(page) == "BTC/USDT · 1m candles · auto", timeout=60)

@@ -1,7 +1,6 @@
 """The auto path over a 1 s base: over stored 1 s history it steps through 1 s, 5 s, 15 s and
 1 m candles as the minute chart does, and a chart showing its whole live window stays on the
-live path while the browser's range lags the buffer. (The 1 s chart in the page does not use it
-yet: see ``live_charts.is_auto``.)"""
+live path while the browser's range lags the buffer."""
 
 import plotly.graph_objects as go
 
