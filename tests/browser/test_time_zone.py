@@ -37,6 +37,13 @@ def tokyo(browser, served):
     context.close()
 
 
+# Keep the hover box's first text node, to see Plotly write the box again.
+PROBE = """() => {
+    const box = document.querySelector('#bt-chart .hoverlayer .hovertext');
+    window.tzProbe = document.createTreeWalker(box, NodeFilter.SHOW_TEXT).nextNode();
+}"""
+
+
 def hover_text(page, dom_id: str) -> str:
     return page.locator(f"#{dom_id} .hoverlayer").text_content()
 
@@ -94,9 +101,9 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     wait_for(lambda: label(utc + TOKYO) in hover_text(page, "bt-chart"))
     assert label(utc) not in hover_text(page, "bt-chart")
     # Plotly draws the box again on every mouse move over the same candle: still local time.
-    page.evaluate("document.querySelector('#bt-chart .hoverlayer .hovertext').dataset.old = 1")
+    page.evaluate(PROBE)
     hover_candle(page, "bt-chart", nudge=1)
-    wait_for(lambda: page.locator("#bt-chart .hoverlayer .hovertext:not([data-old])").count())
+    wait_for(lambda: page.evaluate("!window.tzProbe.isConnected"))  # Plotly's new text
     assert hovered_time(page, "bt-chart") == utc
     assert label(utc + TOKYO) in hover_text(page, "bt-chart")
 
