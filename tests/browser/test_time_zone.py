@@ -1,5 +1,6 @@
-"""The local-time switch reaches the charts' hover boxes: a trader in Tokyo hovers a candle and
-reads its time in UTC+09:00, then in UTC again once the switch says UTC.
+"""The local-time switch reaches the charts' hover boxes: a trader in Tokyo hovers a candle of a
+backtest run and reads its time in UTC+09:00 (and on the live minute chart, which draws no hover
+box for a candle, in the crosshair's time tag), then in UTC again once the switch says UTC.
 
 The switch itself (tick labels, legend, remembered choice) is proven in test_chart_basics.py."""
 
@@ -49,7 +50,8 @@ def hover_text(page, dom_id: str) -> str:
 
 
 def hover_candle(page, dom_id: str, nudge: int = 0) -> None:
-    """Move the mouse onto the body of the middle candle, as a person would."""
+    """Move the mouse onto the body of the middle candle, as a person would: a quarter of a
+    candle right of its open time (the crosshair and Plotly then name the same candle)."""
     page.locator(f"#{dom_id}").scroll_into_view_if_needed()
     x, y = plot(
         page,
@@ -57,8 +59,9 @@ def hover_candle(page, dom_id: str, nudge: int = 0) -> None:
         """(() => {
             const c = gd.data[0], i = Math.floor(c.x.length / 2);
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const t0 = xa.d2l(c.x[i]), t1 = xa.d2l(c.x[i + 1]);
             const box = gd.getBoundingClientRect();
-            return [box.left + xa._offset + xa.l2p(xa.d2l(c.x[i])),
+            return [box.left + xa._offset + xa.l2p(t0 + (t1 - t0) / 4),
                     box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2)];
         })()""",
     )
@@ -87,6 +90,22 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     page.locator("#time-zone").get_by_label("local").check()
     wait_for(lambda: page.evaluate("tdTime.zone()") == "local")
 
+    # The live minute chart draws no hover box for a candle: its crosshair tag names the time.
+    def tag_reads_local() -> bool:
+        hover_candle(page, "chart-1m")
+        hovered, tag = plot(
+            page,
+            "chart-1m",
+            "[gd._hoverdata && gd._hoverdata[0].x,"
+            " gd.closest('.chart-block').querySelector('.crosshair-time').textContent]",
+        )
+        if not hovered:
+            return False
+        moment = datetime.fromisoformat(hovered).replace(tzinfo=UTC) + TOKYO
+        return tag == f"{moment:%Y-%m-%d %H:%M} UTC+09:00"
+
+    wait_for(tag_reads_local)  # retried: the live chart may slide a candle under the mouse
+
     page.get_by_role("tab", name="Backtest").click()
     page.locator("#bt-params").fill("fast=3, slow=12")
     page.get_by_role("button", name="Run backtest").click()
@@ -110,7 +129,6 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     page.locator("#time-zone").get_by_label("UTC").check()
     wait_for(lambda: page.evaluate("tdTime.zone()") == "utc")
     hover_candle(page, "bt-chart")
-    wait_for(lambda: plot(page, "bt-chart", "gd._hoverdata && gd._hoverdata[0].x"))
     utc = hovered_time(page, "bt-chart")
     wait_for(lambda: label(utc) in hover_text(page, "bt-chart"))
     assert label(utc + TOKYO) not in hover_text(page, "bt-chart")
