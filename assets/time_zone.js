@@ -2,7 +2,8 @@
 // (#time-zone; Dash remembers it in localStorage). Plotly draws date axes from the UTC epoch ms
 // the server sends, in UTC; in "local" the tick labels of every chart's time axis are rewritten
 // after each draw, so the data, the zoom and what the server reads stay in UTC ms. The OHLCV
-// legend and the crosshair's time tag format through tdTime.format too.
+// legend and the crosshair's time tag format through tdTime.format too, and the charts' hover
+// boxes are rewritten as Plotly draws them (hoverLocal). In UTC nothing is rewritten.
 (function () {
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const pad = (n) => String(n).padStart(2, "0");
@@ -65,9 +66,54 @@
     });
   }
 
+  // A time in a hover box as Plotly writes it from the UTC ms: "Dec 5, 2026, 19:24" and maybe
+  // ":58" or ":58.25" after (kept as they are: zone offsets are whole minutes). A date alone
+  // ("Dec 5, 2026", hovering at a zoom of months) names a day and stays.
+  const HOVER_TIME = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}), (\d{4}), (\d{2}):(\d{2})/g;
+
+  // The text with each hover-box time moved from UTC to the browser's zone, in the same shape.
+  function hoverLocal(text) {
+    return text.replace(HOVER_TIME, function (all, mon, day, year, h, mi) {
+      const d = new Date(Date.UTC(+year, MONTHS.indexOf(mon), +day, +h, +mi));
+      return `${MONTHS[d.getMonth()]} ${d.getDate()}, ${d.getFullYear()}, ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    });
+  }
+
+  // Text nodes already rewritten: Plotly writes new nodes for a new box, so a node in here holds
+  // local text and must not move again (writing a node's data is no childList mutation either).
+  const rewritten = new WeakSet();
+
+  function relabelHover(layer) {
+    if (zone() !== "local") return;
+    const walk = document.createTreeWalker(layer, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      if (rewritten.has(node)) continue;
+      const text = hoverLocal(node.data);
+      if (text !== node.data) {
+        node.data = text;
+        rewritten.add(node);
+      }
+    }
+  }
+
+  // Plotly redraws the hover box on every mouse move, with no event while the point stays the
+  // same: watch the chart's hover layer (the axis' spike label and x-unified boxes live there too)
+  // and rewrite what it draws, before the next paint. A full replot may make a new layer.
+  function watchHover(gd) {
+    const layer = gd._fullLayout && gd._fullLayout._hoverlayer && gd._fullLayout._hoverlayer.node();
+    if (!layer || gd._tzHoverLayer === layer) return;
+    if (gd._tzHoverWatch) gd._tzHoverWatch.disconnect();
+    gd._tzHoverLayer = layer;
+    gd._tzHoverWatch = new MutationObserver(() => relabelHover(layer));
+    gd._tzHoverWatch.observe(layer, { childList: true, subtree: true });
+    relabelHover(layer);
+  }
+
   function bind(gd) {
     if (gd._tzBound || !gd.on) return;
     gd._tzBound = true;
+    gd.on("plotly_afterplot", () => watchHover(gd));
+    watchHover(gd);
     gd.on("plotly_afterplot", () => relabel(gd));
     gd.on("plotly_relayout", () => relabel(gd));
     gd.on("plotly_relayouting", () => relabel(gd));
@@ -82,13 +128,15 @@
   function redraw() {
     document.documentElement.dataset.timeZone = zone();
     all().forEach(function (gd) {
-      if (zone() === "local") relabel(gd);
-      else if (gd._fullLayout && window.Plotly) Plotly.Plots.resize(gd).catch(() => {});
+      if (zone() === "local") {
+        relabel(gd);
+        if (gd._tzHoverLayer) relabelHover(gd._tzHoverLayer);
+      } else if (gd._fullLayout && window.Plotly) Plotly.Plots.resize(gd).catch(() => {});
       gd.dispatchEvent(new CustomEvent("td-time-zone"));
     });
   }
 
-  window.tdTime = { zone: zone, format: format, relabel: relabel };
+  window.tdTime = { zone: zone, format: format, relabel: relabel, hoverLocal: hoverLocal };
 
   document.addEventListener("change", function (event) {
     if (event.target.closest && event.target.closest("#time-zone")) setTimeout(redraw, 0);

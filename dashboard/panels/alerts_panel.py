@@ -100,8 +100,8 @@ def page_parts() -> list:
 
 
 def toast_lines(fresh: list[dict]) -> list:
-    lines = [html.Div(f"{format_ms(f['fired_at'])} · {f['message']}", className="alert-fired-line")
-             for f in fresh[:TOASTED]]  # fmt: skip
+    lines = [html.Div(f"{format_ms(f['fired_at'])} UTC · {f['message']}",
+                      className="alert-fired-line") for f in fresh[:TOASTED]]  # fmt: skip
     if len(fresh) > TOASTED:
         lines.append(html.Div("… more in the Alerts tab", className="text-muted"))
     return lines
@@ -127,7 +127,7 @@ def alert_rows(alerts: list[dict]) -> list:
 def fired_rows(fired: list[dict]) -> list:
     if not fired:
         return [html.Div("nothing fired yet", className="text-muted")]
-    return [html.Div([format_ms(f["fired_at"]), " · ", f["message"],
+    return [html.Div([format_ms(f["fired_at"]), " UTC · ", f["message"],
                       html.Span(f" · webhook {f['delivery']}" if f.get("delivery") else "",
                                 className="text-muted")],
                      className="fired-row") for f in fired]  # fmt: skip
@@ -141,7 +141,8 @@ def drawing_rows(drawings) -> list:
     rows = []
     for d in drawings:
         where = (f"at {d.y0:,.8g}" if d.kind == "hline"
-                 else f"{format_ms(d.x0)} {d.y0:,.8g} → {format_ms(d.x1)} {d.y1:,.8g}")  # fmt: skip
+                 else f"{format_ms(d.x0)} {d.y0:,.8g} → {format_ms(d.x1)} {d.y1:,.8g}"
+                      " (UTC)")  # fmt: skip
         rows.append(html.Div([
             html.Span(f"{names[d.kind]} {where}", className="me-2"),
             html.Button("Delete", id=ids.drawing_delete(d.id), n_clicks=0,

@@ -162,7 +162,7 @@ def replay_figure(
                 prediction_shapes(held, KINDS, start))  # fmt: skip
     extras = outcome_traces(resolved, shown, timeframe, KINDS, start)
     figure = build_figure(shown, {}, timeframe, KINDS, symbol, (), overlays, extra_traces=extras)
-    title = f"{escape(symbol)} · {timeframe} · replay {format_ms(clock)}"
+    title = f"{escape(symbol)} · {timeframe} · replay {format_ms(clock)} UTC"
     figure.update_layout(title={"text": title},
                          uirevision=f"replay|{symbol}|{timeframe}")  # fmt: skip
     if period is not None:  # the whole period's time axis, filling as the clock runs

@@ -22,15 +22,17 @@ SECTIONS = {"backtest": ids.BT_BACKTEST_RESULTS, "search": ids.BT_SEARCH_RESULTS
             "walkforward": ids.BT_WF_RESULTS}  # fmt: skip
 TRADE_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("#", "n"), ("symbol", "symbol"), ("side", "side"), ("size", "size"), ("entry (UTC)", "entry"),
-    ("exit", "exit"), ("return", "return"), ("PnL", "pnl"))]  # fmt: skip
+    ("exit (UTC)", "exit"), ("return", "return"), ("PnL", "pnl"))]  # fmt: skip
 RUN_COLUMNS = [{"name": n, "id": i} for n, i in (
-    ("started", "started"), ("symbol", "series"), ("period", "period"),
+    ("started (UTC)", "started"), ("symbol", "series"), ("period (UTC)", "period"),
     ("strategy and parameters", "label"), ("return", "return"), ("trades", "trades"),
     ("status", "status"), ("by", "by"))]  # fmt: skip
 RESEARCH_COLUMNS = [{"name": n, "id": i} for n, i in (
-    ("started", "started"), ("kind", "kind"), ("symbol", "series"), ("period", "period"),
+    ("started (UTC)", "started"), ("kind", "kind"), ("symbol", "series"),
+    ("period (UTC)", "period"),
     ("strategy and searched parameters", "strategy"), ("best", "best"), ("trials", "trials"),
     ("status", "status"), ("by", "by"))]  # fmt: skip
+FOLD_HEADERS = {"in-sample": "in-sample (UTC)", "out-of-sample": "out-of-sample (UTC)"}
 WIDE_TABLE = {
     **TABLE_STYLE,
     "style_table": {"overflowX": "auto"},
@@ -120,7 +122,8 @@ def _walkforward_section() -> html.Div:
             dcc.Graph(id=ids.BT_WF_CHART, config=GRAPH, figure=placeholder("", 80)),
             _heading("Folds"),
             dash_table.DataTable(id=ids.BT_WF_FOLDS, data=[], page_size=20,
-                                 columns=[{"name": c, "id": c} for c in columns], **WIDE_TABLE),
+                                 columns=[{"name": FOLD_HEADERS.get(c, c), "id": c}
+                                          for c in columns], **WIDE_TABLE),
         ],
         id=ids.BT_WF_RESULTS, style={"display": "none"},
     )  # fmt: skip

@@ -47,8 +47,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                      className="fw-bold"),
             dash_table.DataTable(
                 id=ids.REVIEW_DISAGREE,
-                columns=[{"name": n, "id": i} for n, i in (("time", "when"), ("tf", "timeframe"),
-                         ("what", "what"), ("detail", "detail"))],
+                columns=[{"name": n, "id": i} for n, i in (("time (UTC)", "when"),
+                         ("tf", "timeframe"), ("what", "what"), ("detail", "detail"))],
                 data=[], page_size=8, **WRAPPED,
             ),
             html.Div("Uncertainty queue: least sure first", className="fw-bold mt-3"),
@@ -56,8 +56,8 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
             html.Span(id=ids.REVIEW_TODAY, className="small ms-2"),
             dash_table.DataTable(
                 id=ids.REVIEW_QUEUE,
-                columns=[{"name": n, "id": n} for n in ("start", "end", "label", "margin",
-                                                       "confidence")],
+                columns=[{"name": "start (UTC)" if n == "start" else n, "id": n}
+                         for n in ("start", "end", "label", "margin", "confidence")],
                 data=[], page_size=8, row_selectable="single", **WRAPPED,
                 # Dates and times stay on one line.
                 style_cell_conditional=[{"if": {"column_id": c}, "whiteSpace": "nowrap"}

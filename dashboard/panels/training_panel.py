@@ -28,7 +28,7 @@ callbacks = CallbackSet()
 MODEL_TYPES = [{"label": "XGBoost", "value": "xgboost"},
                {"label": "Random forest", "value": "random_forest"}]  # fmt: skip
 RUN_COLUMNS = [
-    {"name": "started", "id": "created_text"},
+    {"name": "started (UTC)", "id": "created_text"},
     {"name": "model", "id": "model_type"},
     {"name": "version", "id": "version"},
     {"name": "dataset", "id": "dataset"},

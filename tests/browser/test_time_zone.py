@@ -1,0 +1,135 @@
+"""The local-time switch reaches the charts' hover boxes: a trader in Tokyo hovers a candle of a
+backtest run and reads its time in UTC+09:00 (and on the live minute chart, which draws no hover
+box for a candle, in the crosshair's time tag), then in UTC again once the switch says UTC.
+
+The switch itself (tick labels, legend, remembered choice) is proven in test_chart_basics.py."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.helpers.browser import plot, serve_app
+from tests.helpers.waiting import wait_for
+
+pytestmark = pytest.mark.browser
+
+TOKYO = timedelta(hours=9)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    yield from serve_app(tmp_path_factory.mktemp("time_zone"))
+
+
+@pytest.fixture
+def tokyo(browser, served):
+    """A page in a browser whose zone is Asia/Tokyo (UTC+9 all year), and its console errors."""
+    context = browser.new_context(
+        timezone_id="Asia/Tokyo", viewport={"width": 1500, "height": 1000}
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served.url)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    yield page, errors
+    context.close()
+
+
+# Keep the hover box's first text node, to see Plotly write the box again.
+PROBE = """() => {
+    const box = document.querySelector('#bt-chart .hoverlayer .hovertext');
+    window.tzProbe = document.createTreeWalker(box, NodeFilter.SHOW_TEXT).nextNode();
+}"""
+
+
+def hover_text(page, dom_id: str) -> str:
+    return page.locator(f"#{dom_id} .hoverlayer").text_content()
+
+
+def hover_candle(page, dom_id: str, nudge: int = 0) -> None:
+    """Move the mouse onto the body of the middle candle, as a person would: a quarter of a
+    candle right of its open time (the crosshair and Plotly then name the same candle)."""
+    page.locator(f"#{dom_id}").scroll_into_view_if_needed()
+    x, y = plot(
+        page,
+        dom_id,
+        """(() => {
+            const c = gd.data[0], i = Math.floor(c.x.length / 2);
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const t0 = xa.d2l(c.x[i]), t1 = xa.d2l(c.x[i + 1]);
+            const box = gd.getBoundingClientRect();
+            return [box.left + xa._offset + xa.l2p(t0 + (t1 - t0) / 4),
+                    box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2)];
+        })()""",
+    )
+    page.mouse.move(x + nudge, y)
+
+
+def hovered_time(page, dom_id: str) -> datetime:
+    """The open time of the candle Plotly reports under the mouse (its UTC date text)."""
+    text = wait_for(lambda: plot(page, dom_id, "gd._hoverdata && gd._hoverdata[0].x"))
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def label(moment: datetime) -> str:
+    """A time as Plotly's hover box writes it: ``Dec 5, 2026, 19:24``."""
+    return f"{moment:%b} {moment.day}, {moment:%Y, %H:%M}"
+
+
+def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
+    page, errors = tokyo
+    # The rewrite keeps Plotly's shape: seconds stay, the day and the year roll over, a date
+    # alone (a zoom of months) stays.
+    assert page.evaluate("tdTime.hoverLocal('exit 1.5<br>Dec 31, 2026, 20:30:15.5')") == (
+        "exit 1.5<br>Jan 1, 2027, 05:30:15.5"
+    )
+    assert page.evaluate("tdTime.hoverLocal('Dec 31, 2026')") == "Dec 31, 2026"
+    page.locator("#time-zone").get_by_label("local").check()
+    wait_for(lambda: page.evaluate("tdTime.zone()") == "local")
+
+    # The live minute chart draws no hover box for a candle: its crosshair tag names the time.
+    def tag_reads_local() -> bool:
+        hover_candle(page, "chart-1m")
+        hovered, tag = plot(
+            page,
+            "chart-1m",
+            "[gd._hoverdata && gd._hoverdata[0].x,"
+            " gd.closest('.chart-block').querySelector('.crosshair-time').textContent]",
+        )
+        if not hovered:
+            return False
+        moment = datetime.fromisoformat(hovered).replace(tzinfo=UTC) + TOKYO
+        return tag == f"{moment:%Y-%m-%d %H:%M} UTC+09:00"
+
+    wait_for(tag_reads_local)  # retried: the live chart may slide a candle under the mouse
+
+    page.get_by_role("tab", name="Backtest").click()
+    page.locator("#bt-params").fill("fast=3, slow=12")
+    page.get_by_role("button", name="Run backtest").click()
+    message = page.locator("#bt-message")
+    wait_for(lambda: message.count() and "Started run" in message.inner_text())
+    run = message.inner_text().split("Started run ")[1].split(":")[0]
+    wait_for(lambda: f"Run {run}: done" in page.locator("#bt-status").inner_text())
+    wait_for(lambda: plot(page, "bt-chart", "gd.data[0] && gd.data[0].type") == "candlestick")
+
+    hover_candle(page, "bt-chart")
+    utc = hovered_time(page, "bt-chart")
+    wait_for(lambda: label(utc + TOKYO) in hover_text(page, "bt-chart"))
+    assert label(utc) not in hover_text(page, "bt-chart")
+    # Plotly draws the box again on every mouse move over the same candle: still local time.
+    page.evaluate(PROBE)
+    hover_candle(page, "bt-chart", nudge=1)
+    wait_for(lambda: page.evaluate("!window.tzProbe.isConnected"))  # Plotly's new text
+    assert hovered_time(page, "bt-chart") == utc
+    assert label(utc + TOKYO) in hover_text(page, "bt-chart")
+
+    page.locator("#time-zone").get_by_label("UTC").check()
+    wait_for(lambda: page.evaluate("tdTime.zone()") == "utc")
+    hover_candle(page, "bt-chart")
+    utc = hovered_time(page, "bt-chart")
+    wait_for(lambda: label(utc) in hover_text(page, "bt-chart"))
+    assert label(utc + TOKYO) not in hover_text(page, "bt-chart")
+    assert errors == [], (errors, served.server_errors)
