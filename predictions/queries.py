@@ -70,6 +70,40 @@ def stored(
     return [from_row(r) for r in db.query(sql, tuple(args))]
 
 
+def newest_in_range(
+    db: Database, symbol: str, kinds: tuple[str, ...], start: int, end: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` uncleared predictions of ``kinds`` stamped in ``[start, end)``
+    (``end`` None: up to now), with their outcomes, in store order. What a chart of a loaded
+    range draws beyond the deques: the limit keeps a redraw bounded however dense the range."""
+    if not kinds or limit <= 0:
+        return []
+    where = ["p.symbol = ?", f"p.kind IN ({','.join('?' * len(kinds))})", "p.cleared = 0",
+             "p.timestamp >= ?"]  # fmt: skip
+    args: list[Any] = [symbol, *kinds, int(start)]
+    if end is not None:
+        where.append("p.timestamp < ?")
+        args.append(int(end))
+    rows = db.query(
+        f"{SELECT} WHERE {' AND '.join(where)} ORDER BY p.timestamp DESC, p.seq DESC LIMIT ?",
+        (*args, int(limit)),
+    )
+    return sorted((from_row(r) for r in rows), key=lambda p: p["seq"])
+
+
+def with_held(
+    stored_rows: list[dict[str, Any]], held: dict[str, list[dict]]
+) -> dict[str, list[dict]]:
+    """Stored predictions merged into the held ones (the book's deques), per kind, in store
+    order. A prediction in both is the held one: it carries the freshest outcome."""
+    out: dict[str, list[dict]] = {}
+    for kind, items in held.items():
+        seen = {p["id"] for p in items}
+        older = [p for p in stored_rows if p["kind"] == kind and p["id"] not in seen]
+        out[kind] = sorted([*older, *items], key=lambda p: p.get("seq", 0)) if older else items
+    return out
+
+
 GroupKey = tuple[str, Any, str]  # (kind, model version, symbol), as predictions/accuracy.py groups
 
 
