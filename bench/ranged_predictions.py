@@ -1,11 +1,12 @@
 """Stored predictions on a loaded range: 30 days of 1 m candles with a prediction per kind every
 three candles (43,200 stored, those older than a day scored), viewed on the minute chart in auto
-zoomed out to all of it, then a week, a day and four hours back.
+zoomed out to all of it, then a week, a day and four hours of it, days back.
 
 Per view, the server's work for a whole ranged figure (``auto_tick`` with no state, then the
 figure made JSON as Dash sends it) with the stored predictions of the range merged in, against
 the same with the deques' predictions only (the path before), in the same process; the
-prediction markers drawn (thinned per candle, so bounded by the candles), and the response size.
+prediction markers drawn (thinned per candle, so bounded by the candles), how far back they
+reach (the newest 5,000 stored are read), and the response size.
 Then the per-tick cost of a ranged chart that follows live: a plain tick (no store read) and a
 redraw after a new live prediction (one store read).
 
@@ -116,6 +117,13 @@ def markers(figure: dict) -> int:
     return sum(len(figure["data"][i]["x"]) for i in MARKER_TRACES)
 
 
+def reach(figure: dict, end: int) -> str:
+    """How far back the markers drawn reach, in days before the newest candle: the cap on rows
+    read keeps the newest, so a wide dense range shows its newest part only."""
+    xs = [x for i in MARKER_TRACES for x in figure["data"][i]["x"]]
+    return f"{(end - min(xs)) / DAY:.1f}" if xs else "-"
+
+
 def median_view(orch, visible) -> tuple[float, float, dict, int]:
     """Median wall and CPU ms of ``REPEAT`` builds; the last figure and its size."""
     runs = [whole_view(orch, visible) for _ in range(REPEAT)]
@@ -138,13 +146,15 @@ def main() -> None:
         count = store_predictions(orch, candles)
         print(f"{len(candles):,} 1 m candles, {count:,} predictions stored in"
               f" {time.perf_counter() - began:.1f} s; {load_average()}")  # fmt: skip
-        views = {"all 30 days": (start, end), "a week back": (end - 14 * DAY, end - 7 * DAY),
-                 "a day back": (end - 3 * DAY, end - 2 * DAY),
-                 "4 hours back": (end - 2 * DAY, end - 2 * DAY + 4 * 3_600_000)}  # fmt: skip
-        print("per view: median of 5 builds, wall ms and CPU ms, with the stored predictions and"
-              " before (deques only); markers drawn; response KB")  # fmt: skip
+        views = {"all 30 days": (start, end), "one week": (end - 14 * DAY, end - 7 * DAY),
+                 "one day": (end - 3 * DAY, end - 2 * DAY),
+                 "four hours": (end - 2 * DAY, end - 2 * DAY + 4 * 3_600_000)}  # fmt: skip
+        print(
+            "per view: median of 5 builds, wall ms and CPU ms, with the stored predictions and"
+            " before (deques only); markers drawn; response KB; days back the markers reach"
+        )
         heads = ("candles", "wall", "before", "ratio", "CPU", "before", "ratio", "markers",
-                 "before", "KB", "before")  # fmt: skip
+                 "before", "KB", "before", "reach d")  # fmt: skip
         print(f"{'view':<13} " + " ".join(f"{h:>7}" for h in heads))
         whole_view(orch, views["all 30 days"])  # warm-up: the chart frame is built once
         for name, visible in views.items():
@@ -155,7 +165,8 @@ def main() -> None:
             print(f"{name:<13} {len(figure['data'][0]['x']):>7} {wall:>7.1f} {wall0:>7.1f}"
                   f" {wall / wall0:>6.1f}x {cpu:>7.1f} {cpu0:>7.1f} {cpu / cpu0:>6.1f}x"
                   f" {markers(figure):>7} {markers(figure0):>7} {size / 1024:>7.0f}"
-                  f" {size0 / 1024:>7.0f}  ({title})")  # fmt: skip
+                  f" {size0 / 1024:>7.0f} {reach(figure, end):>7}  ({title}, view from"
+                  f" {(end - visible[0]) / DAY:.1f} d back)")  # fmt: skip
 
         # A ranged chart following live (the last two days): plain ticks and a redraw.
         view = make_view(KINDS, visible=[end - 2 * DAY, end], labels="none")
