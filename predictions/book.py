@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS predictions (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS predictions_symbol ON predictions (symbol, kind, cleared, seq);
+CREATE INDEX IF NOT EXISTS predictions_time ON predictions (symbol, cleared, timestamp);
 CREATE TABLE IF NOT EXISTS prediction_outcomes (
     id TEXT PRIMARY KEY,
     resolved_at INTEGER NOT NULL,

@@ -29,7 +29,9 @@ def outcome_fields(row) -> dict[str, Any]:
         return {}
     fields = {name: row[name] for name in OUTCOME_FIELDS}
     fields["hit"] = None if row["hit"] is None else bool(row["hit"])
-    fields.update(json.loads(row["detail"] or "{}"))
+    detail = row["detail"]
+    if detail and detail != "{}":  # mostly empty: a loaded chart range reads thousands of rows
+        fields.update(json.loads(detail))
     return fields
 
 
@@ -68,6 +70,46 @@ def stored(
         sql += " LIMIT ?"
         args.append(limit)
     return [from_row(r) for r in db.query(sql, tuple(args))]
+
+
+def newest_in_range(
+    db: Database, symbol: str, kinds: tuple[str, ...], start: int, end: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` uncleared predictions of ``kinds`` stamped in ``[start, end)``
+    (``end`` None: up to now), with their outcomes, in store order. What a chart of a loaded
+    range draws beyond the deques: the limit keeps a redraw bounded however dense the range."""
+    if not kinds or limit <= 0:
+        return []
+    where = ["symbol = ?", f"kind IN ({','.join('?' * len(kinds))})", "cleared = 0",
+             "timestamp >= ?"]  # fmt: skip
+    args: list[Any] = [symbol, *kinds, int(start)]
+    if end is not None:
+        where.append("timestamp < ?")
+        args.append(int(end))
+    # The newest are picked over narrow rows (seq only) and only those kept joined back for
+    # their payload and outcome: sorting the whole range's JSON took a second a read.
+    newest = (f"SELECT seq FROM predictions WHERE {' AND '.join(where)}"
+              " ORDER BY timestamp DESC, seq DESC LIMIT ?")  # fmt: skip
+    rows = db.query(
+        "SELECT p.seq, p.data, o.* FROM predictions p"
+        " LEFT JOIN prediction_outcomes o ON o.id = p.id"
+        f" WHERE p.seq IN ({newest})",
+        (*args, int(limit)),
+    )
+    return sorted((from_row(r) for r in rows), key=lambda p: p["seq"])
+
+
+def with_held(
+    stored_rows: list[dict[str, Any]], held: dict[str, list[dict]]
+) -> dict[str, list[dict]]:
+    """Stored predictions merged into the held ones (the book's deques), per kind, in store
+    order. A prediction in both is the held one: it carries the freshest outcome."""
+    out: dict[str, list[dict]] = {}
+    for kind, items in held.items():
+        seen = {p["id"] for p in items}
+        older = [p for p in stored_rows if p["kind"] == kind and p["id"] not in seen]
+        out[kind] = sorted([*older, *items], key=lambda p: p.get("seq", 0)) if older else items
+    return out
 
 
 GroupKey = tuple[str, Any, str]  # (kind, model version, symbol), as predictions/accuracy.py groups

@@ -173,13 +173,19 @@ MARK_LAYERS = {
 MAX_RESOLVED = 1_000
 
 
-def in_window(resolved: dict[str, list[dict]], window_start: int | None) -> dict[str, list]:
-    """The newest ``MAX_RESOLVED`` resolved predictions inside the window, per kind."""
-    inside = [p for items in resolved.values() for p in items
-              if window_start is None or p["timestamp"] >= window_start]  # fmt: skip
-    newest = sorted(inside, key=lambda p: (p["timestamp"], p.get("seq", 0)))[-MAX_RESOLVED:]
+def in_window(
+    resolved: dict[str, list[dict]], window_start: int | None, frame_ms: int
+) -> dict[str, list]:
+    """The resolved predictions inside the window thinned per candle of ``frame_ms``, the newest
+    ``MAX_RESOLVED`` of them, per kind. Thinned before the cap: a loaded range of weeks (stored
+    predictions, ``panels/ranged_overlays``) then keeps its older candles' markers."""
+    inside = {k: [p for p in items if window_start is None or p["timestamp"] >= window_start]
+              for k, items in resolved.items()}  # fmt: skip
+    thinned = thin(inside, frame_ms)
+    flat = [p for items in thinned.values() for p in items]
+    newest = sorted(flat, key=lambda p: (p["timestamp"], p.get("seq", 0)))[-MAX_RESOLVED:]
     keep = {p["id"] for p in newest}
-    return {k: [p for p in items if p["id"] in keep] for k, items in resolved.items()}
+    return {k: [p for p in items if p["id"] in keep] for k, items in thinned.items()}
 
 
 def _digest(value) -> str:
@@ -197,7 +203,7 @@ class Extras:
         self._full = full
         window_start = candles[0].time if candles else None
         _, resolved = split_pending(predictions, None)
-        self._resolved = thin(in_window(resolved, window_start), timeframe_ms(timeframe))
+        self._resolved = in_window(resolved, window_start, timeframe_ms(timeframe))
         spans = orch.live_patterns.spans(symbol, timeframe, window_start, view["min_confidence"])
         human = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=window_start)
         strong = [p["timestamp"] for items in predictions.values() for p in items

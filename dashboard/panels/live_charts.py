@@ -48,6 +48,7 @@ from dashboard.figures.span_layout import hover_columns, label_points, pattern_p
 from dashboard.panels.chart_drawings import drawing_bands, with_tools
 from dashboard.panels.chart_drawings import toolbar as drawing_toolbar
 from dashboard.panels.indicator_menu import menu as indicator_menu
+from dashboard.panels.ranged_overlays import window_predictions
 from market import indicators, rollups
 from predictions.queries import PredictionFilter
 
@@ -142,12 +143,13 @@ def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
     return shapes, points
 
 
-def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles):
+def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles, window=None):
     """(book seq, every drawable prediction per overlay list: pending markers, target lines;
     the filtered snapshot, whose resolved ones ``Extras`` draws whole; the keys of the
     predictions at full strength). Future targets collapse to the newest per horizon and dense
-    markers thin per candle (``overlay_strength``)."""
-    book_seq, predictions = orch.predictions.versioned_snapshot(symbol)
+    markers thin per candle (``overlay_strength``). ``window``: a loaded range's, whose stored
+    predictions join the deques' (``ranged_overlays``)."""
+    book_seq, predictions = window_predictions(orch, symbol, view, window)
     predictions = view["filters"].apply(predictions)
     full = full_strength(predictions, orch.config.dashboard.overlay_full_strength)
     pending, _ = split_pending(predictions, None)
@@ -187,7 +189,7 @@ def full_overlays(orch, symbol, timeframe, view, candles, state: ChartState):
     # The key first: an outcome landing meanwhile then forces one more redraw, never a miss.
     state.overlay_key = overlay_key(orch, symbol, view)
     state.book_seq, lists, predictions, full = overlay_lists(orch, symbol, timeframe, view,
-                                                             candles)  # fmt: skip
+                                                             candles, state.window)  # fmt: skip
     chosen, state.drawn = in_window(lists, window_start)
     price_line = last_price_shape(candles[-1] if candles else None)
     state.price = [candles[-1].open, candles[-1].close] if candles else None
