@@ -12,7 +12,8 @@
     const gd = minuteChart();
     const layout = gd && gd.layout;
     if (!layout || typeof layout.uirevision !== "string" || !gd._fullLayout) return;
-    const symbol = layout.uirevision.slice(0, layout.uirevision.lastIndexOf("|"));
+    // "SYMBOL|1m" or, in auto, "SYMBOL|1m|auto" (dashboard/panels/live_charts.py auto_figure).
+    const symbol = layout.uirevision.split("|")[0];
     const checked = document.querySelector("#chart-timeframe input:checked");
     const params = new URLSearchParams(location.search);
     ["symbol", "tf", "from", "to"].forEach((k) => params.delete(k));
