@@ -93,7 +93,7 @@ def store_predictions(orch, candles) -> int:
 def deques_only():
     """The path before: a ranged figure's predictions from the deques alone."""
     real = live_charts.window_predictions
-    live_charts.window_predictions = lambda orch, symbol, view, window: real(
+    live_charts.window_predictions = lambda orch, symbol, view, window, frame_ms: real(
         orch, symbol, view, None
     )
     try:

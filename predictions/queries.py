@@ -73,11 +73,21 @@ def stored(
 
 
 def newest_in_range(
-    db: Database, symbol: str, kinds: tuple[str, ...], start: int, end: int | None, limit: int
+    db: Database,
+    symbol: str,
+    kinds: tuple[str, ...],
+    start: int,
+    end: int | None,
+    limit: int,
+    bucket_ms: int | None = None,
+    per_bucket: int = 1,
 ) -> list[dict[str, Any]]:
     """The newest ``limit`` uncleared predictions of ``kinds`` stamped in ``[start, end)``
     (``end`` None: up to now), with their outcomes, in store order. What a chart of a loaded
-    range draws beyond the deques: the limit keeps a redraw bounded however dense the range."""
+    range draws beyond the deques: the limit keeps a redraw bounded however dense the range.
+    With ``bucket_ms`` (the chart's candle size) at most ``per_bucket`` per kind and candle are
+    kept, the newest, so a dense range is thinned over all of its time instead of cut to its
+    newest part."""
     if not kinds or limit <= 0:
         return []
     where = ["symbol = ?", f"kind IN ({','.join('?' * len(kinds))})", "cleared = 0",
@@ -88,8 +98,14 @@ def newest_in_range(
         args.append(int(end))
     # The newest are picked over narrow rows (seq only) and only those kept joined back for
     # their payload and outcome: sorting the whole range's JSON took a second a read.
-    newest = (f"SELECT seq FROM predictions WHERE {' AND '.join(where)}"
-              " ORDER BY timestamp DESC, seq DESC LIMIT ?")  # fmt: skip
+    newest = f"SELECT seq, timestamp FROM predictions WHERE {' AND '.join(where)}"
+    if bucket_ms:
+        rank = ("ROW_NUMBER() OVER (PARTITION BY kind, timestamp / ?"
+                " ORDER BY timestamp DESC, seq DESC)")  # fmt: skip
+        newest = (f"SELECT seq, timestamp FROM (SELECT seq, timestamp, {rank} AS rn FROM"
+                  f" predictions WHERE {' AND '.join(where)}) ranked WHERE rn <= ?")  # fmt: skip
+        args = [int(bucket_ms), *args, int(per_bucket)]
+    newest = f"SELECT seq FROM ({newest}) picked ORDER BY timestamp DESC, seq DESC LIMIT ?"
     rows = db.query(
         "SELECT p.seq, p.data, o.* FROM predictions p"
         " LEFT JOIN prediction_outcomes o ON o.id = p.id"

@@ -149,7 +149,7 @@ def overlay_lists(orch, symbol: str, timeframe: str, view: dict, candles, window
     predictions at full strength). Future targets collapse to the newest per horizon and dense
     markers thin per candle (``overlay_strength``). ``window``: a loaded range's, whose stored
     predictions join the deques' (``ranged_overlays``)."""
-    book_seq, predictions = window_predictions(orch, symbol, view, window)
+    book_seq, predictions = window_predictions(orch, symbol, view, window, timeframe_ms(timeframe))
     predictions = view["filters"].apply(predictions)
     full = full_strength(predictions, orch.config.dashboard.overlay_full_strength)
     pending, _ = split_pending(predictions, None)

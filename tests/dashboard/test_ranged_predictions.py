@@ -84,3 +84,13 @@ def test_a_range_panned_back_reads_only_its_own_stored_predictions(orch):
     drawn = xs(browser_json(figure), "dqn_buy")
     assert early["timestamp"] in drawn and late["timestamp"] not in drawn
     assert state["window"][1] is not None  # a range in the past: it doesn't follow live
+
+
+def test_the_read_keeps_per_candle_what_fits_the_cap_over_the_whole_range():
+    from dashboard.panels.ranged_overlays import MAX_STORED_PREDICTIONS, MOST_PER_CANDLE, per_candle
+
+    day, hour = 86_400_000, 3_600_000
+    assert per_candle(0, 4 * hour, 60_000, 3) == MOST_PER_CANDLE  # four hours of minutes
+    month = per_candle(0, 30 * day, hour, 3)  # zoomed out over a month of hour candles
+    assert month == 2 and (30 * 24 + 1) * 3 * month <= MAX_STORED_PREDICTIONS
+    assert per_candle(0, 365 * day, 60_000, 3) == 1  # never none

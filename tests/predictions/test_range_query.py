@@ -50,3 +50,27 @@ def test_the_held_copy_of_a_prediction_wins_and_store_order_is_kept():
     assert [p["id"] for p in merged["dqn"]] == ["a", "b", "d"]
     assert merged["dqn"][1]["hit"] is True
     assert [p["id"] for p in merged["cnn"]] == ["c"]
+
+
+def test_a_dense_range_is_thinned_over_all_of_its_candles_not_cut_to_its_newest(db_url):
+    db = Database(db_url)
+    try:
+        book = PredictionBook(db, ["A"], maxlen=3)
+        for i in range(180):  # three hours, one call a minute
+            book.add("dqn", "A", buy(i))
+        hour = 60 * MIN
+        got = newest_in_range(db, "A", ("dqn",), T, None, 99, bucket_ms=hour, per_bucket=2)
+        buckets = {}
+        for p in got:
+            buckets.setdefault(p["timestamp"] // hour, []).append(p["timestamp"])
+        # Every hour the range touches keeps its newest two (T is not on an hour boundary).
+        assert len(buckets) == len({(T + i * MIN) // hour for i in range(180)})
+        for stamps in buckets.values():
+            newest = sorted((T + i * MIN for i in range(180) if (T + i * MIN) // hour
+                             == stamps[0] // hour), reverse=True)[:2]  # fmt: skip
+            assert sorted(stamps, reverse=True) == newest
+        # The limit still bounds it, newest first.
+        capped = newest_in_range(db, "A", ("dqn",), T, None, 3, bucket_ms=hour, per_bucket=2)
+        assert len(capped) == 3 and max(p["timestamp"] for p in capped) == T + 179 * MIN
+    finally:
+        db.close()
