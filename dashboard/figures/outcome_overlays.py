@@ -168,23 +168,25 @@ MARK_LAYERS = {
     "pattern_vs_human": {"patterns"},
 }
 
-# Resolved predictions drawn per chart at most (the newest): past this the markers crowd the chart
-# and each redraw would send megabytes.
+# Resolved predictions drawn per chart at most: past this the markers crowd the chart and each
+# redraw would send megabytes.
 MAX_RESOLVED = 1_000
 
 
 def in_window(
     resolved: dict[str, list[dict]], window_start: int | None, frame_ms: int
 ) -> dict[str, list]:
-    """The resolved predictions inside the window thinned per candle of ``frame_ms``, the newest
-    ``MAX_RESOLVED`` of them, per kind. Thinned before the cap: a loaded range of weeks (stored
-    predictions, ``panels/ranged_overlays``) then keeps its older candles' markers."""
+    """The resolved predictions inside the window thinned per candle of ``frame_ms``, at most
+    ``MAX_RESOLVED`` of them: past that every k-th from the newest back, so a loaded range of
+    weeks (stored predictions, ``panels/ranged_overlays``) keeps markers over all of its time
+    rather than only its newest days."""
     inside = {k: [p for p in items if window_start is None or p["timestamp"] >= window_start]
               for k, items in resolved.items()}  # fmt: skip
     thinned = thin(inside, frame_ms)
-    flat = [p for items in thinned.values() for p in items]
-    newest = sorted(flat, key=lambda p: (p["timestamp"], p.get("seq", 0)))[-MAX_RESOLVED:]
-    keep = {p["id"] for p in newest}
+    flat = sorted((p for items in thinned.values() for p in items),
+                  key=lambda p: (p["timestamp"], p.get("seq", 0)), reverse=True)  # fmt: skip
+    step = max(1, -(-len(flat) // MAX_RESOLVED))  # ceiling: 1 while under the cap
+    keep = {p["id"] for p in flat[::step][:MAX_RESOLVED]}
     return {k: [p for p in items if p["id"] in keep] for k, items in thinned.items()}
 
 

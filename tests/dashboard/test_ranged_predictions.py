@@ -94,3 +94,18 @@ def test_the_read_keeps_per_candle_what_fits_the_cap_over_the_whole_range():
     month = per_candle(0, 30 * day, hour, 3)  # zoomed out over a month of hour candles
     assert month == 2 and (30 * 24 + 1) * 3 * month <= MAX_STORED_PREDICTIONS
     assert per_candle(0, 365 * day, 60_000, 3) == 1  # never none
+
+
+def test_resolved_markers_over_the_cap_spread_over_the_whole_range():
+    from dashboard.figures.outcome_overlays import MAX_RESOLVED, in_window
+
+    hour = 3_600_000
+    # A month of hour candles, a resolved call of each direction on every one: over the cap.
+    resolved = {"cnn": [{"id": f"{i}{d}", "kind": "cnn", "timestamp": i * hour, "seq": 2 * i + j,
+                         "direction": d, "hit": True}
+                        for i in range(720) for j, d in enumerate(("UP", "DOWN"))]}  # fmt: skip
+    drawn = in_window(resolved, None, hour)["cnn"]
+    assert len(drawn) <= MAX_RESOLVED
+    stamps = sorted(p["timestamp"] for p in drawn)
+    assert stamps[-1] == 719 * hour and stamps[0] <= 2 * hour  # the newest and the oldest days
+    assert in_window({"cnn": []}, None, hour) == {"cnn": []}
