@@ -2,15 +2,23 @@
 // each interval boundary (when the feed has just stored the new 1 s candle), the other panels'
 // tick half an interval later, so their requests never queue in front of the charts'. Timers
 // are set from Date.now() each time, so a late timer (a busy page) never shifts the phase.
+// A chart still waiting for its last redraw skips the beat: a new tick would make the page
+// drop that answer when it comes, and on a slow machine (redraws over a second) no redraw would
+// ever land. At most MAX_SKIPPED beats in a row, so a lost answer never stops the charts.
 (function () {
   let running = null;
+  const MAX_SKIPPED = 4;
+
+  function chartsBusy() {
+    return !!document.querySelector('.chart-block [data-dash-is-loading="true"]');
+  }
 
   function start(clock) {
     if (running) {
       running.clock = clock;
       return;
     }
-    running = { clock: clock, n: 0 };
+    running = { clock: clock, n: 0, skipped: 0 };
     const schedule = function () {
       const interval = running.clock.interval_ms;
       const offset = running.clock.offset_ms;
@@ -22,7 +30,12 @@
       const c = running.clock;
       running.n += 1;
       const n = running.n;
-      window.dash_clientside.set_props(c.chart_tick, { data: n });
+      if (chartsBusy() && running.skipped < MAX_SKIPPED) {
+        running.skipped += 1;
+      } else {
+        running.skipped = 0;
+        window.dash_clientside.set_props(c.chart_tick, { data: n });
+      }
       setTimeout(function () {
         window.dash_clientside.set_props(c.tick, { n_intervals: n });
       }, c.interval_ms / 2);

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from tests.helpers.browser import drag_select, figure_data, serve_app, ticks_pass
+from tests.helpers.browser import open_page as open_at
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -25,14 +26,7 @@ def served(tmp_path_factory):
 
 
 def open_page(context, served, path="/"):
-    page = context.new_page()
-    page.set_default_timeout(60_000)  # sized for a busy machine
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(served.url + path)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
-    return page, errors
+    return open_at(context, served.url + path)
 
 
 @pytest.fixture

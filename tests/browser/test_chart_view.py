@@ -4,7 +4,7 @@ back to live, the view kept per symbol, 5 m/15 m/1 h candles, and a layout that 
 
 import pytest
 
-from tests.helpers.browser import figure_data, serve_app, ticks_pass
+from tests.helpers.browser import figure_data, open_page, serve_app, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -21,13 +21,7 @@ def served(tmp_path_factory):
 @pytest.fixture
 def page(browser, served):
     context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(60_000)  # sized for a busy machine
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(served.url)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    page, errors = open_page(context, served.url)
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
     context.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers.browser import plot, serve_app
+from tests.helpers.browser import open_page, plot, serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -27,14 +27,7 @@ def tokyo(browser, served):
     context = browser.new_context(
         timezone_id="Asia/Tokyo", viewport={"width": 1500, "height": 1000}
     )
-    page = context.new_page()
-    page.set_default_timeout(60_000)  # sized for a busy machine
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(served.url)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
-    yield page, errors
+    yield open_page(context, served.url)
     context.close()
 
 

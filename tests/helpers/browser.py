@@ -103,6 +103,19 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
         orch.stop()
 
 
+def open_page(context, url: str):
+    """(a page of ``context`` at ``url`` once the minute chart is drawn, the list its console
+    errors and page errors go to)."""
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # sized for a busy machine
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    return page, errors
+
+
 def figure_data(page, tf: str, expr: str):
     """Evaluate ``expr`` with ``gd`` bound to the chart's plotly element."""
     find = f"document.querySelector('#chart-{tf} .js-plotly-plot')"
