@@ -4,6 +4,8 @@ do (save, edit, review, undo...) is in :mod:`dashboard.panels.annotation_actions
 
 from __future__ import annotations
 
+import json
+
 from dash import (
     ALL,
     Input,
@@ -97,11 +99,14 @@ def message(text: str, color: str = "success"):
     prevent_initial_call=True,
 )
 def on_range_selected(_selections, symbol, states, state_ids):
-    trigger = ctx.triggered_id
-    selected = ctx.triggered[0]["value"] if ctx.triggered else None
-    if not trigger or not selected or "range" not in selected:
+    # A busy page merges calls: the drag's selection may come with another chart's change (a
+    # redraw's deselect on the ticking 1 s chart), in any order. The drag is the one with a range.
+    dragged = [(t["prop_id"], t["value"]) for t in ctx.triggered
+               if isinstance(t.get("value"), dict) and "range" in t["value"]]  # fmt: skip
+    if not dragged:
         return None, ""
-    timeframe = trigger["tf"]
+    prop_id, selected = dragged[-1]
+    timeframe = json.loads(prop_id.rsplit(".", 1)[0])["tf"]
     x0, x1 = sorted(parse_time(v) for v in selected["range"]["x"][:2])
     # A drag on aggregated candles (5 m, auto's 4 h ...) covers the whole buckets it touches,
     # stored on the chart's own timeframe.

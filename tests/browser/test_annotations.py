@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers.browser import figure_data
+from tests.helpers.browser import figure_data, select_range
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -29,8 +29,7 @@ def drag_select(page, tf="1m", x0=0.70, x1=0.80):
 
 
 def test_drag_label_relabel_delete_and_reload(page, served):
-    drag_select(page)
-    wait_for(lambda: "candles)" in page.locator("#ann-selection-text").inner_text())
+    select_range(page, "1m", 0.70, 0.80)
     page.locator("#ann-label").fill("bull_flag")
     page.locator("#ann-note").fill("clean flag")
     page.get_by_role("button", name="Save span").click()

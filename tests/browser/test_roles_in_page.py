@@ -3,7 +3,7 @@ and reads why Save span and Train are refused; an annotator saves a span in thei
 
 import pytest
 
-from tests.helpers.browser import drag_select, serve_app, sign_in
+from tests.helpers.browser import select_range, serve_app, sign_in
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -40,8 +40,7 @@ def test_a_viewer_sees_their_name_and_reads_each_refusal(browser, served):
 def test_an_annotator_saves_a_span_in_their_own_name(browser, served):
     context, page = sign_in(browser, served, ANNOTATOR)
     assert page.locator("#user-name").input_value() == "ann"
-    drag_select(page)
-    wait_for(lambda: "candles)" in page.locator("#ann-selection-text").inner_text())
+    select_range(page)
     page.locator("#ann-label").fill("bull_flag")
     page.get_by_role("button", name="Save span").click()
     wait_for(lambda: "Saved bull_flag" in page.locator("#ann-message").inner_text())

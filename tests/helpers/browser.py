@@ -199,3 +199,21 @@ def sign_in(browser, served, token: str):
     page.click("button[type=submit]")
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     return context, page
+
+
+def select_range(page, tf: str = "1m", x0: float = 0.62, x1: float = 0.68) -> str:
+    """Box-select as ``drag_select`` until the Annotate panel names the candles selected; the
+    text. Dragged once more when no selection shows in 30 s: in two of three full runs a first
+    drag in a freshly started worker left no selection (cause not found yet, see the closing
+    note of 2026-12-06); the second drag is what a person would do."""
+    text = page.locator("#ann-selection-text")
+    for attempt in range(2):
+        drag_select(page, tf, x0, x1)
+        try:
+            return wait_for(lambda: "candles)" in text.inner_text() and text.inner_text(),
+                            timeout=30 if attempt == 0 else 60)  # fmt: skip
+        except AssertionError:
+            if attempt == 1:
+                raise
+            logging.getLogger(__name__).warning("no selection after a drag on %s: again", tf)
+    return ""
