@@ -44,10 +44,6 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         annotations,
         backtest_panel,
         champion_panel,
-        chart_drawings,
-        deep_link,
-        indicator_menu,
-        live_charts,
         models_tab,
         neural_panel,
         predictions_panel,
@@ -56,8 +52,14 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         results_view,
         review_panel,
         status,
-        tick_clock,
         training_panel,
+    )
+    from dashboard.panels.charts import (
+        chart_drawings,
+        deep_link,
+        indicator_menu,
+        live_charts,
+        tick_clock,
     )
     from dashboard.people import current_person
     from dashboard.server import security

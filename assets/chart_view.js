@@ -82,7 +82,7 @@
   }
 
   // A figure of a past range loaded from the rollups (layout.meta.past, see ranged_figure in
-  // dashboard/panels/live_charts.py) ends where that range ends, not at the newest candle.
+  // dashboard/panels/charts/live_charts.py) ends where that range ends, not at the newest candle.
   function isPast(gd) {
     return !!(gd.layout && gd.layout.meta && gd.layout.meta.past);
   }

@@ -1,6 +1,6 @@
 // The address follows the selection: ?symbol=&tf= always, &from=&to= while the minute chart
 // is away from live (a link to a live view stays live). history.replaceState, so panning adds
-// no history entries. The server opens such a link as the page loads (panels/deep_link.py).
+// no history entries. The server opens such a link as the page loads (panels/charts/deep_link.py).
 (function () {
   function minuteChart() {
     const blocks = Array.from(document.querySelectorAll(".chart-block"));
@@ -12,7 +12,7 @@
     const gd = minuteChart();
     const layout = gd && gd.layout;
     if (!layout || typeof layout.uirevision !== "string" || !gd._fullLayout) return;
-    // "SYMBOL|1m" or, in auto, "SYMBOL|1m|auto" (dashboard/panels/live_charts.py auto_figure).
+    // "SYMBOL|1m" or, in auto, "SYMBOL|1m|auto" (dashboard/panels/charts/live_charts.py auto_figure).
     const symbol = layout.uirevision.split("|")[0];
     const checked = document.querySelector("#chart-timeframe input:checked");
     const params = new URLSearchParams(location.search);

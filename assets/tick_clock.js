@@ -1,4 +1,4 @@
-// The page's ticks on the clock (dashboard/panels/tick_clock.py): the charts' tick a little after
+// The page's ticks on the clock (dashboard/panels/charts/tick_clock.py): the charts' tick a little after
 // each interval boundary (when the feed has just stored the new 1 s candle), the other panels'
 // tick half an interval later, so their requests never queue in front of the charts'. Timers
 // are set from Date.now() each time, so a late timer (a busy page) never shifts the phase.

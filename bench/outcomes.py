@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.candles import Candle  # noqa: E402
 from core.config import SimFeedConfig  # noqa: E402
-from dashboard.panels.live_charts import chart_view, make_view, tick  # noqa: E402
+from dashboard.panels.charts.live_charts import chart_view, make_view, tick  # noqa: E402
 from market.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
 from predictions.outcomes import Closes, resolve  # noqa: E402
 from runtime.config import config_from_dict  # noqa: E402

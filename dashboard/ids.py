@@ -3,7 +3,7 @@
 SYMBOL = "symbol-select"
 OVERLAYS = "overlay-toggles"
 TICK = "tick"
-# The charts' tick (a count), and how the page's clock drives both (panels/tick_clock.py).
+# The charts' tick (a count), and how the page's clock drives both (panels/charts/tick_clock.py).
 CHART_TICK = "chart-tick"
 TICK_CLOCK = "tick-clock"
 FEED_STATUS = "feed-status"

@@ -12,18 +12,15 @@ from dashboard.panels import (
     alerts_panel,
     annotations,
     backtest_panel,
-    deep_link,
-    live_charts,
     neural_panel,
     predictions_panel,
     replay,
     results_view,
     review_panel,
     status,
-    tick_clock,
-    time_zone,
     training_panel,
 )
+from dashboard.panels.charts import deep_link, live_charts, tick_clock, time_zone
 from dashboard.people import current_person
 from runtime.config import Config
 

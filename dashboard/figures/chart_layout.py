@@ -22,7 +22,7 @@ GRAPH_CONFIG = {
     "showEditInChartStudio": False,
     "modeBarButtonsToRemove": MODEBAR_REMOVE,
     # Drawing tools (trend line, rectangle): what they draw is stored per symbol
-    # (dashboard/panels/chart_drawings.py).
+    # (dashboard/panels/charts/chart_drawings.py).
     "modeBarButtonsToAdd": ["drawline", "drawrect"],
     "doubleClick": "reset",
 }

@@ -8,7 +8,7 @@ from core.candles import Candle, bucket_start, resample, timeframe_ms
 
 BASE = "1m"
 AGGREGATED = ("5m", "15m", "1h")
-# "auto" (the default) picks the candle size from the zoom: see panels/live_charts.auto_tick.
+# "auto" (the default) picks the candle size from the zoom: see panels/charts/live_charts.auto_tick.
 AUTO = "auto"
 MINUTE_CHART_TIMEFRAMES = (BASE, *AGGREGATED)
 MINUTE_CHART_CHOICES = (AUTO, *MINUTE_CHART_TIMEFRAMES)

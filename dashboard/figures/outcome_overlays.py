@@ -178,7 +178,7 @@ def in_window(
 ) -> dict[str, list]:
     """The resolved predictions inside the window thinned per candle of ``frame_ms``, at most
     ``MAX_RESOLVED`` of them: past that every k-th from the newest back, so a loaded range of
-    weeks (stored predictions, ``panels/ranged_overlays``) keeps markers over all of its time
+    weeks (stored predictions, ``panels/charts/ranged_overlays``) keeps markers over all of its time
     rather than only its newest days."""
     inside = {k: [p for p in items if window_start is None or p["timestamp"] >= window_start]
               for k, items in resolved.items()}  # fmt: skip

@@ -24,7 +24,7 @@ from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.panels.annotations_layout import layout, stores  # noqa: F401  (the panel's entry points)
-from dashboard.panels.live_charts import window_size
+from dashboard.panels.charts.live_charts import window_size
 from dashboard.panels.span_review import (
     MAX_TABLE_ROWS,
     bulk_label,

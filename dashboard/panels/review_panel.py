@@ -18,7 +18,7 @@ from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
 from dashboard.figures.theme import DROPDOWN_TEXT, TABLE_STYLE
 from dashboard.panels.annotations import jumps, short_end
-from dashboard.panels.live_charts import window_size
+from dashboard.panels.charts.live_charts import window_size
 from dashboard.people import acting_name, denied
 from predictions.disagreements import disagreements
 from serving.pattern_inference import NoModel

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dashboard.panels import live_charts
+from dashboard.panels.charts import live_charts
 from tests.helpers.browser import figure_data
 from tests.helpers.waiting import wait_for
 

@@ -6,7 +6,7 @@ import pytest
 
 from alerts.drawings import DrawingError, make_drawing
 from dashboard.figures.drawing_shapes import ShapeError, just_drawn, read_shape, to_ms
-from dashboard.panels.live_charts import chart_view, make_view, tick
+from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 

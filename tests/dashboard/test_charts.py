@@ -155,7 +155,7 @@ def test_overlay_patch_replaces_prediction_traces_and_shapes():
 
 
 def test_a_tick_with_only_the_forming_candle_changed_still_sends_it(make_config):
-    from dashboard.panels.live_charts import chart_view, make_view, tick
+    from dashboard.panels.charts.live_charts import chart_view, make_view, tick
     from runtime.orchestrator import Orchestrator
 
     orch = Orchestrator(make_config())

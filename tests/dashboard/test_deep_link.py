@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.panels.deep_link import LinkRefused, parse_link
+from dashboard.panels.charts.deep_link import LinkRefused, parse_link
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 

@@ -11,7 +11,7 @@ import talib
 
 from core.candles import resample
 from dashboard.figures.indicator_traces import INDICATOR_TRACE, chart_specs, series
-from dashboard.panels.live_charts import chart_view, make_view, tick
+from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from market import indicators
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles

@@ -3,7 +3,7 @@ the next tick's Patch; filters take predictions out of the overlays."""
 
 from dashboard.figures.charts import TRACE
 from dashboard.figures.outcome_overlays import OUTCOME_TRACE
-from dashboard.panels.live_charts import chart_view, make_view, tick
+from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 

@@ -13,7 +13,7 @@ from dashboard.figures.overlay_strength import (
     readable,
     thin,
 )
-from dashboard.panels.live_charts import chart_view, make_view
+from dashboard.panels.charts.live_charts import chart_view, make_view
 from runtime.config import config_from_dict
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles

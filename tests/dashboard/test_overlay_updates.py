@@ -6,7 +6,7 @@ import plotly
 
 from core.candles import Candle
 from dashboard.figures.charts import TRACE
-from dashboard.panels.live_charts import chart_view, make_view, tick
+from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 from tests.helpers.figures import apply_patch

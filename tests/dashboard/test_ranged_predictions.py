@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.figures.charts import TRACE
 from dashboard.figures.outcome_overlays import OUTCOME_TRACE
-from dashboard.panels.live_charts import auto_tick, make_view
+from dashboard.panels.charts.live_charts import auto_tick, make_view
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 from tests.helpers.figures import apply_patch, browser_json
@@ -87,7 +87,11 @@ def test_a_range_panned_back_reads_only_its_own_stored_predictions(orch):
 
 
 def test_the_read_keeps_per_candle_what_fits_the_cap_over_the_whole_range():
-    from dashboard.panels.ranged_overlays import MAX_STORED_PREDICTIONS, MOST_PER_CANDLE, per_candle
+    from dashboard.panels.charts.ranged_overlays import (
+        MAX_STORED_PREDICTIONS,
+        MOST_PER_CANDLE,
+        per_candle,
+    )
 
     day, hour = 86_400_000, 3_600_000
     assert per_candle(0, 4 * hour, 60_000, 3) == MOST_PER_CANDLE  # four hours of minutes

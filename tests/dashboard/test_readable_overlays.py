@@ -3,7 +3,7 @@ the chart of the prediction's timeframe, a layer whose predictions draw nothing 
 
 from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import OUTCOME_TRACE
-from dashboard.panels.live_charts import chart_view, make_view
+from dashboard.panels.charts.live_charts import chart_view, make_view
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 from tests.helpers.figures import browser_json

@@ -4,7 +4,7 @@ live path while the browser's range lags the buffer."""
 
 import plotly.graph_objects as go
 
-from dashboard.panels.live_charts import auto_tick, make_view
+from dashboard.panels.charts.live_charts import auto_tick, make_view
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
 from tests.helpers.figures import browser_json

@@ -5,7 +5,7 @@ import pytest
 
 from core.config import ConfigError, FeedConfig
 from dashboard import ids
-from dashboard.panels import tick_clock
+from dashboard.panels.charts import tick_clock
 from market.feed_runner import FeedRunner
 from runtime.config import config_from_dict
 

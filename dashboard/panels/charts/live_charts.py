@@ -45,10 +45,10 @@ from dashboard.figures.layer_notes import layer_options
 from dashboard.figures.outcome_overlays import Extras, patch_outcomes, split_pending
 from dashboard.figures.overlay_strength import full_strength, readable
 from dashboard.figures.span_layout import hover_columns, label_points, pattern_points, spans_in_view
-from dashboard.panels.chart_drawings import drawing_bands, with_tools
-from dashboard.panels.chart_drawings import toolbar as drawing_toolbar
-from dashboard.panels.indicator_menu import menu as indicator_menu
-from dashboard.panels.ranged_overlays import window_predictions
+from dashboard.panels.charts.chart_drawings import drawing_bands, with_tools
+from dashboard.panels.charts.chart_drawings import toolbar as drawing_toolbar
+from dashboard.panels.charts.indicator_menu import menu as indicator_menu
+from dashboard.panels.charts.ranged_overlays import window_predictions
 from market import indicators, rollups
 from predictions.queries import PredictionFilter
 
@@ -467,7 +467,7 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, li
     orch = orchestrator()
     if symbol not in orch.symbols():
         return html.Div(f"Unknown symbol {symbol!r}", className="text-danger")
-    # A deep link's range opens the minute chart once, as the page loads (panels/deep_link.py).
+    # A deep link's range opens the minute chart once, as the page loads (charts/deep_link.py).
     opened = f"{ids.LINK_VIEW}.data" in ctx.triggered_prop_ids or not ctx.triggered_id
     visible = link["range"] if opened and link and link["symbol"] == symbol else None
     view = make_view(enabled, None, min_confidence, labels, visible, chart_tf, filters)
