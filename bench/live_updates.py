@@ -41,7 +41,7 @@ from app import create_app  # noqa: E402
 from core.config import SimFeedConfig  # noqa: E402
 from dashboard import ids  # noqa: E402
 from dashboard.layout import OVERLAY_OPTIONS  # noqa: E402
-from dashboard.panels import live_charts  # noqa: E402
+from dashboard.panels.charts import live_charts  # noqa: E402
 from market.feeds.sim import DEFAULT_MARKETS, SimFeed  # noqa: E402
 from runtime.config import config_from_dict  # noqa: E402
 

@@ -35,7 +35,7 @@ from bench.harness import load_average  # noqa: E402
 from dashboard.figures import unchecked  # noqa: E402
 from dashboard.figures.charts import PREDICTION_TRACES, TRACE  # noqa: E402
 from dashboard.figures.outcome_overlays import OUTCOME_TRACE  # noqa: E402
-from dashboard.panels import live_charts  # noqa: E402
+from dashboard.panels.charts import live_charts  # noqa: E402
 from dashboard.panels.charts.live_charts import auto_tick, make_view  # noqa: E402
 from predictions.book import normalize_prediction  # noqa: E402
 from runtime.config import config_from_dict  # noqa: E402
