@@ -84,9 +84,9 @@ def shutdown(orch) -> None:
     runner = orch._runner
     if runner is not None:
         runner.stop(timeout=FEED_GRACE_S)
-    orch.live_patterns.stop()
-    orch.live_neural.stop()
-    orch.outcomes.stop()  # before the database closes under it
+    # The alert evaluator too: it used to be left running, and its passes after the close
+    # below logged "the database is closed".
+    orch.stop_workers()
     cancel_own_jobs(orch)
     if not orch.jobs.wait(JOB_GRACE_S):
         log.warning("jobs still running after %.0f s: their runs are marked killed", JOB_GRACE_S)

@@ -257,12 +257,17 @@ class Orchestrator:
     def _stop_leading(self) -> None:
         if self._runner is not None:
             self._runner.stop()
+        self.stop_workers()
+        self.jobs.shutdown()
+
+    def stop_workers(self) -> None:
+        """Stop the threads that read and write the database on their own (closed-candle
+        workers, the alert evaluator, webhooks): before the database closes under them."""
         self.live_patterns.stop()
         self.live_neural.stop()
         self.outcomes.stop()
         self.alert_worker.stop()
         self.webhooks.stop()
-        self.jobs.shutdown()
 
     def start_autolabel(
         self,

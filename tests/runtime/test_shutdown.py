@@ -54,6 +54,9 @@ def test_shutdown_kills_open_runs_removes_temp_folders_and_closes(tmp_path, monk
     ]
     for folder in leftovers:
         folder.mkdir(parents=True)
+    workers = [w._thread for w in (orch.live_patterns, orch.live_neural, orch.outcomes,
+                                   orch.alert_worker, orch.webhooks)]  # fmt: skip
+    assert workers[3] is not None and workers[3].is_alive()
     began = time.monotonic()
     lifecycle.shutdown(orch)
     assert time.monotonic() - began < 10
@@ -64,3 +67,5 @@ def test_shutdown_kills_open_runs_removes_temp_folders_and_closes(tmp_path, monk
     assert orch.store.pending_writes() == 0
     with pytest.raises(Exception, match="closed"):
         orch.db.query("SELECT 1")
+    # Nothing reads the closed database afterwards: every worker thread has stopped.
+    assert not [t.name for t in workers if t is not None and t.is_alive()]
