@@ -2,10 +2,16 @@
 
 import pytest
 
-from tests.helpers.browser import figure_data, ticks_pass
+from tests.helpers.browser import LIVE_TICK, figure_data, serve_app, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The default 1 s tick: this module is about what happens each second."""
+    yield from serve_app(tmp_path, LIVE_TICK)
 
 
 def test_page_loads_both_charts_with_no_console_errors(page, served):

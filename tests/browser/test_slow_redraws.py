@@ -7,10 +7,17 @@ import time
 import pytest
 
 from dashboard.panels.charts import live_charts
-from tests.helpers.browser import figure_data
+from tests.helpers.browser import LIVE_TICK, figure_data, serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The default 1 s tick: this module is about what happens each second."""
+    yield from serve_app(tmp_path, LIVE_TICK)
+
 
 SLOW_S = 1.6  # each redraw's server time: over the 1 s tick
 
