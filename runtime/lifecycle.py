@@ -2,7 +2,8 @@
 
 In order, each step bounded so the whole stays within the time a supervisor waits (10 s):
 stop standing for leader (a held leader lock is kept until the last write), stop the feed (its
-last candles are committed), cancel the jobs and give them a moment to end, mark MLflow runs
+last candles are committed), stop the workers that write on their own (closed-candle workers,
+alert evaluator, webhooks), cancel the jobs and give them a moment to end, mark MLflow runs
 still open in this process as KILLED, remove this process's temporary folders under ``data/``,
 write the last candles, release the leader lock, close the database.
 """

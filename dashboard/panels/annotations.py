@@ -162,11 +162,16 @@ def before_chart(orch, span: Span) -> bool:
     return not shown or span.end < shown[0].time
 
 
-def jump_patch(orch, span: Span) -> Patch:
-    """Move the chart's view to a span with some context either side."""
+def jump_range(span: Span) -> tuple[int, int]:
+    """The view a jump to ``span`` opens: the span with some context either side."""
     frame = timeframe_ms(span.timeframe)
     pad = max(20 * frame, (span.end - span.start) * 2)
-    x0, x1 = span.start - pad, span.end + frame + pad
+    return span.start - pad, span.end + frame + pad
+
+
+def jump_patch(orch, span: Span) -> Patch:
+    """Move the chart's view to a span with some context either side."""
+    x0, x1 = jump_range(span)
     candles = orch.store.history(span.symbol, span.timeframe, x0, x1)
     patch = Patch()
     # The price axis "matches" the volume axis (x2) below it, so both get the range.

@@ -209,14 +209,17 @@ def neural_progress(_n, tab, kind, shown):
     if tab != "train":
         return no_update, no_update, no_update, banner, banner
     jobs = neural_jobs(orch, kind)
-    if not jobs:
-        return 0, f"No {kind} training in this session.", no_update, banner, banner
-    job = jobs[0]
-    curve = list(job.details.get("curve", []))
-    shown_points = len(((shown or {}).get("data") or [{}])[0].get("y") or [])
+    curve = list(jobs[0].details.get("curve", [])) if jobs else []
+    shown = shown or {}
+    shown_points = len((shown.get("data") or [{}])[0].get("y") or [])
+    shown_title = ((shown.get("layout") or {}).get("title") or {}).get("text")
     title = f"{kind} training loss"
-    figure = loss_figure(curve, title) if len(curve) != shown_points else no_update
-    return round(job.progress * 100), job_text(job), figure, banner, banner
+    # Sent when the curve grew or another kind was picked (its curve may be as long).
+    fresh = len(curve) != shown_points or shown_title != title
+    figure = loss_figure(curve, title) if fresh else no_update
+    if not jobs:
+        return 0, f"No {kind} training in this session.", figure, banner, banner
+    return round(jobs[0].progress * 100), job_text(jobs[0]), figure, banner, banner
 
 
 @callbacks.callback(

@@ -16,7 +16,8 @@ blocking = backtest_helpers.blocking
 
 def test_run_watch_progress_read_results_jump_to_a_trade_and_compare(page, served, blocking):
     page.get_by_role("tab", name="Backtest").click()
-    assert page.locator("#bt-params").input_value() == "fast=10, slow=20"
+    # the strategy's defaults, filled in by the form's first callback
+    wait_for(lambda: page.locator("#bt-params").input_value() == "fast=10, slow=20")
     # a bad param is refused with the field named, nothing starts
     page.locator("#bt-params").fill("fast=abc")
     page.get_by_role("button", name="Run backtest").click()

@@ -4,7 +4,14 @@ back to live, the view kept per symbol, 5 m/15 m/1 h candles, and a layout that 
 
 import pytest
 
-from tests.helpers.browser import figure_data, open_page, serve_app, ticks_pass
+from tests.helpers.browser import (
+    CHART_TICK,
+    figure_data,
+    open_page,
+    serve_app,
+    ticks_pass,
+    x_range_ms,
+)
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -26,10 +33,6 @@ def page(browser, served):
     yield page
     context.close()
     assert errors == [], errors
-
-
-def x_range_ms(page, tf="1m"):
-    return figure_data(page, tf, "gd._fullLayout.xaxis.range.map(gd._fullLayout.xaxis.r2l)")
 
 
 def last_time(page, tf="1m"):
@@ -201,7 +204,7 @@ def test_a_long_horizon_does_not_stretch_the_1s_chart(page, served):
         "timestamp": last.time, "confidence": 0.9, "direction": "UP", "current_price": last.close,
         "target_price": last.close * 1.01, "horizon_minutes": 240})  # fmt: skip
     wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 1)
-    ticks_pass(page, 2)
+    ticks_pass(page, 2, CHART_TICK)
     x0, x1 = x_range_ms(page, "1s")
     assert x1 - last_time(page, "1s") < 60_000
     assert x1 - x0 < 15 * MIN

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers.browser import serve_app
+from tests.helpers.browser import serve_app, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_an_unreachable_exchange_shows_as_reconnecting_with_its_error(page):
     assert btc.get_attribute("data-status") == "reconnecting"
     assert "load markets failed" in btc.get_attribute("title")
     assert "no data" in btc.inner_text()
-    page.wait_for_timeout(1500)  # ticks refresh the list without closing it
+    ticks_pass(page, 2)  # ticks refresh the list without closing it
     assert btc.is_visible()
 
 

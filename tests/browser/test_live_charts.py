@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers.browser import LIVE_TICK, figure_data, serve_app, ticks_pass
+from tests.helpers.browser import CHART_TICK, LIVE_TICK, figure_data, serve_app, ticks_pass
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,8 @@ def test_page_loads_both_charts_with_no_console_errors(page, served):
     assert figure_data(page, "1s", "gd.data[0].x.length") > 100
     assert figure_data(page, "1m", "gd.data[0].x.length") > 100
     assert figure_data(page, "1m", "gd.data[0].type") == "candlestick"
-    assert "3 ok" in page.locator("#feed-status summary").inner_text()
+    # The status line comes from its own callback, not with the charts the page waited for.
+    wait_for(lambda: "3 ok" in page.locator("#feed-status summary").inner_text())
     ticks_pass(page, 3)
     assert served.console_errors == []
 
@@ -128,7 +129,7 @@ def test_zoom_survives_ticks(page):
     length = figure_data(page, "1s", "gd.data[0].x.length")
     last = figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]")
     wait_for(lambda: figure_data(page, "1s", "gd.data[0].x[gd.data[0].x.length - 1]") > last)
-    ticks_pass(page, 2)
+    ticks_pass(page, 2, CHART_TICK)
     assert figure_data(page, "1s", "gd.layout.xaxis.range") == zoomed
     assert figure_data(page, "1s", "gd.data[0].x.length") >= length - 3
 
@@ -140,7 +141,7 @@ def test_switching_symbol_shows_that_symbols_candles(page, served):
     wait_for(lambda: "ETH/USDT" in (figure_data(page, "1m", "gd.layout.title.text") or ""))
     shown = figure_data(page, "1m", "gd.data[0].close[gd.data[0].close.length - 1]")
     assert abs(shown - eth_close) / eth_close < 0.05
-    assert "ETH/USDT" in figure_data(page, "1s", "gd.layout.title.text")
+    wait_for(lambda: "ETH/USDT" in (figure_data(page, "1s", "gd.layout.title.text") or ""))
 
 
 def test_indicators_chosen_in_a_charts_menu_are_drawn_patched_and_remembered(page):
@@ -155,7 +156,7 @@ def test_indicators_chosen_in_a_charts_menu_are_drawn_patched_and_remembered(pag
     assert figure_data(page, "1m", "gd.layout.yaxis4.range") == [0, 100]
     assert "SMA 20" not in names("1s")  # chosen per chart
     # Ticks patch the indicator traces with the candles: one value per drawn candle.
-    ticks_pass(page, 3)
+    ticks_pass(page, 3, CHART_TICK)
     sma = "gd.data.find(t => t.name === 'SMA 20')"
     assert figure_data(page, "1m", f"{sma}.x.length === gd.data[0].x.length")
     assert figure_data(page, "1m", f"{sma}.y[{sma}.y.length - 1]") is not None

@@ -42,7 +42,7 @@ def test_signing_out_ends_the_session(browser, locked):
     page.goto(locked.url)
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     cookie = next(c for c in context.cookies() if c["name"] == "tradedash_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert locked.console_errors == []  # nothing went wrong while signed in

@@ -55,15 +55,16 @@ def test_train_each_neural_model_then_see_its_overlay_on_the_chart(page, served)
         wait_for(
             lambda k=kind: f"Started: train {k}" in page.locator("#neural-message").inner_text()
         )
-        wait_for(lambda: "Done:" in page.locator("#neural-status").inner_text(), timeout=120)
-        assert "version 1" in page.locator("#neural-status").inner_text()
-        # the loss curve is drawn (its callback may land a tick after the status line)
+        # This kind's line: until the panels' next tick the line still shows the kind before.
+        status = page.locator("#neural-status")
+        wait_for(lambda k=kind, s=status: f"Done: train {k} " in s.inner_text(), timeout=120)
+        assert "version 1" in status.inner_text()
+        # this kind's loss curve is drawn (its callback may land a tick after the status line)
         wait_for(
-            lambda: (
-                page.evaluate(
-                    "() => document.querySelector('#neural-loss .js-plotly-plot').data[0].y.length"
-                )
-                > 0
+            lambda k=kind: page.evaluate(
+                "(title) => { const gd = document.querySelector('#neural-loss .js-plotly-plot');"
+                " return gd.layout.title.text === title && gd.data[0].y.length > 0; }",
+                f"{k} training loss",
             )
         )
         # the served model's row says how it does against its baseline

@@ -5,7 +5,7 @@ import pytest
 
 from predictions.export import COLUMNS
 from predictions.input import direction_of_change
-from tests.helpers.browser import figure_data
+from tests.helpers.browser import click_point, figure_data
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -86,14 +86,9 @@ def test_filters_change_what_the_chart_draws(page, served):
 def test_clicking_a_marker_opens_its_details_card(page, served):
     made = store_scored(served.orch)
     wait_for(lambda: trace(page, "Resolved: hit", "t.x.length") == 1)
-    x, y = page.evaluate(MARKER_POINT, "Resolved: hit")
-    # Plotly reports a click only once it has hovered there: move in, let it hover.
-    page.mouse.move(x - 4, y)
-    page.mouse.move(x, y, steps=4)
-    page.wait_for_timeout(300)
-    page.mouse.click(x, y)
     card = page.locator("#pred-details-body")
-    wait_for(lambda: card.is_visible() and made["hit"]["id"] in card.inner_text())
+    click_point(page, lambda: page.evaluate(MARKER_POINT, "Resolved: hit"),
+                lambda: card.is_visible() and made["hit"]["id"] in card.inner_text())  # fmt: skip
     assert page.locator(".pred-outcome").inner_text() == "hit"
     assert page.locator(".pred-model_version").inner_text() == "7"
     assert page.locator(".pred-run_id").inner_text() == "run42"

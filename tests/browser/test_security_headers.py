@@ -23,7 +23,7 @@ def test_the_page_runs_under_its_csp_with_no_console_error(page, served):
     assert not {"'unsafe-inline'", "'unsafe-eval'"} & set(directives["script-src"])
     assert response.headers["x-frame-options"] == "DENY"
     page.evaluate(WATCH_VIOLATIONS)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=20_000)
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     # Every tab, so each lazily loaded component (tables, sliders, dropdowns) comes under it.
     for tab in ("Train", "Predictions", "Models", "Review", "Backtest", "Annotate"):
         page.get_by_role("tab", name=tab).click()

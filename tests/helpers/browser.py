@@ -129,6 +129,11 @@ def figure_data(page, tf: str, expr: str):
     return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
 
 
+def x_range_ms(page, tf: str = "1m") -> list[float]:
+    """The chart's visible x range in epoch milliseconds."""
+    return figure_data(page, tf, "gd._fullLayout.xaxis.range.map(gd._fullLayout.xaxis.r2l)")
+
+
 def plot(page, dom_id: str, expr: str):
     find = f"document.querySelector('#{dom_id} .js-plotly-plot')"
     return page.evaluate(f"() => {{ const gd = {find}; return {expr}; }}")
@@ -167,7 +172,11 @@ def message_text(page) -> str:
     return " ".join(page.locator("#train-message").all_inner_texts())
 
 
-def ticks_pass(page, count: int = 2, prop: str = "tick.n_intervals") -> None:
+# ``ticks_pass`` props: the charts' tick (their redraws) and the other panels' tick.
+CHART_TICK, PANELS_TICK = "chart-tick.data", "tick.n_intervals"
+
+
+def ticks_pass(page, count: int = 2, prop: str = PANELS_TICK) -> None:
     """Wait until the server has answered ``count`` more ticks of the page's interval ``prop``.
 
     Checks that something holds still over time use this instead of a fixed sleep: on a busy
@@ -184,8 +193,10 @@ def ticks_pass(page, count: int = 2, prop: str = "tick.n_intervals") -> None:
 
 
 def drag_select(page, tf: str = "1m", x0: float = 0.62, x1: float = 0.68) -> None:
-    """Box-select across the chart of ``tf`` from ``x0`` to ``x1`` of its width."""
+    """Box-select across the chart of ``tf`` from ``x0`` to ``x1`` of its width, once the chart
+    is in box-select mode (as a person sees the button lit before dragging)."""
     page.locator(f"#chart-{tf} .modebar-btn[data-title='Box Select']").click()
+    wait_for(lambda: figure_data(page, tf, "gd._fullLayout.dragmode") == "select")
     box = page.locator(f"#chart-{tf} .nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * 0.3)
     page.mouse.down()
@@ -224,3 +235,22 @@ def select_range(page, tf: str = "1m", x0: float = 0.62, x1: float = 0.68) -> st
                 raise
             logging.getLogger(__name__).warning("no selection after a drag on %s: again", tf)
     return ""
+
+
+def click_point(page, where, done, tries: int = 5) -> None:
+    """Click the chart point ``where()`` returns (page x, y) until ``done()`` holds. Plotly
+    reports a click only once it has hovered there, so the pointer moves in and dwells first. The
+    live chart moves under the pointer as it ticks (a new minute shifts the x axis, a new price
+    the y axis), so each try finds the point again, as an eye would."""
+    for _ in range(tries):
+        x, y = where()
+        page.mouse.move(x - 4, y)
+        page.mouse.move(x, y, steps=4)
+        page.wait_for_timeout(300)
+        page.mouse.click(x, y)
+        try:
+            wait_for(done, timeout=10)
+            return
+        except AssertionError:
+            continue
+    assert done(), f"clicking the point {tries} times did not do it"
