@@ -67,7 +67,7 @@ def measure(refresh_ms: int, seconds: float, opens: int, folder: Path) -> dict:
         page.on("request", lambda r: "_dash-update-component" in r.url and callbacks.append(1))
         page.wait_for_timeout(3000)  # the opening round of callbacks is over
         callbacks.clear()
-        proc = server.process()
+        proc = server.process
         proc.cpu_percent(None)
         chromium_before, began = chromium_cpu_s(), time.perf_counter()
         page.wait_for_timeout(seconds * 1000)
