@@ -253,5 +253,10 @@ class JobManager:
         for job_id in list(self._cancels):
             self.cancel(job_id)
         if self._scheduler is not None:
+            # Paused and emptied first: APScheduler 3 marks itself stopped before it takes its
+            # job-store lock, so a pass over due jobs under way could no longer remove the
+            # one-off job it had just started, and its thread died (JobLookupError).
+            self._scheduler.pause()
+            self._scheduler.remove_all_jobs()  # under that lock: waits for a pass under way
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
