@@ -10,6 +10,7 @@ posted to).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -89,12 +90,15 @@ class WebhookSender:
             self._thread = threading.Thread(target=self._loop, name="alert-webhooks", daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 5) -> None:
+        """Stop the thread, giving a delivery in flight ``grace_s`` (it is not interrupted)."""
         self._stop.set()
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        # Wakes an idle thread; a full queue means it is busy, and it sees the flag next.
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=grace_s)
 
     def deliver(self, item: Delivery) -> str:
         """Post with retries; returns what happened (also handed to ``item.done``)."""

@@ -71,9 +71,9 @@ class ClosedCandleWorker:
     def stop(self) -> None:
         self._stop.set()
         self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
 
     def _next_batch(self) -> set[tuple[str, str]]:
         try:

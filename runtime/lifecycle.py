@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 JOB_GRACE_S = 3.0
 FEED_GRACE_S = 3.0
+WEBHOOK_GRACE_S = 1.0
 
 
 def cancel_own_jobs(orch) -> None:
@@ -85,9 +86,9 @@ def shutdown(orch) -> None:
     runner = orch._runner
     if runner is not None:
         runner.stop(timeout=FEED_GRACE_S)
-    # The alert evaluator too: it used to be left running, and its passes after the close
-    # below logged "the database is closed".
-    orch.stop_workers()
+    # Before the database closes below: a pass after it fails on the closed database. A webhook
+    # post in flight gets a second, so the whole stop stays within the supervisor's 10 s.
+    orch.stop_workers(webhook_grace_s=WEBHOOK_GRACE_S)
     cancel_own_jobs(orch)
     if not orch.jobs.wait(JOB_GRACE_S):
         log.warning("jobs still running after %.0f s: their runs are marked killed", JOB_GRACE_S)

@@ -260,14 +260,15 @@ class Orchestrator:
         self.stop_workers()
         self.jobs.shutdown()
 
-    def stop_workers(self) -> None:
+    def stop_workers(self, webhook_grace_s: float = 5) -> None:
         """Stop the threads that read and write the database on their own (closed-candle
-        workers, the alert evaluator, webhooks): before the database closes under them."""
+        workers, the alert evaluator, webhooks): before the database closes under them. A
+        webhook post in flight gets ``webhook_grace_s`` (a slow receiver can take its timeout)."""
         self.live_patterns.stop()
         self.live_neural.stop()
         self.outcomes.stop()
         self.alert_worker.stop()
-        self.webhooks.stop()
+        self.webhooks.stop(webhook_grace_s)
 
     def start_autolabel(
         self,

@@ -12,7 +12,7 @@ import pytest
 
 from alerts.config import AlertsConfig
 from alerts.rules import AlertError, parse_alert
-from alerts.webhook import WebhookSender
+from alerts.webhook import MAX_QUEUED, WebhookSender
 from tests.helpers.waiting import wait_for
 
 
@@ -125,3 +125,20 @@ def test_send_returns_at_once_while_a_slow_receiver_answers_on_the_sender_thread
     finally:
         webhooks.stop()
     assert outcomes == ["sent (200) after 1 try"]
+
+
+def test_stopping_never_waits_on_a_full_queue_or_a_slow_post_past_its_grace(fresh):
+    """Shutdown must stay within the supervisor's 10 s: a slow receiver that let the queue fill
+    used to block ``stop()`` for good (a blocking put of the wake-up)."""
+    fresh.delay_s = 3.0
+    webhooks = sender()
+    webhooks.start()
+    webhooks.send(fresh.url(), {"n": 0}, lambda _outcome: None)
+    wait_for(lambda: fresh.bodies)  # the thread is busy with the slow post
+    dropped = []
+    for n in range(MAX_QUEUED + 1):
+        webhooks.send(fresh.url(), {"n": n}, dropped.append)
+    assert dropped == [f"dropped: {MAX_QUEUED} webhooks waiting"]  # the queue is full
+    began = time.monotonic()
+    webhooks.stop(grace_s=0.5)
+    assert time.monotonic() - began < 2.5

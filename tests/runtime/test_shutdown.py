@@ -56,7 +56,7 @@ def test_shutdown_kills_open_runs_removes_temp_folders_and_closes(tmp_path, monk
         folder.mkdir(parents=True)
     workers = [w._thread for w in (orch.live_patterns, orch.live_neural, orch.outcomes,
                                    orch.alert_worker, orch.webhooks)]  # fmt: skip
-    assert workers[3] is not None and workers[3].is_alive()
+    assert orch.alert_worker._thread.is_alive()
     began = time.monotonic()
     lifecycle.shutdown(orch)
     assert time.monotonic() - began < 10
