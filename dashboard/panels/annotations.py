@@ -4,8 +4,6 @@ do (save, edit, review, undo...) is in :mod:`dashboard.panels.annotation_actions
 
 from __future__ import annotations
 
-import json
-
 from dash import (
     ALL,
     Input,
@@ -101,12 +99,12 @@ def message(text: str, color: str = "success"):
 def on_range_selected(_selections, symbol, states, state_ids):
     # A busy page merges calls: the drag's selection may come with another chart's change (a
     # redraw's deselect on the ticking 1 s chart), in any order. The drag is the one with a range.
-    dragged = [(t["prop_id"], t["value"]) for t in ctx.triggered
+    dragged = [(ctx.triggered_prop_ids[t["prop_id"]], t["value"]) for t in ctx.triggered
                if isinstance(t.get("value"), dict) and "range" in t["value"]]  # fmt: skip
     if not dragged:
         return None, ""
-    prop_id, selected = dragged[-1]
-    timeframe = json.loads(prop_id.rsplit(".", 1)[0])["tf"]
+    chart, selected = dragged[-1]
+    timeframe = chart["tf"]
     x0, x1 = sorted(parse_time(v) for v in selected["range"]["x"][:2])
     # A drag on aggregated candles (5 m, auto's 4 h ...) covers the whole buckets it touches,
     # stored on the chart's own timeframe.
