@@ -1,10 +1,11 @@
 """Graceful shutdown: what SIGTERM and SIGINT do before the process exits with status 0.
 
 In order, each step bounded so the whole stays within the time a supervisor waits (10 s):
-stop standing for leader (a held leader lock is kept until the last write), stop the feed (its
-last candles are committed), stop the workers that write on their own (closed-candle workers,
-alert evaluator, webhooks), cancel the jobs and give them a moment to end, mark MLflow runs
-still open in this process as KILLED, remove this process's temporary folders under ``data/``,
+stop standing for leader (a held leader lock is kept until the last write), cancel the jobs,
+stop the feed (its last candles are committed), stop the workers that write on their own
+(closed-candle workers, alert evaluator, webhooks), give the jobs what is left of their moment
+to end (they wind down while the feed and workers stop), mark MLflow runs still open in this
+process as KILLED, remove this process's temporary folders under ``data/``,
 write the last candles, release the leader lock, close the database.
 """
 
@@ -83,14 +84,18 @@ def shutdown(orch) -> None:
     if orch._following is not None:
         orch._following.stop()
     orch.jobs.stop_accepting()  # before cancelling: a first-start chain would start its next
+    # Cancelled first, waited for last: a training job winding down (a fit ends at its next
+    # batch) overlaps the feed's and workers' stops instead of adding its grace after them.
+    # Beside a busy CPU the steps one after another once passed the watchdog's 9.5 s.
+    cancel_own_jobs(orch)
+    cancelled_at = time.monotonic()
     runner = orch._runner
     if runner is not None:
         runner.stop(timeout=FEED_GRACE_S)
     # Before the database closes below: a pass after it fails on the closed database. A webhook
     # post in flight gets a second, so the whole stop stays within the supervisor's 10 s.
     orch.stop_workers(webhook_grace_s=WEBHOOK_GRACE_S)
-    cancel_own_jobs(orch)
-    if not orch.jobs.wait(JOB_GRACE_S):
+    if not orch.jobs.wait(max(0.0, JOB_GRACE_S - (time.monotonic() - cancelled_at))):
         log.warning("jobs still running after %.0f s: their runs are marked killed", JOB_GRACE_S)
     orch.jobs.shutdown()
     killed = kill_open_runs()

@@ -69,3 +69,30 @@ def test_shutdown_kills_open_runs_removes_temp_folders_and_closes(tmp_path, monk
         orch.db.query("SELECT 1")
     # Nothing reads the closed database afterwards: every worker thread has stopped.
     assert not [t.name for t in workers if t is not None and t.is_alive()]
+
+
+def test_jobs_are_cancelled_before_the_feed_stops_and_wind_down_meanwhile(tmp_path):
+    """A job told to stop winds down while the feed and workers stop, not after them: their
+    graces overlap, so the steps together stay clear of the 9.5 s watchdog on a busy machine."""
+    config = config_from_dict({"data_dir": str(tmp_path / "data"), **FAST}, base_dir=tmp_path)
+    orch = Orchestrator(config)
+    orch.start()
+    running = threading.Event()
+
+    def winding_down(job):  # ends at its next batch once cancelled, as a fit does
+        running.set()
+        while not job.cancelled():
+            time.sleep(0.01)
+
+    job = orch.jobs.submit("train:batches", "a job that stops at its next batch", winding_down)
+    assert running.wait(60)
+    feed_stop, asked_before_feed_stop = orch._runner.stop, []
+
+    def stop_feed(timeout):
+        asked_before_feed_stop.append(job.cancel_requested)
+        feed_stop(timeout=timeout)
+
+    orch._runner.stop = stop_feed
+    lifecycle.shutdown(orch)
+    assert asked_before_feed_stop == [True]
+    assert job.status == "cancelled"
