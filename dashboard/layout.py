@@ -25,6 +25,10 @@ from dashboard.people import current_person
 from runtime.config import Config
 
 OVERLAY_OPTIONS = layer_options()
+# The side tab a page opens on. The other tabs' lists load when their tab is opened: their
+# callbacks skip the page's opening (``prevent_initial_call``), each one a request and a redraw
+# of the page saved (tests/dashboard/test_opening_tab.py).
+OPENING_TAB = "annotate"
 
 
 def header(config: Config, symbols: list[str]) -> html.Div:
@@ -103,7 +107,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
                      lg=8 if side_panels else 12, className="charts-col")  # fmt: skip
     body = [charts]
     if side_panels:
-        tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab="annotate")
+        tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab=OPENING_TAB)
         body.append(dbc.Col(tabs, lg=4, className="side-panel"))
     return html.Div(
         [

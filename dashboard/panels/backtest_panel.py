@@ -321,6 +321,7 @@ def _candles(run: dict):
     Output(ids.BT_RUNS, "data"),
     Input(ids.BT_VERSION, "data"),
     Input(ids.TABS, "active_tab"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_runs(_version, tab):
     if tab != "backtest":

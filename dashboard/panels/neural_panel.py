@@ -143,7 +143,11 @@ def model_rows(served: dict) -> list[dict]:
 
 
 # ---- callbacks -------------------------------------------------------------------------
-@callbacks.callback(Output(ids.NEURAL_SYMBOL, "options"), Input(ids.TABS, "active_tab"))
+@callbacks.callback(
+    Output(ids.NEURAL_SYMBOL, "options"),
+    Input(ids.TABS, "active_tab"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
+)
 def symbol_options(tab):
     if tab != "train":
         return no_update
@@ -226,6 +230,7 @@ def neural_progress(_n, tab, kind, shown):
     Output(ids.NEURAL_MODELS, "data"),
     Input(ids.TABS, "active_tab"),
     Input(ids.NEURAL_STATUS, "children"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def served_table(tab, _status):
     if tab != "train":

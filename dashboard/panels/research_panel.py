@@ -248,6 +248,7 @@ def resume(_clicks, shown, user=None):
     Output(ids.BT_RESEARCH_RUNS, "data"),
     Input(ids.BT_VERSION, "data"),
     Input(ids.TABS, "active_tab"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_runs(_version, tab):
     if tab != "backtest":

@@ -141,6 +141,7 @@ def symbol_pairs(orch, symbol: str) -> list[dict]:
     Input(ids.REVIEW_AGREE, "active_cell"),
     Input(ids.TABS, "active_tab"),
     Input(ids.SYMBOL, "value"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_agreement(_n, cell, tab, symbol):
     """Kappa per pair of people on this symbol; a clicked pair lists its disagreeing spans."""
@@ -185,6 +186,7 @@ def audit_rows(entries: list[dict]) -> list[dict]:
     Input(ids.TABS, "active_tab"),
     Input(ids.REVIEW_TODAY, "children"),
     Input(ids.REVIEW_AUDIT_PERSON, "value"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_audit(_n, tab, _today, person=None):
     """The newest actions, everyone's or one person's (a verdict given here refreshes it too)."""
@@ -236,6 +238,7 @@ def disagreement_rows(orch, symbol: str) -> list[dict]:
     Input(ids.REVIEW_REFRESH, "n_clicks"),
     Input(ids.TABS, "active_tab"),
     Input(ids.SYMBOL, "value"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_disagreements(_n, tab, symbol):
     if tab != "review":

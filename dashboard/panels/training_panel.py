@@ -172,6 +172,7 @@ def dataset_options(orch) -> list[dict]:
     Output(ids.TRAIN_DATASET, "options"),
     Input(ids.TRAIN_VERSION, "data"),
     Input(ids.TABS, "active_tab"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_datasets(_version, tab):
     if tab != "train":
@@ -291,6 +292,7 @@ def training_progress(_n, job_id, shown_version):
     Output(ids.TRAIN_CLASS_CHART, "style"),
     Input(ids.TRAIN_VERSION, "data"),
     Input(ids.TABS, "active_tab"),
+    prevent_initial_call=True,  # the page opens on another tab: nothing to fetch yet
 )
 def refresh_runs(_version, tab):
     """Reads MLflow only when the Train tab is open (importing mlflow takes seconds)."""

@@ -8,9 +8,11 @@ import math
 import numpy as np
 import pytest
 import talib
+from dash import no_update
 
 from core.candles import resample
 from dashboard.figures.indicator_traces import INDICATOR_TRACE, chart_specs, series
+from dashboard.panels.charts import indicator_menu
 from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from market import indicators
 from runtime.orchestrator import Orchestrator
@@ -184,3 +186,39 @@ def test_api_bad_queries_say_what_to_change(api, query, status, words):
     response = api.get(f"/api/indicators?symbol=BTC%2FUSDT&{query}")
     assert response.status_code == status
     assert words in response.get_json()["error"], response.get_json()
+
+
+def menu_values(timeframe: str) -> tuple:
+    """What a chart's indicator menu holds as drawn (before a person touches it)."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+        elif hasattr(node, "to_plotly_json"):
+            node_id = getattr(node, "id", None)
+            if isinstance(node_id, dict) and hasattr(node, "value"):
+                found[node_id.get("param", node_id["type"])] = node.value
+            walk(getattr(node, "children", None))
+
+    walk(indicator_menu.menu(timeframe))
+    params = [found[key] for key in indicator_menu.PARAM_KEYS]
+    return found["indicator-overlays"], found["indicator-panel"], params
+
+
+def test_an_untouched_menu_leaves_the_charts_first_draw_alone():
+    """As the page opens each chart's menu reports its settings: the defaults equal what the
+    chart's store was drawn with, so nothing is sent and the chart is not redrawn whole."""
+    overlays, panel, params = menu_values("1s")
+    drawn_with = indicator_menu.DEFAULT_SETTINGS
+    assert indicator_menu.settings_from(overlays, panel, params) == drawn_with
+    assert chart_specs(drawn_with) == []
+    assert indicator_menu.check_settings(overlays, panel, *params, drawn_with) == (no_update, "")
+    # Remembered settings (another chart's, a reload's) differ from the store: they are sent.
+    sent, error = indicator_menu.check_settings(["SMA"], panel, *params, drawn_with)
+    assert error == "" and sent["overlays"] == ["SMA"]
+    # A bad value typed over a good one, then the good one again: the message clears.
+    bad = ["x", *params[1:]]
+    assert indicator_menu.check_settings(overlays, panel, *bad, sent)[0] is no_update
+    assert indicator_menu.check_settings(["SMA"], panel, *params, sent) == (no_update, "")

@@ -5,7 +5,7 @@ chart's tick reads (``live_charts.refresh_chart``)."""
 
 from __future__ import annotations
 
-from dash import MATCH, Input, Output, dcc, html, no_update
+from dash import MATCH, Input, Output, State, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
@@ -87,16 +87,31 @@ def settings_from(overlays, panel, values) -> dict:
             "params": dict(zip(PARAM_KEYS, values, strict=True))}  # fmt: skip
 
 
+# What a chart's store holds before the menu reports: the menu's own defaults (no indicator), as
+# the chart is first drawn. A menu that reports the same settings then leaves the store alone.
+DEFAULT_SETTINGS = settings_from([], NO_PANEL, [f"{param.default:g}" for _, param in PARAMS])
+
+
+def settings_store(timeframe: str) -> dcc.Store:
+    return dcc.Store(id=ids.indicator_settings(timeframe), data=DEFAULT_SETTINGS)
+
+
 @callbacks.callback(
     Output(ids.indicator_settings(MATCH), "data"),
     Output(ids.indicator_error(MATCH), "children"),
     Input(ids.indicator_overlays(MATCH), "value"),
     Input(ids.indicator_panel(MATCH), "value"),
     *[Input(ids.indicator_param(MATCH, key), "value") for key in PARAM_KEYS],
+    State(ids.indicator_settings(MATCH), "data"),
 )
-def check_settings(overlays, panel, *values):
-    """Settings the chart can draw reach it; others keep the last good ones and say why."""
+def check_settings(overlays, panel, *values_and_stored):
+    """Settings the chart can draw reach it; others keep the last good ones and say why.
+    Settings equal to the stored ones are not sent again: each chart's first draw would
+    otherwise be redrawn whole as the page opens (the menu reports once it is drawn)."""
+    *values, stored = values_and_stored
     settings = settings_from(overlays, panel, values)
+    if settings == stored:
+        return no_update, ""
     try:
         chart_specs(settings)
     except ValueError as exc:

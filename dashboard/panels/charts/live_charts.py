@@ -48,6 +48,7 @@ from dashboard.figures.span_layout import hover_columns, label_points, pattern_p
 from dashboard.panels.charts.chart_drawings import drawing_bands, with_tools
 from dashboard.panels.charts.chart_drawings import toolbar as drawing_toolbar
 from dashboard.panels.charts.indicator_menu import menu as indicator_menu
+from dashboard.panels.charts.indicator_menu import settings_store
 from dashboard.panels.charts.ranged_overlays import window_predictions
 from market import indicators, rollups
 from predictions.queries import PredictionFilter
@@ -360,7 +361,7 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             dcc.Store(id=ids.chart_visible(timeframe)),
             dcc.Store(id=ids.chart_drawn(timeframe)),
             indicator_menu(timeframe),
-            dcc.Store(id=ids.indicator_settings(timeframe)),
+            settings_store(timeframe),
         ],
         id=ids.graph_dom_id(timeframe),
         className="chart-block",

@@ -1,0 +1,56 @@
+"""The page opens on the Annotate tab, and the other tabs' lists wait for their tab: their
+callbacks skip the page's opening. That is safe only while each does nothing on the opening
+tab; this checks it, and that no callback on the tabs joins them unlisted."""
+
+import pytest
+from dash import no_update
+from dash.exceptions import PreventUpdate
+
+from app import create_app
+from dashboard import ids
+from dashboard.layout import OPENING_TAB
+from dashboard.panels import (
+    backtest_panel,
+    neural_panel,
+    research_panel,
+    review_panel,
+    training_panel,
+)
+
+TAB = OPENING_TAB
+SKIPPED_ON_OPENING = {
+    "symbol_options": lambda: neural_panel.symbol_options(TAB),
+    "served_table": lambda: neural_panel.served_table(TAB, None),
+    "refresh_datasets": lambda: training_panel.refresh_datasets(None, TAB),
+    "training_panel.refresh_runs": lambda: training_panel.refresh_runs(None, TAB),
+    "backtest_panel.refresh_runs": lambda: backtest_panel.refresh_runs(None, TAB),
+    "research_panel.refresh_runs": lambda: research_panel.refresh_runs(None, TAB),
+    "refresh_audit": lambda: review_panel.refresh_audit(None, TAB, None),
+    "refresh_disagreements": lambda: review_panel.refresh_disagreements(None, TAB, "BTC/USDT"),
+    "refresh_agreement": lambda: review_panel.refresh_agreement(None, None, TAB, "BTC/USDT"),
+}
+
+
+@pytest.mark.parametrize("name", SKIPPED_ON_OPENING)
+def test_a_callback_skipped_on_opening_does_nothing_on_the_opening_tab(name):
+    try:
+        result = SKIPPED_ON_OPENING[name]()
+    except PreventUpdate:
+        return
+    values = result if isinstance(result, tuple) else (result,)
+    assert all(value is no_update for value in values), result
+
+
+def test_the_page_opens_on_that_tab_and_only_the_listed_callbacks_skip_it(make_config):
+    app = create_app(config=make_config())
+    try:
+        with app.server.test_request_context("/"):
+            layout = app.layout()
+        tabs = [c for c in layout._traverse() if getattr(c, "id", None) == ids.TABS]
+        assert [t.active_tab for t in tabs] == [OPENING_TAB]
+        on_tabs = [cb for cb in app._callback_list
+                   if {"id": ids.TABS, "property": "active_tab"} in cb["inputs"]]  # fmt: skip
+        skipped = [cb for cb in on_tabs if cb.get("prevent_initial_call")]
+        assert len(skipped) == len(SKIPPED_ON_OPENING), [cb["output"] for cb in skipped]
+    finally:
+        app.server.extensions["orchestrator"].db.close()
