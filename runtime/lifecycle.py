@@ -96,7 +96,8 @@ def shutdown(orch) -> None:
     # post in flight gets a second, so the whole stop stays within the supervisor's 10 s.
     orch.stop_workers(webhook_grace_s=WEBHOOK_GRACE_S)
     if not orch.jobs.wait(max(0.0, JOB_GRACE_S - (time.monotonic() - cancelled_at))):
-        log.warning("jobs still running after %.0f s: their runs are marked killed", JOB_GRACE_S)
+        log.warning("jobs still running %.1f s after their cancel: their runs are marked killed",
+                    time.monotonic() - cancelled_at)  # fmt: skip
     orch.jobs.shutdown()
     killed = kill_open_runs()
     removed = remove_temp_folders(orch.config.data_path)

@@ -11,9 +11,10 @@ import talib
 from dash import no_update
 
 from core.candles import resample
+from dashboard import ids
 from dashboard.figures.indicator_traces import INDICATOR_TRACE, chart_specs, series
 from dashboard.panels.charts import indicator_menu
-from dashboard.panels.charts.live_charts import chart_view, make_view, tick
+from dashboard.panels.charts.live_charts import chart_block, chart_view, make_view, tick
 from market import indicators
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
@@ -218,7 +219,15 @@ def test_an_untouched_menu_leaves_the_charts_first_draw_alone():
     # Remembered settings (another chart's, a reload's) differ from the store: they are sent.
     sent, error = indicator_menu.check_settings(["SMA"], panel, *params, drawn_with)
     assert error == "" and sent["overlays"] == ["SMA"]
-    # A bad value typed over a good one, then the good one again: the message clears.
-    bad = ["x", *params[1:]]
-    assert indicator_menu.check_settings(overlays, panel, *bad, sent)[0] is no_update
+    # A bad value typed over a good one keeps the good one and says why; the good one typed
+    # again clears the message.
+    kept, error = indicator_menu.check_settings(["SMA"], panel, "x", *params[1:], sent)
+    assert kept is no_update and "SMA" in error
     assert indicator_menu.check_settings(["SMA"], panel, *params, sent) == (no_update, "")
+
+
+def test_a_chart_is_drawn_with_its_store_holding_the_menus_defaults(orch):
+    block = chart_block(orch, SYMBOL, "1m", make_view(["candles"]))
+    store_id = ids.indicator_settings("1m")
+    stores = [c for c in block._traverse() if getattr(c, "id", None) == store_id]
+    assert [s.data for s in stores] == [indicator_menu.DEFAULT_SETTINGS]

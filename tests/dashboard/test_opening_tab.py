@@ -48,6 +48,8 @@ def test_the_page_opens_on_that_tab_and_only_the_listed_callbacks_skip_it(make_c
             layout = app.layout()
         tabs = [c for c in layout._traverse() if getattr(c, "id", None) == ids.TABS]
         assert [t.active_tab for t in tabs] == [OPENING_TAB]
+        # A remembered tab (Dash persistence) would open the page elsewhere: none is kept.
+        assert not getattr(tabs[0], "persistence", None)
         on_tabs = [cb for cb in app._callback_list
                    if {"id": ids.TABS, "property": "active_tab"} in cb["inputs"]]  # fmt: skip
         skipped = [cb for cb in on_tabs if cb.get("prevent_initial_call")]

@@ -88,11 +88,20 @@ def test_jobs_are_cancelled_before_the_feed_stops_and_wind_down_meanwhile(tmp_pa
     assert running.wait(60)
     feed_stop, asked_before_feed_stop = orch._runner.stop, []
 
-    def stop_feed(timeout):
+    def stop_feed(timeout):  # a feed whose last poll takes a while to end
         asked_before_feed_stop.append(job.cancel_requested)
+        time.sleep(0.3)
         feed_stop(timeout=timeout)
 
-    orch._runner.stop = stop_feed
+    job_wait, waited = orch.jobs.wait, []
+
+    def wait(timeout):
+        waited.append(timeout)
+        return job_wait(timeout)
+
+    orch._runner.stop, orch.jobs.wait = stop_feed, wait
     lifecycle.shutdown(orch)
     assert asked_before_feed_stop == [True]
+    # The jobs' grace counts from their cancel: the feed's stop has used some of it.
+    assert len(waited) == 1 and waited[0] <= lifecycle.JOB_GRACE_S - 0.3
     assert job.status == "cancelled"
