@@ -106,8 +106,8 @@ def settings_store(timeframe: str) -> dcc.Store:
 )
 def check_settings(overlays, panel, *values_and_stored):
     """Settings the chart can draw reach it; others keep the last good ones and say why.
-    Settings equal to the stored ones are not sent again: each chart's first draw would
-    otherwise be redrawn whole as the page opens (the menu reports once it is drawn)."""
+    Settings equal to the stored ones are not sent again: as the page opens, the menu's report
+    would otherwise cost each chart one more refresh and redraw (a patched figure)."""
     *values, stored = values_and_stored
     settings = settings_from(overlays, panel, values)
     if settings == stored:
