@@ -100,6 +100,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             backtest_panel.layout(config, orch.symbols()),
             alerts_panel.layout(orch.symbols()),
         ],
+        ann_version=orch.annotations.version,
     )
     register_api(app.server)
     server_timing.install(app.server)

@@ -100,8 +100,11 @@ def sign_out(config: Config) -> list:
     return [dbc.Col([who, link], width="auto")]
 
 
-def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
-    """Built per page load (Dash calls it), so the symbol list includes imported symbols."""
+def page(
+    config: Config, symbols: list[str], side_panels: list, ann_version: str | int = 0
+) -> html.Div:
+    """Built per page load (Dash calls it), so the symbol list includes imported symbols.
+    ``ann_version``: the annotations' version now (``annotations.stores``)."""
     # the results view opens over the charts (backtests, searches, walk-forwards)
     charts = dbc.Col([results_view.layout(), replay.layout(), live_charts.layout()],
                      lg=8 if side_panels else 12, className="charts-col")  # fmt: skip
@@ -115,7 +118,7 @@ def page(config: Config, symbols: list[str], side_panels: list) -> html.Div:
             *deep_link.layout(),
             dbc.Container(dbc.Row(body, className="g-2 mt-1"), fluid=True),
             *tick_clock.layout(config.dashboard),
-            *annotations.stores(),
+            *annotations.stores(ann_version),
             *review_panel.stores(),
             *training_panel.stores(),
             *predictions_panel.stores(),

@@ -259,11 +259,14 @@ def layout(labels: tuple[str, ...], person: Person | None = None) -> dbc.Tab:
     return dbc.Tab(body, label="Annotate", tab_id="annotate")
 
 
-def stores() -> list:
-    """Page-level state of the panel (outside the tabs, so it exists whichever tab shows)."""
+def stores(version: str | int = 0) -> list:
+    """Page-level state of the panel (outside the tabs, so it exists whichever tab shows).
+    ``version``: the annotations' version as the page is built. Seeded with it, the page's
+    first tick finds nothing new, so it doesn't list the spans and redraw both charts again as
+    the page opens, and a row clicked then keeps its active cell (the table's refresh clears it)."""
     return [
         dcc.Store(id=ids.ANN_SELECTION),
         dcc.Store(id=ids.ANN_SELECTED),
-        dcc.Store(id=ids.ANN_VERSION, data=0),
+        dcc.Store(id=ids.ANN_VERSION, data=version),
         dcc.Store(id=ids.AUTO_JOB),
     ]

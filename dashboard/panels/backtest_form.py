@@ -37,6 +37,15 @@ def _field(label: str, component, width=6) -> dbc.Col:
     return dbc.Col([html.Label(label, className="small mb-0"), component], width=width)
 
 
+OPENING_STRATEGY = "sma_cross"
+
+
+def strategy_defaults(name: str | None) -> str:
+    """The params field for a strategy: its parameters at their defaults."""
+    cls = STRATEGIES.get(name)
+    return "" if cls is None else ", ".join(f"{k}={p.default}" for k, p in cls.params.items())
+
+
 def _input(id_, value=None, placeholder="", type_="text", **kw) -> dbc.Input:
     return dbc.Input(id=id_, value=value, placeholder=placeholder, type=type_, size="sm", **kw)
 
@@ -88,9 +97,10 @@ def layout(config, symbols: list[str]) -> list:
         ], className="g-1"),
         dbc.Row([
             _field("strategy", dbc.Select(id=ids.BT_STRATEGY, options=strategies,
-                                          value="sma_cross", size="sm"), 5),
+                                          value=OPENING_STRATEGY, size="sm"), 5),
             _field("params (search: fast=5:50:5, slow=20,50,100)",
-                   _input(ids.BT_PARAMS, placeholder="name=value, ..."), 7),
+                   _input(ids.BT_PARAMS, strategy_defaults(OPENING_STRATEGY),
+                          placeholder="name=value, ..."), 7),
         ], className="g-1"),
         dbc.Row([
             _field("stop-loss %", _input(ids.BT_SL, placeholder="off"), 4),

@@ -14,7 +14,6 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from backtest.request import RequestError, parse_request
 from backtest.search_request import parse_search
-from backtest.strategies import STRATEGIES
 from core.candles import timeframe_ms
 from core.jobs import QueueFull
 from dashboard import ids
@@ -42,6 +41,7 @@ from dashboard.panels.backtest_form import (
     RUN_LABELS,
     form_body,
     invalid_flags,
+    strategy_defaults,
 )
 from dashboard.panels.backtest_form import layout as form_layout
 from dashboard.people import acting_name, denied
@@ -91,10 +91,11 @@ def stores() -> list:
 
 
 # ---- the form ----------------------------------------------------------------------------
-@callbacks.callback(Output(ids.BT_PARAMS, "value"), Input(ids.BT_STRATEGY, "value"))
+@callbacks.callback(
+    Output(ids.BT_PARAMS, "value"), Input(ids.BT_STRATEGY, "value"), prevent_initial_call=True
+)
 def default_params(name):
-    cls = STRATEGIES.get(name)
-    return "" if cls is None else ", ".join(f"{k}={p.default}" for k, p in cls.params.items())
+    return strategy_defaults(name)
 
 
 def _symbols(value) -> list[str]:
@@ -125,6 +126,7 @@ def timeframes(symbols, current):
     Output(ids.BT_WF_FORM, "style"),
     Output(ids.BT_RUN, "children"),
     Input(ids.BT_MODE, "value"),
+    prevent_initial_call=True,
 )
 def mode_fields(mode):
     mode = mode or "backtest"
@@ -346,6 +348,7 @@ def show_run(active_cell):
     Output(ids.BT_COMPARE, "data"),
     Output(ids.BT_COMPARE_CHART, "figure"),
     Input(ids.BT_RUNS, "selected_row_ids"),
+    prevent_initial_call=True,
 )
 def compare(selected):
     backtests = orchestrator().backtests

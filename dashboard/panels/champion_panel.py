@@ -45,6 +45,7 @@ def layout() -> html.Div:
                     dbc.Col(
                         dbc.Select(
                             id=ids.CHAMPION_VERSION,
+                            options=[],
                             placeholder="version",
                             size="sm",
                             style={"display": "none"},
@@ -53,7 +54,8 @@ def layout() -> html.Div:
                 ],
                 className="g-1 mb-1",
             ),
-            html.Div(id=ids.CHAMPION_PICKED, className="small text-muted"),
+            html.Div(picked_text(PATTERN, None, None, None)[0], id=ids.CHAMPION_PICKED,
+                     className="small text-muted"),
             dbc.InputGroup(
                 [
                     dbc.Input(id=ids.CHAMPION_REASON, placeholder="reason (logged)"),
@@ -93,6 +95,7 @@ def picked(kind, active_cell, rows, neural_version) -> tuple[str | None, str]:
     Output(ids.CHAMPION_VERSION, "style"),
     Input(ids.CHAMPION_KIND, "value"),
     Input(ids.TRAIN_VERSION, "data"),
+    prevent_initial_call=True,
 )
 def on_kind(kind, _version):
     """A neural kind lists its registered versions (the champion marked)."""
@@ -130,6 +133,7 @@ def picked_text(kind, active_cell, rows, neural_version) -> tuple[str, bool]:
     Input(ids.CHAMPION_VERSION, "value"),
     Input(ids.CHAMPION_REASON, "value"),
     State(ids.TRAIN_RUNS, "derived_viewport_data"),
+    prevent_initial_call=True,
 )
 def on_run_picked(active_cell, kind, neural_version, reason, rows):
     """*Make champion* is enabled only once a version is picked and a reason written: a

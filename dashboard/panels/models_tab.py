@@ -48,7 +48,7 @@ def layout() -> dbc.Tab:
                 ],
                 className="g-1 mb-2",
             ),
-            html.Div(id=ids.MODELS_BODY),
+            html.Div([], id=ids.MODELS_BODY),
         ],
         className="p-2",
     )
@@ -122,6 +122,7 @@ def pattern_lines(scores: dict[str, dict]) -> list:
     Input(ids.SYMBOL, "value"),
     Input(ids.TABS, "active_tab"),
     Input(ids.MODELS_IN_SAMPLE, "value"),
+    prevent_initial_call=True,
 )
 def refresh_models(_n, kind, symbol, tab, in_sample=None):
     if tab != "models":

@@ -89,7 +89,7 @@ def layout() -> dbc.Tab:
 def stores() -> list:
     """Page-level parts: the filter store, the download target, the details card."""
     return [
-        dcc.Store(id=ids.PRED_FILTER, data=None),
+        dcc.Store(id=ids.PRED_FILTER, data=filter_data(KINDS, SOURCES, OUTCOMES, [], {})),
         dcc.Download(id=ids.PRED_DOWNLOAD),
         dbc.Modal(
             [
@@ -113,12 +113,19 @@ def stores() -> list:
     Input(ids.PRED_VERSIONS, "value"),
     Input(ids.pred_min_conf(ALL), "value"),
     State(ids.pred_min_conf(ALL), "id"),
+    prevent_initial_call=True,
 )
 def build_filter(kinds, sources, outcomes, versions, floors, floor_ids):
     min_confidence = {i["kind"]: float(v) for i, v in zip(floor_ids, floors, strict=True)
                       if isinstance(v, (int, float)) and v > 0}  # fmt: skip
-    return {"kinds": kinds or [], "sources": sources or [], "outcomes": outcomes or [],
-            "versions": versions or [], "min_confidence": min_confidence}  # fmt: skip
+    return filter_data(kinds, sources, outcomes, versions, min_confidence)
+
+
+def filter_data(kinds, sources, outcomes, versions, min_confidence: dict) -> dict:
+    """The filter store's data (the page opens with it: every box ticked, no floor)."""
+    return {"kinds": list(kinds or []), "sources": list(sources or []),
+            "outcomes": list(outcomes or []), "versions": list(versions or []),
+            "min_confidence": min_confidence}  # fmt: skip
 
 
 def summary(predictions: dict[str, list[dict]], flt: PredictionFilter) -> str:

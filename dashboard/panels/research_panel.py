@@ -208,6 +208,7 @@ def open_best(_clicks, shown, version, user=None):
     Output(ids.BT_RESUME, "style"),
     Input(ids.BT_RESEARCH_SHOWN, "data"),
     Input(ids.BT_VIEW, "data"),
+    prevent_initial_call=True,
 )
 def resume_button(shown, view):
     """*Resume* shows for a search or walk-forward that was cancelled, failed or interrupted."""

@@ -74,7 +74,7 @@ def _backtest_section() -> html.Div:
                 ], lg=4),
             ], className="g-2"),
         ],
-        id=ids.BT_BACKTEST_RESULTS,
+        id=ids.BT_BACKTEST_RESULTS, style={},
     )  # fmt: skip
 
 
@@ -162,6 +162,7 @@ def stores() -> list:
     Output(ids.BT_SEARCH_RESULTS, "style"),
     Output(ids.BT_WF_RESULTS, "style"),
     Input(ids.BT_VIEW, "data"),
+    prevent_initial_call=True,
 )
 def show_view(view):
     view = view or {}

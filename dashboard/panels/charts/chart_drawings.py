@@ -34,7 +34,7 @@ def toolbar() -> list:
             id=ids.DRAW_FLAT,
             n_clicks=0,
             title="the line tool draws horizontal lines (at the price where the drag starts)",
-            className="btn btn-sm btn-outline-warning ms-3 py-0",
+            className=flat_class(False),
         ),  # fmt: skip
         html.Span(id=ids.DRAW_MESSAGE, className="ms-2 text-muted"),
     ]
@@ -53,9 +53,13 @@ def drawing_bands(orch, symbol: str) -> list[dict]:
 @callbacks.callback(
     Output(ids.DRAW_FLAT, "className"),
     Input(ids.DRAW_FLAT, "n_clicks"),
+    prevent_initial_call=True,
 )
 def flat_button(clicks):
-    on = bool(clicks) and clicks % 2 == 1
+    return flat_class(bool(clicks) and clicks % 2 == 1)
+
+
+def flat_class(on: bool) -> str:
     return f"btn btn-sm ms-3 py-0 {'btn-warning' if on else 'btn-outline-warning'}"
 
 
