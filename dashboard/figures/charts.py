@@ -40,6 +40,7 @@ OVERLAY_KINDS = ("dqn", "cnn", "transformer")
 TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
          "span_labels": 6}  # fmt: skip
 PREDICTION_TRACES = ("dqn_buy", "dqn_sell", "cnn", "transformer")
+ARROW_TRACES = ("dqn_buy", "dqn_sell")
 CANDLE_FIELDS = ("open", "high", "low", "close")
 
 
@@ -173,15 +174,27 @@ def overlay_points(
 
 
 def action_anchor(ts: int, buy: bool, price: float, by_time: dict, frame: int) -> float:
-    """Where a BUY (below) or SELL (above) arrow sits: clear of its candle and of the candles
-    either side, which an arrow wider than a candle reaches into."""
+    """The price a BUY arrow points up at (the lowest low of its candle and the candles either
+    side, which an arrow wider than a candle reaches into) or a SELL arrow points down at (the
+    highest high). The arrow is drawn ``ARROW_STANDOFF`` pixels off it (``arrow_marker``)."""
     bucket = bucket_start(ts, frame)
     near = [by_time[t] for t in (bucket - frame, bucket, bucket + frame) if t in by_time]
     if not near:
         return price
-    anchor = min(c.low for c in near) if buy else max(c.high for c in near)
-    offset = anchor * 0.0006
-    return anchor - offset if buy else anchor + offset
+    return min(c.low for c in near) if buy else max(c.high for c in near)
+
+
+# How far an arrow is drawn from the price it points at: half the largest arrow and 2 px, at
+# any zoom. An offset in price (it was 0.06 %) was fewer pixels than half an arrow on a chart
+# whose prices span a wide range, and the arrow covered a neighbouring candle's body.
+ARROW_STANDOFF = confidence_size(1.0) / 2 + 2
+
+
+def arrow_marker(buy: bool) -> dict:
+    """Marker settings of a marker at an ``action_anchor``: plotly draws a marker ``standoff``
+    pixels back from its point, against its ``angle``. So a SELL is the up triangle turned over
+    (a ``triangle-down`` would be pushed down, onto its candle)."""
+    return {"angle": 0 if buy else 180, "standoff": ARROW_STANDOFF}
 
 
 def horizon_end(prediction: dict) -> int:
@@ -289,7 +302,7 @@ def build_figure(
                        marker_color=cols["volume_color"])  # fmt: skip
     styles = {
         "dqn_buy": ("DQN buy", "triangle-up"),
-        "dqn_sell": ("DQN sell", "triangle-down"),
+        "dqn_sell": ("DQN sell", "triangle-up"),  # turned over: arrow_marker
         "cnn": ("CNN target", "diamond"),
         "transformer": ("Transformer target", "star"),
     }
@@ -300,7 +313,11 @@ def build_figure(
             "mode": "markers",
             "name": label,
             "hoverinfo": "text",
-            "marker": {"symbol": symbol_name, "line": {"width": 0}},
+            "marker": {
+                "symbol": symbol_name,
+                "line": {"width": 0},
+                **(arrow_marker(name == "dqn_buy") if name in ARROW_TRACES else {}),
+            },
             "showlegend": False,
         }
         _apply_flat(trace, traces[name])

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from core.candles import Candle, bucket_start, timeframe_ms
-from dashboard.figures.charts import TRACE, _hover, action_anchor, confidence_size, horizon_end
+from dashboard.figures.charts import (
+    TRACE,
+    _hover,
+    action_anchor,
+    arrow_marker,
+    confidence_size,
+    horizon_end,
+)
 from dashboard.figures.overlay_strength import notes, prediction_key, strength, thin
 from dashboard.figures.theme import (
     ACTION_COLORS,
@@ -34,7 +41,9 @@ from predictions.queries import PredictionFilter, outcome_of
 RESOLVED_OPACITY = 0.7
 OUTCOME_NAMES = ("outcome_hit", "outcome_miss", "outcome_links", "disagreements")
 OUTCOME_TRACE = {name: len(TRACE) + i for i, name in enumerate(OUTCOME_NAMES)}
-SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-down"}
+# A SELL is the up triangle turned over (``arrow_marker``).
+SYMBOLS = {"cnn": "diamond", "transformer": "star", "BUY": "triangle-up", "SELL": "triangle-up"}
+AT_POINT = {"angle": 0, "standoff": 0}
 
 
 def split_pending(
@@ -47,17 +56,18 @@ def split_pending(
     return pending, resolved
 
 
-def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float, str]:
-    """Where a resolved prediction's marker sits: (x, y, marker symbol)."""
+def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float, str, dict]:
+    """Where a resolved prediction's marker sits: (x, y, marker symbol, its angle and standoff)."""
     target = TARGET.get(p["kind"])
     if target is not None and p.get(target) is not None:
-        return horizon_end(p), p[target], SYMBOLS[p["kind"]]
+        return horizon_end(p), p[target], SYMBOLS[p["kind"]], AT_POINT
     price = p.get("price", p.get("current_price"))
     if p["action"] == "HOLD":  # an action-only transformer prediction (DQN HOLDs aren't drawn)
-        return p["timestamp"], price, SYMBOLS[p["kind"]]
+        return p["timestamp"], price, SYMBOLS[p["kind"]], AT_POINT
     buy = p["action"] == "BUY"
     symbol = SYMBOLS[p["action"]] if p["kind"] == "dqn" else SYMBOLS[p["kind"]]
-    return p["timestamp"], action_anchor(p["timestamp"], buy, price, by_time, frame), symbol
+    y = action_anchor(p["timestamp"], buy, price, by_time, frame)
+    return p["timestamp"], y, symbol, arrow_marker(buy)
 
 
 def _outcome_text(p: dict) -> str:
@@ -85,7 +95,8 @@ def outcome_traces(
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     columns = {name: {"x": [], "y": [], "symbol": [], "color": [], "size": [], "text": [],
-                      "id": [], "opacity": []} for name in OUTCOME_NAMES[:2]}  # fmt: skip
+                      "id": [], "opacity": [], "angle": [], "standoff": []}
+               for name in OUTCOME_NAMES[:2]}  # fmt: skip
     links_x: list = []
     links_y: list = []
     for kind in ("dqn", "cnn", "transformer"):
@@ -95,12 +106,14 @@ def outcome_traces(
             hold = kind == "dqn" and p["action"] == "HOLD"  # as pending: HOLD is not drawn
             if hold or (window_start is not None and p["timestamp"] < window_start):
                 continue
-            x, y, symbol = _anchor(p, by_time, frame)
+            x, y, symbol, turn = _anchor(p, by_time, frame)
             hit = bool(p.get("hit"))
             col = columns["outcome_hit" if hit else "outcome_miss"]
             col["x"].append(x)
             col["y"].append(y)
             col["symbol"].append(symbol if hit else f"{symbol}-open")
+            col["angle"].append(turn["angle"])
+            col["standoff"].append(turn["standoff"])
             color = DIRECTION_COLORS.get(p.get("direction")) or ACTION_COLORS.get(
                 p.get("action"), OUTCOME_FALLBACK
             )
@@ -124,7 +137,8 @@ def outcome_traces(
             "hovertext": col["text"], "hoverinfo": "text", "customdata": col["id"],
             "showlegend": False, "xaxis": "x", "yaxis": "y",
             "marker": {"symbol": col["symbol"], "color": col["color"], "size": col["size"],
-                       "opacity": col["opacity"],
+                       "opacity": col["opacity"], "angle": col["angle"],
+                       "standoff": col["standoff"],
                        "line": {"width": rim, "color": WHITE if name == "outcome_hit"
                                 else col["color"]}},
         })  # fmt: skip

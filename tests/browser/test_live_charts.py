@@ -92,13 +92,16 @@ def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, serv
     )
     wait_for(lambda: figure_data(page, "1s", "gd.data[5].x.length") == 1)
     traces = figure_data(
-        page, "1s", "gd.data.slice(2, 6).map(t => [t.marker.symbol, t.marker.color, t.x.length])"
+        page,
+        "1s",
+        "gd.data.slice(2, 6).map(t => [t.marker.symbol, ((t.marker.angle || 0) + 360) % 360,"
+        " t.marker.color, t.x.length])",
     )
     assert traces == [
-        ["triangle-up", ["#00e676"], 1],
-        ["triangle-down", ["#ff1744"], 1],
-        ["diamond", ["#00e5ff"], 1],
-        ["star", ["#ff9800"], 1],
+        ["triangle-up", 0, ["#00e676"], 1],
+        ["triangle-up", 180, ["#ff1744"], 1],  # turned over: the SELL arrow points down
+        ["diamond", 0, ["#00e5ff"], 1],
+        ["star", 0, ["#ff9800"], 1],
     ]
     # Drawn, not only in the data: four marker points and the two target lines.
     assert page.locator("#chart-1s .scatterlayer .point").count() >= 4

@@ -46,20 +46,31 @@ def served(tmp_path_factory):
     yield from serve_app(tmp_path_factory.mktemp("overlays"))
 
 
-# Every marker of the price panel and the newest candles, in the chart's pixels.
+# Every marker of the price panel as drawn (its box on the screen, from the price panel's
+# corner: plotly draws an arrow ``standoff`` pixels off the price it points at, so its data alone
+# doesn't say where it is), and the newest candles, in the chart's pixels.
 READ_CHART = """(tf) => {
   const gd = document.querySelector(`#chart-${tf} .js-plotly-plot`);
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const px = (x) => xa.l2p(xa.d2l(x)), py = (y) => ya.l2p(y);
   const at = (v, i) => Array.isArray(v) ? v[i] : v;
+  const svg = gd.querySelector(".main-svg").getBoundingClientRect();
+  const left = svg.left + xa._offset, top = svg.top + ya._offset;
   const markers = [];
-  gd._fullData.forEach((t, k) => {
-    if (t.type !== "scatter" || t.yaxis !== "y" || !t.mode.includes("markers")) return;
-    const m = gd.data[k].marker || {};
-    (gd.data[k].x || []).forEach((x, i) => markers.push({
-      trace: t.name, x: px(x), y: py(gd.data[k].y[i]), t: x, size: at(m.size, i) ?? 6,
-      hollow: String(at(m.symbol, i) ?? "").endsWith("-open") || t.marker.symbol === "x-thin",
-      opacity: (at(m.opacity, i) ?? 1) * (t.opacity ?? 1) }));
+  gd.querySelectorAll(".scatterlayer .trace").forEach((g) => {
+    const t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+    if (!t || t.yaxis !== "y" || !t.mode.includes("markers")) return;
+    const input = gd.data[t.index], m = input.marker || {};
+    g.querySelectorAll("path.point").forEach((el) => {
+      const i = el.__data__.i, box = el.getBoundingClientRect();
+      markers.push({
+        trace: t.name, t: input.x[i], size: at(m.size, i) ?? 6,
+        x: box.left + box.width / 2 - left, y: box.top + box.height / 2 - top,
+        w: box.width, h: box.height, symbol: String(at(m.symbol, i) ?? t.marker.symbol),
+        angle: ((at(m.angle, i) ?? 0) + 360) % 360,
+        hollow: String(at(m.symbol, i) ?? "").endsWith("-open") || t.marker.symbol === "x-thin",
+        opacity: (at(m.opacity, i) ?? 1) * (t.opacity ?? 1) });
+    });
   });
   const c = gd.data[0], n = c.x.length;
   const candles = [];
@@ -107,9 +118,23 @@ def test_an_hour_of_predictions_stays_readable(browser, served, tmp_path):
     for c in chart["candles"]:
         assert 0 <= c["x"] <= chart["width"] and 0 <= c["high"] <= c["low"] <= chart["height"]
         covering = [m for m in inside if m["opacity"] >= OPAQUE and not m["hollow"]
-                    and abs(m["x"] - c["x"]) < m["size"] / 2
-                    and abs(m["y"] - c["body"]) < m["size"] / 2]  # fmt: skip
+                    and abs(m["x"] - c["x"]) < m["w"] / 2
+                    and abs(m["y"] - c["body"]) < m["h"] / 2]  # fmt: skip
         assert covering == [], f"candle {c['t']} covered by {covering}"
+
+    # Each DQN arrow, pending or resolved, is drawn clear of its own candle: a BUY (pointing up)
+    # wholly below its low, a SELL (the up triangle turned over) wholly above its high (pixels
+    # grow downwards).
+    by_time = {c["t"]: c for c in chart["candles"]}
+    arrows = [(m, by_time[m["t"]]) for m in inside
+              if m["symbol"].startswith("triangle-up") and m["t"] in by_time]  # fmt: skip
+    assert len(arrows) >= 10, arrows
+    assert {m["angle"] for m, _ in arrows} == {0, 180}
+    for m, c in arrows:
+        if m["angle"] == 0:
+            assert m["y"] - m["h"] / 2 > c["low"], (m, c)
+        else:
+            assert m["y"] + m["h"] / 2 < c["high"], (m, c)
 
     # The README's screenshot is written only when asked: a test run leaves the tree as it was.
     shot = "docs/overlays_hour.png" if os.environ.get("TD_SCREENSHOTS") else tmp_path / "hour.png"

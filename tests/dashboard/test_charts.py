@@ -3,6 +3,7 @@ from dashboard.figures.charts import (
     DIRECTION_COLORS,
     TRACE,
     build_figure,
+    confidence_size,
     overlay_traces,
     prediction_shapes,
 )
@@ -77,9 +78,15 @@ def test_dqn_buy_is_green_triangle_below_the_low_and_sell_red_above_the_high():
     candles = make_candles(30, start=T0)
     fig = build_figure(candles, preds(), "1s", {"dqn"}, "X")
     buy, sell = fig.data[TRACE["dqn_buy"]], fig.data[TRACE["dqn_sell"]]
-    assert buy.marker.symbol == "triangle-up" and sell.marker.symbol == "triangle-down"
+    # The SELL is the up triangle turned over, so plotly's standoff pushes it up, off its candle.
+    assert (buy.marker.symbol, buy.marker.angle % 360) == ("triangle-up", 0)
+    assert (sell.marker.symbol, sell.marker.angle % 360) == ("triangle-up", 180)
     assert list(buy.marker.color) == ["#00e676"] and list(sell.marker.color) == ["#ff1744"]
-    assert buy.y[0] < candles[2].low and sell.y[0] > candles[3].high
+    # Each points at the extreme of its candle and the candles either side, and is drawn more
+    # than half the largest arrow off it (in pixels, so at any zoom).
+    assert buy.y[0] == min(c.low for c in candles[1:4]) and buy.y[0] <= candles[2].low
+    assert sell.y[0] == max(c.high for c in candles[2:5]) and sell.y[0] >= candles[3].high
+    assert buy.marker.standoff == sell.marker.standoff > confidence_size(1.0) / 2
 
 
 def test_marker_size_and_opacity_grow_with_confidence():

@@ -46,3 +46,27 @@ def test_a_filter_leaves_predictions_out_of_the_chart(make_config):
     below, _ = chart_view(orch, "BTC/USDT", "1s", floor)
     assert len(shown.data[TRACE["cnn"]].x) == 1
     assert len(hidden.data[TRACE["cnn"]].x) == 0 and len(below.data[TRACE["cnn"]].x) == 0
+
+
+def test_a_resolved_dqn_arrow_is_drawn_off_its_candle_like_a_pending_one():
+    """An arrow points at its candles' extreme from ARROW_STANDOFF pixels off it (a SELL turned
+    over, so the standoff pushes it up); a target's marker sits on its price."""
+    from dashboard.figures.charts import ARROW_STANDOFF
+    from dashboard.figures.outcome_overlays import outcome_traces
+
+    candles = make_candles(30, start=T0)
+    common = {"confidence": 0.8, "hit": True, "realised_price": 100.0, "resolved_at": T0 + 9_000}
+    resolved = {
+        "dqn": [{**common, "id": "d", "kind": "dqn", "action": "SELL", "price": 100.0,
+                 "timestamp": T0 + 3_000}],
+        "cnn": [{**common, "id": "c", "kind": "cnn", "action": "BUY", "direction": "UP",
+                 "current_price": 100.0, "target_price": 101.0, "horizon_minutes": 0.1,
+                 "timestamp": T0 + 3_000}],
+    }  # fmt: skip
+    hits = outcome_traces(resolved, candles, "1s", {"dqn", "cnn"}, None)[0]
+    marker = hits["marker"]
+    assert hits["customdata"] == ["d", "c"]
+    assert hits["y"][0] == max(c.high for c in candles[2:5])
+    assert (marker["symbol"][0], marker["angle"][0] % 360) == ("triangle-up", 180)
+    assert marker["standoff"] == [ARROW_STANDOFF, 0] and marker["angle"][1] == 0
+    assert hits["y"][1] == 101.0

@@ -499,15 +499,24 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, li
 )
 def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
                   focus, indicator_settings, symbol, state, visible):  # fmt: skip
-    chart_tf_id = ctx.outputs_list[0]["id"]["tf"]
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
-    if is_auto(chart_tf_id, view):
-        figure, state = auto_tick(orchestrator(), symbol, chart_tf_id, view, state)
-    else:
-        timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
-        figure, state = tick(orchestrator(), symbol, timeframe, view, state)
+    figure, state = chart_refresh(orchestrator(), ctx.outputs_list[0]["id"]["tf"], symbol, view,
+                                  state)  # fmt: skip
     return unchecked.as_dict(figure), state
+
+
+def chart_refresh(orch, chart_tf_id: str, symbol: str, view: dict, raw_state: dict | None):
+    """One tick of the chart ``chart_tf_id`` ("1m" or "1s"): (figure or Patch, state)."""
+    if (raw_state or {}).get("symbol") not in (None, symbol):
+        # The chart drew another symbol: its visible range is that symbol's. A tick in flight
+        # as the symbol changed lands on the new symbol's chart (same id), and drew it at the
+        # old range, away from live; the new symbol opens live, as render_charts draws it.
+        view = {**view, "visible": None}
+    if is_auto(chart_tf_id, view):
+        return auto_tick(orch, symbol, chart_tf_id, view, raw_state)
+    timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
+    return tick(orch, symbol, timeframe, view, raw_state)
 
 
 # ---- auto timeframe --------------------------------------------------------------------
