@@ -30,6 +30,18 @@ from runtime.config import Config, load_config  # noqa: E402
 from runtime.orchestrator import Orchestrator  # noqa: E402
 
 log = logging.getLogger("tradedash")
+
+
+def _annotations_version(orch) -> str | int:
+    """The version a page opens with (``annotations.stores``). A database that can't say now
+    (a dropped PostgreSQL listener) must not fail the page: 0, and its first tick catches up."""
+    try:
+        return orch.annotations.version
+    except Exception as exc:
+        log.warning("annotations version unreadable as a page opened: %s", exc)
+        return 0
+
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -100,7 +112,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
             backtest_panel.layout(config, orch.symbols()),
             alerts_panel.layout(orch.symbols()),
         ],
-        ann_version=orch.annotations.version,
+        ann_version=_annotations_version(orch),
     )
     register_api(app.server)
     server_timing.install(app.server)

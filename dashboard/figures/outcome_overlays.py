@@ -62,12 +62,11 @@ def _anchor(p: dict, by_time: dict[int, Candle], frame: int) -> tuple[int, float
     if target is not None and p.get(target) is not None:
         return horizon_end(p), p[target], SYMBOLS[p["kind"]], AT_POINT
     price = p.get("price", p.get("current_price"))
-    if p["action"] == "HOLD":  # an action-only transformer prediction (DQN HOLDs aren't drawn)
+    if p["kind"] != "dqn":  # an action-only prediction: where its pending marker sat, its price
         return p["timestamp"], price, SYMBOLS[p["kind"]], AT_POINT
-    buy = p["action"] == "BUY"
-    symbol = SYMBOLS[p["action"]] if p["kind"] == "dqn" else SYMBOLS[p["kind"]]
+    buy = p["action"] == "BUY"  # DQN HOLDs aren't drawn
     y = action_anchor(p["timestamp"], buy, price, by_time, frame)
-    return p["timestamp"], y, symbol, arrow_marker(buy)
+    return p["timestamp"], y, SYMBOLS[p["action"]], arrow_marker(buy)
 
 
 def _outcome_text(p: dict) -> str:

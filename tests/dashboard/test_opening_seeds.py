@@ -109,3 +109,22 @@ def test_the_page_opens_with_the_annotations_version_so_its_first_tick_finds_not
     assert held == orch.annotations.version
     with app.server.test_request_context("/"):
         assert annotations.follow_version(1, held) is no_update
+
+
+def test_a_page_opens_when_the_annotations_version_cant_be_read(make_config, monkeypatch):
+    """A dropped PostgreSQL listener raises from ``version``: the page still opens, seeded 0
+    (its first tick catches up), as before the seed."""
+    from labels.annotations import AnnotationStore
+
+    def unreadable(self):
+        raise ConnectionError("listener dropped")
+
+    app = create_app(config=make_config())
+    try:
+        monkeypatch.setattr(AnnotationStore, "version", property(unreadable))
+        with app.server.test_request_context("/"):
+            layout = app.layout()
+        stores = [c for c in layout._traverse() if getattr(c, "id", None) == ids.ANN_VERSION]
+        assert [s.data for s in stores] == [0]
+    finally:
+        app.server.extensions["orchestrator"].db.close()

@@ -62,11 +62,17 @@ def test_a_resolved_dqn_arrow_is_drawn_off_its_candle_like_a_pending_one():
         "cnn": [{**common, "id": "c", "kind": "cnn", "action": "BUY", "direction": "UP",
                  "current_price": 100.0, "target_price": 101.0, "horizon_minutes": 0.1,
                  "timestamp": T0 + 3_000}],
+        # action only (the original training loop's form): where its pending star sat
+        "transformer": [{**common, "id": "t", "kind": "transformer", "action": "SELL",
+                         "direction": "DOWN", "current_price": 100.5, "horizon_minutes": 0.1,
+                         "timestamp": T0 + 4_000}],
     }  # fmt: skip
-    hits = outcome_traces(resolved, candles, "1s", {"dqn", "cnn"}, None)[0]
+    hits = outcome_traces(resolved, candles, "1s", {"dqn", "cnn", "transformer"}, None)[0]
     marker = hits["marker"]
-    assert hits["customdata"] == ["d", "c"]
+    assert hits["customdata"] == ["d", "c", "t"]
+    assert (hits["y"][2], marker["symbol"][2], marker["angle"][2], marker["standoff"][2]) == (
+        100.5, "star", 0, 0)  # fmt: skip
     assert hits["y"][0] == max(c.high for c in candles[2:5])
     assert (marker["symbol"][0], marker["angle"][0] % 360) == ("triangle-up", 180)
-    assert marker["standoff"] == [ARROW_STANDOFF, 0] and marker["angle"][1] == 0
+    assert marker["standoff"][:2] == [ARROW_STANDOFF, 0] and marker["angle"][1] == 0
     assert hits["y"][1] == 101.0

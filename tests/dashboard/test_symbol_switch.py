@@ -18,15 +18,20 @@ def test_a_tick_carrying_the_old_symbols_range_draws_the_new_symbol_live(make_co
         orch.store.ingest(symbol, make_candles(1800, start=T0, closed_last=False))
     last = T0 + 29 * MIN
     _, btc = chart_view(orch, "BTC/USDT", "1m", make_view(["dqn"]))
-    panned = [T0 + 2 * MIN, T0 + 12 * MIN]  # BTC's chart, panned away from live
+    _, eth = chart_view(orch, "ETH/USDT", "1m", make_view(["dqn"]))
+    # A range panned back past the buffer's start: the chart loads it whole (a past figure).
+    panned = [T0 - 60 * MIN, T0 + 5 * MIN]
     view = make_view(["dqn"], visible=panned, timeframe="auto")
 
+    # Sent by BTC's chart as the symbol changed to ETH: ETH is drawn live, at its buffer.
     figure, state = chart_refresh(orch, "1m", "ETH/USDT", view, btc.to_dict())
     shown = browser_json(figure)
     assert shown["layout"]["title"]["text"].startswith("ETH/USDT")
     assert shown["layout"]["xaxis"]["range"][1] >= last and state["symbol"] == "ETH/USDT"
-    assert state["window"] is None  # the live buffer, not a loaded range
+    assert state["window"] is None and "past" not in (shown["layout"].get("meta") or {})
 
-    # The new chart's own ticks keep its range as before (a pan on ETH is ETH's).
-    figure, _ = chart_refresh(orch, "1m", "ETH/USDT", view, None)
-    assert browser_json(figure)["layout"]["xaxis"]["range"] == panned
+    # The same range from ETH's own chart is ETH's pan: kept, the range loaded whole.
+    figure, state = chart_refresh(orch, "1m", "ETH/USDT", view, eth.to_dict())
+    shown = browser_json(figure)
+    assert shown["layout"]["xaxis"]["range"] == panned and shown["layout"]["meta"]["past"]
+    assert state["window"] is not None
