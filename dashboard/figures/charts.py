@@ -40,7 +40,6 @@ OVERLAY_KINDS = ("dqn", "cnn", "transformer")
 TRACE = {"candles": 0, "volume": 1, "dqn_buy": 2, "dqn_sell": 3, "cnn": 4, "transformer": 5,
          "span_labels": 6}  # fmt: skip
 PREDICTION_TRACES = ("dqn_buy", "dqn_sell", "cnn", "transformer")
-ARROW_TRACES = ("dqn_buy", "dqn_sell")
 CANDLE_FIELDS = ("open", "high", "low", "close")
 
 
@@ -300,24 +299,20 @@ def build_figure(
                        low=cols["low"], close=cols["close"])  # fmt: skip
     unchecked.fill(fig, TRACE["volume"], x=cols["x"], y=cols["volume"],
                        marker_color=cols["volume_color"])  # fmt: skip
-    styles = {
-        "dqn_buy": ("DQN buy", "triangle-up"),
-        "dqn_sell": ("DQN sell", "triangle-up"),  # turned over: arrow_marker
-        "cnn": ("CNN target", "diamond"),
-        "transformer": ("Transformer target", "star"),
+    styles = {  # (name, marker); a SELL is the up triangle turned over (arrow_marker)
+        "dqn_buy": ("DQN buy", {"symbol": "triangle-up", **arrow_marker(True)}),
+        "dqn_sell": ("DQN sell", {"symbol": "triangle-up", **arrow_marker(False)}),
+        "cnn": ("CNN target", {"symbol": "diamond"}),
+        "transformer": ("Transformer target", {"symbol": "star"}),
     }
     for name in PREDICTION_TRACES:
-        label, symbol_name = styles[name]
+        label, marker = styles[name]
         trace = {
             "type": "scatter",
             "mode": "markers",
             "name": label,
             "hoverinfo": "text",
-            "marker": {
-                "symbol": symbol_name,
-                "line": {"width": 0},
-                **(arrow_marker(name == "dqn_buy") if name in ARROW_TRACES else {}),
-            },
+            "marker": {**marker, "line": {"width": 0}},
             "showlegend": False,
         }
         _apply_flat(trace, traces[name])
