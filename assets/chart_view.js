@@ -95,7 +95,7 @@
       // Ask the server for the live figure (no visible range: its live window) and move there
       // when it arrives (onAfterPlot): the newest candle is not in this figure.
       gd._tdGoLive = true;
-      dash_clientside.set_props({ type: "chart-visible", tf: tfOf(gd) }, { data: null });
+      dash_clientside.set_props(storeId(gd, "chart-visible"), { data: null });
       mark(gd);
       return;
     }
@@ -104,8 +104,11 @@
     mark(gd);
   }
 
-  function tfOf(gd) {
-    return (block(gd).id || "").replace("chart-", "");
+  // The id of the chart's store of that type: the graph's own id (its timeframe and symbol,
+  // dashboard/ids.py chart) with the type swapped.
+  function storeId(gd, type) {
+    const graph = JSON.parse(gd.closest(".dash-graph").id);
+    return Object.assign(graph, { type: type });
   }
 
   function remember(gd) {
@@ -153,7 +156,7 @@
     const key = Math.round(r[0]) + ":" + Math.round(r[1]);
     if (key === gd._tdReported) return;
     gd._tdReported = key;
-    dash_clientside.set_props({ type: "chart-visible", tf: tfOf(gd) }, { data: r });
+    dash_clientside.set_props(storeId(gd, "chart-visible"), { data: r });
   }
 
   // What the modebar's line or rectangle tool just drew (named by the figure's newshape,
@@ -164,7 +167,7 @@
     if (!Array.isArray(ev.shapes) || !window.dash_clientside || !dash_clientside.set_props) return;
     const drawn = ev.shapes.filter((s) => s && s.name === "new-drawing");
     if (!drawn.length) return;
-    dash_clientside.set_props({ type: "chart-drawn", tf: tfOf(gd) }, { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
+    dash_clientside.set_props(storeId(gd, "chart-drawn"), { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
   }
 
   function near(a, b, tolerance) {

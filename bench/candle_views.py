@@ -116,15 +116,16 @@ def chart_body(dependencies: list[dict], visible, state, n: int) -> dict:
     def ref(item: dict) -> dict:
         component = item["id"]
         if component.startswith("{"):
-            component = {k: ("1m" if v == ["MATCH"] else v)
-                         for k, v in json.loads(component).items()}  # fmt: skip
+            matched = {"tf": "1m", "symbol": SYMBOL}
+            component = {k: (matched[k] if v == ["MATCH"] else v)
+                          for k, v in json.loads(component).items()}  # fmt: skip
             name = component["type"]
         else:
             name = component
         return {"id": component, "property": item["property"],
                 "value": values.get(f"{name}.{item['property']}")}  # fmt: skip
 
-    outputs = [{"id": {"type": t, "tf": "1m"}, "property": prop}
+    outputs = [{"id": {"type": t, "tf": "1m", "symbol": SYMBOL}, "property": prop}
                for t, prop in (("chart", "figure"), ("chart-state", "data"))]  # fmt: skip
     return {"output": dep["output"], "outputs": outputs,
             "inputs": [ref(i) for i in dep["inputs"]], "state": [ref(i) for i in dep["state"]],

@@ -104,8 +104,8 @@ def dash_response(figure, state) -> bytes:
     response = {
         "multi": True,
         "response": {
-            json.dumps(ids.chart("1m"), sort_keys=True): {"figure": figure},
-            json.dumps(ids.chart_state("1m"), sort_keys=True): {"data": state},
+            json.dumps(ids.chart("1m", BENCH), sort_keys=True): {"figure": figure},
+            json.dumps(ids.chart_state("1m", BENCH), sort_keys=True): {"data": state},
         },
     }
     return to_json_plotly(response).encode()

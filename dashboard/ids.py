@@ -23,23 +23,30 @@ TIME_ZONE = "time-zone"
 CHART_TIMEFRAMES = ("1s", "1m")
 
 
-def chart(timeframe: str) -> dict:
-    return {"type": "chart", "tf": timeframe}
+# A chart's components are named by its timeframe and its symbol. A tick in flight as the
+# symbol changes answers for the chart it was sent from: Dash drops an answer whose component
+# is gone, so it can't land on the new symbol's chart (which had the same id before the symbol
+# was part of it: the new symbol drawn at the old one's range, or the old one's remembered
+# view overwritten on the way back). Pattern callbacks pass ``ALL`` (or ``MATCH``) for both.
 
 
-def chart_state(timeframe: str) -> dict:
-    return {"type": "chart-state", "tf": timeframe}
+def chart(timeframe: str, symbol: str) -> dict:
+    return {"type": "chart", "tf": timeframe, "symbol": symbol}
 
 
-def chart_visible(timeframe: str) -> dict:
+def chart_state(timeframe: str, symbol: str) -> dict:
+    return {"type": "chart-state", "tf": timeframe, "symbol": symbol}
+
+
+def chart_visible(timeframe: str, symbol: str) -> dict:
     """The chart's visible time range [x0, x1] (ms), reported by assets/chart_view.js."""
-    return {"type": "chart-visible", "tf": timeframe}
+    return {"type": "chart-visible", "tf": timeframe, "symbol": symbol}
 
 
-def chart_drawn(timeframe: str) -> dict:
+def chart_drawn(timeframe: str, symbol: str) -> dict:
     """The shape just drawn on the chart with the modebar's tools, reported by
     assets/chart_view.js the moment Plotly draws it (``{"shape", "at"}``)."""
-    return {"type": "chart-drawn", "tf": timeframe}
+    return {"type": "chart-drawn", "tf": timeframe, "symbol": symbol}
 
 
 def indicator_settings(timeframe: str) -> dict:

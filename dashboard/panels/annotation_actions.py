@@ -35,9 +35,9 @@ MOVED = {
     **PICKED,
     "ack": Output(ids.ANN_REVIEW_ACK, "children"),
     "page": Output(ids.ANN_TABLE, "page_current", allow_duplicate=True),
-    "charts": Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    "charts": Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
 }
-CHART_IDS = State(ids.chart(ALL), "id")
+CHART_IDS = State(ids.chart(ALL, ALL), "id")
 
 
 def answer(outputs: dict, text: str, color: str = "success", **values) -> dict:

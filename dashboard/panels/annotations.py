@@ -90,10 +90,10 @@ def message(text: str, color: str = "success"):
 @callbacks.callback(
     Output(ids.ANN_SELECTION, "data"),
     Output(ids.ANN_SELECTION_TEXT, "children"),
-    Input(ids.chart(ALL), "selectedData"),
+    Input(ids.chart(ALL, ALL), "selectedData"),
     State(ids.SYMBOL, "value"),
-    State(ids.chart_state(ALL), "data"),
-    State(ids.chart_state(ALL), "id"),
+    State(ids.chart_state(ALL, ALL), "data"),
+    State(ids.chart_state(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def on_range_selected(_selections, symbol, states, state_ids):
@@ -123,11 +123,11 @@ def on_range_selected(_selections, symbol, states, state_ids):
 
 @callbacks.callback(
     Output(ids.ANN_SELECTED, "data"),
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
-    Input(ids.chart(ALL), "clickData"),
+    Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
+    Input(ids.chart(ALL, ALL), "clickData"),
     Input(ids.ANN_TABLE, "active_cell"),
     State(ids.SYMBOL, "value"),
-    State(ids.chart(ALL), "id"),
+    State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def on_span_picked(_clicks, active_cell, symbol, chart_ids):

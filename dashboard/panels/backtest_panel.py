@@ -361,11 +361,11 @@ def compare(selected):
 
 @callbacks.callback(
     Output(ids.BT_CHART, "figure", allow_duplicate=True),
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.BT_TRADES, "active_cell"),
     State(ids.BT_SHOWN, "data"),
     State(ids.SYMBOL, "value"),
-    State(ids.chart(ALL), "id"),
+    State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def go_to_trade(active_cell, shown, symbol, chart_ids):

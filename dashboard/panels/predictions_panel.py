@@ -215,7 +215,7 @@ def find_prediction(orch, prediction_id: str) -> dict | None:
 @callbacks.callback(
     Output(ids.PRED_DETAILS, "is_open"),
     Output(ids.PRED_DETAILS_BODY, "children"),
-    Input(ids.chart(ALL), "clickData"),
+    Input(ids.chart(ALL, ALL), "clickData"),
     Input(ids.PRED_DETAILS_CLOSE, "n_clicks"),
     prevent_initial_call=True,
 )

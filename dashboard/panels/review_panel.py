@@ -157,9 +157,9 @@ def refresh_agreement(_n, cell, tab, symbol):
 
 @callbacks.callback(
     Output(ids.ANN_SELECTED, "data", allow_duplicate=True),
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.REVIEW_AGREE_SPANS, "active_cell"),
-    State(ids.chart(ALL), "id"),
+    State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def show_disagreeing_span(cell, chart_ids):
@@ -260,10 +260,10 @@ def jump(time: int, timeframe: str):
 
 
 @callbacks.callback(
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.REVIEW_DISAGREE, "active_cell"),
     State(ids.REVIEW_DISAGREE, "data"),
-    State(ids.chart(ALL), "id"),
+    State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def jump_to_disagreement(cell, rows, chart_ids):
@@ -308,11 +308,11 @@ def pick_by_cell(cell):
 
 @callbacks.callback(
     Output(ids.REVIEW_FOCUS, "data"),
-    Output(ids.chart(ALL), "figure", allow_duplicate=True),
+    Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.REVIEW_QUEUE, "selected_rows"),
     Input(ids.REVIEW_QUEUE_DATA, "data"),
     State(ids.SYMBOL, "value"),
-    State(ids.chart(ALL), "id"),
+    State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
 def focus_queue_span(selected, spans, symbol, chart_ids):

@@ -99,9 +99,9 @@ PRESSES = [
      {"bt-view.data": {"open": True, "what": "walkforward"},
       "bt-research-shown.data": {"id": "nope"}}),
     ("alert-add.n_clicks", "manage alerts", {"alert-kind.value": "job"}),
-    ('{"tf":["ALL"],"type":"chart-drawn"}.data', "draw on charts",
-     {'{"tf":["ALL"],"type":"chart-drawn"}.data': [None, {"shape": NEW_LINE, "at": 1}],
-      "symbol-select.value": "BTC/USDT"}),
+    ('{"symbol":["ALL"],"tf":["ALL"],"type":"chart-drawn"}.data', "draw on charts",
+     {'{"symbol":["ALL"],"tf":["ALL"],"type":"chart-drawn"}.data':
+      [None, {"shape": NEW_LINE, "at": 1}]}),
 ]  # fmt: skip
 
 

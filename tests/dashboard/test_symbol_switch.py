@@ -1,37 +1,97 @@
-"""Switching symbol: a chart tick sent as the symbol changed carries the old symbol's chart
-state and visible range, and its answer lands on the new symbol's chart (same id). It must draw
-the new symbol live, not at the old symbol's range (seen once beside two CPU hogs:
-``test_chart_view.py::test_the_view_is_kept_per_symbol``, ETH opened away from live)."""
+"""Switching symbol: a chart tick in flight as the symbol changes must not land on the new
+symbol's chart. Each chart's components are named by its symbol (``ids.chart(tf, symbol)``),
+so the tick answers for the chart it was sent from and Dash drops the answer once that chart
+is gone. Seen beside two CPU hogs before, in both directions
+(``test_chart_view.py::test_the_view_is_kept_per_symbol``): the new symbol drawn at the old
+one's range, and the old one's remembered view lost on the way back."""
 
-from dashboard.panels.charts.live_charts import chart_refresh, chart_view, make_view
+import json
+
+import pytest
+
+from dashboard import ids
+from dashboard.panels.charts.live_charts import chart_block, make_view
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
-from tests.helpers.figures import browser_json
+from tests.helpers.secured_app import make_app
 
 MIN = 60_000
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000
+CHART_PARTS = ("chart", "chart-state", "chart-visible", "chart-drawn")
 
 
-def test_a_tick_carrying_the_old_symbols_range_draws_the_new_symbol_live(make_config):
+def pattern_ids(component) -> list[dict]:
+    """Every pattern-matching (dict) id in a component tree."""
+    found = [component.id] if isinstance(getattr(component, "id", None), dict) else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            found += pattern_ids(child)
+    return found
+
+
+def test_a_charts_components_are_named_by_its_symbol_and_timeframe(make_config):
     orch = Orchestrator(make_config())
-    for symbol in ("BTC/USDT", "ETH/USDT"):  # half an hour of 1 s candles: 30 minutes
-        orch.store.ingest(symbol, make_candles(1800, start=T0, closed_last=False))
-    last = T0 + 29 * MIN
-    _, btc = chart_view(orch, "BTC/USDT", "1m", make_view(["dqn"]))
-    _, eth = chart_view(orch, "ETH/USDT", "1m", make_view(["dqn"]))
-    # A range panned back past the buffer's start: the chart loads it whole (a past figure).
-    panned = [T0 - 60 * MIN, T0 + 5 * MIN]
-    view = make_view(["dqn"], visible=panned, timeframe="auto")
+    orch.store.ingest("ETH/USDT", make_candles(600, start=T0, closed_last=False))
+    block = chart_block(orch, "ETH/USDT", "1m", make_view(["dqn"]))
+    named = {i["type"]: i for i in pattern_ids(block) if i["type"] in CHART_PARTS}
+    assert set(named) == set(CHART_PARTS)
+    assert all(i["symbol"] == "ETH/USDT" and i["tf"] == "1m" for i in named.values())
 
-    # Sent by BTC's chart as the symbol changed to ETH: ETH is drawn live, at its buffer.
-    figure, state = chart_refresh(orch, "1m", "ETH/USDT", view, btc.to_dict())
-    shown = browser_json(figure)
-    assert shown["layout"]["title"]["text"].startswith("ETH/USDT")
-    assert shown["layout"]["xaxis"]["range"][1] >= last and state["symbol"] == "ETH/USDT"
-    assert state["window"] is None and "past" not in (shown["layout"].get("meta") or {})
 
-    # The same range from ETH's own chart is ETH's pan: kept, the range loaded whole.
-    figure, state = chart_refresh(orch, "1m", "ETH/USDT", view, eth.to_dict())
-    shown = browser_json(figure)
-    assert shown["layout"]["xaxis"]["range"] == panned and shown["layout"]["meta"]["past"]
-    assert state["window"] is not None
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    app = make_app(tmp_path_factory.mktemp("switch"))
+    return app.server.test_client()
+
+
+def tick_request(dependencies: list[dict], symbol: str) -> dict:
+    """The minute chart's tick as the page sends it for ``symbol``'s chart."""
+    dep = next(d for d in dependencies if '"type":"chart"}.figure' in d["output"])
+    matched = {"tf": "1m", "symbol": symbol}
+
+    def ref(item: dict, value=None) -> dict:
+        component = item["id"]
+        if component.startswith("{"):
+            component = {k: matched[k] if v == ["MATCH"] else v
+                         for k, v in json.loads(component).items()}  # fmt: skip
+        return {"id": component, "property": item["property"], "value": value}
+
+    values = {"overlay-toggles": ["dqn"], "chart-timeframe": "auto", "labels-shown": "all"}
+    return {
+        "output": dep["output"],
+        "outputs": [{"id": ids.chart("1m", symbol), "property": "figure"},
+                    {"id": ids.chart_state("1m", symbol), "property": "data"}],
+        "inputs": [ref(i, values.get(i["id"])) for i in dep["inputs"]],
+        "state": [ref(i) for i in dep["state"]],
+        "changedPropIds": ["chart-tick.data"],
+    }  # fmt: skip
+
+
+def test_a_tick_answers_for_the_chart_it_came_from_not_the_symbol_dropdown(client):
+    dependencies = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in dependencies if '"type":"chart"}.figure' in d["output"])
+    # Nothing of the dropdown's: a tick sent from BTC's chart as it changes draws BTC.
+    assert all(i["id"] != ids.SYMBOL for i in dep["inputs"] + dep["state"])
+    assert dep["output"].count('"symbol":["MATCH"]') == 2
+    for symbol in ("ETH/USDT", "BTC/USDT"):
+        response = client.post("/_dash-update-component",
+                               json=tick_request(dependencies, symbol))  # fmt: skip
+        assert response.status_code == 200, response.data[:300]
+        answer = response.get_json()["response"]
+        # Addressed to that symbol's chart: gone from the page after a switch, so dropped.
+        chart_key = json.dumps(ids.chart("1m", symbol), sort_keys=True, separators=(",", ":"))
+        state_key = json.dumps(ids.chart_state("1m", symbol), sort_keys=True,
+                               separators=(",", ":"))  # fmt: skip
+        assert set(answer) == {chart_key, state_key}
+        assert answer[chart_key]["figure"]["layout"]["title"]["text"].startswith(symbol)
+        assert answer[state_key]["data"]["symbol"] == symbol
+
+
+def test_a_tick_for_a_symbol_the_app_does_not_serve_changes_nothing(client):
+    dependencies = client.get("/_dash-dependencies").get_json()
+    for symbol in ("NOPE/USDT", "<b>x</b>"):  # no such chart on any page: a forged id
+        response = client.post("/_dash-update-component",
+                               json=tick_request(dependencies, symbol))  # fmt: skip
+        assert response.status_code in (200, 204), response.data[:300]
+        assert response.status_code == 204 or response.get_json()["response"] == {}

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The charts' timeframes a pattern-matching ``ALL`` over ``{"type": ..., "tf": ALL}`` finds.
+# The charts a pattern-matching ``ALL`` over ``{"type": ..., "tf": ALL, "symbol": ALL}`` finds:
+# the page's first symbol's, one per timeframe.
 CHART_TFS = ["1s", "1m"]
+CHART_SYMBOL = "BTC/USDT"
 
 
 def _per_tf(component: dict) -> list[dict]:
-    """The page's components an ``ALL`` pattern finds (``{"type": "chart", "tf": ["ALL"]}``)."""
-    return [{**component, "tf": tf} for tf in CHART_TFS]
+    """The page's components an ``ALL`` pattern finds (``{"type": "chart", "tf": ["ALL"],
+    "symbol": ["ALL"]}``)."""
+    return [{**component, "tf": tf, "symbol": CHART_SYMBOL} for tf in CHART_TFS]
 
 
 def _component(text: str):

@@ -65,13 +65,12 @@ def flat_class(on: bool) -> str:
 
 @callbacks.callback(
     Output(ids.DRAW_MESSAGE, "children"),
-    Input(ids.chart_drawn(ALL), "data"),
-    State(ids.SYMBOL, "value"),
+    Input(ids.chart_drawn(ALL, ALL), "data"),
     State(ids.DRAW_FLAT, "n_clicks"),
     State(ids.USER_NAME, "value"),
     prevent_initial_call=True,
 )
-def store_drawing(reports, symbol, flat_clicks, user):
+def store_drawing(reports, flat_clicks, user):
     """Keep what was just drawn; the next tick redraws the chart with it (from the store)."""
     # Every chart whose report changed since the last call (a busy page merges calls).
     changed = list(ctx.triggered_prop_ids.values())
@@ -82,6 +81,9 @@ def store_drawing(reports, symbol, flat_clicks, user):
     reason = denied("draw on charts")
     if reason:
         return f"Not kept: {reason}"
+    # The charts drawn on are one symbol's (the page shows one); theirs, not the dropdown's,
+    # which may have moved on since the shape was drawn.
+    symbol = next(item["id"]["symbol"] for item in ctx.inputs_list[0] if item["id"] in changed)
     orch = orchestrator()
     flat = bool(flat_clicks) and flat_clicks % 2 == 1
     kept = []

@@ -346,7 +346,7 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
     return html.Div(
         [
             dcc.Graph(
-                id=ids.chart(timeframe),
+                id=ids.chart(timeframe, symbol),
                 figure=figure,
                 config=GRAPH_CONFIG,
                 responsive=True,
@@ -357,9 +357,9 @@ def chart_block(orch, symbol: str, timeframe: str, view: dict) -> html.Div:
             # Filled in by assets/chart_view.js: the candle under the cursor, back to live.
             html.Div(className="ohlcv-legend"),
             html.Button("Back to live ⇥", className="back-to-live btn btn-sm btn-info"),
-            dcc.Store(id=ids.chart_state(timeframe), data=state_data),
-            dcc.Store(id=ids.chart_visible(timeframe)),
-            dcc.Store(id=ids.chart_drawn(timeframe)),
+            dcc.Store(id=ids.chart_state(timeframe, symbol), data=state_data),
+            dcc.Store(id=ids.chart_visible(timeframe, symbol)),
+            dcc.Store(id=ids.chart_drawn(timeframe, symbol)),
             indicator_menu(timeframe),
             settings_store(timeframe),
         ],
@@ -476,8 +476,8 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, li
 
 
 @callbacks.callback(
-    Output(ids.chart(MATCH), "figure"),
-    Output(ids.chart_state(MATCH), "data"),
+    Output(ids.chart(MATCH, MATCH), "figure"),
+    Output(ids.chart_state(MATCH, MATCH), "data"),
     inputs={
         "_n": Input(ids.CHART_TICK, "data"),
         "enabled": Input(ids.OVERLAYS, "value"),
@@ -491,28 +491,27 @@ def render_charts(symbol, enabled, min_confidence, labels, chart_tf, filters, li
         "indicator_settings": Input(ids.indicator_settings(MATCH), "data"),
     },
     state={
-        "symbol": State(ids.SYMBOL, "value"),
-        "state": State(ids.chart_state(MATCH), "data"),
-        "visible": State(ids.chart_visible(MATCH), "data"),
+        "state": State(ids.chart_state(MATCH, MATCH), "data"),
+        "visible": State(ids.chart_visible(MATCH, MATCH), "data"),
     },
     prevent_initial_call=True,
 )
 def refresh_chart(*, _n, enabled, _version, selected, min_confidence, labels, chart_tf, filters,
-                  focus, indicator_settings, symbol, state, visible):  # fmt: skip
+                  focus, indicator_settings, state, visible):  # fmt: skip
+    # The chart's own symbol (its id's), not the dropdown's: a tick sent as the symbol changes
+    # draws the chart it came from, and Dash drops the answer once that chart is gone.
+    chart = ctx.outputs_list[0]["id"]
+    orch = orchestrator()
+    if chart["symbol"] not in orch.symbols():  # never on the page (render_charts): a forged id
+        return no_update, no_update
     view = make_view(enabled, selected, min_confidence, labels, visible, chart_tf, filters, focus,
                      indicator_settings)  # fmt: skip
-    figure, state = chart_refresh(orchestrator(), ctx.outputs_list[0]["id"]["tf"], symbol, view,
-                                  state)  # fmt: skip
+    figure, state = chart_refresh(orch, chart["tf"], chart["symbol"], view, state)
     return unchecked.as_dict(figure), state
 
 
 def chart_refresh(orch, chart_tf_id: str, symbol: str, view: dict, raw_state: dict | None):
     """One tick of the chart ``chart_tf_id`` ("1m" or "1s"): (figure or Patch, state)."""
-    if (raw_state or {}).get("symbol") not in (None, symbol):
-        # The chart drew another symbol: its visible range is that symbol's. A tick in flight
-        # as the symbol changed lands on the new symbol's chart (same id), and drew it at the
-        # old range, away from live; the new symbol opens live, as render_charts draws it.
-        view = {**view, "visible": None}
     if is_auto(chart_tf_id, view):
         return auto_tick(orch, symbol, chart_tf_id, view, raw_state)
     timeframe = chart_series.display_timeframe(chart_tf_id, view["timeframe"])
