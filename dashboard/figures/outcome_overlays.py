@@ -149,11 +149,18 @@ def outcome_traces(
     return traces
 
 
+DISAGREEMENT_SIZE = 9
+DISAGREEMENT_STANDOFF = DISAGREEMENT_SIZE / 2 + 2  # px: its arms clear the wick by 2 px
+
+
 def disagreement_trace(
     found: list[dict], candles: Sequence[Candle], timeframe: str, strong_since: int | None = None
 ) -> dict:
-    """A small magenta cross above the candle of each disagreement (its row in the Review tab
-    jumps here); those before ``strong_since`` (the oldest full-strength prediction) faded."""
+    """A small magenta cross just above the candle of each disagreement (its row in the Review
+    tab jumps here); those before ``strong_since`` (the oldest full-strength prediction) faded.
+    The cross is drawn ``DISAGREEMENT_STANDOFF`` pixels above the candle's high (turned over,
+    as a SELL arrow is): a fixed price offset sat far above a calm candle, out of the view the
+    chart fits to its candles, and on a candle's wick on a wide one."""
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     x, y, text, opacity = [], [], [], []
@@ -162,15 +169,16 @@ def disagreement_trace(
         if item["timeframe"] != timeframe or candle is None:
             continue
         x.append(candle.time)
-        y.append(candle.high * 1.0015)
+        y.append(candle.high)
         # The detail names labels (people's text): plotly would render markup in them.
         text.append(f"<b>disagreement</b><br>{escape(item['detail'])}")
         opacity.append(strength(1.0, strong_since is None or item["time"] >= strong_since))
     return {
         "type": "scatter", "mode": "markers", "name": "Disagreements", "x": x, "y": y,
         "hovertext": text, "hoverinfo": "text", "showlegend": False, "xaxis": "x", "yaxis": "y",
-        "marker": {"symbol": "x-thin", "size": 9, "color": DISAGREEMENT, "opacity": opacity,
-                   "line": {"width": 2, "color": DISAGREEMENT}},
+        "marker": {"symbol": "x-thin", "size": DISAGREEMENT_SIZE, "color": DISAGREEMENT,
+                   "opacity": opacity, "line": {"width": 2, "color": DISAGREEMENT},
+                   "angle": 180, "standoff": DISAGREEMENT_STANDOFF},
     }  # fmt: skip
 
 

@@ -76,3 +76,23 @@ def test_a_resolved_dqn_arrow_is_drawn_off_its_candle_like_a_pending_one():
     assert (marker["symbol"][0], marker["angle"][0] % 360) == ("triangle-up", 180)
     assert marker["standoff"][:2] == [ARROW_STANDOFF, 0] and marker["angle"][1] == 0
     assert hits["y"][1] == 101.0
+
+
+def test_a_disagreement_cross_points_at_its_candles_high_and_is_pushed_up_off_it():
+    """At the high itself (inside the price range the chart fits to its candles), drawn a few
+    pixels above it: not a fixed fraction of the price, which put it far above a calm candle
+    and out of view on the 1 s chart."""
+    from dashboard.figures.outcome_overlays import (
+        DISAGREEMENT_SIZE,
+        DISAGREEMENT_STANDOFF,
+        disagreement_trace,
+    )
+
+    candles = make_candles(30, start=T0)
+    found = [{"time": candles[7].time + 20_000, "timeframe": "1m", "detail": "cnn UP, dqn SELL"}]
+    assert disagreement_trace(found, candles, "1s")["x"] == []  # the minute chart's, not this
+    found[0].update(timeframe="1s", time=candles[7].time)
+    trace = disagreement_trace(found, candles, "1s")
+    assert trace["y"] == [candles[7].high] and trace["x"] == [candles[7].time]
+    assert trace["marker"]["angle"] % 360 == 180  # turned over: the standoff pushes it up
+    assert trace["marker"]["standoff"] == DISAGREEMENT_STANDOFF > DISAGREEMENT_SIZE / 2
