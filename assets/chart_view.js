@@ -95,7 +95,7 @@
       // Ask the server for the live figure (no visible range: its live window) and move there
       // when it arrives (onAfterPlot): the newest candle is not in this figure.
       gd._tdGoLive = true;
-      dash_clientside.set_props(storeId(gd, "chart-visible"), { data: null });
+      setStore(gd, "chart-visible", null);
       mark(gd);
       return;
     }
@@ -104,11 +104,13 @@
     mark(gd);
   }
 
-  // The id of the chart's store of that type: the graph's own id (its timeframe and symbol,
-  // dashboard/ids.py chart) with the type swapped.
-  function storeId(gd, type) {
-    const graph = JSON.parse(gd.closest(".dash-graph").id);
-    return Object.assign(graph, { type: type });
+  // Sets the chart's store of that type: its id is the graph's own (its timeframe and symbol,
+  // dashboard/ids.py chart) with the type swapped. Not for a chart the page has dropped (a
+  // symbol switch): Dash throws on an id it doesn't hold.
+  function setStore(gd, type, data) {
+    const host = gd.closest(".dash-graph");
+    if (!host || !document.body.contains(gd) || !window.dash_clientside || !dash_clientside.set_props) return;
+    dash_clientside.set_props(Object.assign(JSON.parse(host.id), { type: type }), { data: data });
   }
 
   function remember(gd) {
@@ -156,7 +158,7 @@
     const key = Math.round(r[0]) + ":" + Math.round(r[1]);
     if (key === gd._tdReported) return;
     gd._tdReported = key;
-    dash_clientside.set_props(storeId(gd, "chart-visible"), { data: r });
+    setStore(gd, "chart-visible", r);
   }
 
   // What the modebar's line or rectangle tool just drew (named by the figure's newshape,
@@ -164,10 +166,10 @@
   // store. Not through relayoutData: the 1 s chart's follow-live relayout every tick can replace
   // it before a busy page sends the callback, and the drawing is lost.
   function reportDrawn(gd, ev) {
-    if (!Array.isArray(ev.shapes) || !window.dash_clientside || !dash_clientside.set_props) return;
+    if (!Array.isArray(ev.shapes)) return;
     const drawn = ev.shapes.filter((s) => s && s.name === "new-drawing");
     if (!drawn.length) return;
-    dash_clientside.set_props(storeId(gd, "chart-drawn"), { data: { shape: drawn[drawn.length - 1], at: Date.now() } });
+    setStore(gd, "chart-drawn", { shape: drawn[drawn.length - 1], at: Date.now() });
   }
 
   function near(a, b, tolerance) {

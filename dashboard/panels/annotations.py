@@ -91,12 +91,11 @@ def message(text: str, color: str = "success"):
     Output(ids.ANN_SELECTION, "data"),
     Output(ids.ANN_SELECTION_TEXT, "children"),
     Input(ids.chart(ALL, ALL), "selectedData"),
-    State(ids.SYMBOL, "value"),
     State(ids.chart_state(ALL, ALL), "data"),
     State(ids.chart_state(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
-def on_range_selected(_selections, symbol, states, state_ids):
+def on_range_selected(_selections, states, state_ids):
     # A busy page merges calls: the drag's selection may come with another chart's change (a
     # redraw's deselect on the ticking 1 s chart), in any order. The drag is the one with a range.
     dragged = [(ctx.triggered_prop_ids[t["prop_id"]], t["value"]) for t in ctx.triggered
@@ -104,7 +103,7 @@ def on_range_selected(_selections, symbol, states, state_ids):
     if not dragged:
         return None, ""
     chart, selected = dragged[-1]
-    timeframe = chart["tf"]
+    symbol, timeframe = chart["symbol"], chart["tf"]  # the chart dragged on, not the dropdown
     x0, x1 = sorted(parse_time(v) for v in selected["range"]["x"][:2])
     # A drag on aggregated candles (5 m, auto's 4 h ...) covers the whole buckets it touches,
     # stored on the chart's own timeframe.
@@ -126,11 +125,10 @@ def on_range_selected(_selections, symbol, states, state_ids):
     Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.chart(ALL, ALL), "clickData"),
     Input(ids.ANN_TABLE, "active_cell"),
-    State(ids.SYMBOL, "value"),
     State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
-def on_span_picked(_clicks, active_cell, symbol, chart_ids):
+def on_span_picked(_clicks, active_cell, chart_ids):
     """Click a band on a chart, or a row of the list (which also moves the chart to it)."""
     orch = orchestrator()
     unchanged = [no_update] * len(chart_ids)
@@ -146,7 +144,7 @@ def on_span_picked(_clicks, active_cell, symbol, chart_ids):
     clicked = ctx.triggered[0]["value"] if ctx.triggered else None
     if not clicked or not clicked.get("points"):
         return no_update, unchanged
-    timeframe = trigger["tf"]
+    symbol, timeframe = trigger["symbol"], trigger["tf"]
     time_ms = bucket_start(parse_time(clicked["points"][0]["x"]), timeframe_ms(timeframe))
     spans = orch.annotations.list(symbol=symbol, timeframe=timeframe, start=time_ms, end=time_ms)
     span = span_at(spans, time_ms)
@@ -210,9 +208,11 @@ def show_selected(span_id, _version):
 
 
 def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
-    """Per chart: a Patch moving it to ``span``, or no_update."""
+    """Per chart: a Patch moving the chart of ``span``'s symbol and timeframe to it, or
+    no_update (another symbol's span, from a list not yet redrawn after a switch, moves none)."""
     shown = span is not None and not before_chart(orch, span)
-    return [jump_patch(orch, span) if shown and c["tf"] == span.timeframe else no_update
+    return [jump_patch(orch, span)
+            if shown and (c["tf"], c["symbol"]) == (span.timeframe, span.symbol) else no_update
             for c in chart_ids]  # fmt: skip
 
 

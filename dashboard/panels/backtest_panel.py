@@ -364,11 +364,10 @@ def compare(selected):
     Output(ids.chart(ALL, ALL), "figure", allow_duplicate=True),
     Input(ids.BT_TRADES, "active_cell"),
     State(ids.BT_SHOWN, "data"),
-    State(ids.SYMBOL, "value"),
     State(ids.chart(ALL, ALL), "id"),
     prevent_initial_call=True,
 )
-def go_to_trade(active_cell, shown, symbol, chart_ids):
+def go_to_trade(active_cell, shown, chart_ids):
     """A trade row clicked: the run's chart, and the live chart of that series when it still
     holds the trade's candles, move to the trade."""
     unchanged = [no_update] * len(chart_ids)
@@ -394,8 +393,10 @@ def go_to_trade(active_cell, shown, symbol, chart_ids):
     span = SimpleNamespace(
         symbol=trade_symbol, timeframe=run["timeframe"], start=trade["EntryTime"], end=end
     )
-    live = symbol == trade_symbol and not before_chart(orchestrator(), span)
+    live = not before_chart(orchestrator(), span)
     return patch, [
-        jump_patch(orchestrator(), span) if live and c["tf"] == run["timeframe"] else no_update
+        jump_patch(orchestrator(), span)
+        if live and (c["tf"], c["symbol"]) == (run["timeframe"], trade_symbol)
+        else no_update
         for c in chart_ids
     ]

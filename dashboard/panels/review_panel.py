@@ -227,7 +227,8 @@ def disagreement_rows(orch, symbol: str) -> list[dict]:
         for item in disagreements(predictions, spans, human, timeframe):
             if item["timeframe"] == timeframe and (start is None or item["time"] >= start):
                 rows.append({"id": f"{timeframe}:{item['time']}:{item['type']}",
-                             "time": item["time"], "when": format_ms(item["time"]),
+                             "symbol": symbol, "time": item["time"],
+                             "when": format_ms(item["time"]),
                              "timeframe": timeframe, "what": TYPES[item["type"]],
                              "detail": item["detail"]})  # fmt: skip
     return sorted(rows, key=lambda r: -r["time"])
@@ -270,7 +271,9 @@ def jump_to_disagreement(cell, rows, chart_ids):
     row = next((r for r in rows or [] if cell and r["id"] == cell.get("row_id")), None)
     if row is None:
         raise PreventUpdate
-    return [jump(row["time"], row["timeframe"]) if c["tf"] == row["timeframe"] else no_update
+    # Its own symbol's chart only: a list not yet redrawn after a switch moves no other.
+    at = (row["timeframe"], row["symbol"])
+    return [jump(row["time"], row["timeframe"]) if (c["tf"], c["symbol"]) == at else no_update
             for c in chart_ids]  # fmt: skip
 
 

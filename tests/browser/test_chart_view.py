@@ -2,6 +2,8 @@
 prices in full, a crosshair legend, the last price, the price axis following zoom and pan,
 back to live, the view kept per symbol, 5 m/15 m/1 h candles, and a layout that holds still."""
 
+import json
+
 import pytest
 
 from tests.helpers.browser import (
@@ -131,19 +133,59 @@ def test_price_axis_fits_the_candles_in_view_after_a_zoom_and_back_to_live(page)
     wait_for(lambda: x_range_ms(page, "1s")[1] >= last_time(page, "1s"))
 
 
+def hold_a_tick(page, symbol: str):
+    """Hold ``symbol``'s next minute-chart tick in flight (its request sent, its answer not yet
+    come); returns what lets it go and waits for its answer to reach the page."""
+    held = []
+
+    def hold(route):
+        body = json.loads(route.request.post_data or "{}")
+        charts = [o.get("id") for o in body.get("outputs") or [] if isinstance(o, dict)]
+        if not held and {"type": "chart", "tf": "1m", "symbol": symbol} in charts:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", hold)
+    wait_for(lambda: page.evaluate("true") and held)  # the page's calls let the handler run
+
+    def release():
+        sent = held[0].request.post_data
+        with page.expect_response(lambda r: r.request.post_data == sent, timeout=60_000):
+            held[0].continue_()
+        page.unroute("**/_dash-update-component*", hold)
+
+    return release
+
+
+def switch_to(page, symbol: str) -> None:
+    page.locator("#symbol-select").click()
+    page.get_by_role("option", name=symbol).click()
+    wait_for(lambda: symbol in figure_data(page, "1m", "gd.layout.title.text"))
+
+
 def test_the_view_is_kept_per_symbol(page):
+    """A tick in flight as the symbol changes is answered for the chart it came from: that
+    answer, coming once the chart is gone, changes nothing (it used to land on the new symbol's
+    chart, which had the same id: seen beside CPU hogs in both directions below)."""
     drag(page, "1m", 0.3, 0.5, tool="Pan")
     wait_for(lambda: page.locator("#chart-1m .back-to-live").is_visible())
     btc_view = x_range_ms(page)
-    page.locator("#symbol-select").click()
-    page.get_by_role("option", name="ETH/USDT").click()
-    wait_for(lambda: "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    release = hold_a_tick(page, "BTC/USDT")  # BTC's panned view, in flight
+    switch_to(page, "ETH/USDT")
     wait_for(lambda: x_range_ms(page)[1] >= last_time(page))  # ETH opens live
-    page.locator("#symbol-select").click()
-    page.get_by_role("option", name="BTC/USDT").click()
-    wait_for(lambda: "BTC/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    release()
+    ticks_pass(page, 2, CHART_TICK)
+    assert "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text")
+    assert x_range_ms(page)[1] >= last_time(page)  # still live, not at BTC's range
+    release = hold_a_tick(page, "ETH/USDT")  # ETH's live view, in flight
+    switch_to(page, "BTC/USDT")
     wait_for(lambda: abs(x_range_ms(page)[0] - btc_view[0]) < MIN)
-    assert abs(x_range_ms(page)[1] - btc_view[1]) < MIN
+    release()
+    ticks_pass(page, 2, CHART_TICK)
+    assert "BTC/USDT" in figure_data(page, "1m", "gd.layout.title.text")
+    view = x_range_ms(page)  # BTC's remembered view, not ETH's live one
+    assert abs(view[0] - btc_view[0]) < MIN and abs(view[1] - btc_view[1]) < MIN
 
 
 def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):

@@ -12,6 +12,7 @@ import pytest
 from dashboard import ids
 from dashboard.panels.charts.live_charts import chart_block, make_view
 from runtime.orchestrator import Orchestrator
+from tests.helpers.callbacks import answer_text, callback_body
 from tests.helpers.candles import make_candles
 from tests.helpers.secured_app import make_app
 
@@ -40,8 +41,12 @@ def test_a_charts_components_are_named_by_its_symbol_and_timeframe(make_config):
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("switch"))
+def app(tmp_path_factory):
+    return make_app(tmp_path_factory.mktemp("switch"))
+
+
+@pytest.fixture
+def client(app):
     return app.server.test_client()
 
 
@@ -79,13 +84,10 @@ def test_a_tick_answers_for_the_chart_it_came_from_not_the_symbol_dropdown(clien
                                json=tick_request(dependencies, symbol))  # fmt: skip
         assert response.status_code == 200, response.data[:300]
         answer = response.get_json()["response"]
-        # Addressed to that symbol's chart: gone from the page after a switch, so dropped.
-        chart_key = json.dumps(ids.chart("1m", symbol), sort_keys=True, separators=(",", ":"))
-        state_key = json.dumps(ids.chart_state("1m", symbol), sort_keys=True,
-                               separators=(",", ":"))  # fmt: skip
-        assert set(answer) == {chart_key, state_key}
-        assert answer[chart_key]["figure"]["layout"]["title"]["text"].startswith(symbol)
-        assert answer[state_key]["data"]["symbol"] == symbol
+        figure, state = (next(v for k, v in answer.items() if f'"type":"{t}"' in k)
+                         for t in ("chart", "chart-state"))  # fmt: skip
+        assert figure["figure"]["layout"]["title"]["text"].startswith(symbol)
+        assert state["data"]["symbol"] == symbol
 
 
 def test_a_tick_for_a_symbol_the_app_does_not_serve_changes_nothing(client):
@@ -95,3 +97,36 @@ def test_a_tick_for_a_symbol_the_app_does_not_serve_changes_nothing(client):
                                json=tick_request(dependencies, symbol))  # fmt: skip
         assert response.status_code in (200, 204), response.data[:300]
         assert response.status_code == 204 or response.get_json()["response"] == {}
+
+
+DRAWN = '{"symbol":["ALL"],"tf":["ALL"],"type":"chart-drawn"}.data'
+LINE = {"name": "new-drawing", "type": "line", "xref": "x", "yref": "y", "x0": T0,
+        "x1": T0 + 60_000, "y0": 100.0, "y1": 101.0}  # fmt: skip
+
+
+def drawn_on(dependencies: list[dict], symbol: str) -> dict:
+    """The request the modebar's line tool sends from ``symbol``'s minute chart."""
+    body = callback_body(dependencies, DRAWN, {DRAWN: [None, {"shape": LINE, "at": 1}]})
+    for ref in body["inputs"][0]:
+        ref["id"]["symbol"] = symbol
+    changed = json.dumps(ids.chart_drawn("1m", symbol), sort_keys=True, separators=(",", ":"))
+    body["changedPropIds"] = [f"{changed}.data"]
+    return body
+
+
+def test_a_drawing_is_kept_on_the_symbol_of_the_chart_it_was_drawn_on(app, client):
+    orch = app.server.extensions["orchestrator"]
+    dependencies = client.get("/_dash-dependencies").get_json()
+    [dep] = [d for d in dependencies
+             if DRAWN in [f"{i['id']}.{i['property']}" for i in d["inputs"]]]  # fmt: skip
+    assert all(s["id"] != ids.SYMBOL for s in dep["state"])  # the chart's, not the dropdown's
+    text = answer_text(
+        client.post("/_dash-update-component", json=drawn_on(dependencies, "ETH/USDT"))
+    )
+    assert text == "Kept line on ETH/USDT"
+    assert [d.kind for d in orch.drawings.list("ETH/USDT")] == ["line"]
+    assert orch.drawings.list("BTC/USDT") == []
+    text = answer_text(
+        client.post("/_dash-update-component", json=drawn_on(dependencies, "NOPE/USDT"))
+    )
+    assert "'NOPE/USDT' is not served here" in text and orch.drawings.list("NOPE/USDT") == []
