@@ -43,6 +43,12 @@
     return guiRelayout(gd, { "xaxis.range": range, "xaxis2.range": range });
   }
 
+  // Room kept above the highest high in view and below the lowest low, in pixels: a DQN arrow
+  // is drawn 2 px off its candle and is up to 20 px tall (ARROW_STANDOFF and confidence_size in
+  // dashboard/figures/charts.py). A share of the price span alone (5 % above) left a SELL on
+  // the highest candle outside the plot, where plotly clips it.
+  const ARROW_ROOM_PX = 24;
+
   // The price (and volume) ranges that fit the candles inside time range r; null when the
   // axis already fits or the user set the price axis by hand.
   function yUpdate(gd, r) {
@@ -58,7 +64,13 @@
     }
     if (!isFinite(lo)) return null;
     const span = hi - lo || hi * 0.001;
-    const y = [lo - span * 0.08, hi + span * 0.05];
+    // 8 % of the span below (the pending labels' strip) and 5 % above, or the arrows' room
+    // where that is more; in pixels of the axis, so the room holds at any price range.
+    const len = gd._fullLayout.yaxis._length || 0;
+    const below = Math.max(ARROW_ROOM_PX, (len * 0.08) / 1.13);
+    const above = Math.max(ARROW_ROOM_PX, (len * 0.05) / 1.13);
+    const perPx = len - below - above > len / 3 ? span / (len - below - above) : 0;
+    const y = perPx ? [lo - below * perPx, hi + above * perPx] : [lo - span * 0.08, hi + span * 0.05];
     const now = gd._fullLayout.yaxis.range;
     if (now && Math.abs(now[0] - y[0]) < span * 1e-3 && Math.abs(now[1] - y[1]) < span * 1e-3) return null;
     gd._tdExpectY = y;

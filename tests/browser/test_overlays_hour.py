@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from dashboard.figures.charts import ARROW_STANDOFF, confidence_size
 from tests.helpers.browser import figure_data, serve_app
 from tests.helpers.waiting import wait_for
 
@@ -73,11 +74,19 @@ READ_CHART = """(tf) => {
     });
   });
   const c = gd.data[0], n = c.x.length;
+  // The highest and lowest price in view, in the panel's pixels (0 at its top).
+  let highest = Infinity, lowest = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = px(c.x[i]);
+    if (x < 0 || x > xa._length) continue;
+    highest = Math.min(highest, py(c.high[i]));
+    lowest = Math.max(lowest, py(c.low[i]));
+  }
   const candles = [];
   for (let i = Math.max(0, n - 30); i < n; i++) candles.push({
     x: px(c.x[i]), high: py(c.high[i]), low: py(c.low[i]), t: c.x[i],
     body: py((c.open[i] + c.close[i]) / 2) });
-  return { markers, candles, width: xa._length, height: ya._length };
+  return { markers, candles, width: xa._length, height: ya._length, highest, lowest };
 }"""
 
 
@@ -135,6 +144,12 @@ def test_an_hour_of_predictions_stays_readable(browser, served, tmp_path):
             assert m["y"] - m["h"] / 2 > c["low"], (m, c)
         else:
             assert m["y"] + m["h"] / 2 < c["high"], (m, c)
+        assert m["y"] - m["h"] / 2 >= 0 and m["y"] + m["h"] / 2 <= chart["height"], m
+
+    # Above the highest candle in view and below the lowest there is room for the largest arrow
+    # (plotly clips a marker at the plot's edge): wherever a SELL or a BUY comes, it shows.
+    reach = ARROW_STANDOFF + confidence_size(1.0) / 2
+    assert chart["highest"] >= reach and chart["height"] - chart["lowest"] >= reach, chart
 
     # The README's screenshot is written only when asked: a test run leaves the tree as it was.
     shot = "docs/overlays_hour.png" if os.environ.get("TD_SCREENSHOTS") else tmp_path / "hour.png"
