@@ -43,11 +43,25 @@
     return guiRelayout(gd, { "xaxis.range": range, "xaxis2.range": range });
   }
 
-  // Room kept above the highest high in view and below the lowest low, in pixels: a DQN arrow
-  // is drawn 2 px off its candle and is up to 20 px tall (ARROW_STANDOFF and confidence_size in
-  // dashboard/figures/charts.py). A share of the price span alone (5 % above) left a SELL on
-  // the highest candle outside the plot, where plotly clips it.
-  const ARROW_ROOM_PX = 24;
+  // Room kept above the highest high in view and below the lowest low, in pixels (the same rule
+  // as the server's first range, dashboard/figures/chart_layout.py price_range): the largest
+  // DQN arrow reaches 17 px off its candle (ARROW_STANDOFF in dashboard/figures/charts.py, and
+  // plotly's triangle is 1.5 times its half-size tall) and a disagreement's cross above it
+  // reaches 28 px. A share of the price span alone (5 % above) left a SELL on the highest
+  // candle outside the plot, where plotly clips it.
+  const MARK_ROOM_PX = 30;
+  const NOMINAL_AXIS_PX = 235; // the price axis at 1400x900, before the chart is laid out
+
+  // [below, above]: the price room under the lowest low and over the highest high, for a
+  // price axis len pixels long showing span of prices between them. 8 % of the span below (the
+  // pending labels' strip) and 5 % above, or MARK_ROOM_PX where that is more.
+  function pads(len, span) {
+    len = len || NOMINAL_AXIS_PX;
+    const below = Math.max(MARK_ROOM_PX, (len * 0.08) / 1.13);
+    const above = Math.max(MARK_ROOM_PX, (len * 0.05) / 1.13);
+    const pricePerPx = span / (len - below - above);
+    return [below * pricePerPx, above * pricePerPx];
+  }
 
   // The price (and volume) ranges that fit the candles inside time range r; null when the
   // axis already fits or the user set the price axis by hand.
@@ -64,13 +78,8 @@
     }
     if (!isFinite(lo)) return null;
     const span = hi - lo || hi * 0.001;
-    // 8 % of the span below (the pending labels' strip) and 5 % above, or the arrows' room
-    // where that is more; in pixels of the axis, so the room holds at any price range.
-    const len = gd._fullLayout.yaxis._length || 0;
-    const below = Math.max(ARROW_ROOM_PX, (len * 0.08) / 1.13);
-    const above = Math.max(ARROW_ROOM_PX, (len * 0.05) / 1.13);
-    const perPx = len - below - above > len / 3 ? span / (len - below - above) : 0;
-    const y = perPx ? [lo - below * perPx, hi + above * perPx] : [lo - span * 0.08, hi + span * 0.05];
+    const [below, above] = pads(gd._fullLayout.yaxis._length, span);
+    const y = [lo - below, hi + above];
     const now = gd._fullLayout.yaxis.range;
     if (now && Math.abs(now[0] - y[0]) < span * 1e-3 && Math.abs(now[1] - y[1]) < span * 1e-3) return null;
     gd._tdExpectY = y;
@@ -118,11 +127,16 @@
 
   // Sets the chart's store of that type: its id is the graph's own (its timeframe and symbol,
   // dashboard/ids.py chart) with the type swapped. Not for a chart the page has dropped (a
-  // symbol switch): Dash throws on an id it doesn't hold.
+  // symbol switch): Dash throws on an id it doesn't hold, and its layout can drop the chart a
+  // moment before the element leaves the document.
   function setStore(gd, type, data) {
     const host = gd.closest(".dash-graph");
     if (!host || !document.body.contains(gd) || !window.dash_clientside || !dash_clientside.set_props) return;
-    dash_clientside.set_props(Object.assign(JSON.parse(host.id), { type: type }), { data: data });
+    try {
+      dash_clientside.set_props(Object.assign(JSON.parse(host.id), { type: type }), { data: data });
+    } catch (e) {
+      // that chart is gone: nothing to report to
+    }
   }
 
   function remember(gd) {

@@ -50,7 +50,7 @@ def format_price(value: float, decimals: int) -> str:
 
 
 def opening_range(
-    candles: Sequence[Candle], timeframe: str, count: int, bottom_pad: float = 0.08
+    candles: Sequence[Candle], timeframe: str, count: int
 ) -> tuple[list[float], list[float]] | None:
     """(x range, price range) of the last ``count`` candles, the window a chart opens on.
     The price range leaves room below the candles for the strip of pending labels, and the time
@@ -61,14 +61,32 @@ def opening_range(
     shown = candles[-count:]
     frame = timeframe_ms(timeframe)
     x_range = [shown[0].time - frame / 2, shown[-1].time + frame * max(2, round(count * 0.06))]
-    return x_range, price_range(shown, bottom_pad)
+    return x_range, price_range(shown)
 
 
-def price_range(candles: Sequence[Candle], bottom_pad: float = 0.08) -> list[float]:
+# The room the price axis keeps under the lowest low and over the highest high in view, in
+# pixels: a full-size DQN arrow and a disagreement's cross above it (up to 28 px off the
+# candle) are never clipped at the plot's edge. assets/chart_view.js fits the axis by the same
+# rule after every move, on the axis' real length; the server's first range uses the length at
+# 1400x900, so a chart opened there doesn't jump as it is laid out.
+MARK_ROOM_PX = 30
+NOMINAL_AXIS_PX = 235
+
+
+def price_pads(span: float, length: float = NOMINAL_AXIS_PX) -> tuple[float, float]:
+    """(below, above) in price: 8 % of the span below (the pending labels' strip) and 5 % above,
+    or ``MARK_ROOM_PX`` of an axis ``length`` pixels long where that is more."""
+    below = max(MARK_ROOM_PX, length * 0.08 / 1.13)
+    above = max(MARK_ROOM_PX, length * 0.05 / 1.13)
+    per_px = span / (length - below - above)
+    return below * per_px, above * per_px
+
+
+def price_range(candles: Sequence[Candle]) -> list[float]:
     low = min(c.low for c in candles)
     high = max(c.high for c in candles)
-    span = (high - low) or high * 0.001
-    return [low - span * bottom_pad, high + span * 0.05]
+    below, above = price_pads((high - low) or high * 0.001)
+    return [low - below, high + above]
 
 
 def last_price_color(candle: Candle) -> str:

@@ -187,6 +187,9 @@ def action_anchor(ts: int, buy: bool, price: float, by_time: dict, frame: int) -
 # any zoom. An offset in price (it was 0.06 %) was fewer pixels than half an arrow on a chart
 # whose prices span a wide range, and the arrow covered a neighbouring candle's body.
 ARROW_STANDOFF = confidence_size(1.0) / 2 + 2
+# How far the largest arrow reaches off its candle: plotly's triangle spans its half-size
+# towards its tip and half that behind its centre.
+ARROW_REACH = ARROW_STANDOFF + confidence_size(1.0) / 4
 
 
 def arrow_marker(buy: bool) -> dict:

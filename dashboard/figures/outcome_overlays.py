@@ -16,6 +16,7 @@ from html import escape
 
 from core.candles import Candle, bucket_start, timeframe_ms
 from dashboard.figures.charts import (
+    ARROW_REACH,
     TRACE,
     _hover,
     action_anchor,
@@ -150,7 +151,9 @@ def outcome_traces(
 
 
 DISAGREEMENT_SIZE = 9
-DISAGREEMENT_STANDOFF = DISAGREEMENT_SIZE / 2 + 2  # px: its arms clear the wick by 2 px
+# px: clear of the largest SELL arrow on the same candle by 2 px (a DQN against both mark sits
+# where the DQN said SELL)
+DISAGREEMENT_STANDOFF = ARROW_REACH + 2 + DISAGREEMENT_SIZE / 2
 
 
 def disagreement_trace(
@@ -158,9 +161,10 @@ def disagreement_trace(
 ) -> dict:
     """A small magenta cross just above the candle of each disagreement (its row in the Review
     tab jumps here); those before ``strong_since`` (the oldest full-strength prediction) faded.
-    The cross is drawn ``DISAGREEMENT_STANDOFF`` pixels above the candle's high (turned over,
-    as a SELL arrow is): a fixed price offset sat far above a calm candle, out of the view the
-    chart fits to its candles, and on a candle's wick on a wide one."""
+    The cross is drawn ``DISAGREEMENT_STANDOFF`` pixels above the high a SELL arrow there points
+    at (turned over, as the arrow is), clear of that arrow: a fixed price offset sat far above
+    a calm candle, out of the view the chart fits to its candles, and on a candle's wick or
+    arrow on a wide one."""
     frame = timeframe_ms(timeframe)
     by_time = {c.time: c for c in candles}
     x, y, text, opacity = [], [], [], []
@@ -169,7 +173,9 @@ def disagreement_trace(
         if item["timeframe"] != timeframe or candle is None:
             continue
         x.append(candle.time)
-        y.append(candle.high)
+        # Where a SELL arrow on this candle points (the highest high of it and its neighbours,
+        # which the cross is wide enough to reach into too), so it stays clear above the arrow.
+        y.append(action_anchor(candle.time, False, candle.high, by_time, frame))
         # The detail names labels (people's text): plotly would render markup in them.
         text.append(f"<b>disagreement</b><br>{escape(item['detail'])}")
         opacity.append(strength(1.0, strong_since is None or item["time"] >= strong_since))

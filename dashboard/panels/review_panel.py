@@ -272,7 +272,7 @@ def jump_to_disagreement(cell, rows, chart_ids):
     if row is None:
         raise PreventUpdate
     # Its own symbol's chart only: a list not yet redrawn after a switch moves no other.
-    at = (row["timeframe"], row["symbol"])
+    at = (row["timeframe"], row.get("symbol"))
     return [jump(row["time"], row["timeframe"]) if (c["tf"], c["symbol"]) == at else no_update
             for c in chart_ids]  # fmt: skip
 
@@ -290,7 +290,8 @@ def focus_of(spans: list[dict] | None, selected: list[int] | None) -> dict | Non
     if not spans or not selected or not 0 <= selected[0] < len(spans):
         return None
     span = spans[selected[0]]
-    return {"timeframe": QUEUE_TIMEFRAME, "start": int(span["start"]), "end": int(span["end"]),
+    return {"symbol": span.get("symbol"), "timeframe": QUEUE_TIMEFRAME,
+            "start": int(span["start"]), "end": int(span["end"]),
             "label": span["label"]}  # fmt: skip
 
 
@@ -323,8 +324,9 @@ def focus_queue_span(selected, spans, symbol, chart_ids):
     focus = focus_of(spans, selected)
     if focus is None:
         return None, [no_update] * len(chart_ids)
-    span = Span(None, symbol, QUEUE_TIMEFRAME, focus["start"], focus["end"], focus["label"],
-                "model", "pending")  # fmt: skip
+    # The queue's own symbol (it stays loaded when the dropdown moves on): its chart only.
+    span = Span(None, focus["symbol"] or symbol, QUEUE_TIMEFRAME, focus["start"], focus["end"],
+                focus["label"], "model", "pending")  # fmt: skip
     return focus, jumps(orchestrator(), span, chart_ids)
 
 
@@ -369,6 +371,8 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
     keep = selected[0] if selected and ctx.triggered_id != ids.REVIEW_QUEUE_LOAD else None
     verdict = {ids.REVIEW_CONFIRM: "confirm", ids.REVIEW_CORRECT: "correct",
                ids.REVIEW_DISMISS: "dismiss"}.get(ctx.triggered_id)  # fmt: skip
+    # A verdict is on the queue's symbol, which the dropdown may have left since it was loaded.
+    queued = spans[0].get("symbol", symbol) if verdict is not None and spans else symbol
     refused = denied("review spans") if verdict is not None else None
     if refused:  # the queue stays as shown; the reason says who may give verdicts
         return no_update, no_update, no_update, refused, "danger", True, no_update, ack
@@ -379,20 +383,20 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
             span = spans[selected[0]]
             try:
                 who = acting_name(user)
-                made = apply_verdict(orch.annotations, symbol, "1m", span, verdict, label, who)
+                made = apply_verdict(orch.annotations, queued, "1m", span, verdict, label, who)
                 orch.audit.record(
                     who,
                     f"uncertainty {verdict}",
-                    f"{made.label} {symbol} 1m {format_ms(made.start)}",
+                    f"{made.label} {queued} 1m {format_ms(made.start)}",
                 )
                 message = f"{verdict}: {made.label} {format_ms(made.start)} saved ({made.status})"
             except (ValueError, SpanError) as exc:
                 message, color = str(exc), "danger"
     try:
-        spans = queue(
-            orch.patterns, orch.store, orch.annotations, symbol,
+        spans = [{**span, "symbol": queued} for span in queue(
+            orch.patterns, orch.store, orch.annotations, queued,
             window=orch.config.dashboard.window_1m_candles,
-        )  # fmt: skip
+        )]  # fmt: skip
     except NoModel:
         spans = []
         message, color = (

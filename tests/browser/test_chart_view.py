@@ -133,15 +133,16 @@ def test_price_axis_fits_the_candles_in_view_after_a_zoom_and_back_to_live(page)
     wait_for(lambda: x_range_ms(page, "1s")[1] >= last_time(page, "1s"))
 
 
-def hold_a_tick(page, symbol: str):
-    """Hold ``symbol``'s next minute-chart tick in flight (its request sent, its answer not yet
-    come); returns what lets it go and waits for its answer to reach the page."""
-    held = []
+def hold_ticks(page, symbol: str):
+    """Hold ``symbol``'s minute-chart ticks in flight from now on (sent, not yet answered: all of
+    them, since the page drops an older one once a newer one is sent); returns what lets them
+    go and waits until the newest one's answer has come back to the page."""
+    held, holding = [], [True]
 
     def hold(route):
         body = json.loads(route.request.post_data or "{}")
         charts = [o.get("id") for o in body.get("outputs") or [] if isinstance(o, dict)]
-        if not held and {"type": "chart", "tf": "1m", "symbol": symbol} in charts:
+        if holding[0] and {"type": "chart", "tf": "1m", "symbol": symbol} in charts:
             held.append(route)
         else:
             route.continue_()
@@ -150,9 +151,11 @@ def hold_a_tick(page, symbol: str):
     wait_for(lambda: page.evaluate("true") and held)  # the page's calls let the handler run
 
     def release():
-        sent = held[0].request.post_data
-        with page.expect_response(lambda r: r.request.post_data == sent, timeout=60_000):
-            held[0].continue_()
+        holding[0] = False
+        newest = held[-1].request.post_data
+        with page.expect_response(lambda r: r.request.post_data == newest, timeout=60_000):
+            for route in held:
+                route.continue_()
         page.unroute("**/_dash-update-component*", hold)
 
     return release
@@ -171,14 +174,14 @@ def test_the_view_is_kept_per_symbol(page):
     drag(page, "1m", 0.3, 0.5, tool="Pan")
     wait_for(lambda: page.locator("#chart-1m .back-to-live").is_visible())
     btc_view = x_range_ms(page)
-    release = hold_a_tick(page, "BTC/USDT")  # BTC's panned view, in flight
+    release = hold_ticks(page, "BTC/USDT")  # BTC's panned view, in flight
     switch_to(page, "ETH/USDT")
     wait_for(lambda: x_range_ms(page)[1] >= last_time(page))  # ETH opens live
     release()
     ticks_pass(page, 2, CHART_TICK)
     assert "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text")
     assert x_range_ms(page)[1] >= last_time(page)  # still live, not at BTC's range
-    release = hold_a_tick(page, "ETH/USDT")  # ETH's live view, in flight
+    release = hold_ticks(page, "ETH/USDT")  # ETH's live view, in flight
     switch_to(page, "BTC/USDT")
     wait_for(lambda: abs(x_range_ms(page)[0] - btc_view[0]) < MIN)
     release()

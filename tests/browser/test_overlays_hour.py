@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from dashboard.figures.charts import ARROW_STANDOFF, confidence_size
+from dashboard.figures.chart_layout import MARK_ROOM_PX
 from tests.helpers.browser import figure_data, serve_app
 from tests.helpers.waiting import wait_for
 
@@ -65,7 +65,7 @@ READ_CHART = """(tf) => {
     g.querySelectorAll("path.point").forEach((el) => {
       const i = el.__data__.i, box = el.getBoundingClientRect();
       markers.push({
-        trace: t.name, t: input.x[i], size: at(m.size, i) ?? 6,
+        trace: t.name, t: input.x[i], size: at(m.size, i) ?? 6, anchor: py(input.y[i]),
         x: box.left + box.width / 2 - left, y: box.top + box.height / 2 - top,
         w: box.width, h: box.height, symbol: String(at(m.symbol, i) ?? t.marker.symbol),
         angle: ((at(m.angle, i) ?? 0) + 360) % 360,
@@ -146,9 +146,21 @@ def test_an_hour_of_predictions_stays_readable(browser, served, tmp_path):
             assert m["y"] + m["h"] / 2 < c["high"], (m, c)
         assert m["y"] - m["h"] / 2 >= 0 and m["y"] + m["h"] / 2 <= chart["height"], m
 
-    # Above the highest candle in view and below the lowest there is room for the largest arrow
-    # (plotly clips a marker at the plot's edge): wherever a SELL or a BUY comes, it shows.
-    reach = ARROW_STANDOFF + confidence_size(1.0) / 2
+    # A disagreement's cross sits clear above a SELL arrow on its candle.
+    crosses = [m for m in inside if m["trace"] == "Disagreements" and m["t"] in by_time]
+    stacked = [(x, m) for x in crosses for m, _ in arrows if m["t"] == x["t"] and m["angle"]]
+    assert stacked, "no disagreement on a SELL's candle to check"
+    for x, m in stacked:
+        assert x["y"] + x["h"] / 2 < m["y"] - m["h"] / 2, (x, m)
+
+    # Above the highest candle in view and below the lowest there is room for the farthest
+    # reach of what is drawn off a price (plotly clips a marker at the plot's edge), measured
+    # on the drawn marks from the price each points at: wherever a SELL, a BUY or a cross
+    # comes, it shows.
+    reach = max([m["anchor"] - (m["y"] - m["h"] / 2) for m, _ in arrows if m["angle"]]
+                + [m["y"] + m["h"] / 2 - m["anchor"] for m, _ in arrows if not m["angle"]]
+                + [x["anchor"] - (x["y"] - x["h"] / 2) for x in crosses])  # fmt: skip
+    assert reach <= MARK_ROOM_PX + 1  # the room kept is for these marks (+ their outline)
     assert chart["highest"] >= reach and chart["height"] - chart["lowest"] >= reach, chart
 
     # The README's screenshot is written only when asked: a test run leaves the tree as it was.

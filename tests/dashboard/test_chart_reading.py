@@ -1,9 +1,18 @@
 """Pure parts of what a trader and an annotator read on the charts and in the review list."""
 
+import pytest
+
 from core.candles import Candle
 from core.spans import Span
 from dashboard.figures import chart_series
-from dashboard.figures.chart_layout import format_price, opening_range, price_decimals, price_format
+from dashboard.figures.chart_layout import (
+    MARK_ROOM_PX,
+    NOMINAL_AXIS_PX,
+    format_price,
+    opening_range,
+    price_decimals,
+    price_format,
+)
 from dashboard.figures.charts import PENDING_STRIP, pattern_shapes, span_shapes
 from dashboard.figures.span_layout import (
     HOVER_Y,
@@ -39,7 +48,11 @@ def test_the_chart_opens_on_the_newest_candles_with_room_for_the_label_strip():
     assert x_range[1] == candles[-1].time + 9 * MIN
     shown = candles[-150:]
     low, high = min(c.low for c in shown), max(c.high for c in shown)
-    assert y_range[0] < low - (high - low) * 0.07 and high < y_range[1] < high + (high - low) * 0.1
+    # 30 px of the 235 px price axis at 1400x900 under and over the candles (what the browser's
+    # fit keeps, assets/chart_view.js): the label strip and the arrows fit, and no jump.
+    room = (high - low) * MARK_ROOM_PX / (NOMINAL_AXIS_PX - 2 * MARK_ROOM_PX)
+    assert y_range == pytest.approx([low - room, high + room])
+    assert room > (high - low) * 0.08  # more than the old 8 % below and 5 % above
 
 
 def test_pending_spans_are_a_strip_accepted_ones_bands_rejected_ones_hidden():

@@ -78,10 +78,12 @@ def test_a_resolved_dqn_arrow_is_drawn_off_its_candle_like_a_pending_one():
     assert hits["y"][1] == 101.0
 
 
-def test_a_disagreement_cross_points_at_its_candles_high_and_is_pushed_up_off_it():
+def test_a_disagreement_cross_points_at_its_candles_high_and_is_pushed_up_off_its_arrow():
     """At the high itself (inside the price range the chart fits to its candles), drawn a few
-    pixels above it: not a fixed fraction of the price, which put it far above a calm candle
-    and out of view on the 1 s chart."""
+    pixels above it, beyond a SELL arrow there: not a fixed fraction of the price, which put it
+    far above a calm candle and out of view on the 1 s chart."""
+    from dashboard.figures.chart_layout import MARK_ROOM_PX
+    from dashboard.figures.charts import ARROW_REACH
     from dashboard.figures.outcome_overlays import (
         DISAGREEMENT_SIZE,
         DISAGREEMENT_STANDOFF,
@@ -93,6 +95,10 @@ def test_a_disagreement_cross_points_at_its_candles_high_and_is_pushed_up_off_it
     assert disagreement_trace(found, candles, "1s")["x"] == []  # the minute chart's, not this
     found[0].update(timeframe="1s", time=candles[7].time)
     trace = disagreement_trace(found, candles, "1s")
-    assert trace["y"] == [candles[7].high] and trace["x"] == [candles[7].time]
+    # The high a SELL arrow there points at: its candle's and its neighbours' highest.
+    assert trace["y"] == [max(c.high for c in candles[6:9])] and trace["x"] == [candles[7].time]
     assert trace["marker"]["angle"] % 360 == 180  # turned over: the standoff pushes it up
-    assert trace["marker"]["standoff"] == DISAGREEMENT_STANDOFF > DISAGREEMENT_SIZE / 2
+    assert trace["marker"]["standoff"] == DISAGREEMENT_STANDOFF
+    # Its arms clear the largest arrow and stay inside the room the price axis keeps.
+    assert ARROW_REACH < DISAGREEMENT_STANDOFF - DISAGREEMENT_SIZE / 2
+    assert DISAGREEMENT_STANDOFF + DISAGREEMENT_SIZE / 2 <= MARK_ROOM_PX

@@ -8,11 +8,13 @@ one's range, and the old one's remembered view lost on the way back."""
 import json
 
 import pytest
+from dash import Patch, no_update
 
+from core.spans import Span
 from dashboard import ids
-from dashboard.panels.charts.live_charts import chart_block, make_view
+from dashboard.panels.charts.live_charts import chart_block, focus_shapes, make_view
 from runtime.orchestrator import Orchestrator
-from tests.helpers.callbacks import answer_text, callback_body
+from tests.helpers.callbacks import answer_text, callback_body, press
 from tests.helpers.candles import make_candles
 from tests.helpers.secured_app import make_app
 
@@ -130,3 +132,39 @@ def test_a_drawing_is_kept_on_the_symbol_of_the_chart_it_was_drawn_on(app, clien
         client.post("/_dash-update-component", json=drawn_on(dependencies, "NOPE/USDT"))
     )
     assert "'NOPE/USDT' is not served here" in text and orch.drawings.list("NOPE/USDT") == []
+
+
+def test_a_verdict_is_stored_on_the_symbol_its_queue_was_loaded_for(app, client):
+    """The uncertainty queue stays loaded when the dropdown moves on: a verdict given then is
+    on the queue's symbol, not the one the dropdown shows now."""
+    orch = app.server.extensions["orchestrator"]
+    dependencies = client.get("/_dash-dependencies").get_json()
+    queued = {"start": T0, "end": T0 + 4 * MIN, "label": "double_top", "margin": 0.05,
+              "confidence": 0.6, "symbol": "ETH/USDT"}  # fmt: skip
+    orch.store.merge_history("ETH/USDT", "1m", make_candles(30, start=T0, frame_ms=MIN))
+    press(client, dependencies, "review-confirm.n_clicks", {
+        "review-queue.selected_rows": [0], "review-queue-data.data": [queued],
+        "symbol-select.value": "BTC/USDT"})  # fmt: skip
+    [made] = orch.annotations.list(source="model", start=T0, end=T0 + 4 * MIN)
+    assert (made.symbol, made.status) == ("ETH/USDT", "accepted")
+
+
+def test_a_jump_moves_only_its_own_symbols_chart(make_config):
+    from dashboard.panels.annotations import jumps
+    from dashboard.panels.review_panel import focus_of
+
+    orch = Orchestrator(make_config())
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        orch.store.ingest(symbol, make_candles(1800, start=T0, closed_last=False))
+    charts = [ids.chart(tf, "ETH/USDT") for tf in ("1s", "1m")]
+    at = (T0 + 20 * MIN, T0 + 22 * MIN)
+    btc = Span(None, "BTC/USDT", "1m", *at, "double_top", "model", "pending")
+    eth = Span(None, "ETH/USDT", "1m", *at, "double_top", "model", "pending")
+    assert jumps(orch, btc, charts) == [no_update, no_update]  # a list not yet redrawn
+    moved = jumps(orch, eth, charts)
+    assert moved[0] is no_update and isinstance(moved[1], Patch)
+    # The queue's focus names its symbol, and only that symbol's chart highlights it.
+    focus = focus_of([{"start": at[0], "end": at[1], "label": "x", "symbol": "ETH/USDT"}], [0])
+    assert focus["symbol"] == "ETH/USDT"
+    assert focus_shapes(focus, "ETH/USDT", "1m", None)
+    assert focus_shapes(focus, "BTC/USDT", "1m", None) == []

@@ -86,7 +86,7 @@ def store_drawing(reports, flat_clicks, user):
     symbol = next(item["id"]["symbol"] for item in ctx.inputs_list[0] if item["id"] in changed)
     orch = orchestrator()
     if symbol not in orch.symbols():  # no such chart on any page: a forged id
-        return f"Not kept: the symbol {symbol[:40]!r} is not served here"
+        return f"Not kept: the symbol {str(symbol)[:40]!r} is not served here"
     flat = bool(flat_clicks) and flat_clicks % 2 == 1
     kept = []
     # The same report sent twice (a reconnect, a replayed store) must not store the shape twice.

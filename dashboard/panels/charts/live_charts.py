@@ -94,10 +94,10 @@ def focus_key(focus) -> str:
     return f"{focus.get('timeframe')}:{focus.get('start')}:{focus.get('end')}:{focus.get('label')}"
 
 
-def focus_shapes(focus, source: str, width) -> list[dict]:
+def focus_shapes(focus, symbol: str, source: str, width) -> list[dict]:
     """The span picked in the Review tab's uncertainty queue, drawn as the span list draws its
-    selected span (a full band with a white outline)."""
-    if not focus or focus.get("timeframe") != source:
+    selected span (a full band with a white outline), on its own symbol's chart only."""
+    if not focus or focus.get("timeframe") != source or focus.get("symbol", symbol) != symbol:
         return []
     span = Span(FOCUS_ID, "", source, int(focus["start"]), int(focus["end"]),
                 str(focus["label"]), "model", "pending")  # fmt: skip
@@ -135,7 +135,7 @@ def span_layers(orch, symbol: str, timeframe: str, window_start, view: dict):
         chosen = spans_in_view(spans, visible, MAX_SPAN_SHAPES)
         shapes += span_shapes(chosen, source, view["selected"], width)
         points += label_points(chosen, frame, view["selected"])
-    shapes += focus_shapes(view.get("focus"), source, width)
+    shapes += focus_shapes(view.get("focus"), symbol, source, width)
     if "patterns" in view["enabled"]:
         found = orch.live_patterns.spans(symbol, source, window_start, view["min_confidence"])
         found = spans_in_view(found, visible, MAX_SPAN_SHAPES)
