@@ -84,15 +84,20 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     wait_for(lambda: page.evaluate("tdTime.zone()") == "local")
 
     # The live minute chart draws no hover box for a candle: its crosshair tag names the time.
+    moves = []
+
     def tag_reads_local() -> bool:
-        hover_candle(page, "chart-1m")
+        # A pixel further each try: a mouse that doesn't move fires no event, and the tag is
+        # made by the first one the chart handles (it may come before the chart is bound).
+        moves.append(1)
+        hover_candle(page, "chart-1m", nudge=len(moves) % 2)
         hovered, tag = plot(
             page,
             "chart-1m",
             "[gd._hoverdata && gd._hoverdata[0].x,"
-            " gd.closest('.chart-block').querySelector('.crosshair-time').textContent]",
+            " gd.closest('.chart-block').querySelector('.crosshair-time')?.textContent]",
         )
-        if not hovered:
+        if not hovered or tag is None:
             return False
         moment = datetime.fromisoformat(hovered).replace(tzinfo=UTC) + TOKYO
         return tag == f"{moment:%Y-%m-%d %H:%M} UTC+09:00"
