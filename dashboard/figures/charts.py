@@ -172,12 +172,19 @@ def overlay_points(
     return points
 
 
+# The candles either side of its own that an arrow reaches over: the largest is 23 px wide,
+# four candles of the minute chart's opening view (150 candles over about 830 px at 1400x900).
+ARROW_NEIGHBOURS = 2
+
+
 def action_anchor(ts: int, buy: bool, price: float, by_time: dict, frame: int) -> float:
-    """The price a BUY arrow points up at (the lowest low of its candle and the candles either
-    side, which an arrow wider than a candle reaches into) or a SELL arrow points down at (the
-    highest high). The arrow is drawn ``ARROW_STANDOFF`` pixels off it (``arrow_marker``)."""
+    """The price a BUY arrow points up at (the lowest low of its candle and the
+    ``ARROW_NEIGHBOURS`` candles either side, which an arrow wider than a candle reaches over)
+    or a SELL arrow points down at (the highest high). The arrow is drawn ``ARROW_STANDOFF``
+    pixels off it (``arrow_marker``)."""
     bucket = bucket_start(ts, frame)
-    near = [by_time[t] for t in (bucket - frame, bucket, bucket + frame) if t in by_time]
+    reach = range(-ARROW_NEIGHBOURS, ARROW_NEIGHBOURS + 1)
+    near = [by_time[t] for t in (bucket + k * frame for k in reach) if t in by_time]
     if not near:
         return price
     return min(c.low for c in near) if buy else max(c.high for c in near)

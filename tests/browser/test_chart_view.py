@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from dashboard.figures.chart_layout import price_pads
 from tests.helpers.browser import (
     CHART_TICK,
     figure_data,
@@ -113,10 +114,15 @@ def test_price_axis_fits_the_candles_in_view_after_a_zoom_and_back_to_live(page)
     wait_for(lambda: x_range_ms(page)[1] < last_time(page))
 
     def fitted():
+        # The candles in view fill the axis but for MARK_ROOM_PX (or 8 % / 5 % of their span,
+        # where that is more) under and over them, for the arrows and crosses drawn off them.
         low, high = visible_low_high(page)
         y0, y1 = figure_data(page, "1m", "gd._fullLayout.yaxis.range")
-        span = high - low
-        return y0 < low and y1 > high and y1 - y0 < span * 1.3
+        length = figure_data(page, "1m", "gd._fullLayout.yaxis._length")
+        below, above = price_pads(high - low, length)
+        return y0 == pytest.approx(low - below, abs=(high - low) * 1e-3) and y1 == pytest.approx(
+            high + above, abs=(high - low) * 1e-3
+        )
 
     wait_for(fitted)
     # Away from the newest candle: the button takes the user back.

@@ -82,10 +82,11 @@ def test_dqn_buy_is_green_triangle_below_the_low_and_sell_red_above_the_high():
     assert (buy.marker.symbol, buy.marker.angle % 360) == ("triangle-up", 0)
     assert (sell.marker.symbol, sell.marker.angle % 360) == ("triangle-up", 180)
     assert list(buy.marker.color) == ["#00e676"] and list(sell.marker.color) == ["#ff1744"]
-    # Each points at the extreme of its candle and the candles either side, and is drawn more
+    # Each points at the extreme of its candle and the two candles either side (which the
+    # largest arrow reaches over at the opening zoom), and is drawn more
     # than half the largest arrow off it (in pixels, so at any zoom).
-    assert buy.y[0] == min(c.low for c in candles[1:4]) and buy.y[0] <= candles[2].low
-    assert sell.y[0] == max(c.high for c in candles[2:5]) and sell.y[0] >= candles[3].high
+    assert buy.y[0] == min(c.low for c in candles[0:5]) and buy.y[0] <= candles[2].low
+    assert sell.y[0] == max(c.high for c in candles[1:6]) and sell.y[0] >= candles[3].high
     assert buy.marker.standoff == sell.marker.standoff > confidence_size(1.0) / 2
 
 

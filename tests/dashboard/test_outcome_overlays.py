@@ -72,7 +72,7 @@ def test_a_resolved_dqn_arrow_is_drawn_off_its_candle_like_a_pending_one():
     assert hits["customdata"] == ["d", "c", "t"]
     assert (hits["y"][2], marker["symbol"][2], marker["angle"][2], marker["standoff"][2]) == (
         100.5, "star", 0, 0)  # fmt: skip
-    assert hits["y"][0] == max(c.high for c in candles[2:5])
+    assert hits["y"][0] == max(c.high for c in candles[1:6])
     assert (marker["symbol"][0], marker["angle"][0] % 360) == ("triangle-up", 180)
     assert marker["standoff"][:2] == [ARROW_STANDOFF, 0] and marker["angle"][1] == 0
     assert hits["y"][1] == 101.0
@@ -96,7 +96,7 @@ def test_a_disagreement_cross_points_at_its_candles_high_and_is_pushed_up_off_it
     found[0].update(timeframe="1s", time=candles[7].time)
     trace = disagreement_trace(found, candles, "1s")
     # The high a SELL arrow there points at: its candle's and its neighbours' highest.
-    assert trace["y"] == [max(c.high for c in candles[6:9])] and trace["x"] == [candles[7].time]
+    assert trace["y"] == [max(c.high for c in candles[5:10])] and trace["x"] == [candles[7].time]
     assert trace["marker"]["angle"] % 360 == 180  # turned over: the standoff pushes it up
     assert trace["marker"]["standoff"] == DISAGREEMENT_STANDOFF
     # Its arms clear the largest arrow and stay inside the room the price axis keeps.
