@@ -29,6 +29,7 @@ OVERLAY_OPTIONS = layer_options()
 # callbacks skip the page's opening (``prevent_initial_call``), each one a request and a redraw
 # of the page saved (tests/dashboard/test_opening_tab.py).
 OPENING_TAB = "annotate"
+SYMBOL_WIDTH = "11rem"
 
 
 def header(config: Config, symbols: list[str]) -> html.Div:
@@ -37,12 +38,18 @@ def header(config: Config, symbols: list[str]) -> html.Div:
             [
                 dbc.Col(html.H5(config.dashboard.title, className="mb-0"), width="auto"),
                 dbc.Col(
-                    dcc.Dropdown(
-                        id=ids.SYMBOL,
-                        options=[{"label": s, "value": s} for s in symbols],
-                        value=symbols[0],
-                        clearable=False,
-                        style={"minWidth": "11rem", "color": DROPDOWN_TEXT},
+                    html.Div(
+                        dcc.Dropdown(
+                            id=ids.SYMBOL,
+                            options=[{"label": s, "value": s} for s in symbols],
+                            value=symbols[0],
+                            clearable=False,
+                            style={"minWidth": SYMBOL_WIDTH, "color": DROPDOWN_TEXT},
+                        ),
+                        # its width, kept from the first paint: Dash loads the dropdown about a
+                        # second after the charts, and the header's other controls would jump
+                        # right under the pointer then
+                        style={"minWidth": SYMBOL_WIDTH},
                     ),
                     width="auto",
                 ),

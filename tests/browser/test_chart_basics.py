@@ -301,3 +301,21 @@ def test_the_training_banner_leaves_the_charts_where_they_are(page, served):
     # The banner goes with the job; the charts stay where they were while it showed.
     wait_for(lambda: not banner.is_visible())
     assert charts.bounding_box()["y"] == pytest.approx(with_banner, abs=1)
+
+
+
+# Each header column's left edge. The symbol picker and the confidence slider are loaded a moment
+# after the rest of the header (dcc loads them lazily): about a second after the charts are drawn
+# on an idle machine, several under load. Nothing may move when they come.
+HEADER_EDGES = """() => Object.fromEntries([...document.querySelectorAll('.app-header .row > *')]
+    .map((col, i) => [i, Math.round(col.getBoundingClientRect().x)]))"""
+
+
+def test_the_header_keeps_its_place_while_the_symbol_picker_loads(context, served):
+    page = context.new_page()
+    page.goto(served.url)
+    before = wait_for(lambda: page.evaluate(HEADER_EDGES), interval=0.01)
+    page.wait_for_selector("#symbol-select")
+    page.wait_for_selector("#pattern-min-confidence")
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+    assert page.evaluate(HEADER_EDGES) == before
