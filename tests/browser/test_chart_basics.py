@@ -303,7 +303,6 @@ def test_the_training_banner_leaves_the_charts_where_they_are(page, served):
     assert charts.bounding_box()["y"] == pytest.approx(with_banner, abs=1)
 
 
-
 # Each header column's left edge. The symbol picker and the confidence slider are loaded a moment
 # after the rest of the header (dcc loads them lazily): about a second after the charts are drawn
 # on an idle machine, several under load. Nothing may move when they come.
