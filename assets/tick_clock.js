@@ -52,6 +52,12 @@
         start(clock);
         return window.dash_clientside.no_update;
       },
+      // A job poll's tick (tick_clock.WATCHED): the panels' tick, passed on only while the
+      // watched store names a job (its id) or a run ({"id": ...}).
+      whileWatched: function (n, watched) {
+        const named = watched && (typeof watched !== "object" || watched.id);
+        return named ? n : window.dash_clientside.no_update;
+      },
     },
   });
 })();

@@ -6,6 +6,11 @@ TICK = "tick"
 # The charts' tick (a count), and how the page's clock drives both (panels/charts/tick_clock.py).
 CHART_TICK = "chart-tick"
 TICK_CLOCK = "tick-clock"
+# The job polls' ticks: the panels' tick, passed on only while there is something to watch.
+AUTO_TICK = "auto-tick"
+TRAIN_TICK = "train-tick"
+BT_TICK = "bt-tick"
+RESEARCH_TICK = "research-tick"
 FEED_STATUS = "feed-status"
 FEED_STATUS_SUMMARY = "feed-status-summary"
 FEED_STATUS_DETAILS = "feed-status-details"

@@ -322,8 +322,9 @@ def on_autolabel(*, _run, _cancel, symbol, timeframe, hours, patterns, job_id, u
     Output(ids.AUTO_PROGRESS, "value"),
     Output(ids.AUTO_PROGRESS, "label"),
     Output(ids.AUTO_STATUS, "children"),
-    Input(ids.TICK, "n_intervals"),
+    Input(ids.AUTO_TICK, "data"),
     State(ids.AUTO_JOB, "data"),
+    prevent_initial_call=True,
 )
 def autolabel_progress(_n, job_id):
     job = orchestrator().jobs.get(job_id) if job_id else None

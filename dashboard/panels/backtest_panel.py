@@ -240,10 +240,11 @@ def _cancel_shown(orch, who: str, shown, research, view) -> str:
     Output(ids.BT_STATUS, "children"),
     Output(ids.BT_SHOWN, "data"),
     Output(ids.BT_VERSION, "data"),
-    Input(ids.TICK, "n_intervals"),
+    Input(ids.BT_TICK, "data"),
     State(ids.BT_SHOWN, "data"),
     State(ids.BT_VERSION, "data"),
     State(ids.BT_VIEW, "data"),
+    prevent_initial_call=True,
 )
 def poll(_n, shown, version, view):
     """Each tick, cheaply: the shown run's progress and status. Its results are redrawn

@@ -44,7 +44,7 @@ NOUN = {"search": "Search", "walkforward": "Walk-forward"}
     Output(ids.BT_STATUS, "children", allow_duplicate=True),
     Output(ids.BT_RESEARCH_SHOWN, "data", allow_duplicate=True),
     Output(ids.BT_VERSION, "data", allow_duplicate=True),
-    Input(ids.TICK, "n_intervals"),
+    Input(ids.RESEARCH_TICK, "data"),
     State(ids.BT_RESEARCH_SHOWN, "data"),
     State(ids.BT_VERSION, "data"),
     State(ids.BT_VIEW, "data"),

@@ -248,9 +248,10 @@ def _f1(value) -> str:
     Output(ids.TRAIN_PROGRESS, "label"),
     Output(ids.TRAIN_STATUS, "children"),
     Output(ids.TRAIN_VERSION, "data"),
-    Input(ids.TICK, "n_intervals"),
+    Input(ids.TRAIN_TICK, "data"),
     State(ids.TRAIN_JOB, "data"),
     State(ids.TRAIN_VERSION, "data"),
+    prevent_initial_call=True,
 )
 def training_progress(_n, job_id, shown_version):
     job = orchestrator().jobs.get(job_id) if job_id else None

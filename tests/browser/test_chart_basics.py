@@ -318,3 +318,17 @@ def test_the_header_keeps_its_place_while_the_symbol_picker_loads(context, serve
     page.wait_for_selector("#pattern-min-confidence")
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
     assert page.evaluate(HEADER_EDGES) == before
+
+
+JOB_POLLS = ("auto-progress.value", "train-progress.value", "bt-progress.value")
+
+
+def test_an_idle_page_sends_no_job_polls(page):
+    """The job polls tick only while the page watches a job or a run: an idle page sends none of
+    their requests (four a tick before, a tenth of a second of chromium CPU each)."""
+    outputs = []
+    page.on("request", lambda r: "_dash-update-component" in r.url and outputs.append(
+        r.post_data_json["output"]))  # fmt: skip
+    ticks_pass(page, 3)
+    assert any("feed-status-summary" in output for output in outputs), outputs
+    assert [o for o in outputs if any(poll in o for poll in JOB_POLLS)] == []

@@ -3,16 +3,29 @@ them (``assets/tick_clock.js``): the charts' tick ``tick_offset_ms`` after each 
 of the clock, just after the feed's poll at the boundary has stored the new 1 s candle, and the
 other panels' tick half an interval later, so their requests never queue in front of the
 charts'. With ``interval`` a free-running ``dcc.Interval`` drives both at once, as before: a new
-candle then waits for a tick at a random phase of the second."""
+candle then waits for a tick at a random phase of the second.
+
+The job polls (an autolabel or training job started on this page, the backtest or search shown)
+tick only while there is something to watch: their tick is the panels' tick, passed on in the
+browser while the store they watch names a job or a run (``WATCHED``). An idle page sends none
+of their four requests a tick."""
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, dcc
+from dash import ClientsideFunction, Input, Output, State, dcc
 
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 
 callbacks = CallbackSet()
+
+# each job poll's tick: the store it watches
+WATCHED = {
+    ids.AUTO_TICK: ids.AUTO_JOB,
+    ids.TRAIN_TICK: ids.TRAIN_JOB,
+    ids.BT_TICK: ids.BT_SHOWN,
+    ids.RESEARCH_TICK: ids.BT_RESEARCH_SHOWN,
+}
 
 
 def layout(config) -> list:
@@ -32,6 +45,7 @@ def layout(config) -> list:
                 "tick": ids.TICK,
             },  # fmt: skip
         ),
+        *(dcc.Store(id=tick) for tick in WATCHED),
     ]
 
 
@@ -41,3 +55,11 @@ callbacks.clientside(
     Input(ids.TICK_CLOCK, "data"),
     Input(ids.TICK, "n_intervals"),
 )
+
+for _tick, _watched in WATCHED.items():
+    callbacks.clientside(
+        ClientsideFunction("tickClock", "whileWatched"),
+        Output(_tick, "data"),
+        Input(ids.TICK, "n_intervals"),
+        State(_watched, "data"),
+    )
