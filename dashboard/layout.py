@@ -29,10 +29,19 @@ OVERLAY_OPTIONS = layer_options()
 # callbacks skip the page's opening (``prevent_initial_call``), each one a request and a redraw
 # of the page saved (tests/dashboard/test_opening_tab.py).
 OPENING_TAB = "annotate"
-SYMBOL_WIDTH = "11rem"
+
+
+def symbol_width(symbols: list[str]) -> str:
+    """The symbol picker's width: room for the longest symbol, at most 20rem (a name wider than
+    that or than the estimate ends in "…"), kept from the first paint. Dash loads the picker
+    about a second after the charts; a picker as wide as its name would push the header's other
+    controls right under the pointer then, and again each time a longer symbol is picked."""
+    longest = max((len(s) for s in symbols), default=0)
+    return f"clamp(11rem, calc({longest}ch + 3.5rem), 20rem)"
 
 
 def header(config: Config, symbols: list[str]) -> html.Div:
+    width = symbol_width(symbols)
     return html.Div(
         dbc.Row(
             [
@@ -44,12 +53,9 @@ def header(config: Config, symbols: list[str]) -> html.Div:
                             options=[{"label": s, "value": s} for s in symbols],
                             value=symbols[0],
                             clearable=False,
-                            style={"minWidth": SYMBOL_WIDTH, "color": DROPDOWN_TEXT},
+                            style={"width": width, "color": DROPDOWN_TEXT},
                         ),
-                        # its width, kept from the first paint: Dash loads the dropdown about a
-                        # second after the charts, and the header's other controls would jump
-                        # right under the pointer then
-                        style={"minWidth": SYMBOL_WIDTH},
+                        style={"width": width},  # the picker's room before it loads
                     ),
                     width="auto",
                 ),

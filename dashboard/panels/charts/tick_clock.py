@@ -7,8 +7,9 @@ candle then waits for a tick at a random phase of the second.
 
 The job polls (an autolabel or training job started on this page, the backtest or search shown)
 tick only while there is something to watch: their tick is the panels' tick, passed on in the
-browser while the store they watch names a job or a run (``WATCHED``). An idle page sends none
-of their four requests a tick."""
+browser while the store they watch names a job or a run (``WATCHED``), in both modes. A page
+that has started or shown none since it loaded sends none of their four requests a tick; once
+one is watched its poll goes on until the page is reloaded, as every poll did before."""
 
 from __future__ import annotations
 
