@@ -168,3 +168,20 @@ def test_a_jump_moves_only_its_own_symbols_chart(make_config):
     assert focus["symbol"] == "ETH/USDT"
     assert focus_shapes(focus, "ETH/USDT", "1m", None)
     assert focus_shapes(focus, "BTC/USDT", "1m", None) == []
+
+
+def test_a_saved_verdict_says_so_when_the_queue_cannot_reload(app, client):
+    """After a verdict the queue reloads from the pattern model; with none registered (this
+    app has none) the answer still says the verdict was saved, then why the queue is empty."""
+    orch = app.server.extensions["orchestrator"]
+    dependencies = client.get("/_dash-dependencies").get_json()
+    at = T0 + 40 * MIN
+    queued = {"start": at, "end": at + 2 * MIN, "label": "double_top", "margin": 0.05,
+              "confidence": 0.6, "symbol": "ETH/USDT"}  # fmt: skip
+    orch.store.merge_history("ETH/USDT", "1m", make_candles(60, start=T0, frame_ms=MIN))
+    text = answer_text(press(client, dependencies, "review-dismiss.n_clicks", {
+        "review-queue.selected_rows": [0], "review-queue-data.data": [queued],
+        "symbol-select.value": "ETH/USDT"}))  # fmt: skip
+    assert "dismiss: double_top" in text and "saved" in text, text
+    assert "No pattern model is registered yet" in text, text
+    assert orch.annotations.list(source="model", start=at, end=at + 2 * MIN)
