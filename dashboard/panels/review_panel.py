@@ -401,7 +401,7 @@ def on_queue(*, _load, _confirm, _correct, _dismiss, _next, selected, spans, lab
         spans = []
         no_model = "No pattern model is registered yet: train one in the Train panel."
         # the verdict's own outcome stays in front: a saved one must not read as lost
-        message = f"{message}. {no_model}" if message else no_model
+        message = f"{message.rstrip('.')}. {no_model}" if message else no_model
         color = "danger" if color == "danger" else "warning"
     today = f"reviewed today: {reviewed_today(orch.annotations)}"
     picked = [keep] if keep is not None and keep < len(spans) else []
