@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -176,20 +177,48 @@ def message_text(page) -> str:
 CHART_TICK, PANELS_TICK = "chart-tick.data", "tick.n_intervals"
 
 
-def ticks_pass(page, count: int = 2, prop: str = PANELS_TICK) -> None:
-    """Wait until the server has answered ``count`` more ticks of the page's interval ``prop``.
+def tick_number(request, prop: str) -> int | None:
+    """The tick a Dash callback request was sent for (the value of its ``prop`` input), or None
+    for any other request."""
+    if "_dash-update-component" not in request.url or prop not in (request.post_data or ""):
+        return None
+    component, name = prop.split(".")
+    for item in request.post_data_json.get("inputs", []):
+        for entry in item if isinstance(item, list) else [item]:
+            if entry.get("id") == component and entry.get("property") == name:
+                return entry.get("value")
+    return None
+
+
+def ticks_pass(page, count: int = 2, prop: str = PANELS_TICK, timeout_s: float = 60) -> None:
+    """Wait until the page has sent the requests of ``count`` ticks of ``prop`` after this call
+    and the server has answered every one of them.
 
     Checks that something holds still over time use this instead of a fixed sleep: on a busy
     machine a sleep can pass with no tick landing at all, and the check would prove nothing.
+    Ticks are told apart by their number: one tick sends several requests (one per chart, one
+    per panel it refreshes), and counting answers let one tick pass for three, or answers to
+    requests sent before the call (the page's opening) pass for the ticks after it.
     """
+    sent = []
 
-    def is_tick(response) -> bool:
-        request = response.request
-        return "_dash-update-component" in request.url and prop in (request.post_data or "")
+    def on_request(request) -> None:
+        if tick_number(request, prop) is not None:
+            sent.append(request)
 
-    for _ in range(count):
-        with page.expect_response(is_tick, timeout=60_000):
-            pass
+    page.on("request", on_request)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while len({tick_number(r, prop) for r in sent}) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} ticks of {prop} not sent within {timeout_s:g} s")
+            page.wait_for_timeout(50)  # Playwright hands events over only inside its calls
+        ticks = sorted({tick_number(r, prop) for r in sent})[:count]
+        page.wait_for_timeout(50)  # the rest of the last tick's requests (sent together)
+        for request in [r for r in sent if tick_number(r, prop) in ticks]:
+            assert request.response() is not None, f"a tick's request failed: {request.url}"
+    finally:
+        page.remove_listener("request", on_request)
 
 
 def drag_select(page, tf: str = "1m", x0: float = 0.62, x1: float = 0.68) -> None:
