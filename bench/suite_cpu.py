@@ -35,7 +35,7 @@ def group(name: str, command: str) -> str:
         return "mlflow server"
     if "ray" in command or name in ("raylet", "gcs_server"):
         return "ray"
-    if "pytest" in command or "execnet" in command:
+    if "pytest" in command or "exec(eval(" in command:  # an xdist worker: execnet's bootstrap
         return "pytest workers (tests and the apps they serve)"
     if "python" in name or "python" in command:
         return "other python"
