@@ -34,8 +34,8 @@ def served(tmp_path):
 
 @pytest.fixture(scope="session")
 def shared_context(browser):
-    """One context for the ``page`` fixture's pages: its cache keeps plotly.js compiled across
-    tests (they share an origin, see ``serve_app``), which halves a page load's CPU."""
+    """One context for the ``page`` fixture's pages (they share an origin, see ``serve_app``).
+    Not for speed: an opening in a fresh context costs the same CPU as in this one."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     yield context
     context.close()
