@@ -5,8 +5,10 @@ core-seconds over the run.
 
 Processes are read from ``/proc`` every quarter second, each by its pid and start time, so one
 that lives less than a quarter second, or the last quarter second of one, goes uncounted: the
-figures are a floor. Run it on a quiet machine: everything else that runs meanwhile counts in
-the machine's figures, though not in a group unless it looks like one.
+figures are a floor. A process is grouped by its command line when first seen (one that
+execs into something else keeps its first group), and this script's own sampling is left out
+of the groups. Run it on a quiet machine: everything else that runs meanwhile counts in the
+machine's figures and lands in one of the groups ("other" at worst).
 
     python bench/suite_cpu.py -- make test
 """
@@ -43,16 +45,19 @@ def group(name: str, command: str) -> str:
 
 
 def busy_and_idle() -> tuple[float, float]:
+    """The machine's (busy, idle) core-seconds since boot: user, nice, system, irq and softirq
+    are busy; idle and iowait idle; steal (time another guest had) and guest time (already
+    inside user) count in neither."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields) - idle) / TICKS, idle / TICKS
+    user, nice, system, idle, iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / TICKS, (idle + iowait) / TICKS
 
 
 def sample(seen: dict, started: bool = True) -> None:
     """Each live process's CPU so far, by (pid, start time), into ``seen``: [CPU when first
     seen, or 0 for one ``started`` since the run began; CPU when last seen; its group]."""
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
