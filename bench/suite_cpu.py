@@ -35,7 +35,8 @@ def group(name: str, command: str) -> str:
         return "postgresql"
     if "mlflow" in command or "gunicorn" in command or "uvicorn" in command:
         return "mlflow server"
-    if "ray" in command or name in ("raylet", "gcs_server"):
+    # (a path segment, not a substring: a test file named test_ray_*.py is pytest's)
+    if "/ray/" in command or name.startswith("ray::") or name in ("raylet", "gcs_server"):
         return "ray"
     if "pytest" in command or "exec(eval(" in command:  # an xdist worker: execnet's bootstrap
         return "pytest workers (tests and the apps they serve)"

@@ -203,9 +203,9 @@ def ticks_pass(page, count: int = 2, prop: str = PANELS_TICK, timeout_s: float =
     Checks that something holds still over time use this instead of a fixed sleep: on a busy
     machine a sleep can pass with no tick landing at all, and the check would prove nothing.
     Ticks are told apart by their number: one tick sends several requests (one per chart, one
-    per panel it refreshes), and counting answers let one tick pass for two. The lowest number
-    seen is not counted: Dash holds a callback back while one of its inputs is being computed,
-    so a request of a tick from before the call can be sent after it.
+    per panel it refreshes), and counting answers let one tick pass for two. Only ticks after
+    the first one seen count: Dash holds a callback back while one of its inputs is being
+    computed, so a request of a tick from before the call can be sent after it.
     """
     sent: list[tuple[object, int]] = []
     finished: set = set()
@@ -226,12 +226,11 @@ def ticks_pass(page, count: int = 2, prop: str = PANELS_TICK, timeout_s: float =
     deadline = time.monotonic() + timeout_s
 
     def settled() -> bool:
-        """``count`` ticks after the lowest seen, each request of them answered."""
-        numbers = sorted({number for _, number in sent})
-        if len(numbers) <= count:
+        """``count`` ticks after the first seen, each request of them answered."""
+        if not sent:
             return False
-        counted = set(numbers[1 : count + 1])
-        return all(r in finished for r, n in sent if n in counted)
+        counted = sorted({n for _, n in sent if n > sent[0][1]})[:count]
+        return len(counted) == count and all(r in finished for r, n in sent if n in counted)
 
     try:
         while True:
