@@ -63,6 +63,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         research_panel,
         results_view,
         review_panel,
+        side_tabs,
         status,
         training_panel,
     )
@@ -95,7 +96,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         live_charts, indicator_menu, status, annotations, annotation_actions, training_panel,
         neural_panel, champion_panel, predictions_panel, models_tab, review_panel, replay,
         backtest_panel, research_panel, results_view, chart_drawings, alerts_panel, deep_link,
-        tick_clock,
+        tick_clock, side_tabs,
     ):  # fmt: skip
         module.callbacks.register(app)
     app.server.extensions[EXTENSION] = orch

@@ -15,6 +15,7 @@ FEED_STATUS = "feed-status"
 FEED_STATUS_SUMMARY = "feed-status-summary"
 FEED_STATUS_DETAILS = "feed-status-details"
 TABS = "side-tabs"
+TAB_BODIES = "side-tab-bodies"  # the open tab's body (panels/side_tabs.py)
 CHARTS = "charts"
 PATTERN_MIN_CONF = "pattern-min-confidence"
 SIGN_OUT = "sign-out"

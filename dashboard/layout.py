@@ -17,6 +17,7 @@ from dashboard.panels import (
     replay,
     results_view,
     review_panel,
+    side_tabs,
     status,
     training_panel,
 )
@@ -123,7 +124,7 @@ def page(
                      lg=8 if side_panels else 12, className="charts-col")  # fmt: skip
     body = [charts]
     if side_panels:
-        tabs = dbc.Tabs(side_panels, id=ids.TABS, active_tab=OPENING_TAB)
+        tabs = side_tabs.layout(side_panels, OPENING_TAB)
         body.append(dbc.Col(tabs, lg=4, className="side-panel"))
     return html.Div(
         [

@@ -1,5 +1,6 @@
 """Save span stores what was typed for that span only: the label and note are cleared after a
-save, and a label too long or with characters not allowed is refused with a clear message."""
+save, and a label too long or with characters not allowed is refused with a clear message.
+What was typed stays through a visit to another tab (a closed tab's body is not drawn)."""
 
 import pytest
 
@@ -53,3 +54,12 @@ def test_note_and_label_are_cleared_after_save_and_bad_labels_are_refused(page, 
     wait_for(lambda: "not allowed" in alert.inner_text())
     assert "<>" in alert.inner_text()
     assert len(orch.annotations.list(symbol="BTC/USDT")) == 2
+
+    # Another tab, and back: the Annotate tab's body is gone while closed, and comes back with
+    # what was typed in it.
+    page.locator("#ann-note").fill("half-typed note")
+    page.get_by_role("tab", name="Review").click()
+    wait_for(lambda: page.locator("#ann-note").count() == 0)
+    page.get_by_role("tab", name="Annotate").click()
+    wait_for(lambda: page.locator("#ann-note").input_value() == "half-typed note")
+    assert page.locator("#ann-label").input_value() == "flag<script>"

@@ -58,3 +58,26 @@ def test_the_page_opens_on_that_tab_and_only_the_listed_callbacks_skip_it(make_c
         assert len(skipped) == len(SKIPPED_ON_OPENING), [cb["output"] for cb in skipped]
     finally:
         app.server.extensions["orchestrator"].db.close()
+
+
+def test_each_tab_body_is_in_the_layout_and_follows_the_tab_bar(make_config):
+    """The bar's tabs are empty; each body sits in the bodies' ``dcc.Tabs`` (which draws only
+    the selected one) under its tab's id, every field of it in Dash's layout for the callbacks,
+    and the bodies follow the bar."""
+    app = create_app(config=make_config())
+    try:
+        with app.server.test_request_context("/"):
+            layout = app.layout()
+        by_id = {c.id: c for c in layout._traverse() if isinstance(getattr(c, "id", None), str)}
+        bar, bodies = by_id[ids.TABS], by_id[ids.TAB_BODIES]
+        assert all(getattr(tab, "children", None) is None for tab in bar.children)
+        tab_ids = [tab.tab_id for tab in bar.children]
+        assert [body.value for body in bodies.children] == tab_ids
+        assert bodies.value == bar.active_tab == OPENING_TAB
+        assert tab_ids[:2] == ["annotate", "train"] and len(tab_ids) == 7
+        review = bodies.children[tab_ids.index("review")]
+        assert any(getattr(c, "id", None) == ids.REVIEW_REFRESH for c in review._traverse())
+        follow = [cb for cb in app._callback_list if cb["output"] == f"{ids.TAB_BODIES}.value"]
+        assert [cb["inputs"] for cb in follow] == [[{"id": ids.TABS, "property": "active_tab"}]]
+    finally:
+        app.server.extensions["orchestrator"].db.close()
