@@ -28,10 +28,10 @@ $(DEVSTAMP): $(STAMP) requirements-dev.txt requirements-scale.txt
 install: $(STAMP)
 
 install-dev: $(DEVSTAMP)
-	@command -v chromium >/dev/null || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium && command -v chromium-headless-shell; } >/dev/null || { \
+	  echo "Installing Debian's chromium (the browser tests use its headless shell)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-headless-shell; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "Installing Debian's postgresql for the storage tests (each test run starts its own)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

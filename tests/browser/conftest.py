@@ -1,4 +1,5 @@
-"""Browser tests: the real app served in a thread, driven through Playwright in Debian's chromium.
+"""Browser tests: the real app served in a thread, driven through Playwright in Debian's chromium
+(its headless shell, ``tests.helpers.browser.CHROMIUM``).
 
 They never skip: a missing chromium is an error that says how to install it (`make test` does).
 """
@@ -16,10 +17,10 @@ from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, accept_common_autolab
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
+    if not shutil.os.path.exists(CHROMIUM):
         pytest.fail(
-            "Debian's chromium is missing: run `make test` (it installs it) or "
-            "`apt-get install -y chromium`"
+            f"Debian's chromium headless shell is missing ({CHROMIUM}): run `make test` (it "
+            "installs it) or `apt-get install -y chromium chromium-headless-shell`"
         )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
