@@ -229,16 +229,21 @@ def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
     Output(ids.ANN_FILTER_PERSON, "options"),
-    Input(ids.ANN_VERSION, "data"),
-    Input(ids.ANN_FILTER_LABEL, "value"),
-    Input(ids.ANN_FILTER_SOURCE, "value"),
-    Input(ids.ANN_FILTER_STATUS, "value"),
-    Input(ids.SYMBOL, "value"),
-    Input(ids.ANN_FILTER_PERSON, "value"),
+    inputs={
+        "_version": Input(ids.ANN_VERSION, "data"),
+        "label": Input(ids.ANN_FILTER_LABEL, "value"),
+        "source": Input(ids.ANN_FILTER_SOURCE, "value"),
+        "status": Input(ids.ANN_FILTER_STATUS, "value"),
+        "symbol": Input(ids.SYMBOL, "value"),
+        "person": Input(ids.ANN_FILTER_PERSON, "value"),
+    },
+    state={"shown": State(ids.ANN_TABLE, "data")},
 )
-def refresh_table(_version, label, source, status, symbol, person=None):
+def refresh_table(_version, label, source, status, symbol, person=None, shown=None):
     """New rows clear the table's active cell: a stale one would keep pointing at the old
-    position, so clicking another row would fire nothing."""
+    position, so clicking another row would fire nothing. The same rows keep it, and the row
+    a person clicked while this refresh was on its way: Dash holds that click's callback until
+    this one answers, and a cleared cell would answer it with nothing."""
     orch = orchestrator()
     spans = orch.annotations.list(symbol=symbol, label=label, source=source, status=status)
     people = sorted({p for s in spans for p in (s.author, s.reviewed_by) if p})
@@ -247,11 +252,12 @@ def refresh_table(_version, label, source, status, symbol, person=None):
     labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
     rows = table_rows(spans[:MAX_TABLE_ROWS])
     filters = {"label": label, "source": source, "status": status}
+    same = rows == shown
     return (
-        rows,
-        [{"label": row["label"]} for row in rows],
-        None,
-        [],
+        no_update if same else rows,
+        no_update if same else [{"label": row["label"]} for row in rows],
+        no_update if same else None,
+        no_update if same else [],
         count_text(len(rows), len(spans)),
         bulk_label("Accept", len(spans)),
         bulk_label("Reject", len(spans)),
