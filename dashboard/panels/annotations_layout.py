@@ -181,7 +181,6 @@ def layout(labels: tuple[str, ...], person: Person | None = None) -> dbc.Tab:
                         accept=".json,.csv",
                         style={"display": "inline-block"},
                     ),
-                    dcc.Download(id=ids.ANN_EXPORT_FILE),
                     html.Span(
                         "the spans the filters keep, in the CLI's format; an import adds the "
                         "file's spans (ones already there are skipped), all or nothing",
@@ -269,4 +268,7 @@ def stores(version: str | int = 0) -> list:
         dcc.Store(id=ids.ANN_SELECTED),
         dcc.Store(id=ids.ANN_VERSION, data=version),
         dcc.Store(id=ids.AUTO_JOB),
+        # Drawn whatever tab is open: a download saves its file only while drawn, and an export
+        # may answer after the person has moved to another tab.
+        dcc.Download(id=ids.ANN_EXPORT_FILE),
     ]

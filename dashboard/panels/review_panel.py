@@ -104,7 +104,6 @@ def layout(labels: tuple[str, ...]) -> dbc.Tab:
                          ("person", "person"), ("action", "action"), ("detail", "detail"))],
                 data=[], page_size=8, **WRAPPED,
             ),
-            dcc.Download(id=ids.REVIEW_AUDIT_FILE),
         ],
         className="p-2",
     )  # fmt: skip
@@ -211,8 +210,9 @@ def download_audit(_n, person=None):
 
 
 def stores() -> list:
-    """Page-level state (outside the tabs): the queue span the charts highlight."""
-    return [dcc.Store(id=ids.REVIEW_FOCUS)]
+    """Page-level parts (outside the tabs): the queue span the charts highlight, and the audit's
+    download (drawn whatever tab is open: it saves its file only while drawn)."""
+    return [dcc.Store(id=ids.REVIEW_FOCUS), dcc.Download(id=ids.REVIEW_AUDIT_FILE)]
 
 
 def disagreement_rows(orch, symbol: str) -> list[dict]:

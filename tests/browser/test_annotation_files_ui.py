@@ -1,5 +1,8 @@
 """Export and import annotations from the page, in the CLI's format: export then import gives
-back the same spans exactly (JSON: authors and reviewers included)."""
+back the same spans exactly (JSON: authors and reviewers included). An export that answers after
+the person moved to another tab still saves its file."""
+
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,27 @@ def test_export_then_import_from_the_page_gives_back_the_same_spans(page, served
     again.write_bytes(path.read_bytes())
     page.locator("#ann-import input[type=file]").set_input_files(str(again))
     wait_for(lambda: "0 new, 3 already there" in message.inner_text())
+    if kind != "JSON":
+        return
+    # The export's answer held back until the Review tab is open (the Annotate tab's body is
+    # then not drawn): the file is still saved.
+    held = []
+
+    def hold_export(route):
+        if "ann-export-file" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    def callbacks(url):
+        return "/_dash-update-component" in url  # its query string varies
+
+    page.route(callbacks, hold_export)
+    with page.expect_download() as late:
+        page.get_by_role("button", name="Export JSON").click()
+        # Playwright calls the handler while it serves a call of ours: a short wait lets it run.
+        wait_for(lambda: held or page.wait_for_timeout(50))
+        page.get_by_role("tab", name="Review").click()
+        held[0].continue_()
+    page.unroute(callbacks, hold_export)
+    assert "bull_flag" in Path(late.value.path()).read_text()

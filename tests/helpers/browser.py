@@ -17,7 +17,7 @@ from runtime.config import config_from_dict
 from tests.helpers.waiting import wait_for
 
 # Debian's chromium-headless-shell: the same chromium build without the desktop browser around
-# its headless mode. A page costs about a sixth less CPU to open in it than in `chromium
+# its headless mode. A page costs about a seventh less CPU to open in it than in `chromium
 # --headless`, with the same renderer, V8 and Plotly (bench/browser_choice.py).
 CHROMIUM = shutil.which("chromium-headless-shell") or "/usr/lib/chromium/chromium-headless-shell"
 
