@@ -108,6 +108,7 @@ ANN_FILTER_LABEL = "ann-filter-label"
 ANN_FILTER_SOURCE = "ann-filter-source"
 ANN_FILTER_STATUS = "ann-filter-status"
 ANN_TABLE = "ann-table"
+ANN_ROWS_KEY = "ann-rows-key"  # a fingerprint of the rows the table shows
 ANN_BULK_ACCEPT = "ann-bulk-accept"
 ANN_BULK_REJECT = "ann-bulk-reject"
 ANN_BULK_ACCEPT_CONFIRM = "ann-bulk-accept-confirm"

@@ -4,6 +4,9 @@ do (save, edit, review, undo...) is in :mod:`dashboard.panels.annotation_actions
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from dash import (
     ALL,
     Input,
@@ -229,6 +232,7 @@ def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
     Output(ids.ANN_FILTER_LABEL, "options"),
     Output(ids.ANN_LABELS_LIST, "children"),
     Output(ids.ANN_FILTER_PERSON, "options"),
+    Output(ids.ANN_ROWS_KEY, "data"),
     inputs={
         "_version": Input(ids.ANN_VERSION, "data"),
         "label": Input(ids.ANN_FILTER_LABEL, "value"),
@@ -237,7 +241,9 @@ def jumps(orch, span: Span | None, chart_ids: list[dict]) -> list:
         "symbol": Input(ids.SYMBOL, "value"),
         "person": Input(ids.ANN_FILTER_PERSON, "value"),
     },
-    state={"shown": State(ids.ANN_TABLE, "data")},
+    # A fingerprint of the rows shown, not the rows: the page would send back up to 2,000 rows
+    # (about 400 KB) with every refresh.
+    state={"shown": State(ids.ANN_ROWS_KEY, "data")},
 )
 def refresh_table(_version, label, source, status, symbol, person=None, shown=None):
     """New rows clear the table's active cell: a stale one would keep pointing at the old
@@ -252,7 +258,8 @@ def refresh_table(_version, label, source, status, symbol, person=None, shown=No
     labels = sorted(set(orch.annotations.labels()) | set(orch.config.annotations.labels))
     rows = table_rows(spans[:MAX_TABLE_ROWS])
     filters = {"label": label, "source": source, "status": status}
-    same = rows == shown
+    key = hashlib.sha1(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+    same = key == shown
     return (
         no_update if same else rows,
         no_update if same else [{"label": row["label"]} for row in rows],
@@ -266,6 +273,7 @@ def refresh_table(_version, label, source, status, symbol, person=None, shown=No
         labels,
         [html.Option(value=v) for v in labels],
         people,
+        no_update if same else key,
     )
 
 

@@ -268,6 +268,7 @@ def stores(version: str | int = 0) -> list:
         dcc.Store(id=ids.ANN_SELECTED),
         dcc.Store(id=ids.ANN_VERSION, data=version),
         dcc.Store(id=ids.AUTO_JOB),
+        dcc.Store(id=ids.ANN_ROWS_KEY),
         # Drawn whatever tab is open: a download saves its file only while drawn, and an export
         # may answer after the person has moved to another tab.
         dcc.Download(id=ids.ANN_EXPORT_FILE),

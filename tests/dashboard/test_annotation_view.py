@@ -38,8 +38,9 @@ def test_a_span_before_the_1s_charts_window_is_flagged(make_config):
 
 
 def test_a_refresh_with_the_same_rows_keeps_the_clicked_row_and_new_rows_clear_it(make_config):
-    """The list's refresh on a tick or a filter: the rows the page shows (as it sends them back)
-    leave the table and its active cell alone; a new row replaces the rows and clears the cell."""
+    """The list's refresh on a tick or a filter: the rows the page shows (known by the fingerprint
+    it sends back) leave the table and its active cell alone; a new row replaces the rows and
+    clears the cell."""
     orch = Orchestrator(make_config())
     app = Flask(__name__)
     app.extensions[EXTENSION] = orch
@@ -51,12 +52,14 @@ def test_a_refresh_with_the_same_rows_keeps_the_clicked_row_and_new_rows_clear_i
             first = refresh_table(1, **filters)
             rows, active_cell = first[0], first[2]
             assert [r["label"] for r in rows] == ["x"] and active_cell is None
-            shown = json.loads(json.dumps(rows))
+            shown = json.loads(json.dumps(first[-1]))
             again = refresh_table(2, **filters, shown=shown)
             assert again[:4] == (no_update,) * 4
             assert again[4] == first[4]  # the count is still written
+            assert again[-1] is no_update
             orch.annotations.create(span(T0 + 120_000, T0 + 180_000, "y", tf="1m", id_=None))
             fresh = refresh_table(3, **filters, shown=shown)
             assert [r["label"] for r in fresh[0]] == ["y", "x"] and fresh[2] is None
+            assert fresh[-1] != shown
     finally:
         orch.db.close()
