@@ -10,7 +10,24 @@ import shutil
 
 import pytest
 
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, accept_common_autolabels, serve_app
+from tests.helpers.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KeptPage,
+    accept_common_autolabels,
+    serve_app,
+)
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Marks a test whose setup or call failed, for ``kept_page`` (it opens a fresh page next)."""
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +81,26 @@ def page(shared_context, served):
 @pytest.fixture
 def labelled(served):
     return accept_common_autolabels(served.orch)
+
+
+@pytest.fixture(scope="module")
+def page_keeper(request, browser):
+    """The module's ``KeptPage``, on the module's ``served`` app (module scope), in a context of
+    the module's ``VIEWPORT`` (else 1500x1000), tidied with the module's ``tidy(page)`` if any."""
+    served = request.getfixturevalue("served")
+    viewport = getattr(request.module, "VIEWPORT", {"width": 1500, "height": 1000})
+    context = browser.new_context(viewport=viewport)
+    keeper = KeptPage(context, served.url, getattr(request.module, "tidy", None))
+    yield keeper
+    keeper.close()
+    context.close()
+
+
+@pytest.fixture
+def kept_page(request, page_keeper):
+    """The module's kept page (``KeptPage``): for a test that only reads the page or puts back
+    what it changes. Every test on it still proves the page logged no error meanwhile."""
+    page, errors = page_keeper.take()
+    yield page
+    page_keeper.give_back(failed=request.node.stash.get(FAILED, False))
+    assert errors == [], errors

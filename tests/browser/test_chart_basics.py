@@ -2,7 +2,8 @@
 live, clear, help), deep links both ways, UTC or local times, a readable dark theme, an empty
 replay that says so, details and banners that neither get cut off nor push the charts down.
 
-Read-only checks share one served app (module scope); each test loads one page."""
+The checks share one served app (module scope). Those that read the page or put back what they
+change take turns on one kept page (``kept_page``); the rest open their own."""
 
 import threading
 import time
@@ -44,10 +45,16 @@ def context(browser):
 
 
 @pytest.fixture
-def page(context, served):
-    page, errors = open_page(context, served)
-    yield page
-    assert errors == [], errors
+def page(kept_page):
+    return kept_page
+
+
+def tidy(page) -> None:
+    """What these tests leave on the kept page: the feed details open, the Box Select tool on."""
+    page.evaluate("() => { const d = document.querySelector('#feed-status'); d.open = false; }")
+    if figure_data(page, "1m", "gd._fullLayout.dragmode") != "zoom":
+        page.locator("#chart-1m .modebar-btn[data-title='Zoom']").click()
+        wait_for(lambda: figure_data(page, "1m", "gd._fullLayout.dragmode") == "zoom")
 
 
 def last_time(page, tf="1m"):
@@ -146,6 +153,20 @@ def test_escape_clears_the_box_selection(page):
     page.keyboard.press("Escape")
     wait_for(lambda: text.inner_text() == "")
     assert page.locator("#chart-1m .select-outline").count() == 0
+
+
+JOB_POLLS = ("auto-progress.value", "train-progress.value", "bt-progress.value")
+
+
+def test_an_idle_page_sends_no_job_polls(page):
+    """The job polls tick only while the page watches a job or a run: an idle page sends none of
+    their requests (four a tick before, a tenth of a second of chromium CPU each)."""
+    outputs = []
+    page.on("request", lambda r: "_dash-update-component" in r.url and outputs.append(
+        r.post_data_json["output"]))  # fmt: skip
+    ticks_pass(page, 3)
+    assert any("feed-status-summary" in output for output in outputs), outputs
+    assert [o for o in outputs if any(poll in o for poll in JOB_POLLS)] == []
 
 
 def query(page) -> dict:
@@ -266,6 +287,8 @@ def test_an_empty_replay_says_which_candles_are_missing(page):
         "No 1s candles of BTC/USDT between 2020-01-01 00:00:00 and 2020-01-01 01:00:00 UTC"
     )
     assert page.locator("#replay-graph g.ytick").count() == 0  # no -1..4 axis
+    page.get_by_role("button", name="Back to live").click()
+    wait_for(lambda: page.locator("#chart-1s").is_visible())
 
 
 def luminance(rgb: str) -> float:
@@ -337,17 +360,3 @@ def test_the_header_keeps_its_place_while_the_symbol_picker_loads(context, serve
     page.wait_for_selector("#pattern-min-confidence")
     assert page.evaluate(HEADER_EDGES) == before
     assert errors == []
-
-
-JOB_POLLS = ("auto-progress.value", "train-progress.value", "bt-progress.value")
-
-
-def test_an_idle_page_sends_no_job_polls(page):
-    """The job polls tick only while the page watches a job or a run: an idle page sends none of
-    their requests (four a tick before, a tenth of a second of chromium CPU each)."""
-    outputs = []
-    page.on("request", lambda r: "_dash-update-component" in r.url and outputs.append(
-        r.post_data_json["output"]))  # fmt: skip
-    ticks_pass(page, 3)
-    assert any("feed-status-summary" in output for output in outputs), outputs
-    assert [o for o in outputs if any(poll in o for poll in JOB_POLLS)] == []

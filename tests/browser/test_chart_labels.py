@@ -15,6 +15,13 @@ MIN = 60_000
 SPANS = "(gd.layout.shapes || []).filter(s => (s.name || '').startsWith('span:'))"
 
 
+@pytest.fixture
+def page(kept_page):
+    """The module's kept page. Spans add up from one test to the next (each counts on those of
+    the tests before it), and the jump away from the newest candles comes last."""
+    return kept_page
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     feed = dict(FAST_FEED, backfill_1m_hours=10)
@@ -74,38 +81,6 @@ def test_label_text_only_where_it_fits(page, served):
     assert 0 < len(written) < 15, texts
 
 
-def test_jumping_to_an_older_span_draws_its_band(page, served):
-    orch = served.orch
-    starts = add(orch, range(130, 560), "accepted", "breakout")  # 430: more than drawn at once
-    oldest = min(starts)
-    old = next(s for s in orch.annotations.list(label="breakout") if s.start == oldest)
-    wait_for(lambda: len(drawn(page)) >= 15)  # those of the 430 in the newest 150 minutes
-    assert f"span:{old.id}" not in drawn(page)
-    page.locator("#ann-filter-label").click()
-    page.get_by_role("option", name="breakout").click()
-    labels = page.locator("#ann-table td[data-dash-column='label']")
-    wait_for(lambda: "430 spans" in page.locator("#ann-count").inner_text())
-    wait_for(lambda: set(labels.all_inner_texts()) == {"breakout"})
-    page.locator("#ann-table button.last-page").click()
-    wait_for(lambda: page.locator("#ann-table td[data-dash-column='start_text']").last.inner_text()
-             == format_ms(oldest))  # fmt: skip
-    # Clicked again if the row's details don't show in 20 s: beside two CPU hogs a table refresh
-    # (it clears the active cell when spans are added) once landed before the busy page sent the
-    # click's callback, which then read no active cell. A person clicks again.
-    start = page.locator("#ann-edit-start")
-    for attempt in range(3):
-        labels.last.click()
-        try:
-            wait_for(lambda: start.input_value() == format_ms(oldest), timeout=20)
-            break
-        except AssertionError:
-            if attempt == 2:
-                raise
-    wait_for(lambda: f"span:{old.id}" in drawn(page))
-    # The chart left the newest candles for the span: the way back is offered.
-    wait_for(page.locator("#chart-1m .back-to-live").is_visible)
-
-
 def test_model_spans_merge_and_start_above_a_readable_confidence(page, served):
     orch = served.orch
     last = orch.store.latest("BTC/USDT", "1m").time - 10 * MIN
@@ -139,3 +114,35 @@ def test_model_spans_merge_and_start_above_a_readable_confidence(page, served):
     slider.focus()
     page.keyboard.press("Home")
     wait_for(lambda: len(figure_data(page, "1m", f"{boxes}")) == 2)
+
+
+def test_jumping_to_an_older_span_draws_its_band(page, served):
+    orch = served.orch
+    starts = add(orch, range(130, 560), "accepted", "breakout")  # 430: more than drawn at once
+    oldest = min(starts)
+    old = next(s for s in orch.annotations.list(label="breakout") if s.start == oldest)
+    wait_for(lambda: len(drawn(page)) >= 15)  # those of the 430 in the newest 150 minutes
+    assert f"span:{old.id}" not in drawn(page)
+    page.locator("#ann-filter-label").click()
+    page.get_by_role("option", name="breakout").click()
+    labels = page.locator("#ann-table td[data-dash-column='label']")
+    wait_for(lambda: "430 spans" in page.locator("#ann-count").inner_text())
+    wait_for(lambda: set(labels.all_inner_texts()) == {"breakout"})
+    page.locator("#ann-table button.last-page").click()
+    wait_for(lambda: page.locator("#ann-table td[data-dash-column='start_text']").last.inner_text()
+             == format_ms(oldest))  # fmt: skip
+    # Clicked again if the row's details don't show in 20 s: beside two CPU hogs a table refresh
+    # (it clears the active cell when spans are added) once landed before the busy page sent the
+    # click's callback, which then read no active cell. A person clicks again.
+    start = page.locator("#ann-edit-start")
+    for attempt in range(3):
+        labels.last.click()
+        try:
+            wait_for(lambda: start.input_value() == format_ms(oldest), timeout=20)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    wait_for(lambda: f"span:{old.id}" in drawn(page))
+    # The chart left the newest candles for the span: the way back is offered.
+    wait_for(page.locator("#chart-1m .back-to-live").is_visible)

@@ -39,6 +39,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The side tab a page opens on (dashboard/layout.py OPENING_TAB): KeptPage shows it again.
+OPENING_TAB_LABEL = "Annotate"
+
+
 # Small history so a test app starts in a second or two. The simulator at its default 250 ms tick:
 # at 100 ms the app took about a sixth of a core more, for nothing a test reads.
 FAST_FEED = {"backfill_1m_hours": 3, "backfill_1s_minutes": 5}
@@ -126,6 +130,51 @@ def open_page(context, url: str):
     page.goto(url)
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     return page, errors
+
+
+class KeptPage:
+    """One page a module's tests take turns on, for the checks that read the page or put back
+    what they change. An opening costs about 4 s of chromium CPU (``bench/page_cost.py``), most
+    of a short test's cost, and the suite has dozens of them.
+
+    Each test gets the page tidied as a person would leave it (no field focused, no selection or
+    key list, the pointer off the charts, the opening tab shown; ``tidy`` for a module's own
+    leftovers) and its own list of console errors. After a test that failed the page is
+    closed, and the next one opens afresh: what a failure leaves behind is unknown."""
+
+    def __init__(self, context, url: str, tidy=None):
+        self.context, self.url, self.tidy = context, url, tidy
+        self.page, self.errors = None, []
+
+    def take(self):
+        """(the page, the list its console errors go to from now on)."""
+        if self.page is None or self.page.is_closed():
+            self.page, self.errors = open_page(self.context, self.url)
+            self.page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+            return self.page, self.errors
+        page = self.page
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.mouse.move(1, 1)
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")  # the first one may only close the key list
+        tab = page.get_by_role("tab", name=OPENING_TAB_LABEL)
+        shown = "e => e.classList.contains('active')"  # (Bootstrap's nav link)
+        if not tab.evaluate(shown):
+            tab.click()
+            wait_for(lambda: tab.evaluate(shown))
+        if self.tidy:
+            self.tidy(page)
+        self.errors.clear()
+        return page, self.errors
+
+    def give_back(self, failed: bool) -> None:
+        if failed:
+            self.close()
+
+    def close(self) -> None:
+        if self.page is not None and not self.page.is_closed():
+            self.page.close()
+        self.page = None
 
 
 def figure_data(page, tf: str, expr: str):
