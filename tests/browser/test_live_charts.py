@@ -2,26 +2,57 @@
 
 import pytest
 
-from tests.helpers.browser import CHART_TICK, LIVE_TICK, figure_data, serve_app, ticks_pass
+from tests.helpers.browser import (
+    CHART_TICK,
+    LIVE_TICK,
+    figure_data,
+    open_page,
+    serve_app,
+    ticks_pass,
+)
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def served(tmp_path):
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
     """The default 1 s tick: this module is about what happens each second."""
-    yield from serve_app(tmp_path, LIVE_TICK)
+    yield from serve_app(tmp_path_factory.mktemp("live"), LIVE_TICK)
 
 
-def test_page_loads_both_charts_with_no_console_errors(page, served):
+@pytest.fixture
+def page(kept_page):
+    """The module's kept page, from the first check to the symbol switch."""
+    return kept_page
+
+
+def tidy(page) -> None:
+    """The CNN marks switched off by the check of each kind's marker come back on."""
+    cnn = page.get_by_label("CNN ◆")
+    if not cnn.is_checked():
+        cnn.check()
+
+
+@pytest.fixture
+def own_page(browser, served):
+    """A page of its own, in a context of its own (what it stores in the browser stays there)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page, errors = open_page(context, served.url)
+    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def test_page_loads_both_charts_with_no_console_errors(page, page_keeper):
     assert figure_data(page, "1s", "gd.data[0].x.length") > 100
     assert figure_data(page, "1m", "gd.data[0].x.length") > 100
     assert figure_data(page, "1m", "gd.data[0].type") == "candlestick"
     # The status line comes from its own callback, not with the charts the page waited for.
     wait_for(lambda: "3 ok" in page.locator("#feed-status summary").inner_text())
     ticks_pass(page, 3)
-    assert served.console_errors == []
+    assert page_keeper.errors == []
 
 
 def test_both_charts_grow_live(page):
@@ -147,7 +178,9 @@ def test_switching_symbol_shows_that_symbols_candles(page, served):
     wait_for(lambda: "ETH/USDT" in (figure_data(page, "1s", "gd.layout.title.text") or ""))
 
 
-def test_indicators_chosen_in_a_charts_menu_are_drawn_patched_and_remembered(page):
+def test_indicators_chosen_in_a_charts_menu_are_drawn_patched_and_remembered(own_page):
+    page = own_page
+
     def names(tf):
         return figure_data(page, tf, "gd.data.map(t => t.name)")
 
