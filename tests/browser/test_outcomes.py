@@ -1,11 +1,15 @@
 """A trader sees which predictions came true: hit and miss markers with their realised price,
-filters that change what is drawn, a details card on click, and a download with the filters."""
+filters that change what is drawn, a details card on click, and a download with the filters.
+
+One app for the module, with one hit, one miss and one pending prediction stored (``scored``).
+The checks that read the page take turns on one kept page; those that change the filters open
+their own (a page's filters are its own) before the disagreement adds predictions of its own."""
 
 import pytest
 
 from predictions.export import COLUMNS
 from predictions.input import direction_of_change
-from tests.helpers.browser import click_point, figure_data
+from tests.helpers.browser import click_point, figure_data, open_page, serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -38,6 +42,31 @@ def store_scored(orch, symbol="BTC/USDT"):
     return made
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    yield from serve_app(tmp_path_factory.mktemp("outcomes"))
+
+
+@pytest.fixture(scope="module")
+def scored(served):
+    return store_scored(served.orch)
+
+
+@pytest.fixture
+def page(kept_page, scored):
+    return kept_page
+
+
+@pytest.fixture
+def own_page(browser, served, scored):
+    """A page of its own: its filters start as a new page's do."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page, errors = open_page(context, served.url)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
 def trace(page, name, expr):
     return figure_data(page, "1m", f"(t => {expr})(gd.data.find(t => t.name === '{name}'))")
 
@@ -51,8 +80,8 @@ MARKER_POINT = """(name) => {
 }"""
 
 
-def test_hits_are_filled_misses_hollow_with_a_segment_to_the_realised_price(page, served):
-    made = store_scored(served.orch)
+def test_hits_are_filled_misses_hollow_with_a_segment_to_the_realised_price(page, served, scored):
+    made = scored
     wait_for(lambda: trace(page, "Resolved: hit", "t.x.length") == 1)
     assert trace(page, "Resolved: hit", "t.marker.symbol[0]") == "diamond"
     assert trace(page, "Resolved: miss", "t.marker.symbol[0]") == "diamond-open"
@@ -64,8 +93,42 @@ def test_hits_are_filled_misses_hollow_with_a_segment_to_the_realised_price(page
     assert trace(page, "CNN target", "t.customdata") == [made["pending"]["id"]]
 
 
-def test_filters_change_what_the_chart_draws(page, served):
-    store_scored(served.orch)
+def test_clicking_a_marker_opens_its_details_card(page, scored):
+    made = scored
+    wait_for(lambda: trace(page, "Resolved: hit", "t.x.length") == 1)
+    card = page.locator("#pred-details-body")
+    click_point(page, lambda: page.evaluate(MARKER_POINT, "Resolved: hit"),
+                lambda: card.is_visible() and made["hit"]["id"] in card.inner_text())  # fmt: skip
+    assert page.locator(".pred-outcome").inner_text() == "hit"
+    assert page.locator(".pred-model_version").inner_text() == "7"
+    assert page.locator(".pred-run_id").inner_text() == "run42"
+    assert page.locator(".pred-source").inner_text() == "live"
+    assert "realised_price" in page.locator(".pred-fields").inner_text()
+    page.locator("#pred-details-close").click()
+    wait_for(lambda: not card.is_visible())
+
+
+def test_models_tab_shows_accuracy_beside_its_baselines(page):
+    page.get_by_role("tab", name="Models").click()
+    card = page.locator(".models-card").first
+    wait_for(lambda: card.is_visible())
+    assert "cnn v7 · BTC/USDT · 2 resolved" in card.inner_text()
+    headline = page.locator(".models-headline").first.inner_text()
+    assert "hit rate 50% (last 200)" in headline and "vs majority" in headline
+    assert "naive" in headline
+    assert page.locator(".models-card .js-plotly-plot").count() == 1
+
+
+def test_the_uncertainty_queue_says_when_there_is_no_model_yet(page, served):
+    page.get_by_role("tab", name="Review").click()
+    page.get_by_role("button", name="Load queue").click()
+    message = page.locator("#review-message")
+    wait_for(lambda: "No pattern model is registered yet" in message.inner_text())
+    assert "reviewed today: 0" in page.locator("#review-today").inner_text()
+
+
+def test_filters_change_what_the_chart_draws(own_page):
+    page = own_page
     wait_for(lambda: trace(page, "Resolved: miss", "t.x.length") == 1)
     page.get_by_role("tab", name="Predictions").click()
     page.locator("#pred-outcomes label", has_text="pending").click()
@@ -83,23 +146,8 @@ def test_filters_change_what_the_chart_draws(page, served):
     wait_for(lambda: "0 held predictions pass" in page.locator("#pred-summary").inner_text())
 
 
-def test_clicking_a_marker_opens_its_details_card(page, served):
-    made = store_scored(served.orch)
-    wait_for(lambda: trace(page, "Resolved: hit", "t.x.length") == 1)
-    card = page.locator("#pred-details-body")
-    click_point(page, lambda: page.evaluate(MARKER_POINT, "Resolved: hit"),
-                lambda: card.is_visible() and made["hit"]["id"] in card.inner_text())  # fmt: skip
-    assert page.locator(".pred-outcome").inner_text() == "hit"
-    assert page.locator(".pred-model_version").inner_text() == "7"
-    assert page.locator(".pred-run_id").inner_text() == "run42"
-    assert page.locator(".pred-source").inner_text() == "live"
-    assert "realised_price" in page.locator(".pred-fields").inner_text()
-    page.locator("#pred-details-close").click()
-    wait_for(lambda: not card.is_visible())
-
-
-def test_download_applies_the_current_filters(page, served, tmp_path):
-    store_scored(served.orch)
+def test_download_applies_the_current_filters(own_page, tmp_path):
+    page = own_page
     page.get_by_role("tab", name="Predictions").click()
     page.locator("#pred-outcomes label", has_text="pending").click()
     wait_for(lambda: "2 held predictions pass" in page.locator("#pred-summary").inner_text())
@@ -110,18 +158,6 @@ def test_download_applies_the_current_filters(page, served, tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(COLUMNS)
     assert len(lines) == 3 and all(",run42," in line for line in lines[1:])
-
-
-def test_models_tab_shows_accuracy_beside_its_baselines(page, served):
-    store_scored(served.orch)
-    page.get_by_role("tab", name="Models").click()
-    card = page.locator(".models-card").first
-    wait_for(lambda: card.is_visible())
-    assert "cnn v7 · BTC/USDT · 2 resolved" in card.inner_text()
-    headline = page.locator(".models-headline").first.inner_text()
-    assert "hit rate 50% (last 200)" in headline and "vs majority" in headline
-    assert "naive" in headline
-    assert page.locator(".models-card .js-plotly-plot").count() == 1
 
 
 def test_a_disagreement_is_marked_and_its_row_jumps_the_chart(page, served):
@@ -145,11 +181,3 @@ def test_a_disagreement_is_marked_and_its_row_jumps_the_chart(page, served):
         return lo < at.time < hi and hi - lo <= 62 * 60_000
 
     wait_for(around_the_disagreement)
-
-
-def test_the_uncertainty_queue_says_when_there_is_no_model_yet(page, served):
-    page.get_by_role("tab", name="Review").click()
-    page.get_by_role("button", name="Load queue").click()
-    message = page.locator("#review-message")
-    wait_for(lambda: "No pattern model is registered yet" in message.inner_text())
-    assert "reviewed today: 0" in page.locator("#review-today").inner_text()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.helpers.browser import serve_app
+from tests.helpers.browser import open_page, serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -16,6 +16,22 @@ ROW_CELLS = "#ann-table td[data-dash-column='{}']"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     yield from serve_app(tmp_path_factory.mktemp("review"))
+
+
+@pytest.fixture
+def page(kept_page):
+    """The module's kept page: the queue is worked through from one check to the next."""
+    return kept_page
+
+
+@pytest.fixture
+def own_page(browser, served):
+    """A page of its own: its list's filters start empty (the bulk accept left 'pending' set)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page, errors = open_page(context, served.url)
+    yield page
+    context.close()
+    assert errors == [], errors
 
 
 def cells(page, column):
@@ -127,7 +143,8 @@ def test_bulk_accept_names_its_count_and_asks_first(page, served):
     wait_for(lambda: "0 spans" in page.locator("#ann-count").inner_text())
 
 
-def test_selected_cell_is_readable_and_errors_show_times_as_typed(page, served):
+def test_selected_cell_is_readable_and_errors_show_times_as_typed(own_page, served):
+    page = own_page
     if not served.orch.annotations.list(symbol="BTC/USDT"):
         auto_label(page)
     wait_for(lambda: cells(page, "label").count() > 0)
