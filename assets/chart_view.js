@@ -28,14 +28,28 @@
     return [ax.r2l(ax.range[0]), ax.r2l(ax.range[1])];
   }
 
+  // The page's own relayouts (following the newest candle, fitting the prices, the keys) are
+  // not told to Dash: its dcc.Graph copies each relayout's axes into its figure prop, which
+  // redraws the whole chart a second time and updates the page's store, after every tick. The
+  // server never reads them (the visible range goes through the chart's own store, report
+  // below); this file's listener still hears them (bind).
   function guiRelayout(gd, update) {
     const full = gd._fullLayout;
     full._guiEditing = true;
+    gd._tdQuiet = (gd._tdQuiet || 0) + 1;
+    let done;
     try {
-      return Plotly.relayout(gd, update);
+      done = Plotly.relayout(gd, update);
     } finally {
       full._guiEditing = false;
     }
+    const quietEnd = () => {
+      gd._tdQuiet -= 1;
+    };
+    return Promise.resolve(done).then(quietEnd, (error) => {
+      quietEnd();
+      throw error;
+    });
   }
 
   function setX(gd, range) {
@@ -344,6 +358,11 @@
       reportDrawn(gd, ev || {});
       onRelayout(gd, ev || {});
     });
+    const emit = gd.emit;
+    gd.emit = function (name, data) {
+      if (name === "plotly_relayout" && gd._tdQuiet) return onRelayout(gd, data || {});
+      return emit.apply(this, arguments);
+    };
     gd.on("plotly_afterplot", () => onAfterPlot(gd));
     gd.on("plotly_hover", (ev) => {
       const p = (ev.points || []).find((pt) => pt.curveNumber === 0 || pt.curveNumber === 1);

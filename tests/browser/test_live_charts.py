@@ -8,6 +8,7 @@ from tests.helpers.browser import (
     figure_data,
     open_page,
     serve_app,
+    tick_number,
     ticks_pass,
 )
 from tests.helpers.waiting import wait_for
@@ -146,6 +147,41 @@ def test_a_prediction_of_each_kind_appears_with_its_marker_and_colour(page, serv
     page.get_by_label("CNN ◆").uncheck()
     wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 0)
     assert figure_data(page, "1s", "gd.data[5].x.length") == 1
+
+
+COUNT_DRAWS = """() => {
+    window.tdDraws = 0;
+    window.tdReact = Plotly.react;
+    Plotly.react = function (gd) {
+        if (gd && gd.closest && gd.closest('#chart-1s')) window.tdDraws += 1;
+        return window.tdReact.apply(this, arguments);
+    };
+}"""
+
+
+def test_each_tick_draws_the_1s_chart_once(page):
+    """Following the newest candle is the page's own relayout, which Dash is not told of: its
+    chart used to copy every relayout into its figure and draw the whole chart a second time,
+    after every tick (a sixth of an idle page's CPU, bench/page_cost.py)."""
+    answers = []
+
+    def on_answer(response) -> None:
+        body = response.request.post_data_json or {}
+        outputs = body.get("outputs") or []
+        ids = [o.get("id") for o in outputs if isinstance(o, dict)]
+        ours = any(isinstance(i, dict) and i.get("tf") == "1s" for i in ids)
+        if ours and tick_number(response.request, CHART_TICK) is not None:
+            answers.append(response)
+
+    page.evaluate(COUNT_DRAWS)
+    page.on("response", on_answer)
+    try:
+        ticks_pass(page, 4, CHART_TICK)
+    finally:
+        page.remove_listener("response", on_answer)
+        draws = page.evaluate("() => { Plotly.react = window.tdReact; return window.tdDraws; }")
+    assert len(answers) >= 4
+    assert draws <= len(answers) + 1, (draws, len(answers))
 
 
 def test_zoom_survives_ticks(page):
