@@ -279,6 +279,7 @@ BT_ANCHORED = "bt-anchored"
 BT_OPEN_RESULTS = "bt-open-results"
 # the results view: full width, over the charts
 RESULTS_VIEW = "results-view"
+RESULTS_BODY = "results-body"  # mounts the view's body only while it is open
 RESULTS_CLOSE = "results-close"
 RESULTS_TITLE = "results-title"
 CHARTS_AREA = "charts-area"

@@ -4,6 +4,13 @@
 It holds the shown run's results (one section per kind of run) and the lists of runs, so its
 tables have room for every column. The Backtest tab opens it (a run started, a run picked, or
 *Results*); the panels that fill its sections live in ``backtest_panel`` and ``research_panel``.
+
+Its body is drawn only while it is open, as a closed side tab's (``side_tabs``): a ``dcc.Tabs``
+with a hidden bar renders only the selected one of an empty tab and the body. The body held a
+third of the page's components and eight charts, and Dash re-checks every drawn component after
+each callback answer. Its components stay in Dash's layout, so the callbacks that fill it work
+while it is closed, and it opens on what they wrote. Its download sits at page level
+(``stores``): a ``dcc.Download`` saves its file only while drawn.
 """
 
 from __future__ import annotations
@@ -86,7 +93,6 @@ def _search_section() -> html.Div:
                 dbc.Button("Open as backtest", id=ids.BT_OPEN_BEST, size="sm", color="primary",
                            className="me-1"),
                 dbc.Button("Download CSV", id=ids.BT_TRIALS_CSV, size="sm", color="secondary"),
-                dcc.Download(id=ids.BT_TRIALS_DOWNLOAD),
             ], className="d-flex align-items-center flex-wrap"),
             _heading("Heatmaps: the best value for each pair of parameters"),
             dcc.Graph(id=ids.BT_HEATMAPS, config=GRAPH, figure=placeholder("", 80)),
@@ -149,14 +155,20 @@ def layout() -> html.Div:
                              page_size=10, **WIDE_TABLE),
     ]  # fmt: skip
     body = [header, _backtest_section(), _search_section(), _walkforward_section(), *runs]
-    return html.Div(body, id=ids.RESULTS_VIEW, className="results-view", style={"display": "none"})
+    mounted = dcc.Tabs([dcc.Tab([], value="closed"), dcc.Tab(body, value="open")],
+                       id=ids.RESULTS_BODY, value="closed",
+                       parent_className="drawn-when-open")  # fmt: skip
+    return html.Div(mounted, id=ids.RESULTS_VIEW, className="results-view",
+                    style={"display": "none"})  # fmt: skip
 
 
 def stores() -> list:
-    return [dcc.Store(id=ids.BT_VIEW, data={"open": False, "what": "backtest"})]
+    return [dcc.Store(id=ids.BT_VIEW, data={"open": False, "what": "backtest"}),
+            dcc.Download(id=ids.BT_TRIALS_DOWNLOAD)]  # fmt: skip
 
 
 @callbacks.callback(
+    Output(ids.RESULTS_BODY, "value"),
     Output(ids.RESULTS_VIEW, "style"),
     Output(ids.BT_BACKTEST_RESULTS, "style"),
     Output(ids.BT_SEARCH_RESULTS, "style"),
@@ -168,7 +180,8 @@ def show_view(view):
     view = view or {}
     what = view.get("what") or "backtest"
     sections = [{} if what == name else {"display": "none"} for name in SECTIONS]
-    return ({} if view.get("open") else {"display": "none"}), *sections
+    shown = bool(view.get("open"))
+    return ("open" if shown else "closed"), ({} if shown else {"display": "none"}), *sections
 
 
 @callbacks.callback(

@@ -24,15 +24,20 @@ def test_the_page_runs_under_its_csp_with_no_console_error(page, served):
     assert response.headers["x-frame-options"] == "DENY"
     page.evaluate(WATCH_VIOLATIONS)
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
-    # Every tab's body drawn (only the open tab's is), so each lazily loaded component (tables,
-    # sliders, dropdowns, the loss chart) comes under it.
+    # Every tab's body drawn (only the open tab's is), and the results view's (only while it is
+    # open), so each lazily loaded component (tables, sliders, dropdowns, the charts) comes
+    # under it.
     bodies = {"Train": "#neural-loss .main-svg", "Predictions": "#pred-versions",
-              "Models": "#models-body", "Review": "#review-audit", "Backtest": "#bt-runs",
+              "Models": "#models-body", "Review": "#review-audit", "Backtest": "#bt-params",
               "Alerts": "#alert-list", "Annotate": "#ann-table"}  # fmt: skip
     for tab, drawn in bodies.items():
         page.get_by_role("tab", name=tab).click()
         page.locator(drawn).first.wait_for(state="attached")
         wait_for(lambda name=tab: page.locator(".nav-link.active", has_text=name).count())
+    page.get_by_role("tab", name="Backtest").click()
+    page.get_by_role("button", name="Results", exact=True).click()
+    page.locator("#bt-runs").first.wait_for(state="attached")
+    page.locator("#bt-compare-chart .main-svg").first.wait_for(state="attached")
     ticks = page.evaluate("() => document.querySelector('#chart-1s .js-plotly-plot').data.length")
     assert ticks > 0
     assert page.evaluate("() => window.__cspViolations") == []
