@@ -8,7 +8,11 @@ CPU % is of one core over the measured window; chromium's is the sum over its pr
 fork through a zygote, so ``time`` on a test run never sees them). The two refreshes run one
 after the other in this process and print a ratio, since this machine is noisy.
 
-    python bench/page_cost.py [--seconds 30] [--opens 3]
+    python bench/page_cost.py [--seconds 30] [--opens 3] [--chromium PATH]
+
+``--chromium`` picks the browser (default Debian's ``chromium``; the browser tests drive
+``/usr/bin/chromium-headless-shell``). To compare two versions of the code, run it on each,
+one after the other, twice (``git stash`` between): this machine's speed varies by the hour.
 """
 
 from __future__ import annotations
@@ -68,13 +72,14 @@ def open_page(context, url: str):
     return page, took, len(requests), cpu_since(cpu_before)
 
 
-def measure(refresh_ms: int, seconds: float, opens: int, folder: Path) -> dict:
+def measure(refresh_ms: int, seconds: float, opens: int, folder: Path,
+            chromium: str = "/usr/bin/chromium") -> dict:  # fmt: skip
     from playwright.sync_api import sync_playwright
 
     config = {"dashboard": {"refresh_interval_ms": refresh_ms},
               "feed": {"backfill_1m_hours": 3, "backfill_1s_minutes": 5}}  # fmt: skip
     with served(folder / f"r{refresh_ms}", config) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1500, "height": 1000})
         opened = []
         for _ in range(opens):  # the first open compiles plotly.js; the others use the cache
@@ -107,12 +112,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--opens", type=int, default=3)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
+    if not Path(args.chromium).exists():
+        parser.error(f"--chromium {args.chromium}: no such browser")
     if args.opens < 1:
         parser.error(f"--opens {args.opens}: at least one opening is measured")
     print(load_average())
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [measure(ms, args.seconds, args.opens, Path(tmp)) for ms in (1000, 2000)]
+        rows = [measure(ms, args.seconds, args.opens, Path(tmp), args.chromium)
+                for ms in (1000, 2000)]  # fmt: skip
     for row in rows:
         print(row)
     one, two = rows
