@@ -28,24 +28,34 @@
     return [ax.r2l(ax.range[0]), ax.r2l(ax.range[1])];
   }
 
-  // The page's own relayouts (following the newest candle, fitting the prices, the keys) are
-  // not told to Dash: its dcc.Graph copies each relayout's axes into its figure prop, which
-  // redraws the whole chart a second time and updates the page's store, after every tick. The
-  // server never reads them (the visible range goes through the chart's own store, report
-  // below); this file's listener still hears them (bind).
   function guiRelayout(gd, update) {
     const full = gd._fullLayout;
     full._guiEditing = true;
-    gd._tdQuiet = (gd._tdQuiet || 0) + 1;
-    let done;
     try {
-      done = Plotly.relayout(gd, update);
+      return Plotly.relayout(gd, update);
     } finally {
       full._guiEditing = false;
     }
+  }
+
+  // The relayouts a redraw makes (following the newest candle, fitting the prices to it) are
+  // not told to Dash: its dcc.Graph copies each relayout's axes into its figure prop, which drew
+  // the whole chart a second time and updated the page's store, after every tick. The server
+  // never reads them (the visible range goes through the chart's own store, report below), and
+  // the redraw's other listeners (time_zone.js's labels) run after this one. What the user does
+  // (keys, Back to live, a drag) is told as before: the address follows it (deep_link.js).
+  function quietRelayout(gd, update) {
+    gd._tdQuiet = (gd._tdQuiet || 0) + 1;
     const quietEnd = () => {
       gd._tdQuiet -= 1;
     };
+    let done;
+    try {
+      done = guiRelayout(gd, update);
+    } catch (error) {
+      quietEnd();
+      throw error;
+    }
     return Promise.resolve(done).then(quietEnd, (error) => {
       quietEnd();
       throw error;
@@ -102,9 +112,9 @@
     return update;
   }
 
-  function fitY(gd) {
+  function fitY(gd, relayout) {
     const update = yUpdate(gd, xRange(gd));
-    if (update) guiRelayout(gd, update);
+    if (update) (relayout || guiRelayout)(gd, update);
   }
 
   function liveRange(gd) {
@@ -297,10 +307,10 @@
       update["xaxis.range"] = moved.slice();
       update["xaxis2.range"] = moved.slice();
       gd._tdLastX = last;
-      guiRelayout(gd, update);
+      quietRelayout(gd, update);
     } else {
       gd._tdLastX = last;
-      fitY(gd);
+      fitY(gd, quietRelayout);
     }
     gd._tdSeen = xRange(gd);
     if (!gd._tdHovering) legend(gd);

@@ -149,6 +149,12 @@ class RayCluster:
                     "this process is already connected to another Ray cluster; one per process"
                 )
             failure: list[BaseException] = []
+            # Whether the caller gave up waiting, or the connection came in time: decided once,
+            # under the lock. A connection that completes after the caller gave up is closed
+            # at once: left open, this process would be bound to that cluster (the next connect
+            # refused) and a Ray driver ends its own process once it loses the cluster's GCS.
+            outcome = {"gave_up": False, "connected": False}
+            decided = threading.Lock()
 
             def init() -> None:
                 try:
@@ -161,11 +167,20 @@ class RayCluster:
                     )  # fmt: skip
                 except BaseException as exc:  # reported below, in the caller's thread
                     failure.append(exc)
+                    return
+                with decided:
+                    outcome["connected"] = not outcome["gave_up"]
+                if not outcome["connected"]:
+                    log.warning("closing the late connection to the Ray cluster at %s",
+                                self.address)  # fmt: skip
+                    ray.shutdown()
 
             worker = threading.Thread(target=init, name="ray-connect", daemon=True)
             worker.start()
             worker.join(timeout_s)
-            if worker.is_alive():
+            with decided:
+                outcome["gave_up"] = not outcome["connected"] and not failure
+            if outcome["gave_up"]:
                 raise ComputeError(
                     f"the Ray cluster at {self.address} did not answer within {timeout_s:g} s"
                 )

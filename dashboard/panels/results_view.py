@@ -7,7 +7,7 @@ tables have room for every column. The Backtest tab opens it (a run started, a r
 
 Its body is drawn only while it is open, as a closed side tab's (``side_tabs``): a ``dcc.Tabs``
 with a hidden bar renders only the selected one of an empty tab and the body. The body held a
-third of the page's components and eight charts, and Dash re-checks every drawn component after
+third of the page's components and seven charts, and Dash re-checks every drawn component after
 each callback answer. Its components stay in Dash's layout, so the callbacks that fill it work
 while it is closed, and it opens on what they wrote. Its download sits at page level
 (``stores``): a ``dcc.Download`` saves its file only while drawn.

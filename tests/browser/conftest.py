@@ -92,8 +92,10 @@ def page_keeper(request, browser):
     context = browser.new_context(viewport=viewport)
     keeper = KeptPage(context, served.url, getattr(request.module, "tidy", None))
     yield keeper
+    left = list(keeper.errors)  # what the page logged after the module's last test on it
     keeper.close()
     context.close()
+    assert left == [], ("logged after the last test", left)
 
 
 @pytest.fixture
@@ -102,5 +104,5 @@ def kept_page(request, page_keeper):
     what it changes. Every test on it still proves the page logged no error meanwhile."""
     page, errors = page_keeper.take()
     yield page
-    page_keeper.give_back(failed=request.node.stash.get(FAILED, False))
+    page_keeper.give_back(failed=request.node.stash.get(FAILED, False) or bool(errors))
     assert errors == [], errors

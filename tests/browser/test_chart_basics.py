@@ -38,7 +38,9 @@ def open_page(context, served, path="/"):
 
 
 @pytest.fixture
-def context(browser):
+def context(browser, page_keeper):
+    """A context of its own (after the kept page's tests: none ticks beside it)."""
+    page_keeper.put_away()
     context = browser.new_context(viewport=VIEWPORT)
     yield context
     context.close()
@@ -162,9 +164,16 @@ def test_an_idle_page_sends_no_job_polls(page):
     """The job polls tick only while the page watches a job or a run: an idle page sends none of
     their requests (four a tick before, a tenth of a second of chromium CPU each)."""
     outputs = []
-    page.on("request", lambda r: "_dash-update-component" in r.url and outputs.append(
-        r.post_data_json["output"]))  # fmt: skip
-    ticks_pass(page, 3)
+
+    def sent(request) -> None:
+        if "_dash-update-component" in request.url:
+            outputs.append(request.post_data_json["output"])
+
+    page.on("request", sent)
+    try:
+        ticks_pass(page, 3)
+    finally:
+        page.remove_listener("request", sent)
     assert any("feed-status-summary" in output for output in outputs), outputs
     assert [o for o in outputs if any(poll in o for poll in JOB_POLLS)] == []
 
@@ -172,55 +181,6 @@ def test_an_idle_page_sends_no_job_polls(page):
 def query(page) -> dict:
     # The address as the page has it (history.replaceState is not a navigation to page.url).
     return parse_qs(page.evaluate("() => location.search").lstrip("?"))
-
-
-def test_a_deep_link_opens_its_view_and_the_address_follows_the_chart(context, served):
-    newest = served.orch.store.latest("ETH/USDT", "1m").time
-    start, end = newest - 120 * MIN, newest - 60 * MIN
-    page, errors = open_page(context, served, f"/?symbol=ETH/USDT&tf=auto&from={start}&to={end}")
-    wait_for(lambda: "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
-    assert x_range_ms(page) == pytest.approx([start, end], abs=MIN)
-    wait_for(lambda: away(page))  # a past range: new candles don't move it
-    assert page.locator("#symbol-select").inner_text().strip().startswith("ETH/USDT")
-
-    # The address follows the chart: back to live drops the range, another symbol, a pan.
-    # (After a tick or two: a whole figure in flight would put the linked range back.)
-    ticks_pass(page, 2, CHART_TICK)
-    page.locator("#chart-1m .nsewdrag").first.hover()
-    page.keyboard.press("Home")
-    wait_for(lambda: "from" not in query(page))
-    assert query(page)["symbol"] == ["ETH/USDT"] and query(page)["tf"] == ["auto"]
-    page.locator("#symbol-select").click()
-    page.get_by_role("option", name="SOL/USDT").click()
-    wait_for(lambda: query(page).get("symbol") == ["SOL/USDT"])
-    assert "symbol=SOL/USDT" in page.evaluate(
-        "() => location.search"
-    )  # readable: the slash stays a slash
-    ticks_pass(page, 2, CHART_TICK)
-    page.locator("#chart-1m .nsewdrag").first.hover()
-    page.keyboard.press("ArrowLeft")
-    wait_for(lambda: "from" in query(page))
-    panned = [int(query(page)["from"][0]), int(query(page)["to"][0])]
-    assert panned == pytest.approx(x_range_ms(page), abs=1)
-    page.close()
-
-    # That range opens again, here on 5 m candles.
-    link = f"/?symbol=SOL/USDT&tf=5m&from={panned[0]}&to={panned[1]}"
-    again, more = open_page(context, served, link)
-    wait_for(lambda: figure_data(again, "1m", "gd.layout.title.text") == "SOL/USDT · 5m")
-    assert again.locator("#chart-timeframe").get_by_label("5m", exact=True).is_checked()
-    assert x_range_ms(again) == pytest.approx(panned, abs=MIN)
-    assert errors + more == []
-
-
-def test_a_bad_link_opens_the_default_view_naming_the_parameter(context, served):
-    page, errors = open_page(context, served, "/?symbol=NOPE/USDT&tf=5m")
-    message = page.locator("#link-message")
-    wait_for(lambda: message.is_visible())
-    assert "symbol='NOPE/USDT'" in message.inner_text() and "default view" in message.inner_text()
-    wait_for(lambda: "BTC/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
-    assert "auto" in figure_data(page, "1m", "gd.layout.title.text")
-    assert errors == []
 
 
 def tick_texts(page) -> list[str]:
@@ -237,43 +197,6 @@ FIRST_TICK = """(t => {
   const ax = gd._fullLayout[t.parentNode.classList.contains("x2tick") ? "xaxis2" : "xaxis"];
   return [t.textContent, t.__data__.x, typeof ax.dtick === "number" ? ax.dtick : 86400000];
 })(gd.querySelector("g.xtick text, g.x2tick text"))"""
-
-
-def test_times_show_in_local_time_by_a_remembered_switch(browser, served):
-    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo")  # UTC+9
-    try:
-        page, errors = open_page(context, served)
-        legend = page.locator("#chart-1m .ohlcv-legend")
-        wait_for(lambda: legend.inner_text().strip())
-        utc_ticks = page.locator(
-            "#chart-1m g.x2tick text, #chart-1m g.xtick text"
-        ).all_inner_texts()
-        page.locator("#time-zone").get_by_label("local").check()
-        wait_for(lambda: "UTC+09:00" in legend.inner_text())
-        newest = last_time(page)
-        hour = time.gmtime(newest / 1000 + 9 * 3600).tm_hour
-        wait_for(lambda: f" {hour:02d}:" in legend.inner_text())
-        wait_for(lambda: tick_texts(page) and tick_texts(page) != utc_ticks)
-        # The same instants, nine hours on: the labels read local time. A tick's label and its
-        # instant are read together (a redraw between two reads can move the ticks); at local
-        # midnight, or with ticks a day apart, the label is the date, as Plotly writes it.
-        label, first, step = figure_data(page, "1m", FIRST_TICK)
-        local = time.gmtime(first / 1000 + 9 * 3600)
-        if step >= 86_400_000 or (local.tm_hour, local.tm_min, local.tm_sec) == (0, 0, 0):
-            expected = f"{MONTHS[local.tm_mon - 1]} {local.tm_mday}"
-        else:
-            expected = f"{local.tm_hour:02d}:{local.tm_min:02d}"
-        assert label.startswith(expected), (label, first, step)
-        # Remembered in the browser: a reload opens in local time.
-        page.reload()
-        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
-        wait_for(lambda: "UTC+09:00" in page.locator("#chart-1m .ohlcv-legend").inner_text())
-        assert page.locator("#time-zone").get_by_label("local").is_checked()
-        page.locator("#time-zone").get_by_label("UTC").check()
-        wait_for(lambda: "UTC+" not in page.locator("#chart-1m .ohlcv-legend").inner_text())
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_an_empty_replay_says_which_candles_are_missing(page):
@@ -341,6 +264,93 @@ def test_the_training_banner_leaves_the_charts_where_they_are(page, served):
 # Each header column's left edge.
 HEADER_EDGES = """() => Object.fromEntries([...document.querySelectorAll('.app-header .row > *')]
     .map((col, i) => [i, Math.round(col.getBoundingClientRect().x)]))"""
+
+
+def test_a_deep_link_opens_its_view_and_the_address_follows_the_chart(context, served):
+    newest = served.orch.store.latest("ETH/USDT", "1m").time
+    start, end = newest - 120 * MIN, newest - 60 * MIN
+    page, errors = open_page(context, served, f"/?symbol=ETH/USDT&tf=auto&from={start}&to={end}")
+    wait_for(lambda: "ETH/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    assert x_range_ms(page) == pytest.approx([start, end], abs=MIN)
+    wait_for(lambda: away(page))  # a past range: new candles don't move it
+    assert page.locator("#symbol-select").inner_text().strip().startswith("ETH/USDT")
+
+    # The address follows the chart: back to live drops the range, another symbol, a pan.
+    # (After a tick or two: a whole figure in flight would put the linked range back.)
+    ticks_pass(page, 2, CHART_TICK)
+    page.locator("#chart-1m .nsewdrag").first.hover()
+    page.keyboard.press("Home")
+    wait_for(lambda: "from" not in query(page))
+    assert query(page)["symbol"] == ["ETH/USDT"] and query(page)["tf"] == ["auto"]
+    page.locator("#symbol-select").click()
+    page.get_by_role("option", name="SOL/USDT").click()
+    wait_for(lambda: query(page).get("symbol") == ["SOL/USDT"])
+    assert "symbol=SOL/USDT" in page.evaluate(
+        "() => location.search"
+    )  # readable: the slash stays a slash
+    ticks_pass(page, 2, CHART_TICK)
+    page.locator("#chart-1m .nsewdrag").first.hover()
+    page.keyboard.press("ArrowLeft")
+    wait_for(lambda: "from" in query(page))
+    panned = [int(query(page)["from"][0]), int(query(page)["to"][0])]
+    assert panned == pytest.approx(x_range_ms(page), abs=1)
+    page.close()
+
+    # That range opens again, here on 5 m candles.
+    link = f"/?symbol=SOL/USDT&tf=5m&from={panned[0]}&to={panned[1]}"
+    again, more = open_page(context, served, link)
+    wait_for(lambda: figure_data(again, "1m", "gd.layout.title.text") == "SOL/USDT · 5m")
+    assert again.locator("#chart-timeframe").get_by_label("5m", exact=True).is_checked()
+    assert x_range_ms(again) == pytest.approx(panned, abs=MIN)
+    assert errors + more == []
+
+
+def test_a_bad_link_opens_the_default_view_naming_the_parameter(context, served):
+    page, errors = open_page(context, served, "/?symbol=NOPE/USDT&tf=5m")
+    message = page.locator("#link-message")
+    wait_for(lambda: message.is_visible())
+    assert "symbol='NOPE/USDT'" in message.inner_text() and "default view" in message.inner_text()
+    wait_for(lambda: "BTC/USDT" in figure_data(page, "1m", "gd.layout.title.text"))
+    assert "auto" in figure_data(page, "1m", "gd.layout.title.text")
+    assert errors == []
+
+
+def test_times_show_in_local_time_by_a_remembered_switch(browser, served, page_keeper):
+    page_keeper.put_away()
+    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo")  # UTC+9
+    try:
+        page, errors = open_page(context, served)
+        legend = page.locator("#chart-1m .ohlcv-legend")
+        wait_for(lambda: legend.inner_text().strip())
+        utc_ticks = page.locator(
+            "#chart-1m g.x2tick text, #chart-1m g.xtick text"
+        ).all_inner_texts()
+        page.locator("#time-zone").get_by_label("local").check()
+        wait_for(lambda: "UTC+09:00" in legend.inner_text())
+        newest = last_time(page)
+        hour = time.gmtime(newest / 1000 + 9 * 3600).tm_hour
+        wait_for(lambda: f" {hour:02d}:" in legend.inner_text())
+        wait_for(lambda: tick_texts(page) and tick_texts(page) != utc_ticks)
+        # The same instants, nine hours on: the labels read local time. A tick's label and its
+        # instant are read together (a redraw between two reads can move the ticks); at local
+        # midnight, or with ticks a day apart, the label is the date, as Plotly writes it.
+        label, first, step = figure_data(page, "1m", FIRST_TICK)
+        local = time.gmtime(first / 1000 + 9 * 3600)
+        if step >= 86_400_000 or (local.tm_hour, local.tm_min, local.tm_sec) == (0, 0, 0):
+            expected = f"{MONTHS[local.tm_mon - 1]} {local.tm_mday}"
+        else:
+            expected = f"{local.tm_hour:02d}:{local.tm_min:02d}"
+        assert label.startswith(expected), (label, first, step)
+        # Remembered in the browser: a reload opens in local time.
+        page.reload()
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+        wait_for(lambda: "UTC+09:00" in page.locator("#chart-1m .ohlcv-legend").inner_text())
+        assert page.locator("#time-zone").get_by_label("local").is_checked()
+        page.locator("#time-zone").get_by_label("UTC").check()
+        wait_for(lambda: "UTC+" not in page.locator("#chart-1m .ohlcv-legend").inner_text())
+        assert errors == []
+    finally:
+        context.close()
 
 
 def test_the_header_keeps_its_place_while_the_symbol_picker_loads(context, served):

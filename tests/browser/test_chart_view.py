@@ -35,8 +35,10 @@ def page(kept_page):
 
 
 @pytest.fixture
-def own_page(browser, served):
-    """A page of its own, for a check that leaves its chart away from live."""
+def own_page(browser, served, page_keeper):
+    """A page of its own, for a check that leaves its chart away from live (after the kept
+    page's tests: none ticks beside it)."""
+    page_keeper.put_away()
     context = browser.new_context(viewport=VIEWPORT)
     page, errors = open_page(context, served.url)
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
@@ -180,6 +182,35 @@ def switch_to(page, symbol: str) -> None:
     wait_for(lambda: symbol in figure_data(page, "1m", "gd.layout.title.text"))
 
 
+def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
+    page.locator("label", has_text="15m").click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m")
+    steps = figure_data(page, "1m", "gd.data[0].x.slice(-3).map((t, i, a) => i ? t - a[i-1] : 0)")
+    assert steps[1:] == [15 * MIN, 15 * MIN]
+    first = figure_data(page, "1m", "gd.data[0].x[0]")
+    minutes = served.orch.store.history("BTC/USDT", "1m", first, first + 15 * MIN)
+    shown = figure_data(page, "1m", "[gd.data[0].open[0], gd.data[0].high[0], gd.data[0].low[0]]")
+    assert shown == pytest.approx(
+        [minutes["open"].iloc[0], minutes["high"].max(), minutes["low"].min()]
+    )
+    page.locator("label", has_text="1h").click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h")
+    page.locator("label", has_text="1m").first.click()
+    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m")
+
+
+def test_a_long_horizon_does_not_stretch_the_1s_chart(page, served):
+    last = served.orch.store.latest("BTC/USDT", "1s")
+    served.orch.store_cnn_prediction("BTC/USDT", {
+        "timestamp": last.time, "confidence": 0.9, "direction": "UP", "current_price": last.close,
+        "target_price": last.close * 1.01, "horizon_minutes": 240})  # fmt: skip
+    wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 1)
+    ticks_pass(page, 2, CHART_TICK)
+    x0, x1 = x_range_ms(page, "1s")
+    assert x1 - last_time(page, "1s") < 60_000
+    assert x1 - x0 < 15 * MIN
+
+
 def test_the_view_is_kept_per_symbol(own_page):
     """A tick in flight as the symbol changes is answered for the chart it came from: that
     answer, coming once the chart is gone, changes nothing (it used to land on the new symbol's
@@ -205,24 +236,7 @@ def test_the_view_is_kept_per_symbol(own_page):
     assert abs(view[0] - btc_view[0]) < MIN and abs(view[1] - btc_view[1]) < MIN
 
 
-def test_5m_15m_and_1h_candles_come_from_the_minute_candles(page, served):
-    page.locator("label", has_text="15m").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 15m")
-    steps = figure_data(page, "1m", "gd.data[0].x.slice(-3).map((t, i, a) => i ? t - a[i-1] : 0)")
-    assert steps[1:] == [15 * MIN, 15 * MIN]
-    first = figure_data(page, "1m", "gd.data[0].x[0]")
-    minutes = served.orch.store.history("BTC/USDT", "1m", first, first + 15 * MIN)
-    shown = figure_data(page, "1m", "[gd.data[0].open[0], gd.data[0].high[0], gd.data[0].low[0]]")
-    assert shown == pytest.approx(
-        [minutes["open"].iloc[0], minutes["high"].max(), minutes["low"].min()]
-    )
-    page.locator("label", has_text="1h").click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1h")
-    page.locator("label", has_text="1m").first.click()
-    wait_for(lambda: figure_data(page, "1m", "gd.layout.title.text") == "BTC/USDT · 1m")
-
-
-def test_layout_holds_still_and_fits_1400x900(browser, served):
+def test_layout_holds_still_and_fits_1400x900(browser, served, page_keeper):
     """Three symbols: the status line stays on the header's one line; the span table stays in
     the side panel; nothing moves after the first paint and nothing is cut off at the bottom."""
     context = browser.new_context(viewport=VIEWPORT)
@@ -255,15 +269,3 @@ def test_layout_holds_still_and_fits_1400x900(browser, served):
         assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1
     finally:
         context.close()
-
-
-def test_a_long_horizon_does_not_stretch_the_1s_chart(page, served):
-    last = served.orch.store.latest("BTC/USDT", "1s")
-    served.orch.store_cnn_prediction("BTC/USDT", {
-        "timestamp": last.time, "confidence": 0.9, "direction": "UP", "current_price": last.close,
-        "target_price": last.close * 1.01, "horizon_minutes": 240})  # fmt: skip
-    wait_for(lambda: figure_data(page, "1s", "gd.data[4].x.length") == 1)
-    ticks_pass(page, 2, CHART_TICK)
-    x0, x1 = x_range_ms(page, "1s")
-    assert x1 - last_time(page, "1s") < 60_000
-    assert x1 - x0 < 15 * MIN

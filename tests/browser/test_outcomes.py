@@ -58,8 +58,10 @@ def page(kept_page, scored):
 
 
 @pytest.fixture
-def own_page(browser, served, scored):
-    """A page of its own: its filters start as a new page's do."""
+def own_page(browser, served, scored, page_keeper):
+    """A page of its own: its filters start as a new page's do. The kept page is put away
+    first: none ticks beside it (the disagreement's check opens it again)."""
+    page_keeper.put_away()
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page, errors = open_page(context, served.url)
     yield page

@@ -25,13 +25,23 @@ def page(kept_page):
 
 
 @pytest.fixture
-def own_page(browser, served):
-    """A page of its own: its list's filters start empty (the bulk accept left 'pending' set)."""
+def own_page(browser, served, page_keeper):
+    """A page of its own, its list's filters empty. The kept page is put away first: none ticks
+    beside it."""
+    page_keeper.put_away()
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page, errors = open_page(context, served.url)
     yield page
     context.close()
     assert errors == [], errors
+
+
+def tidy(page) -> None:
+    """The list's status filter, left on 'pending' by the checks that pick it, is cleared."""
+    clear = page.locator("#ann-filter-status .dash-dropdown-clear")
+    if clear.count():
+        clear.click()
+        wait_for(lambda: not clear.count())
 
 
 def cells(page, column):

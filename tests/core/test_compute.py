@@ -4,10 +4,12 @@ as trials finish, a failing trial on its own, an early stop drops what has not s
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
 
+from core import compute
 from core.compute import LocalExecutor, TrialError, make_executor
 from core.config import ComputeConfig, default_workers
 
@@ -69,3 +71,36 @@ def test_the_config_names_the_workers():
 
     with pytest.raises(ConfigError, match="compute.workers: must be 1..1024"):
         build_section(ComputeConfig, {"workers": 0}, "compute")
+
+
+class _SlowRay:
+    """Stands in for the ray module: ``init`` connects only once ``answer`` is set."""
+
+    def __init__(self):
+        self.answer, self.connected, self.done = threading.Event(), False, threading.Event()
+
+    def is_initialized(self) -> bool:
+        return self.connected
+
+    def init(self, **_kwargs) -> None:
+        self.answer.wait(10)
+        self.connected = True
+
+    def shutdown(self) -> None:
+        self.connected = False
+        self.done.set()
+
+
+def test_a_connection_that_comes_after_the_timeout_is_closed(monkeypatch):
+    """The caller gave up (a clear error); the connection that completes later is closed, so the
+    process is free to connect again and no Ray driver outlives the cluster it waited for."""
+    slow = _SlowRay()
+    monkeypatch.setattr(compute, "_ray", lambda: slow)
+    monkeypatch.setattr(compute, "_reachable", lambda address: None)
+    cluster = compute.RayCluster("127.0.0.1:6379")
+    with pytest.raises(compute.ComputeError, match="did not answer within 0.2 s"):
+        cluster.connect(timeout_s=0.2)
+    slow.answer.set()
+    assert slow.done.wait(10) and not slow.connected
+    cluster.connect(timeout_s=5)  # on time: kept
+    assert slow.connected

@@ -132,14 +132,22 @@ def open_page(context, url: str):
     return page, errors
 
 
+def _close_dropdowns(page) -> None:
+    """A dropdown's list stays open when its chosen option is picked again, and Escape does not
+    close it once the focus has left it: a click outside does."""
+    if page.locator(".dash-dropdown[aria-expanded='true']").count():
+        page.locator(".app-header h5").click()
+        wait_for(lambda: not page.locator(".dash-dropdown[aria-expanded='true']").count())
+
+
 class KeptPage:
     """One page a module's tests take turns on, for the checks that read the page or put back
     what they change. An opening costs about 4 s of chromium CPU (``bench/page_cost.py``), most
     of a short test's cost, and the suite has dozens of them.
 
-    Each test gets the page tidied as a person would leave it (no field focused, no selection or
-    key list, the pointer off the charts, the opening tab shown; ``tidy`` for a module's own
-    leftovers) and its own list of console errors. After a test that failed the page is
+    Each test gets the page tidied as a person would leave it (no field focused, no selection,
+    key list or open dropdown, the pointer off the charts, the opening tab shown; ``tidy`` for a
+    module's own leftovers) and its own list of console errors. After a test that failed the page is
     closed, and the next one opens afresh: what a failure leaves behind is unknown."""
 
     def __init__(self, context, url: str, tidy=None):
@@ -147,16 +155,27 @@ class KeptPage:
         self.page, self.errors = None, []
 
     def take(self):
-        """(the page, the list its console errors go to from now on)."""
-        if self.page is None or self.page.is_closed():
-            self.page, self.errors = open_page(self.context, self.url)
-            self.page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+        """(the page, the list its console errors go to from now on). An error the page logged
+        since the last test (between tests it keeps ticking) fails this one."""
+        try:
+            if self.page is None or self.page.is_closed():
+                self.page, self.errors = open_page(self.context, self.url)
+                self.page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+                return self.page, self.errors
+            assert self.errors == [], ("logged between tests", self.errors)
+            self._tidy(self.page)
+            assert self.errors == [], ("logged while tidying", self.errors)
             return self.page, self.errors
-        page = self.page
+        except BaseException:
+            self.close()  # what it left is unknown: the next test opens afresh
+            raise
+
+    def _tidy(self, page) -> None:
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         page.mouse.move(1, 1)
         page.keyboard.press("Escape")
         page.keyboard.press("Escape")  # the first one may only close the key list
+        _close_dropdowns(page)
         tab = page.get_by_role("tab", name=OPENING_TAB_LABEL)
         shown = "e => e.classList.contains('active')"  # (Bootstrap's nav link)
         if not tab.evaluate(shown):
@@ -164,17 +183,24 @@ class KeptPage:
             wait_for(lambda: tab.evaluate(shown))
         if self.tidy:
             self.tidy(page)
-        self.errors.clear()
-        return page, self.errors
+            _close_dropdowns(page)
 
     def give_back(self, failed: bool) -> None:
         if failed:
             self.close()
 
+    def put_away(self) -> None:
+        """Closes the page before a test of the module opens its own (no kept page ticks beside
+        it), once it has logged no error since its last test."""
+        left = list(self.errors)
+        self.close()
+        assert left == [], ("logged after its last test", left)
+
     def close(self) -> None:
+        """Closes the page; the next ``take`` opens a fresh one."""
         if self.page is not None and not self.page.is_closed():
             self.page.close()
-        self.page = None
+        self.page, self.errors = None, []
 
 
 def figure_data(page, tf: str, expr: str):
