@@ -15,8 +15,11 @@ from tests.helpers.browser import (
     CHROMIUM_ARGS,
     KeptPage,
     accept_common_autolabels,
+    open_page,
     serve_app,
 )
+
+DEFAULT_VIEWPORT = {"width": 1500, "height": 1000}
 
 FAILED = pytest.StashKey[bool]()
 
@@ -88,8 +91,7 @@ def page_keeper(request, browser):
     """The module's ``KeptPage``, on the module's ``served`` app (module scope), in a context of
     the module's ``VIEWPORT`` (else 1500x1000), tidied with the module's ``tidy(page)`` if any."""
     served = request.getfixturevalue("served")
-    viewport = getattr(request.module, "VIEWPORT", {"width": 1500, "height": 1000})
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT))
     keeper = KeptPage(context, served.url, getattr(request.module, "tidy", None))
     yield keeper
     left = list(keeper.errors)  # what the page logged after the module's last test on it
@@ -105,4 +107,18 @@ def kept_page(request, page_keeper):
     page, errors = page_keeper.take()
     yield page
     page_keeper.give_back(failed=request.node.stash.get(FAILED, False) or bool(errors))
+    assert errors == [], errors
+
+
+@pytest.fixture
+def own_page(request, browser, served, page_keeper):
+    """A page of the module's app in a context of its own (what it stores in the browser stays
+    there), for a check that leaves what the kept page's checks must not see. The kept page is
+    put away first: none ticks beside it."""
+    page_keeper.put_away()
+    context = browser.new_context(viewport=getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT))
+    page, errors = open_page(context, served.url)
+    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+    yield page
+    context.close()
     assert errors == [], errors

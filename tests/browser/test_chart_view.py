@@ -10,7 +10,6 @@ from dashboard.figures.chart_layout import price_pads
 from tests.helpers.browser import (
     CHART_TICK,
     figure_data,
-    open_page,
     serve_app,
     ticks_pass,
     x_range_ms,
@@ -32,19 +31,6 @@ def served(tmp_path_factory):
 def page(kept_page):
     """The module's kept page: these checks leave the view live on BTC/USDT's 1 m candles."""
     return kept_page
-
-
-@pytest.fixture
-def own_page(browser, served, page_keeper):
-    """A page of its own, for a check that leaves its chart away from live (after the kept
-    page's tests: none ticks beside it)."""
-    page_keeper.put_away()
-    context = browser.new_context(viewport=VIEWPORT)
-    page, errors = open_page(context, served.url)
-    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
-    yield page
-    context.close()
-    assert errors == [], errors
 
 
 def last_time(page, tf="1m"):

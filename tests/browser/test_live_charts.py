@@ -6,7 +6,6 @@ from tests.helpers.browser import (
     CHART_TICK,
     LIVE_TICK,
     figure_data,
-    open_page,
     serve_app,
     tick_number,
     ticks_pass,
@@ -33,19 +32,6 @@ def tidy(page) -> None:
     cnn = page.get_by_label("CNN ◆")
     if not cnn.is_checked():
         cnn.check()
-
-
-@pytest.fixture
-def own_page(browser, served, page_keeper):
-    """A page of its own, in a context of its own (what it stores in the browser stays there).
-    The kept page is put away first: none ticks beside it."""
-    page_keeper.put_away()
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    page, errors = open_page(context, served.url)
-    page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
-    yield page
-    context.close()
-    assert errors == [], errors
 
 
 def test_page_loads_both_charts_with_no_console_errors(page, page_keeper):

@@ -9,7 +9,7 @@ import pytest
 
 from predictions.export import COLUMNS
 from predictions.input import direction_of_change
-from tests.helpers.browser import click_point, figure_data, open_page, serve_app
+from tests.helpers.browser import click_point, figure_data, serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -47,26 +47,14 @@ def served(tmp_path_factory):
     yield from serve_app(tmp_path_factory.mktemp("outcomes"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def scored(served):
     return store_scored(served.orch)
 
 
 @pytest.fixture
-def page(kept_page, scored):
+def page(kept_page):
     return kept_page
-
-
-@pytest.fixture
-def own_page(browser, served, scored, page_keeper):
-    """A page of its own: its filters start as a new page's do. The kept page is put away
-    first: none ticks beside it (the disagreement's check opens it again)."""
-    page_keeper.put_away()
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    page, errors = open_page(context, served.url)
-    yield page
-    context.close()
-    assert errors == [], errors
 
 
 def trace(page, name, expr):

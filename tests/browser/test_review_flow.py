@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.helpers.browser import open_page, serve_app
+from tests.helpers.browser import serve_app
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
@@ -22,18 +22,6 @@ def served(tmp_path_factory):
 def page(kept_page):
     """The module's kept page: the queue is worked through from one check to the next."""
     return kept_page
-
-
-@pytest.fixture
-def own_page(browser, served, page_keeper):
-    """A page of its own, its list's filters empty. The kept page is put away first: none ticks
-    beside it."""
-    page_keeper.put_away()
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    page, errors = open_page(context, served.url)
-    yield page
-    context.close()
-    assert errors == [], errors
 
 
 def tidy(page) -> None:
