@@ -45,9 +45,14 @@
   // the redraw's other listeners (time_zone.js's labels) run after this one. What the user does
   // (keys, Back to live, a drag) is told as before: the address follows it (deep_link.js).
   function quietRelayout(gd, update) {
-    gd._tdQuiet = (gd._tdQuiet || 0) + 1;
+    // Only the event of this relayout is kept from Dash: another one Plotly emits meanwhile
+    // (the user's drag or drawing) is told as usual.
+    const keys = Object.keys(update).sort().join();
+    const quiet = (gd._tdQuiet = gd._tdQuiet || []);
+    quiet.push(keys);
     const quietEnd = () => {
-      gd._tdQuiet -= 1;
+      const i = quiet.indexOf(keys);
+      if (i >= 0) quiet.splice(i, 1);
     };
     let done;
     try {
@@ -60,6 +65,12 @@
       quietEnd();
       throw error;
     });
+  }
+
+  function isQuiet(gd, data) {
+    const i = gd._tdQuiet ? gd._tdQuiet.indexOf(Object.keys(data || {}).sort().join()) : -1;
+    if (i >= 0) gd._tdQuiet.splice(i, 1);
+    return i >= 0;
   }
 
   function setX(gd, range) {
@@ -370,7 +381,7 @@
     });
     const emit = gd.emit;
     gd.emit = function (name, data) {
-      if (name === "plotly_relayout" && gd._tdQuiet) return onRelayout(gd, data || {});
+      if (name === "plotly_relayout" && isQuiet(gd, data)) return onRelayout(gd, data || {});
       return emit.apply(this, arguments);
     };
     gd.on("plotly_afterplot", () => onAfterPlot(gd));
