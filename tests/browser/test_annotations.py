@@ -30,7 +30,9 @@ def drag_select(page, tf="1m", x0=0.70, x1=0.80):
 
 
 def test_drag_label_relabel_delete_and_reload(page, served):
-    select_range(page, "1m", 0.70, 0.80)
+    # A span well before the newest candle: a jump whose view holds the newest candle is live
+    # and follows the next minute's candle, away from the range this test reads after it.
+    select_range(page, "1m", 0.30, 0.40)
     page.locator("#ann-label").fill("bull_flag")
     page.locator("#ann-note").fill("clean flag")
     page.get_by_role("button", name="Save span").click()
