@@ -4,7 +4,7 @@ pattern labels stay those of the 1 m series."""
 
 from __future__ import annotations
 
-from core.candles import Candle, bucket_start, resample, timeframe_ms
+from core.candles import Candle, resample, timeframe_ms
 
 BASE = "1m"
 AGGREGATED = ("5m", "15m", "1h")
@@ -47,15 +47,6 @@ def tail(store, symbol: str, timeframe: str, count: int) -> list[Candle]:
     ratio = timeframe_ms(timeframe) // timeframe_ms(BASE)
     minutes = store.tail(symbol, BASE, (count + 1) * ratio)
     return resample(minutes, timeframe_ms(timeframe))[-count:]
-
-
-def since(store, symbol: str, timeframe: str, last_time: int | None) -> list[Candle]:
-    """Candles from ``last_time`` on: the shown last candle, updated, and any newer ones."""
-    if not _aggregated(store, symbol, timeframe):
-        return store.candles(symbol, timeframe, since=last_time)
-    frame = timeframe_ms(timeframe)
-    start = bucket_start(last_time, frame) if last_time is not None else None
-    return resample(store.candles(symbol, BASE, since=start), frame)
 
 
 def with_warmup(

@@ -1,6 +1,7 @@
 """A tick sends only the new predictions (and drops those that left), never all overlays."""
 
 import json
+from dataclasses import replace
 
 import plotly
 
@@ -9,7 +10,7 @@ from dashboard.figures.charts import TRACE
 from dashboard.panels.charts.live_charts import chart_view, make_view, tick
 from runtime.orchestrator import Orchestrator
 from tests.helpers.candles import make_candles
-from tests.helpers.figures import apply_patch
+from tests.helpers.figures import apply_patch, browser_json
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
 ALL = ["dqn", "cnn", "transformer"]
@@ -152,3 +153,32 @@ def test_replayed_ticks_always_match_a_fresh_figure(make_config):
             json.dumps(fresh.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
         )
         assert overlay_view(browser) == overlay_view(fresh_json), f"differs after step {step}"
+
+
+def test_a_tick_draws_the_price_line_at_the_close_it_patches(make_config, monkeypatch):
+    """The feed writes the forming candle 4 times a second. A tick that read the store twice
+    (the candles to patch, then the window for the line) drew the line and its label at
+    another close than the candle, until the next tick: a tick reads it once."""
+    orch = setup(make_config)
+    view = make_view(ALL)
+    figure, state = chart_view(orch, "BTC/USDT", "1s", view)
+    store = orch.store
+
+    def feed_writes_before(read):
+        def reading(symbol, timeframe, *args, **kwargs):
+            forming = store.latest(symbol, "1s")
+            up = forming.close + 1.0
+            store.ingest(symbol, [replace(forming, close=up, high=max(forming.high, up))])
+            return read(symbol, timeframe, *args, **kwargs)
+
+        return reading
+
+    for name in ("tail", "candles", "view"):
+        monkeypatch.setattr(store, name, feed_writes_before(getattr(store, name)))
+    patch, _ = tick(orch, "BTC/USDT", "1s", view, state.to_dict())
+    drawn = browser_json(figure)
+    apply_patch(drawn, browser_json(patch))
+    close = drawn["data"][TRACE["candles"]]["close"][-1]
+    line = drawn["layout"]["shapes"][0]
+    assert line["name"] == "last-price" and line["y0"] == line["y1"] == close
+    assert drawn["layout"]["annotations"][0]["y"] == close

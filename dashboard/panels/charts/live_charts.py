@@ -405,12 +405,17 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
     size = window_size(orch.config, timeframe)
-    candles = chart_series.since(orch.store, symbol, timeframe, state.last_time)
-    patch, new_state = candle_patch(state, candles, size)
+    # One read a tick: the candles patched, the price line and the overlays are of one moment
+    # (a second read saw the forming candle's close move on: its line and label disagreed with
+    # the candle until the next tick).
+    recent = chart_series.tail(orch.store, symbol, timeframe, size)
+    behind = state.last_time is not None and (not recent or recent[0].time > state.last_time)
+    candles = [c for c in recent if state.last_time is None or c.time >= state.last_time]
+    patch, new_state = (None, state) if behind else candle_patch(state, candles, size)
     if patch is None:
         figure, new_state = chart_view(orch, symbol, timeframe, view)
         return figure, new_state.to_dict()
-    shown = chart_series.tail(orch.store, symbol, timeframe, new_state.count)
+    shown = recent[max(0, len(recent) - new_state.count) :]
     patch_indicators(orch, symbol, timeframe, view, state, new_state, candles, shown, patch)
     window_start = shown[0].time if shown else None
     redraw = new_state.drawn is None or overlay_key(orch, symbol, view) != state.overlay_key
