@@ -92,16 +92,25 @@ def test_crosshair_legend_reads_the_candle_under_the_cursor(page):
         return f"C {close:,.1f}" in legend.inner_text()
 
     wait_for(shows_the_last_close)
-    # Hover a candle well inside the view: the legend shows that candle's prices.
-    point = page.evaluate("""() => {
-        const gd = document.querySelector('#chart-1m .js-plotly-plot');
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, c = gd.data[0];
-        const i = c.x.length - 60, box = gd.getBoundingClientRect();
-        return [box.left + xa._offset + xa.l2p(c.x[i]), box.top + ya._offset + ya.l2p(c.close[i]),
-                c.open[i]];
-    }""")
-    page.mouse.move(point[0], point[1])
-    wait_for(lambda: f"O {point[2]:,.1f}" in legend.inner_text())
+
+    # Hover a candle well inside the view: the legend shows that candle's prices. A new minute
+    # moves the live view one candle under a pointer placed just before it: then the candle is
+    # found and hovered again, as an eye would.
+    def hovered() -> bool:
+        x, y, open_ = page.evaluate("""() => {
+            const gd = document.querySelector('#chart-1m .js-plotly-plot');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, c = gd.data[0];
+            const i = c.x.length - 60, box = gd.getBoundingClientRect();
+            return [box.left + xa._offset + xa.l2p(c.x[i]),
+                    box.top + ya._offset + ya.l2p(c.close[i]), c.open[i]];
+        }""")
+        page.mouse.move(x, y)
+        try:
+            return wait_for(lambda: f"O {open_:,.1f}" in legend.inner_text(), timeout=10)
+        except AssertionError:
+            return False
+
+    wait_for(hovered)
 
 
 def test_price_axis_fits_the_candles_in_view_after_a_zoom_and_back_to_live(page):

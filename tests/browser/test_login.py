@@ -3,6 +3,7 @@
 import pytest
 
 from tests.helpers.browser import serve_app
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ def test_signing_in_with_the_token_opens_the_dashboard(browser, locked):
     assert "/login" in page.url
     page.fill("#token", "not the token")
     page.click("button[type=submit]")
-    assert "not right" in page.inner_text("body")
+    wait_for(lambda: "not right" in page.inner_text("body"))  # the answer is a new page
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
