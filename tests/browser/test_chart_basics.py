@@ -327,9 +327,11 @@ def test_times_show_in_local_time_by_a_remembered_switch(browser, served, page_k
         ).all_inner_texts()
         page.locator("#time-zone").get_by_label("local").check()
         wait_for(lambda: "UTC+09:00" in legend.inner_text())
-        # The newest candle's hour in Tokyo, read again each time (a new minute can cross an hour).
-        wait_for(lambda: f" {time.gmtime(last_time(page) / 1000 + 9 * 3600).tm_hour:02d}:"
-                 in legend.inner_text())  # fmt: skip
+
+        def tokyo_hour() -> str:  # the newest candle's, read each time: a minute can cross one
+            return f" {time.gmtime(last_time(page) / 1000 + 9 * 3600).tm_hour:02d}:"
+
+        wait_for(lambda: tokyo_hour() in legend.inner_text())
         wait_for(lambda: tick_texts(page) and tick_texts(page) != utc_ticks)
         # The same instants, nine hours on: the labels read local time. A tick's label and its
         # instant are read together (a redraw between two reads can move the ticks); at local

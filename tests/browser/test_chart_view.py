@@ -93,9 +93,9 @@ def test_crosshair_legend_reads_the_candle_under_the_cursor(page):
 
     wait_for(shows_the_last_close)
 
-    # Hover a candle well inside the view: the legend shows that candle's prices. A new minute
-    # moves the live view one candle under a pointer placed just before it: then the candle is
-    # found and hovered again, as an eye would.
+    # Hover a candle well inside the view: the legend shows that candle's prices. When a new
+    # minute shifts the live view between finding the candle and moving there, the pointer
+    # lands on its neighbour: the candle is found and hovered again, as an eye would.
     def hovered() -> bool:
         x, y, open_ = page.evaluate("""() => {
             const gd = document.querySelector('#chart-1m .js-plotly-plot');

@@ -2,9 +2,12 @@
 through the modebar's tools are kept in times and prices, shown on both charts, still there
 after a reload, and deleted from the Alerts tab's list (gone after the next reload too)."""
 
+import contextlib
+import logging
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.helpers.browser import figure_data, serve_app
 from tests.helpers.waiting import wait_for
@@ -71,15 +74,23 @@ def test_draw_reload_and_delete(page, served):
 
     # Once in four loaded full runs a first click right after the reload reached no callback
     # (cause not found, see the closing note of 2026-12-07): as a person would, this clicks
-    # again while the drawing is still stored 15 s on (a callback is answered within seconds).
-    clicked = [0.0]
+    # again, once, when the drawing is still stored 15 s on (a callback is answered within
+    # seconds), and says so in the log. A second click's answer is then "already deleted".
+    clicks: list[float] = []
 
     def deleted() -> bool:
-        if "Deleted the drawing" in message.inner_text():
+        text = message.inner_text()
+        if "Deleted the drawing" in text or (len(clicks) > 1 and "already deleted" in text):
             return True
-        if orch.drawings.get(rect.id) is not None and time.monotonic() - clicked[0] > 15:
-            row.get_by_role("button", name="Delete").click()
-            clicked[0] = time.monotonic()
+        if orch.drawings.get(rect.id) is not None and (
+            not clicks or time.monotonic() - clicks[-1] > 15
+        ):
+            assert len(clicks) < 2, "two clicks on Delete reached no callback"
+            if clicks:
+                logging.getLogger(__name__).warning("Delete gave no message in 15 s: again")
+            clicks.append(time.monotonic())
+            with contextlib.suppress(PlaywrightTimeout):  # the row went: the first click did it
+                row.get_by_role("button", name="Delete").click(timeout=5_000)
         return False
 
     wait_for(deleted, timeout=90)

@@ -168,7 +168,8 @@ def test_each_tick_draws_the_1s_chart_once(page):
     # a change before this check may still have in flight.
     assert not page.locator("#chart-1s").evaluate("e => e.classList.contains('away-from-live')")
     ticks_pass(page, 1, CHART_TICK)
-    # Answers are counted over the whole time draws are (a draw in a gap would be uncounted).
+    # The listener is on before draws are counted and off after: every counted draw's answer
+    # is counted too.
     page.on("response", on_answer)
     page.evaluate(COUNT_DRAWS)
     try:

@@ -409,6 +409,7 @@ def tick(orch, symbol: str, timeframe: str, view: dict, raw_state: dict | None):
     # (a second read saw the forming candle's close move on: its line and label disagreed with
     # the candle until the next tick).
     recent = chart_series.tail(orch.store, symbol, timeframe, size)
+    # The window no longer reaches the last candle drawn: those in between were not read.
     behind = state.last_time is not None and (not recent or recent[0].time > state.last_time)
     candles = [c for c in recent if state.last_time is None or c.time >= state.last_time]
     patch, new_state = (None, state) if behind else candle_patch(state, candles, size)
