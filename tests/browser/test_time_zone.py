@@ -42,21 +42,24 @@ def hover_text(page, dom_id: str) -> str:
     return page.locator(f"#{dom_id} .hoverlayer").text_content()
 
 
-def hover_candle(page, dom_id: str, nudge: int = 0) -> None:
-    """Move the mouse onto the body of the middle candle, as a person would: a quarter of a
-    candle right of its open time (the crosshair and Plotly then name the same candle)."""
+def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) -> None:
+    """Move the mouse onto the body of the middle candle (or the one opening ``at``), as a person
+    would: a quarter of a candle right of its open time (the crosshair and Plotly then name the
+    same candle)."""
     page.locator(f"#{dom_id}").scroll_into_view_if_needed()
+    at_ms = "null" if at is None else int(at.timestamp() * 1000)
     x, y = plot(
         page,
         dom_id,
-        """(() => {
-            const c = gd.data[0], i = Math.floor(c.x.length / 2);
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        f"""(() => {{
+            const c = gd.data[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const at = {at_ms}, i = at === null ? Math.floor(c.x.length / 2)
+                : c.x.findIndex(t => xa.d2l(t) === at);
             const t0 = xa.d2l(c.x[i]), t1 = xa.d2l(c.x[i + 1]);
             const box = gd.getBoundingClientRect();
             return [box.left + xa._offset + xa.l2p(t0 + (t1 - t0) / 4),
                     box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2)];
-        })()""",
+        }})()""",
     )
     page.mouse.move(x + nudge, y)
 
@@ -118,10 +121,18 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     wait_for(lambda: label(utc + TOKYO) in hover_text(page, "bt-chart"))
     assert label(utc) not in hover_text(page, "bt-chart")
     # Plotly draws the box again on every mouse move over the same candle: still local time.
+    # The candle is found by its time (the chart can be drawn again meanwhile, e.g. once the
+    # run's last answer lands, and its middle candle be another one).
     page.evaluate(PROBE)
-    hover_candle(page, "bt-chart", nudge=1)
-    wait_for(lambda: page.evaluate("!window.tzProbe.isConnected"))  # Plotly's new text
-    assert hovered_time(page, "bt-chart") == utc
+    nudges = []
+
+    def on_the_candle_again() -> bool:  # a pixel further each try, as in tag_reads_local
+        nudges.append(1)
+        hover_candle(page, "bt-chart", nudge=len(nudges) % 2, at=utc)
+        redrawn = page.evaluate("!window.tzProbe.isConnected")  # Plotly's new text
+        return redrawn and hovered_time(page, "bt-chart") == utc
+
+    wait_for(on_the_candle_again)
     assert label(utc + TOKYO) in hover_text(page, "bt-chart")
 
     page.locator("#time-zone").get_by_label("UTC").check()
