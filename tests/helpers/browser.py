@@ -81,7 +81,8 @@ _PORT = {"last": 0}
 def _bind(wsgi_app):
     try:
         server = make_server("127.0.0.1", _PORT["last"], wsgi_app, threaded=True)
-    except OSError:  # a second app running at the same time: any free port
+    except SystemExit:  # a second app running at the same time: any free port
+        # (werkzeug prints why and exits on a port in use, rather than raising its OSError)
         return make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     _PORT["last"] = server.server_port
     return server
