@@ -48,7 +48,11 @@ class MlflowServer:
             "--serve-artifacts", "--artifacts-destination", (self.folder / "artifacts").as_uri(),
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
         ]  # fmt: skip
-        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+        # No job execution: it is for MLflow's own server-side jobs (GenAI judges, trace rollups),
+        # which the app never submits, and it starts a job runner and seven huey consumers (about
+        # 7 s of CPU to start, half a core while idle) and leaves their store in /dev/shm.
+        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true",
+               "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # fmt: skip
         with open(self.folder / "server.log", "w") as log:
             # Its own process group: stop() ends the server and the workers it forked.
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -53,7 +53,7 @@ def test_poll_returns_new_seconds_with_the_last_one_forming(server):
     first = feed.poll("ETH/USDT", now_ms())
     assert first and not first[-1].closed and all(c.closed for c in first[:-1])
     assert all(c == true_second(c.time) for c in first[:-1])
-    time.sleep(1.05)
+    wait_for(lambda: now_ms() >= first[-1].time + 1000)  # the forming second has ended
     second = feed.poll("ETH/USDT", now_ms())
     assert second[0].time == first[-1].time  # the forming one comes again, finished
     assert second[0] == true_second(second[0].time)

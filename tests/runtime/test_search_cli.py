@@ -40,7 +40,7 @@ def config_file(tmp_path_factory):
     path.write_text(yaml.safe_dump({"data_dir": str(base / "data"), "compute": {"workers": 2}}))
     orch = Orchestrator(load_config(path))
     store_frame(orch, "GOOG", "1d", market_candles("GOOG"))
-    store_frame(orch, "SYN", "1m", fixtures_market.random_candles(50_000, seed=3))
+    store_frame(orch, "SYN", "1m", fixtures_market.random_candles(20_000, seed=3))
     orch.db.close()
     return path
 
