@@ -21,9 +21,11 @@ from tests.helpers.browser import (
     FAST_FEED,
     OPENING_TAB_LABEL,
     accept_common_autolabels,
+    app_and_page,
     message_text,
-    open_page,
+    new_job,
     serve_app,
+    train_status,
 )
 from tests.helpers.waiting import wait_for
 from training.champion import champion_info
@@ -72,20 +74,7 @@ def modelless(request, served, browser, tmp_path):
         yield served, request.getfixturevalue("kept_page")
         return
     request.getfixturevalue("page_keeper").put_away()
-    apps = serve_app(tmp_path, OVERRIDES)
-    own = next(apps)
-    try:
-        accept_common_autolabels(own.orch)
-        context = browser.new_context(viewport=VIEWPORT)
-        try:
-            page, errors = open_page(context, own.url)
-            page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
-            yield own, page
-        finally:
-            context.close()
-        assert errors == [], errors
-    finally:
-        apps.close()
+    yield from app_and_page(browser, tmp_path, OVERRIDES, VIEWPORT, accept_common_autolabels)
 
 
 def tidy(page) -> None:
@@ -106,42 +95,31 @@ def tidy(page) -> None:
     wait_for(lambda: tab.evaluate("e => e.classList.contains('active')"))
 
 
-def status_text(page):
-    return page.locator("#train-status").inner_text()
-
-
-def new_job(served, known, kind):
-    """The job of ``kind`` the server started that is not in ``known`` (ids), once there is one."""
-    jobs = served.orch.jobs
-    return wait_for(lambda: next((j for j in jobs.list() if j.id not in known and j.kind == kind),
-                                 None))  # fmt: skip
-
-
 def build_dataset(page, served):
     """Press Build; its job, once the status line shows the dataset it built."""
     known = {j.id for j in served.orch.jobs.list()}
     page.get_by_role("button", name="Build dataset from accepted labels").click()
-    job = new_job(served, known, "dataset")
-    wait_for(lambda: job.result and f"Dataset {job.result['version']}" in status_text(page))
+    job = new_job(served.orch, known, "dataset")
+    wait_for(lambda: job.result and f"Dataset {job.result['version']}" in train_status(page))
     return job
 
 
 def train(page, served, model="xgboost"):
     """Start training ``model``; its job, once the status line follows it."""
-    before = status_text(page)
+    before = train_status(page)
     known = {j.id for j in served.orch.jobs.list()}
     page.locator("#train-model").select_option(model)
     page.get_by_role("button", name="Train", exact=True).click()
-    job = new_job(served, known, f"train:{model}")
+    job = new_job(served.orch, known, f"train:{model}")
     # The status line follows the job from its start; no "Started" alert outlives it.
-    wait_for(lambda: (s := status_text(page)) != before and (f"train {model}" in s or "Done" in s))
+    wait_for(lambda: (s := train_status(page)) != before and (f"train {model}" in s or "Done" in s))
     assert message_text(page) == ""
     return job
 
 
 def trained(page, job):
     """The version ``job`` registered, once the status line says it is done."""
-    wait_for(lambda: job.result and f"Done: version {job.result['model_version']}," in status_text(
+    wait_for(lambda: job.result and f"Done: version {job.result['model_version']}," in train_status(
         page), timeout=120)  # fmt: skip
     return str(job.result["model_version"])
 
@@ -153,7 +131,7 @@ def test_train_shows_warnings_then_the_f1_chart_and_clears_the_started_alert(mod
     assert not page.locator("#train-class-chart").is_visible()
     build_dataset(page, served)
     train(page, served)
-    wait_for(lambda: "Done: version 1" in status_text(page), timeout=120)
+    wait_for(lambda: "Done: version 1" in train_status(page), timeout=120)
     warning = page.locator("#train-status .train-warning").first
     assert "fewer than 100000 training rows" in warning.inner_text()
     assert message_text(page) == ""
@@ -167,9 +145,9 @@ def test_cancel_stops_a_run_within_seconds_and_it_shows_no_scores(page, served, 
     audit = served.orch.audit
     audited = len(audit.list(limit=1_000_000))
     job = train(page, served, "random_forest")
-    wait_for(lambda: "fitting" in status_text(page), timeout=60)
+    wait_for(lambda: "fitting" in train_status(page), timeout=60)
     page.locator("#train-cancel").click()
-    wait_for(lambda: "cancelled" in status_text(page))
+    wait_for(lambda: "cancelled" in train_status(page))
     # The fit itself stopped within seconds of the press (timed on the server, from the audit
     # entry the press wrote: the press's round trip, seconds beside CPU hogs, is not the fit's;
     # the panel shows it on its next tick, up to one refresh later).

@@ -13,7 +13,15 @@ with a reload, and the training check waits for its own jobs' words)."""
 
 import pytest
 
-from tests.helpers.browser import FAST_FEED, SMALL_TRAINING, message_text, open_page, serve_app
+from tests.helpers.browser import (
+    FAST_FEED,
+    SMALL_TRAINING,
+    app_and_page,
+    message_text,
+    new_job,
+    serve_app,
+    train_status,
+)
 from tests.helpers.waiting import wait_for
 from training.datasets import list_datasets
 
@@ -46,30 +54,12 @@ def unlabelled(request, served, browser, tmp_path):
         yield served, request.getfixturevalue("kept_page")
         return
     request.getfixturevalue("page_keeper").put_away()
-    apps = serve_app(tmp_path, OVERRIDES)
-    own = next(apps)
-    try:
-        context = browser.new_context(viewport=VIEWPORT)
-        try:
-            page, errors = open_page(context, own.url)
-            page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
-            yield own, page
-        finally:
-            context.close()
-        assert errors == [], errors
-    finally:
-        apps.close()
-
-
-def status_text(page):
-    return page.locator("#train-status").inner_text()
-
-
-def new_job(served, known, kind):
-    """The job of ``kind`` the server started that is not in ``known`` (ids), once there is one."""
-    jobs = served.orch.jobs
-    return wait_for(lambda: next((j for j in jobs.list() if j.id not in known and j.kind == kind),
-                                 None))  # fmt: skip
+    yield from app_and_page(
+        browser,
+        tmp_path,
+        OVERRIDES,
+        VIEWPORT,
+    )
 
 
 def pattern_count(page):
@@ -84,11 +74,11 @@ def test_training_with_no_dataset_says_what_to_do(unlabelled):
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("button", name="Build dataset from accepted labels").click()
     wait_for(lambda: "no accepted spans" in page.locator("#train-message").inner_text())
-    before = status_text(page)  # (a failure shown there before this press is not this one)
+    before = train_status(page)  # (a failure shown there before this press is not this one)
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(
         lambda: (
-            ("failed" in (s := status_text(page)) and s != before)
+            ("failed" in (s := train_status(page)) and s != before)
             or "no dataset" in message_text(page)
         ),
     )
@@ -105,16 +95,16 @@ def test_train_from_the_panel_then_see_patterns_and_filter_them(page, served, la
     known = {j.id for j in orch.jobs.list()}
     page.get_by_role("button", name="Build dataset from accepted labels").click()
     # The build runs as a job: its stages, then the result, show in the status line.
-    build = new_job(served, known, "dataset")
-    wait_for(lambda: build.result and f"Dataset {build.result['version']}" in status_text(page))
+    build = new_job(served.orch, known, "dataset")
+    wait_for(lambda: build.result and f"Dataset {build.result['version']}" in train_status(page))
     assert "rows" in page.locator("#train-status").inner_text()
-    before = status_text(page)
+    before = train_status(page)
     known = {j.id for j in orch.jobs.list()}
     page.locator("#train-model").select_option("xgboost")
     page.get_by_role("button", name="Train", exact=True).click()
-    job = new_job(served, known, "train:xgboost")
+    job = new_job(served.orch, known, "train:xgboost")
     # The start shows in the status line, which follows the job (no alert outlives it).
-    wait_for(lambda: (s := status_text(page)) != before and ("train xgboost" in s or "Done" in s))
+    wait_for(lambda: (s := train_status(page)) != before and ("train xgboost" in s or "Done" in s))
     # Progress shows a stage while it runs, then the result.
     wait_for(lambda: "Done: version 1" in page.locator("#train-status").inner_text(), timeout=120)
     assert job.status == "done" and str(job.result["model_version"]) == "1"

@@ -253,6 +253,37 @@ def message_text(page) -> str:
     return " ".join(page.locator("#train-message").all_inner_texts())
 
 
+def train_status(page) -> str:
+    return page.locator("#train-status").inner_text()
+
+
+def new_job(orch, known: set, kind: str):
+    """The job of ``kind`` the server started that is not in ``known`` (ids), once there is one."""
+    return wait_for(lambda: next((j for j in orch.jobs.list() if j.id not in known
+                                  and j.kind == kind), None))  # fmt: skip
+
+
+def app_and_page(browser, tmp_path, overrides: dict, viewport: dict, prepare=None):
+    """(an app of its own, a page of it in a context of its own), for a check that needs an app
+    in a state a module's shared one has left behind; ``prepare(orch)`` runs before the page
+    opens. The page must log no error."""
+    apps = serve_app(tmp_path, overrides)
+    own = next(apps)
+    try:
+        if prepare:
+            prepare(own.orch)
+        context = browser.new_context(viewport=viewport)
+        try:
+            page, errors = open_page(context, own.url)
+            page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
+            yield own, page
+        finally:
+            context.close()
+        assert errors == [], errors
+    finally:
+        apps.close()
+
+
 # ``ticks_pass`` props: the charts' tick (their redraws) and the other panels' tick.
 CHART_TICK, PANELS_TICK = "chart-tick.data", "tick.n_intervals"
 
