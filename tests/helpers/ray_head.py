@@ -60,14 +60,39 @@ class RayHead:
             raise
         return self
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # --block: it stops what it started
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
-        if self.proc is not None:
-            # Whatever of the group is left (raylet, GCS, workers): they are ours alone.
+    def _session(self) -> list[int]:
+        """The live processes of the head's session (``start_new_session``: its id is the pid of
+        ``ray start``): its process group, and the workers, which the raylet puts in process
+        groups of their own."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            state, _, _, session = stat[stat.rindex(")") + 2 :].split()[:4]
+            if int(session) == self.proc.pid and state != "Z":
+                pids.append(int(entry))
+        return pids
+
+    def _killed(self) -> bool:
+        """SIGKILL to every live process of the session; True once there is none."""
+        live = self._session()
+        for pid in live:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+        return not live
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            # All of it at once (ray start, raylet, GCS, agents, workers): they are ours alone,
+            # and nothing of a test head needs keeping. On SIGTERM ``ray start --block`` drains
+            # the node for up to 30 s, and a kill of its process group alone leaves the workers
+            # to notice the raylet is gone and write their logs into the removed folder. Until
+            # none is left: ``ray start`` is reaped only after, so its pid is not reused meanwhile.
+            with contextlib.suppress(AssertionError):
+                wait_for(self._killed, timeout=30)
             self.proc.wait()
         shutil.rmtree(self.folder, ignore_errors=True)

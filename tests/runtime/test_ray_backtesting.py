@@ -104,24 +104,6 @@ def test_a_search_on_ray_gives_the_trials_and_values_of_local_workers(head):
     assert got == expected
 
 
-def test_leaving_the_executor_cancels_the_tasks_not_finished(head):
-    import ray
-    import ray.cloudpickle
-
-    # The workers get the project's packages, not the tests: ship this module's trial by value.
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    trials = [{"sleep": 0.0}] * 2 + [{"sleep": 60.0}] * 14  # chunks of 2: the first is quick
-    with RayExecutor(ray_cluster(head.address), {"x": GOOG["close"].to_numpy()}) as executor:
-        stream = executor.map(nap_trial, None, trials)
-        first = next(stream)
-        stream.close()
-    assert first[1] == 0.0
-    # the sleeping tasks were stopped: the head's two CPUs are free long before a minute
-    began = time.monotonic()
-    wait_for(lambda: ray.available_resources().get("CPU", 0) == 2, timeout=30, interval=0.2)
-    assert time.monotonic() - began < 30
-
-
 def test_a_cancel_ends_a_search_on_ray_cancelled_with_its_trials_kept(client, orch):
     big = {**GRID, "params": {"fast": "2:60:1", "slow": "10:250:2"}}
     run_id = client.post("/api/searches", json=big).get_json()["id"]
@@ -153,7 +135,9 @@ def test_a_walkforward_searches_its_folds_on_ray(client, orch, monkeypatch):
         return executor
 
     monkeypatch.setattr(Research, "executor", spy)
-    body = {**GRID, "is_bars": 500, "oos_bars": 250, "gap_bars": 5}
+    # 1,100 of the 2,148 candles: two folds (six over them all), enough to show one executor
+    # serving every fold's search
+    body = {**GRID, "end": int(GOOG.index[1099]), "is_bars": 500, "oos_bars": 250, "gap_bars": 5}
     run_id = client.post("/api/walkforwards", json=body).get_json()["id"]
     run = wait_research(orch, run_id, timeout=180)
     assert run["status"] == "done", run["error"]
@@ -236,3 +220,26 @@ def test_a_model_trained_through_the_mlflow_server_is_searched_on_the_ray_head(
             orch.db.close()
     finally:
         tracking.stop()
+
+
+# Last in the module: its sleeping tasks are stopped by force, which ends their worker
+# processes, and a test after it would wait for new workers (seconds of imports each).
+def test_leaving_the_executor_cancels_the_tasks_not_finished(head, monkeypatch):
+    import ray
+    import ray.cloudpickle
+
+    # A task asleep in time.sleep never sees the gentle cancel: it is the one stopped by force,
+    # after the grace (5 s in the app; the path is the same with a shorter one).
+    monkeypatch.setattr("core.ray_executor.CANCEL_GRACE_S", 0.5)
+    # The workers get the project's packages, not the tests: ship this module's trial by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    trials = [{"sleep": 0.0}] * 2 + [{"sleep": 60.0}] * 14  # chunks of 2: the first is quick
+    with RayExecutor(ray_cluster(head.address), {"x": GOOG["close"].to_numpy()}) as executor:
+        stream = executor.map(nap_trial, None, trials)
+        first = next(stream)
+        stream.close()
+    assert first[1] == 0.0
+    # the sleeping tasks were stopped: the head's two CPUs are free long before a minute
+    began = time.monotonic()
+    wait_for(lambda: ray.available_resources().get("CPU", 0) == 2, timeout=30, interval=0.2)
+    assert time.monotonic() - began < 30
