@@ -40,7 +40,14 @@ def page(kept_page, served):
     back = kept_page.locator("#chart-1m .back-to-live")
     if back.is_visible():
         back.click()
-        wait_for(lambda: not back.is_visible())
+        # (the button goes at once; the view moves when the live figure comes)
+        wait_for(
+            lambda: (
+                not back.is_visible()
+                and x_range_ms(kept_page)[1]
+                >= figure_data(kept_page, "1m", "gd.data[0].x[gd.data[0].x.length - 1]")
+            )
+        )
     for span in served.orch.annotations.list():
         served.orch.annotations.delete(span.id)
     rows = kept_page.locator("#ann-table td[data-dash-column='label']")

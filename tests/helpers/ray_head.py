@@ -1,6 +1,6 @@
 """A real local Ray head for the tests: ``ray start --head --block`` on free ports in its own
-process group and temporary folder, so stopping it ends exactly the processes it started (never
-``ray stop``, which would end every Ray cluster of this user on the machine)."""
+session and temporary folder, so stopping it ends exactly the processes it started, its workers
+included (never ``ray stop``, which would end every Ray cluster of this user on the machine)."""
 
 from __future__ import annotations
 
@@ -95,4 +95,5 @@ class RayHead:
             with contextlib.suppress(AssertionError):
                 wait_for(self._killed, timeout=30)
             self.proc.wait()
+            self.proc = None  # its pid may be another session's from now on: never again
         shutil.rmtree(self.folder, ignore_errors=True)
