@@ -6,11 +6,13 @@ STAMP   := $(VENV)/.installed
 DEVSTAMP:= $(VENV)/.installed-dev
 PIP     := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 export MLFLOW_DISABLE_TELEMETRY := true
-# pytest-xdist workers for `make test`: one per core of the 2-core machines. --dist loadfile:
-# a module's tests run on one worker, in order, and its module fixtures are built once.
+# pytest-xdist workers for `make test`: three on the 2-core machines. Two left a fifth of the
+# cores' time idle while tests waited (171 of 887 core-seconds); three took 0.89x the time with
+# 42 idle (bench/suite_cpu.py, one run after the other). --dist loadfile: a module's tests run
+# on one worker, in order, and its module fixtures are built once.
 # --no-loadscope-reorder: modules are handed out in collection order, which tests/conftest.py
 # sorts browser and slow modules first (xdist's default, most tests first, left them for last).
-WORKERS ?= 2
+WORKERS ?= 3
 
 .PHONY: install install-dev run test test-fast lint format bench clean
 

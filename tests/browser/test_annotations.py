@@ -1,17 +1,22 @@
-"""An annotator labels spans on the chart, edits them, and reviews TA-Lib auto-labels.
+"""An annotator labels spans on the chart, edits them, reviews TA-Lib auto-labels with the keys,
+reads the annotators' agreement, and is named in what they did.
 
 One app and one kept page for the module (an opening costs about 4 s of chromium CPU): each
 check starts from an app with no span, the previous check's spans deleted on the server and gone
-from the page, as a person would find a new app."""
+from the page, the fields, filters and name as a new page shows them, and a message of its own
+that no check waits for (so none reads the one before's), as a person would find a new app."""
 
 import pytest
 
+from core.spans import Span
 from dashboard.panels.annotations import jump_range
 from tests.helpers.browser import click_point, figure_data, select_range, serve_app, x_range_ms
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 M = 60_000
+CELLS = "#ann-table td[data-dash-column='{}']"
+FILTERS = ("label", "source", "status", "person")
 
 
 SPAN_LABELS = (
@@ -33,26 +38,64 @@ def served(tmp_path_factory):
     yield from serve_app(tmp_path_factory.mktemp("annotations"))
 
 
+LAST = "gd.data[0].x[gd.data[0].x.length - 1]"
+FRAME_MS = {"1m": M, "1s": 1_000}
+
+
+def is_live(page, tf: str) -> bool:
+    """The view of ``tf`` ends just right of the newest candle, as a live one does (it keeps 6 %
+    of its width there for the targets, and follows the candles a tick late): not the half of
+    a jump's view that can reach past the newest candle."""
+    x0, x1 = x_range_ms(page, tf)
+    return 0 <= x1 - figure_data(page, tf, LAST) <= 0.15 * (x1 - x0) + FRAME_MS[tf]
+
+
+def back_to_live(page, tf: str) -> None:
+    """Back at the newest candle: with the chart's button, or its Home key where a jump's view
+    holds the newest candle (it follows it, so no button shows) and reaches past it."""
+    back = page.locator(f"#chart-{tf} .back-to-live")
+    if back.is_visible():
+        back.click()
+    elif not is_live(page, tf):
+        page.locator(f"#chart-{tf} .nsewdrag").first.hover()
+        page.keyboard.press("Home")
+    # (the button goes at once; the view moves when the live figure comes)
+    wait_for(lambda: not back.is_visible() and is_live(page, tf))
+    page.mouse.move(1, 1)
+
+
+def clear_filter(page, name: str) -> None:
+    clear = page.locator(
+        f"#ann-filter-{name} .dash-dropdown-clear, #ann-filter-{name} .Select-clear"
+    )
+    if clear.count():
+        clear.first.click()
+        wait_for(lambda: clear.count() == 0)
+
+
 @pytest.fixture
 def page(kept_page, served):
     """The module's kept page, back at the newest candles (a picked span moves the chart to it),
-    once the app holds no span and the page shows none."""
-    back = kept_page.locator("#chart-1m .back-to-live")
-    if back.is_visible():
-        back.click()
-        # (the button goes at once; the view moves when the live figure comes)
-        wait_for(
-            lambda: (
-                not back.is_visible()
-                and x_range_ms(kept_page)[1]
-                >= figure_data(kept_page, "1m", "gd.data[0].x[gd.data[0].x.length - 1]")
-            )
-        )
+    once the app holds no span and the page shows none, with the fields and filters empty, the
+    configured name, and the message of a Next with no row."""
+    page = kept_page
+    for tf in ("1m", "1s"):
+        back_to_live(page, tf)
     for span in served.orch.annotations.list():
         served.orch.annotations.delete(span.id)
-    rows = kept_page.locator("#ann-table td[data-dash-column='label']")
-    wait_for(lambda: figure_data(kept_page, "1m", SPAN_SHAPES) == 0 and rows.count() == 0)
-    return kept_page
+    for name in FILTERS:
+        clear_filter(page, name)
+    for field in ("#ann-label", "#ann-note"):
+        if page.locator(field).input_value():
+            page.locator(field).fill("")
+    author = served.orch.config.annotations.author
+    if page.locator("#user-name").input_value() != author:
+        page.locator("#user-name").fill(author)
+    rows = page.locator(CELLS.format("label"))
+    wait_for(lambda: figure_data(page, "1m", SPAN_SHAPES) == 0 and rows.count() == 0)
+    page.get_by_role("button", name="Next", exact=True).click()
+    wait_for(lambda: page.locator("#ann-message").inner_text() == "No more rows in the list.")
+    return page
 
 
 def test_drag_label_relabel_delete_and_reload(page, served):
@@ -131,8 +174,6 @@ CANDLE_POINT = """([start, end]) => {
 
 
 def test_clicking_a_band_on_the_chart_selects_its_span(page, served):
-    from core.spans import Span
-
     orch = served.orch
     last = orch.store.latest("BTC/USDT", "1m").time
     # Ten minutes where the chart is looking: the check before may have left it on a jump's
@@ -151,3 +192,266 @@ def test_clicking_a_band_on_the_chart_selects_its_span(page, served):
     click_point(page, lambda: page.evaluate(CANDLE_POINT, [span.start + 3 * M, span.end]),
                 picked)  # fmt: skip
     assert "double_top · human · accepted" in page.locator("#ann-selected-text").inner_text()
+
+
+# ---- Save span keeps what was typed for that span only ----------------------------------------
+def test_note_and_label_are_cleared_after_save_and_bad_labels_are_refused(page, served):
+    """The label and note are cleared after a save, and a label too long or with characters not
+    allowed is refused with a clear message. What was typed stays through a visit to another tab
+    (a closed tab's body is not drawn)."""
+    orch = served.orch
+    select_range(page, "1m", 0.60, 0.66)
+    page.locator("#ann-label").fill("bull_flag")
+    page.locator("#ann-note").fill("first manual span")
+    page.get_by_role("button", name="Save span").click()
+    alert = page.locator("#ann-message")
+    wait_for(lambda: "Saved bull_flag" in alert.inner_text())
+    wait_for(lambda: page.locator("#ann-note").input_value() == "")
+    assert page.locator("#ann-label").input_value() == ""
+
+    # The next span: a label, no note. It is saved without the first span's note.
+    select_range(page, "1m", 0.70, 0.74)
+    page.locator("#ann-label").fill("bear_flag")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "Saved bear_flag" in alert.inner_text())
+    notes = {s.label: s.note for s in orch.annotations.list(symbol="BTC/USDT")}
+    assert notes == {"bull_flag": "first manual span", "bear_flag": ""}
+
+    # A 500-character label is refused, in words, and nothing is stored.
+    select_range(page, "1m", 0.76, 0.80)
+    page.locator("#ann-label").fill("x" * 500)
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "at most 64" in alert.inner_text())
+    assert "500 characters" in alert.inner_text()
+    # What was typed stays, so it can be shortened.
+    assert page.locator("#ann-label").input_value() == "x" * 500
+    page.locator("#ann-label").fill("flag<script>")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "not allowed" in alert.inner_text())
+    assert "<>" in alert.inner_text()
+    assert len(orch.annotations.list(symbol="BTC/USDT")) == 2
+
+    # Another tab, and back: the Annotate tab's body is gone while closed, and comes back with
+    # what was typed in it.
+    page.locator("#ann-note").fill("half-typed note")
+    page.get_by_role("tab", name="Review").click()
+    wait_for(lambda: page.locator("#ann-note").count() == 0)
+    page.get_by_role("tab", name="Annotate").click()
+    wait_for(lambda: page.locator("#ann-note").input_value() == "half-typed note")
+    assert page.locator("#ann-label").input_value() == "flag<script>"
+
+
+# ---- Box-select on the live 1 s chart while it ticks -------------------------------------------
+# Client pixel of the middle of the candle ``back`` candles before the newest closed one, and the
+# open time (ms) of that candle, read from the axis as it is now.
+CANDLE_X = """(back) => {
+    const gd = document.querySelector('#chart-1s .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis, c = gd.data[0];
+    const t = c.x[c.x.length - 2 - back];
+    const box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(xa.d2l(t) + 500), t];
+}"""
+
+# The open time of the candle under a client pixel, by the axis as it is now.
+TIME_AT = """(px) => {
+    const gd = document.querySelector('#chart-1s .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis;
+    const box = gd.getBoundingClientRect();
+    return Math.floor(xa.p2l(px - box.left - xa._offset) / 1000) * 1000;
+}"""
+
+OUTLINE = "() => document.querySelectorAll('#chart-1s .select-outline').length"
+AXIS = "() => document.querySelector('#chart-1s .js-plotly-plot')._fullLayout.xaxis.range.join()"
+
+
+def newest_1s(served):
+    return served.orch.store.latest("BTC/USDT", "1s").time
+
+
+def drag_on_1s(page, served, back_from: int, back_to: int):
+    """Drag from the candle ``back_from`` back to the one ``back_to`` back, holding the mouse
+    down while the feed adds two candles; (first, last) open time under the mouse at the
+    press, and whether the axis and the box held still."""
+    box = page.locator("#chart-1s .nsewdrag").first.bounding_box()
+    y0, y1 = box["y"] + box["height"] * 0.2, box["y"] + box["height"] * 0.7
+    x0, _ = page.evaluate(CANDLE_X, back_from)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    x1, _ = page.evaluate(CANDLE_X, back_to)
+    first, last = page.evaluate(TIME_AT, x0), page.evaluate(TIME_AT, x1)
+    axis = page.evaluate(AXIS)
+    page.mouse.move(x1, y1, steps=8)
+    newest = newest_1s(served)
+    # The chart keeps ticking: two new candles arrive while the mouse is held.
+    wait_for(lambda: newest_1s(served) >= newest + 2000, timeout=30)
+    page.mouse.move(x1 + 0.2, y1, steps=2)
+    held = page.evaluate(AXIS) == axis
+    outline = page.evaluate(OUTLINE)
+    page.mouse.up()
+    return first, last, held, outline
+
+
+def drag_and_save(page, served, name: str, back_from: int, back_to: int):
+    """One drag on the 1 s chart, saved as span ``name``: (span, first and last candle under the
+    mouse at the press)."""
+    first, last, held, outline = drag_on_1s(page, served, back_from, back_to)
+    assert held, "the chart moved during the drag"
+    assert outline > 0, "no selection box was drawn during the drag"
+    text = page.locator("#ann-selection-text")
+    wait_for(lambda: f"({(last - first) // 1000 + 1} candles)" in text.inner_text())
+    page.locator("#ann-label").fill(name)
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: f"Saved {name}" in page.locator("#ann-message").inner_text())
+    span = next(s for s in served.orch.annotations.list(symbol="BTC/USDT") if s.label == name)
+    return span, first, last
+
+
+def test_three_drags_on_the_ticking_1s_chart_store_exactly_the_dragged_candles(page, served):
+    """The chart holds still during the drag, the selection box is drawn, and the stored span
+    covers exactly the candles dragged over."""
+    page.locator("#chart-1s .modebar-btn[data-title='Box Select']").click()
+    # Let the chart tick a few times first (it follows the newest candle).
+    start = newest_1s(served)
+    wait_for(lambda: newest_1s(served) >= start + 3000, timeout=30)
+    lengths = []
+    for n, (back_from, back_to) in enumerate([(30, 10), (100, 28), (200, 5)]):
+        span, first, last = drag_and_save(page, served, f"drag_{n}", back_from, back_to)
+        assert (span.timeframe, span.start, span.end) == ("1s", first, last), (n, span)
+        lengths.append((span.end - span.start) // 1000 + 1)
+    assert lengths == [21, 73, 196], lengths
+
+
+# ---- Review keys never lose a press ------------------------------------------------------------
+def pending_spans(orch, count: int) -> list[str]:
+    """``count`` pending TA-Lib spans on BTC/USDT 1 m; their ids as the list shows them (newest
+    first)."""
+    last = orch.store.latest("BTC/USDT", "1m").time
+    made = [
+        orch.annotations.create(
+            Span(None, "BTC/USDT", "1m", last - (5 * i + 3) * 60_000,
+                 last - (5 * i + 1) * 60_000, "CDLDOJI", "talib", "pending")
+        )
+        for i in range(count)
+    ]  # fmt: skip
+    return [s.id for s in made]  # made newest first
+
+
+def test_ten_presses_100ms_apart_accept_exactly_the_next_ten_rows(page, served):
+    """Presses queue in the page and each one is applied, in order, once the server has answered
+    the one before it."""
+    orch = served.orch
+    ids = pending_spans(orch, 12)
+    page.locator("#ann-filter-status").click()
+    page.get_by_role("option", name="pending").click()
+    status = page.locator(CELLS.format("status"))
+    wait_for(lambda: status.count() == 10 and set(status.all_inner_texts()) == {"pending"})
+    first_start = page.locator(CELLS.format("start_text")).first.inner_text()
+    page.locator(CELLS.format("label")).first.click()
+    wait_for(lambda: page.locator("#ann-edit-start").input_value() == first_start)
+    for _ in range(10):
+        page.keyboard.press("a")
+        page.wait_for_timeout(100)  # the pace of the presses under test, not a wait for a state
+
+    def accepted():
+        return {s.id for s in orch.annotations.list(symbol="BTC/USDT", status="accepted")}
+
+    wait_for(lambda: len(accepted()) >= 10, timeout=60)
+    # The 10 presses have all been answered: the selection sits on the 11th row.
+    wait_for(lambda: "accepted" in page.locator("#ann-message").inner_text())
+    assert accepted() == set(ids[:10])
+    pending = {s.id for s in orch.annotations.list(symbol="BTC/USDT", status="pending")}
+    assert pending == set(ids[10:])
+
+
+# ---- The annotators' agreement -----------------------------------------------------------------
+AGREE = "#review-agree td[data-dash-column='{}']"
+SPANS = "#review-agree-spans td[data-dash-column='{}']"
+
+
+def test_kappa_per_pair_and_the_disagreeing_spans_a_click_away(page, served):
+    """The Review tab shows Cohen's kappa per pair of annotators, the spans where they disagree,
+    and each of those spans one click away on the chart."""
+    orch = served.orch
+    last = orch.store.latest("BTC/USDT", "1m").time
+    t0 = last - 100 * 60_000
+
+    def make(author, start, end, label):
+        return orch.annotations.create(Span(None, "BTC/USDT", "1m", t0 + start * 60_000,
+                                            t0 + end * 60_000, label, "human", "accepted",
+                                            author=author))  # fmt: skip
+
+    make("ann", 0, 9, "bull_flag")
+    make("bo", 0, 4, "bull_flag")
+    odd = make("bo", 5, 9, "bear_flag")
+    page.get_by_role("tab", name="Review").click()
+    page.get_by_role("button", name="Refresh").nth(1).click()
+    wait_for(lambda: page.locator(AGREE.format("kappa")).all_inner_texts() == ["0"])
+    assert page.locator(AGREE.format("candles")).all_inner_texts() == ["10"]
+    page.locator(AGREE.format("a")).first.click()
+    labels = page.locator(SPANS.format("label"))
+    wait_for(lambda: labels.all_inner_texts() == ["bull_flag", "bear_flag"])
+    labels.nth(1).click()
+    # The span is selected (its band drawn, the Annotate tab's editor holds it) and the chart
+    # moved to it. The editor is read where a person reads it: a closed tab's body is not drawn.
+    page.get_by_role("tab", name="Annotate").click()
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() == "bear_flag")
+    # The jump's own range (the opening view holds the span too: it would prove nothing).
+    wait_for(lambda: x_range_ms(page) == pytest.approx(jump_range(odd), abs=1_000))
+
+
+# ---- The person named in the page --------------------------------------------------------------
+def test_the_named_person_is_recorded_remembered_and_filtered_on(page, served, tmp_path):
+    """The person named in the page is recorded: as the author of a saved span, as the reviewer
+    of an accepted one; the name is remembered by the browser; the span list filters by person."""
+    orch = served.orch
+    assert page.locator("#user-name").input_value() == orch.config.annotations.author
+    page.locator("#user-name").fill("carol")
+    select_range(page)
+    page.locator("#ann-label").fill("bull_flag")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "Saved bull_flag" in page.locator("#ann-message").inner_text())
+    [saved] = orch.annotations.list(symbol="BTC/USDT")
+    assert saved.author == "carol" and saved.reviewed_by == ""
+
+    # Remembered by this browser across a reload.
+    page.reload()
+    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+    wait_for(lambda: page.locator("#user-name").input_value() == "carol")
+
+    # Another person's pending span, accepted here with the A key: carol is its reviewer.
+    last = orch.store.latest("BTC/USDT", "1m").time
+    pending = orch.annotations.create(Span(None, "BTC/USDT", "1m", last - 20 * 60_000,
+                                           last - 18 * 60_000, "CDLDOJI", "talib", "pending",
+                                           author="talib-bot"))  # fmt: skip
+    page.locator("#ann-filter-status").click()
+    page.get_by_role("option", name="pending").click()
+    status = page.locator(CELLS.format("status"))
+    wait_for(lambda: status.all_inner_texts() == ["pending"])
+    page.locator(CELLS.format("label")).first.click()
+    wait_for(lambda: page.locator("#ann-edit-label").input_value() == "CDLDOJI")
+    page.keyboard.press("a")
+    wait_for(lambda: orch.annotations.get(pending.id).status == "accepted")
+    reviewed = orch.annotations.get(pending.id)
+    assert (reviewed.author, reviewed.reviewed_by) == ("talib-bot", "carol")
+    assert reviewed.reviewed_at >= reviewed.created_at
+
+    # The list shows who, and filters by person.
+    clear_filter(page, "status")
+    wait_for(lambda: status.count() == 2)
+    assert any("carol" in t for t in page.locator(CELLS.format("by")).all_inner_texts())
+    page.locator("#ann-filter-person").click()
+    page.get_by_role("option", name="talib-bot").click()
+    wait_for(lambda: page.locator(CELLS.format("label")).all_inner_texts() == ["CDLDOJI"])
+
+    # The Review tab's audit list says who did what, and exports it.
+    page.get_by_role("tab", name="Review").click()
+    audit = page.locator("#review-audit td[data-dash-column='action']")
+    wait_for(lambda: audit.all_inner_texts()[:2] == ["span accepted", "span saved"])
+    people = page.locator("#review-audit td[data-dash-column='person']").all_inner_texts()
+    assert people[:2] == ["carol", "carol"]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / "audit.csv"
+    info.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "at,person,action,detail" and ",carol,span accepted," in lines[1]
