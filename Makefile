@@ -56,9 +56,10 @@ format: install-dev
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 # scale and soak drive chromium (a dev tool). suite_cpu wraps a command of its own
-# (bench/suite_cpu.py -- make test); harness is the library the others share.
+# (bench/suite_cpu.py -- make test), cpu_by_test is a pytest plugin (see its docstring);
+# harness is the library the others share.
 bench: install-dev
-	for f in bench/*.py; do case $$f in *suite_cpu.py|*harness.py) continue;; esac; \
+	for f in bench/*.py; do case $$f in *suite_cpu.py|*cpu_by_test.py|*harness.py) continue;; esac; \
 	  $(BIN)/python $$f || exit 1; done
 
 clean:
