@@ -3,9 +3,12 @@ process and every process under it, chromium's included, which ``time`` never se
 summary by module.
 
 The processes are read from ``/proc`` every 0.2 s and at each test's start and end; what a
-process used since it was last read goes to the test running then ("(between)" outside the
-tests: module fixtures torn down, collection). A process that lives less than 0.2 s goes
-uncounted, so the figures are a floor, and the sampling itself costs a little CPU.
+process used since it was last read goes to the test running then ("(between)" outside any
+test's setup, call and teardown; a module's or session's fixtures count in the test that
+builds or ends them, so a worker's chromium starts in its first browser test). The figures are
+a floor: a process that ends loses what it used since it was last read (a closed page's
+renderer, a CLI subprocess), and one that leaves the tree (a daemon such as PostgreSQL's
+postmaster, started by ``pg_ctl``) is never seen. The sampling itself costs a little CPU.
 
     PYTHONPATH=. .venv/bin/python -m pytest -n 3 --dist loadfile -p bench.cpu_by_test
     .venv/bin/python bench/cpu_by_test.py [FOLDER]     # the summary
@@ -83,6 +86,8 @@ def _sample_forever() -> None:
 
 
 def pytest_configure(config) -> None:
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return  # xdist's controller runs no test: only its workers sample
     threading.Thread(target=_sample_forever, daemon=True, name="cpu_by_test").start()
 
 
@@ -102,6 +107,8 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def pytest_unconfigure(config) -> None:
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return
     TALLY.sample()
     FOLDER.mkdir(parents=True, exist_ok=True)
     name = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -112,8 +119,6 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else FOLDER
     cpu, wall = Counter(), Counter()
     for path in folder.glob("*.json"):
-        if path.stem == "main" and len(list(folder.glob("gw*.json"))):
-            continue  # xdist's controller runs no test
         figures = json.loads(path.read_text())
         cpu.update(figures["cpu"])
         wall.update(figures["wall"])

@@ -5,7 +5,8 @@ process, the browser process, the network service.
 The app runs as ``make run`` serves it (its own process), at the browser tests' 2 s refresh, in
 the chromium the tests drive (its headless shell, with the tests' flags). Three warm openings
 (navigation to 3 s after both charts are drawn) are averaged; then the last page is left alone
-for ``--seconds``. Extra chromium flags after ``--`` try one out; ``--width``/``--height`` set
+for ``--seconds``. A thread that ends within a measured span loses what it used in it (a
+floor). Extra chromium flags after ``--`` try one out; ``--width``/``--height`` set
 the window.
 
     python bench/page_threads.py [--seconds 20] [--width 1500 --height 1000] [-- FLAG ...]

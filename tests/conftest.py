@@ -45,7 +45,7 @@ def db_url(request, tmp_path):
 
 
 def pytest_collection_modifyitems(items):
-    """Modules of browser or slow tests first: ``-n 2 --dist loadfile`` hands out whole modules in
+    """Modules of browser or slow tests first: ``-n 3 --dist loadfile`` hands out whole modules in
     collection order, and a long module started last would leave one core idle at the end. The
     sort is stable, so each module's tests keep their order."""
 

@@ -40,25 +40,30 @@ def served(tmp_path_factory):
     yield from serve_app(tmp_path_factory.mktemp("annotations"))
 
 
-LAST = "gd.data[0].x[gd.data[0].x.length - 1]"
 FRAME_MS = {"1m": M, "1s": 1_000}
+
+# [view start, view end, newest candle drawn, whether the figure is a past range], read at once.
+VIEW = """[...gd._fullLayout.xaxis.range.map(gd._fullLayout.xaxis.r2l),
+           gd.data[0].x[gd.data[0].x.length - 1], !!(gd.layout.meta && gd.layout.meta.past)]"""
 
 
 def is_live(page, tf: str) -> bool:
     """The view of ``tf`` ends just right of the newest candle, as a live one does (it keeps 6 %
     of its width there for the targets, and follows the candles a tick late): not the half of
-    a jump's view that can reach past the newest candle."""
-    x0, x1 = x_range_ms(page, tf)
-    return 0 <= x1 - figure_data(page, tf, LAST) <= 0.15 * (x1 - x0) + FRAME_MS[tf]
+    a jump's view that can reach past the newest candle, nor a past range's figure."""
+    x0, x1, last, past = figure_data(page, tf, VIEW)
+    return not past and 0 <= x1 - last <= 0.15 * (x1 - x0) + FRAME_MS[tf]
 
 
 def back_to_live(page, tf: str) -> None:
     """Back at the newest candle: with the chart's button, or its Home key where a jump's view
-    holds the newest candle (it follows it, so no button shows) and reaches past it."""
+    holds the newest candle (it follows it, so no button shows) and reaches past it. The view
+    keeps its width, as a person's Back to live does."""
     back = page.locator(f"#chart-{tf} .back-to-live")
     if back.is_visible():
         back.click()
     elif not is_live(page, tf):
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
         page.locator(f"#chart-{tf} .nsewdrag").first.hover()
         page.keyboard.press("Home")
     # (the button goes at once; the view moves when the live figure comes)
@@ -77,10 +82,18 @@ def clear_filter(page, name: str) -> None:
 
 @pytest.fixture
 def page(kept_page, served):
-    """The module's kept page, back at the newest candles (a picked span moves the chart to it),
-    once the app holds no span and the page shows none, with the fields and filters empty, the
-    configured name, and the message of a Next with no row."""
+    """The module's kept page, both charts back at the newest candles (a picked span moves the
+    chart to it), once the app holds no span and the page shows none, nothing selected, the
+    fields and filters empty, the name a new page shows, and the message of a Next with no
+    row."""
     page = kept_page
+    if page.locator("#user-name").input_value() != served.orch.config.annotations.author:
+        # A name typed here is kept by the browser (its local storage): a new page's, as a
+        # person who cleared it would see.
+        page.evaluate("() => localStorage.clear()")
+        page.reload()
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg")
+        page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg")
     for tf in ("1m", "1s"):
         back_to_live(page, tf)
     for span in served.orch.annotations.list():
@@ -90,11 +103,17 @@ def page(kept_page, served):
     for field in ("#ann-label", "#ann-note"):
         if page.locator(field).input_value():
             page.locator(field).fill("")
-    author = served.orch.config.annotations.author
-    if page.locator("#user-name").input_value() != author:
-        page.locator("#user-name").fill(author)
     rows = page.locator(CELLS.format("label"))
-    wait_for(lambda: figure_data(page, "1m", SPAN_SHAPES) == 0 and rows.count() == 0)
+    wait_for(
+        lambda: (
+            figure_data(page, "1m", SPAN_SHAPES) == 0
+            and figure_data(page, "1s", SPAN_SHAPES) == 0
+            and rows.count() == 0
+            # (the Escape of the tidy, answered; and the deleted span's editor emptied)
+            and page.locator("#ann-selection-text").inner_text() == ""
+            and page.locator("#ann-edit-label").input_value() == ""
+        )
+    )
     page.get_by_role("button", name="Next", exact=True).click()
     wait_for(lambda: page.locator("#ann-message").inner_text() == "No more rows in the list.")
     return page
@@ -358,8 +377,16 @@ def test_ten_presses_100ms_apart_accept_exactly_the_next_ten_rows(page, served):
         return {s.id for s in orch.annotations.list(symbol="BTC/USDT", status="accepted")}
 
     wait_for(lambda: len(accepted()) >= 10, timeout=60)
-    # The 10 presses have all been answered: the selection sits on the 11th row.
+    # The 10 presses have all been answered: the selection sits on the 11th row, the first of
+    # the two left in the list.
     wait_for(lambda: "accepted" in page.locator("#ann-message").inner_text())
+    wait_for(
+        lambda: (
+            status.count() == 2
+            and page.locator("#ann-edit-start").input_value()
+            == page.locator(CELLS.format("start_text")).first.inner_text()
+        )
+    )
     assert accepted() == set(ids[:10])
     pending = {s.id for s in orch.annotations.list(symbol="BTC/USDT", status="pending")}
     assert pending == set(ids[10:])

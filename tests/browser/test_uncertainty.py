@@ -88,10 +88,14 @@ def focus_start(page):
 
 def load_queue(page, rows: int) -> int:
     """Opens the Review tab and loads the queue (at least ``rows`` rows); the count reviewed
-    today it shows then."""
+    today it shows then. Waits for this load's own answer (a new ack): a closed tab keeps its
+    values, so the queue another check loaded shows until then."""
     page.get_by_role("tab", name="Review").click()
+    ack = page.locator("#review-ack")
+    before = ack.text_content()
     page.get_by_role("button", name="Load queue").click()
-    wait_for(lambda: len(starts(page)) >= rows, timeout=60)
+    wait_for(lambda: ack.text_content() != before, timeout=60)
+    wait_for(lambda: len(starts(page)) >= rows)
     wait_for(lambda: "reviewed today:" in page.locator("#review-today").inner_text())
     return reviewed_today(page)
 

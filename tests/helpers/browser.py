@@ -185,6 +185,9 @@ class KeptPage:
         if self.tidy:
             self.tidy(page)
             _close_dropdowns(page)
+        # Last: a tab clicked or a field filled keeps the focus, and the page's keys ignore
+        # presses while a field or a tab has it (assets/keymap.js).
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
 
     def give_back(self, failed: bool) -> None:
         if failed:
