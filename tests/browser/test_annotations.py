@@ -263,14 +263,15 @@ def test_note_and_label_are_cleared_after_save_and_bad_labels_are_refused(page, 
 
 
 # ---- Box-select on the live 1 s chart while it ticks -------------------------------------------
-# Client pixel of the middle of the candle ``back`` candles before the newest closed one, and the
-# open time (ms) of that candle, read from the axis as it is now.
-CANDLE_X = """(back) => {
+# Client pixels of the middles of the candles ``backs`` candles before the newest closed one, read
+# from the axis and the candles as they are now, in one reading: a tick between two readings
+# would shift one position and not the other (a candle counted twice or missed).
+CANDLE_X = """(backs) => {
     const gd = document.querySelector('#chart-1s .js-plotly-plot');
     const xa = gd._fullLayout.xaxis, c = gd.data[0];
-    const t = c.x[c.x.length - 2 - back];
     const box = gd.getBoundingClientRect();
-    return [box.left + xa._offset + xa.l2p(xa.d2l(t) + 500), t];
+    return backs.map(back => box.left + xa._offset
+                             + xa.l2p(xa.d2l(c.x[c.x.length - 2 - back]) + 500));
 }"""
 
 # The open time of the candle under a client pixel, by the axis as it is now.
@@ -295,10 +296,10 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     press, and whether the axis and the box held still."""
     box = page.locator("#chart-1s .nsewdrag").first.bounding_box()
     y0, y1 = box["y"] + box["height"] * 0.2, box["y"] + box["height"] * 0.7
-    x0, _ = page.evaluate(CANDLE_X, back_from)
+    # (A tick between the reading and the press moves both candles alike: as many are dragged.)
+    x0, x1 = page.evaluate(CANDLE_X, [back_from, back_to])
     page.mouse.move(x0, y0)
     page.mouse.down()
-    x1, _ = page.evaluate(CANDLE_X, back_to)
     first, last = page.evaluate(TIME_AT, x0), page.evaluate(TIME_AT, x1)
     axis = page.evaluate(AXIS)
     page.mouse.move(x1, y1, steps=8)
