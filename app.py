@@ -75,7 +75,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         tick_clock,
     )
     from dashboard.people import current_person
-    from dashboard.server import security
+    from dashboard.server import plotly_utc, security
     from dashboard.server import timing as server_timing
 
     config = config or load_config(config_path)
@@ -121,6 +121,8 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
     security.install(
         app.server, config.server, orch.db, app.csp_hashes(), config.annotations.author
     )
+    # After the security checks: a request they refuse never gets the bundle.
+    plotly_utc.install(app.server, app.config.requests_pathname_prefix)
     return app
 
 

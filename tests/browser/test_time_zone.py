@@ -1,6 +1,10 @@
-"""The local-time switch reaches the charts' hover boxes: a trader in Tokyo hovers a candle of a
-backtest run and reads its time in UTC+09:00 (and on the live minute chart, which draws no hover
-box for a candle, in the crosshair's time tag), then in UTC again once the switch says UTC.
+"""A trader in Tokyo (a browser whose zone is not UTC) sees the same charts as one in London:
+the live charts keep their newest candle in view as candles come, and a box drawn over candles
+stores those candles' times (plotly.js reads a number on a date axis as local time: the server
+sends it a bundle that reads UTC, dashboard/server/plotly_utc.py). The local-time switch reaches
+the charts' hover boxes: the trader hovers a candle of a backtest run and reads its time in
+UTC+09:00 (and on the live minute chart, which draws no hover box for a candle, in the
+crosshair's time tag), then in UTC again once the switch says UTC.
 
 The switch itself (tick labels, legend, remembered choice) is proven in test_chart_basics.py."""
 
@@ -42,13 +46,13 @@ def hover_text(page, dom_id: str) -> str:
     return page.locator(f"#{dom_id} .hoverlayer").text_content()
 
 
-def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) -> None:
+def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) -> int:
     """Move the mouse onto the body of the middle candle (or the one opening ``at``), as a person
     would: a quarter of a candle right of its open time (the crosshair and Plotly then name the
-    same candle)."""
+    same candle); the candle's open time (epoch ms, as the server sent it)."""
     page.locator(f"#{dom_id}").scroll_into_view_if_needed()
     at_ms = "null" if at is None else int(at.timestamp() * 1000)
-    x, y = plot(
+    x, y, opened = plot(
         page,
         dom_id,
         f"""(() => {{
@@ -58,10 +62,11 @@ def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) 
             const t0 = xa.d2l(c.x[i]), t1 = xa.d2l(c.x[i + 1]);
             const box = gd.getBoundingClientRect();
             return [box.left + xa._offset + xa.l2p(t0 + (t1 - t0) / 4),
-                    box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2)];
+                    box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2), c.x[i]];
         }})()""",
     )
     page.mouse.move(x + nudge, y)
+    return opened
 
 
 def hovered_time(page, dom_id: str) -> datetime:
@@ -93,7 +98,7 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
         # A pixel further each try: a mouse that doesn't move fires no event, and the tag is
         # made by the first one the chart handles (it may come before the chart is bound).
         moves.append(1)
-        hover_candle(page, "chart-1m", nudge=len(moves) % 2)
+        opened = hover_candle(page, "chart-1m", nudge=len(moves) % 2)
         hovered, tag = plot(
             page,
             "chart-1m",
@@ -102,8 +107,11 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
         )
         if not hovered or tag is None:
             return False
-        moment = datetime.fromisoformat(hovered).replace(tzinfo=UTC) + TOKYO
-        return tag == f"{moment:%Y-%m-%d %H:%M} UTC+09:00"
+        moment = datetime.fromtimestamp(opened / 1000, UTC)
+        # Plotly names the candle by its UTC time; the tag, by Tokyo's.
+        return hovered == f"{moment:%Y-%m-%d %H:%M}" and (
+            tag == f"{moment + TOKYO:%Y-%m-%d %H:%M} UTC+09:00"
+        )
 
     wait_for(tag_reads_local)  # retried: the live chart may slide a candle under the mouse
 
@@ -141,4 +149,56 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     utc = hovered_time(page, "bt-chart")
     wait_for(lambda: label(utc) in hover_text(page, "bt-chart"))
     assert label(utc + TOKYO) not in hover_text(page, "bt-chart")
+    assert errors == [], (errors, served.server_errors)
+
+
+# The newest candle's open time (epoch ms, as the server sent it) and whether the chart's visible
+# range holds it, in one reading.
+NEWEST_IN_VIEW = """[gd.data[0].x[gd.data[0].x.length - 1],
+    (() => { const xa = gd._fullLayout.xaxis, t = gd.data[0].x[gd.data[0].x.length - 1];
+             return xa.r2l(xa.range[0]) <= t && t <= xa.r2l(xa.range[1]); })()]"""
+
+# Client pixels of the middles of the minute candles ``backs`` before the newest, and their open
+# times as the server sent them, in one reading (a new candle moves the chart between two).
+CANDLES_AT = """(backs) => {
+    const gd = document.querySelector('#chart-1m .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis, c = gd.data[0], box = gd.getBoundingClientRect();
+    return backs.map(back => {
+        const t = c.x[c.x.length - 1 - back];
+        return [box.left + xa._offset + xa.l2p(xa.d2l(t) + 30000), t];
+    });
+}"""
+
+
+def test_in_tokyo_the_charts_follow_their_candles_and_a_drag_stores_utc_times(tokyo, served):
+    page, errors = tokyo
+    # The 1 s chart gets a candle a second: each one must leave the newest in view (plotly.js
+    # reading the numbers as local time sent the view 9 h further at every candle).
+    first = plot(page, "chart-1s", NEWEST_IN_VIEW)[0]
+    wait_for(lambda: plot(page, "chart-1s", NEWEST_IN_VIEW)[0] >= first + 3000)
+    for dom_id in ("chart-1s", "chart-1m"):
+        newest, in_view = plot(page, dom_id, NEWEST_IN_VIEW)
+        assert in_view, (dom_id, newest, plot(page, dom_id, "gd._fullLayout.xaxis.range"))
+
+    # A box drawn from the 40th candle back to the 30th stores those candles' UTC times.
+    page.locator("#chart-1m .modebar-btn[data-title='Box Select']").click()
+    wait_for(lambda: plot(page, "chart-1m", "gd._fullLayout.dragmode") == "select")
+    text = page.locator("#ann-selection-text")
+    for _attempt in range(3):  # again if a new minute candle moved the chart under the drag
+        (x0, start), (x1, end) = page.evaluate(CANDLES_AT, [40, 30])
+        box = page.locator("#chart-1m .nsewdrag").first.bounding_box()
+        page.mouse.move(x0, box["y"] + box["height"] * 0.2)
+        page.mouse.down()
+        page.mouse.move(x1, box["y"] + box["height"] * 0.7, steps=8)
+        page.mouse.up()
+        if page.evaluate(CANDLES_AT, [40])[0][1] == start:
+            break
+    wait_for(lambda: "(11 candles)" in text.inner_text())
+    page.locator("#ann-label").fill("tokyo_box")
+    page.get_by_role("button", name="Save span").click()
+    wait_for(lambda: "Saved tokyo_box" in page.locator("#ann-message").inner_text())
+    span = next(
+        s for s in served.orch.annotations.list(symbol="BTC/USDT") if s.label == "tokyo_box"
+    )
+    assert (span.timeframe, span.start, span.end) == ("1m", start, end)
     assert errors == [], (errors, served.server_errors)
