@@ -122,7 +122,7 @@ def create_app(config_path: str | Path | None = None, config: Config | None = No
         app.server, config.server, orch.db, app.csp_hashes(), config.annotations.author
     )
     # After the security checks: a request they refuse never gets the bundle.
-    plotly_utc.install(app.server, app.config.requests_pathname_prefix)
+    plotly_utc.install(app.server, app.config.routes_pathname_prefix)
     return app
 
 

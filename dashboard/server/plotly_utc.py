@@ -8,9 +8,9 @@ range the page set from what it read back moved nine more hours: the live charts
 from their candles at each new one (the 1 s chart within a second), and a box drawn on a chart
 named times nine hours off. Sending date strings instead would change every figure and every
 script that reads the charts' numbers; these two functions are the only places the browser's
-zone enters plotly.js, so the bundle this server sends has them read UTC instead. Everything
-else in plotly.js already works in UTC; the page's own local-time switch (assets/time_zone.js)
-rewrites labels only.
+zone enters plotly.js's date axes (world calendars aside), so the bundle this server sends has
+them read UTC instead. Ticks, hover text and the ranges of zooms and selections already work in
+UTC; the page's own local-time switch (assets/time_zone.js) rewrites labels only.
 
 The bundle is the pinned plotly package's, changed once at start; a plotly whose bundle no
 longer has these two functions stops the start with a message saying so.
@@ -35,7 +35,7 @@ _MS_TO_DATE = re.compile(r"\.ms2DateTimeLocal=function\((?P<ms>\w+)\)\{")
 # Date counts as its UTC instant (the numbers plotly meets on a date axis come this way).
 _DATE_TO_MS = re.compile(
     r"(?P<head>\.dateTime2ms=function\((?P<v>\w+),\w+\)\{"
-    r"if\((?P<lib>\w+)\.isJSDate\((?P=v)\)\)\{)"
+    r"if\(\w+\.isJSDate\((?P=v)\)\)\{)"
     r".{0,400}?return (?P=v)=Number\((?P=v)\)-\w+,(?P<check>[^;}]*)\}"
 )
 _NAME_BEFORE = re.compile(r"[\w$]+$")
@@ -78,14 +78,14 @@ def _served_bundle() -> bytes:
 
 
 def install(server: Flask, prefix: str = "/") -> None:
-    """Serve the UTC bundle where Dash serves plotly.js. Install after the security checks:
-    a request they refuse never reaches this one."""
+    """Serve the UTC bundle where Dash serves plotly.js (``prefix``: Dash's routes prefix).
+    Install after the security checks: a request they refuse never reaches this one."""
     bundle = _served_bundle()
     folder = f"{prefix}_dash-component-suites/{PACKAGE}/"
 
     @server.before_request
     def _plotly_in_utc():
-        if not request.path.startswith(folder):
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(folder):
             return None
         path, fingerprinted = check_fingerprint(request.path[len(folder) :])
         if path != BUNDLE:
@@ -94,6 +94,8 @@ def install(server: Flask, prefix: str = "/") -> None:
         if fingerprinted:  # as Dash serves it: the name changes with the version
             response.cache_control.max_age = 31536000
         else:
+            # The page loads it by this name (dcc.Graph, on demand), revalidated on each load:
+            # a browser holding the unchanged bundle from before gets this one (a new ETag).
             response.add_etag()
             response.make_conditional(request)
         return response

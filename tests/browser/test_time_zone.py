@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.timefmt import format_ms
 from tests.helpers.browser import open_page, plot, serve_app
 from tests.helpers.waiting import wait_for
 
@@ -158,47 +159,51 @@ NEWEST_IN_VIEW = """[gd.data[0].x[gd.data[0].x.length - 1],
     (() => { const xa = gd._fullLayout.xaxis, t = gd.data[0].x[gd.data[0].x.length - 1];
              return xa.r2l(xa.range[0]) <= t && t <= xa.r2l(xa.range[1]); })()]"""
 
-# Client pixels of the middles of the minute candles ``backs`` before the newest, and their open
-# times as the server sent them, in one reading (a new candle moves the chart between two).
-CANDLES_AT = """(backs) => {
+# Client pixels of the middles of the minute candles ``backs`` before the newest.
+CANDLE_X = """(backs) => {
     const gd = document.querySelector('#chart-1m .js-plotly-plot');
     const xa = gd._fullLayout.xaxis, c = gd.data[0], box = gd.getBoundingClientRect();
-    return backs.map(back => {
-        const t = c.x[c.x.length - 1 - back];
-        return [box.left + xa._offset + xa.l2p(xa.d2l(t) + 30000), t];
-    });
+    return backs.map(back => box.left + xa._offset
+                             + xa.l2p(xa.d2l(c.x[c.x.length - 1 - back]) + 30000));
+}"""
+
+# The open time, as the server sent it, of the minute candle drawn under a client pixel, by the
+# axis as it is now. (Not the axis's own time there: on the bug both were nine hours late.)
+CANDLE_UNDER = """(px) => {
+    const gd = document.querySelector('#chart-1m .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis, c = gd.data[0], box = gd.getBoundingClientRect();
+    const at = xa.p2l(px - box.left - xa._offset);
+    return c.x.find(t => xa.d2l(t) <= at && at < xa.d2l(t) + 60000);
 }"""
 
 
 def test_in_tokyo_the_charts_follow_their_candles_and_a_drag_stores_utc_times(tokyo, served):
     page, errors = tokyo
-    # The 1 s chart gets a candle a second: each one must leave the newest in view (plotly.js
-    # reading the numbers as local time sent the view 9 h further at every candle).
+    # Each new candle must leave the newest in view (plotly.js reading the numbers as local
+    # time sent the view 9 h further at every one: the 1 s chart's at each refresh).
     first = plot(page, "chart-1s", NEWEST_IN_VIEW)[0]
     wait_for(lambda: plot(page, "chart-1s", NEWEST_IN_VIEW)[0] >= first + 3000)
     for dom_id in ("chart-1s", "chart-1m"):
         newest, in_view = plot(page, dom_id, NEWEST_IN_VIEW)
         assert in_view, (dom_id, newest, plot(page, dom_id, "gd._fullLayout.xaxis.range"))
 
-    # A box drawn from the 40th candle back to the 30th stores those candles' UTC times.
+    # A box drawn from the 40th candle back to the 30th stores those candles' UTC times. The
+    # candles under the mouse are read at the press: the chart holds still from there on.
     page.locator("#chart-1m .modebar-btn[data-title='Box Select']").click()
     wait_for(lambda: plot(page, "chart-1m", "gd._fullLayout.dragmode") == "select")
+    x0, x1 = page.evaluate(CANDLE_X, [40, 30])
+    box = page.locator("#chart-1m .nsewdrag").first.bounding_box()
+    page.mouse.move(x0, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    start, end = page.evaluate(CANDLE_UNDER, x0), page.evaluate(CANDLE_UNDER, x1)
+    page.mouse.move(x1, box["y"] + box["height"] * 0.7, steps=8)
+    page.mouse.up()
     text = page.locator("#ann-selection-text")
-    for _attempt in range(3):  # again if a new minute candle moved the chart under the drag
-        (x0, start), (x1, end) = page.evaluate(CANDLES_AT, [40, 30])
-        box = page.locator("#chart-1m .nsewdrag").first.bounding_box()
-        page.mouse.move(x0, box["y"] + box["height"] * 0.2)
-        page.mouse.down()
-        page.mouse.move(x1, box["y"] + box["height"] * 0.7, steps=8)
-        page.mouse.up()
-        if page.evaluate(CANDLES_AT, [40])[0][1] == start:
-            break
-    wait_for(lambda: "(11 candles)" in text.inner_text())
+    picked = f"{format_ms(start)} → {format_ms(end)} (11 candles)"
+    wait_for(lambda: picked in text.inner_text())
     page.locator("#ann-label").fill("tokyo_box")
     page.get_by_role("button", name="Save span").click()
     wait_for(lambda: "Saved tokyo_box" in page.locator("#ann-message").inner_text())
-    span = next(
-        s for s in served.orch.annotations.list(symbol="BTC/USDT") if s.label == "tokyo_box"
-    )
+    [span] = [s for s in served.orch.annotations.list(symbol="BTC/USDT") if s.label == "tokyo_box"]
     assert (span.timeframe, span.start, span.end) == ("1m", start, end)
     assert errors == [], (errors, served.server_errors)

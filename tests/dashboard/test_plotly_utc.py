@@ -8,6 +8,8 @@ from __future__ import annotations
 import pkgutil
 import re
 
+import dash
+import plotly
 import pytest
 from dash.fingerprint import build_fingerprint
 
@@ -26,6 +28,7 @@ FROM_DATE = (
     'e>=A&&e<=B?e:z}if(typeof e!="string")return z;e=String(e)};'
 )
 SMALL = f"var a=1;{LOCAL}var b=2;{FROM_DATE}var c=3;"
+PLAIN_URL = f"/_dash-component-suites/{PACKAGE}/{BUNDLE}"
 
 
 @pytest.fixture(scope="module")
@@ -79,33 +82,46 @@ def app_client(tmp_path, **server):
     return create_app(config=config).server.test_client()
 
 
+def plain_client(tmp_path):
+    """A Dash app serving plotly's bundle as it ships (Dash's own route)."""
+    app = dash.Dash(__name__)
+    app.layout = dash.html.Div()
+    return app.server.test_client()
+
+
 def script_urls(client) -> list[str]:
     return re.findall(r'<script src="([^"]+)"', client.get("/").get_data(as_text=True))
 
 
 def test_the_page_loads_the_utc_bundle_where_dash_serves_plotly(tmp_path, real_bundle):
     client = app_client(tmp_path)
-    # The name Dash gives it (the renderer loads it by script, not by a tag in the page).
-    url = f"/_dash-component-suites/{PACKAGE}/" + build_fingerprint(BUNDLE, "7.1.0", 1796569825)
-    response = client.get(url)
+    # The page asks for it by this name (dcc.Graph loads it on demand) and revalidates it.
+    response = client.get(PLAIN_URL)
     assert response.status_code == 200 and response.mimetype == "application/javascript"
     assert response.get_data(as_text=True) == utc_bundle(real_bundle)
-    assert response.cache_control.max_age == 31536000  # fingerprinted, as Dash serves it
     assert response.headers["X-Content-Type-Options"] == "nosniff"  # the security headers too
-    # Without the fingerprint: a validator, and a 304 for a copy the browser holds.
-    plain = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
-    assert plain.status_code == 200 and plain.get_data(as_text=True) == utc_bundle(real_bundle)
-    again = client.get(
-        "/_dash-component-suites/plotly/package_data/plotly.min.js",
-        headers={"If-None-Match": plain.headers["ETag"]},
-    )
+    again = client.get(PLAIN_URL, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    # A browser holding plotly's own bundle (Dash's ETag for it) gets this one.
+    stale = plain_client(tmp_path).get(PLAIN_URL).headers["ETag"]
+    assert stale != response.headers["ETag"]
+    assert client.get(PLAIN_URL, headers={"If-None-Match": stale}).status_code == 200
+    # By a fingerprinted name, as Dash would serve it: cached for a year.
+    named = build_fingerprint(BUNDLE, plotly.__version__, 1796569825)
+    fingerprinted = client.get(f"/_dash-component-suites/{PACKAGE}/{named}")
+    assert fingerprinted.get_data(as_text=True) == utc_bundle(real_bundle)
+    assert fingerprinted.cache_control.max_age == 31536000
     # Dash's other scripts are Dash's.
     other = next(u for u in script_urls(client) if "/dcc/dash_core_components.v" in u)
     assert client.get(other).status_code == 200
 
 
+def test_under_a_path_prefix_too(tmp_path, monkeypatch, real_bundle):
+    monkeypatch.setenv("DASH_URL_BASE_PATHNAME", "/desk/")
+    response = app_client(tmp_path).get("/desk" + PLAIN_URL)
+    assert response.get_data(as_text=True) == utc_bundle(real_bundle)
+
+
 def test_with_a_token_the_bundle_needs_it_like_every_route(tmp_path):
     client = app_client(tmp_path, host="0.0.0.0", auth_token="s3cret-token-0123456789")
-    response = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
-    assert response.status_code == 401
+    assert client.get(PLAIN_URL).status_code == 401
