@@ -7,6 +7,7 @@ import os
 import pytest
 
 from runtime.config import Config, config_from_dict
+from tests.helpers import mlflow_template
 from tests.helpers.postgres import PostgresServer
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -21,6 +22,13 @@ def make_config(tmp_path):
         return config_from_dict(data, base_dir=tmp_path)
 
     return factory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_stores_from_a_template(tmp_path_factory):
+    """New SQLite MLflow stores are copies of one MLflow migrated (helpers/mlflow_template.py)."""
+    with mlflow_template.installed(tmp_path_factory.mktemp("mlflow-template")):
+        yield
 
 
 @pytest.fixture(scope="session")
