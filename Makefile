@@ -8,7 +8,8 @@ PIP     := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 export MLFLOW_DISABLE_TELEMETRY := true
 # pytest-xdist workers for `make test`: three on the 2-core machines. Two left a fifth of the
 # cores' time idle while tests waited (171 of 887 core-seconds); three took 0.89x the time with
-# 42 idle (bench/suite_cpu.py, one run after the other). --dist loadfile: a module's tests run
+# 42 idle (bench/suite_cpu.py, one run after the other); four took 1.16x three's (more pages
+# ticking at once for the same work). --dist loadfile: a module's tests run
 # on one worker, in order, and its module fixtures are built once.
 # --no-loadscope-reorder: modules are handed out in collection order, which tests/conftest.py
 # sorts browser and slow modules first (xdist's default, most tests first, left them for last).
