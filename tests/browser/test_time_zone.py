@@ -60,12 +60,14 @@ def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) 
             const c = gd.data[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
             const at = {at_ms}, i = at === null ? Math.floor(c.x.length / 2)
                 : c.x.findIndex(t => xa.d2l(t) === at);
+            if (i < 0) return [null, null, null];
             const t0 = xa.d2l(c.x[i]), t1 = xa.d2l(c.x[i + 1]);
             const box = gd.getBoundingClientRect();
             return [box.left + xa._offset + xa.l2p(t0 + (t1 - t0) / 4),
                     box.top + ya._offset + ya.l2p((c.open[i] + c.close[i]) / 2), c.x[i]];
         }})()""",
     )
+    assert x is not None, f"no candle of #{dom_id} opens at {at}"
     page.mouse.move(x + nudge, y)
     return opened
 
@@ -133,15 +135,20 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
     # The candle is found by its time (the chart can be drawn again meanwhile, e.g. once the
     # run's last answer lands, and its middle candle be another one).
     page.evaluate(PROBE)
-    nudges = []
+    nudges, seen = [], []
 
     def on_the_candle_again() -> bool:  # a pixel further each try, as in tag_reads_local
         nudges.append(1)
         hover_candle(page, "bt-chart", nudge=len(nudges) % 2, at=utc)
         redrawn = page.evaluate("!window.tzProbe.isConnected")  # Plotly's new text
-        return redrawn and hovered_time(page, "bt-chart") == utc
+        hovered = plot(page, "bt-chart", "gd._hoverdata && gd._hoverdata[0].x")
+        seen[:] = [redrawn, hovered]
+        return redrawn and hovered and datetime.fromisoformat(hovered).replace(tzinfo=UTC) == utc
 
-    wait_for(on_the_candle_again)
+    try:  # (failed once in a plain run, not again in six: say what it saw)
+        wait_for(on_the_candle_again)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last (redrawn, hovered): {seen}, wanted {utc}") from None
     assert label(utc + TOKYO) in hover_text(page, "bt-chart")
 
     page.locator("#time-zone").get_by_label("UTC").check()
