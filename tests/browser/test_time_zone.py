@@ -72,10 +72,14 @@ def hover_candle(page, dom_id: str, nudge: int = 0, at: datetime | None = None) 
     return opened
 
 
+def hover_time(page, dom_id: str) -> datetime | None:
+    """The open time of the candle Plotly reports under the mouse (its UTC date text), if any."""
+    text = plot(page, dom_id, "gd._hoverdata && gd._hoverdata[0].x")
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+
+
 def hovered_time(page, dom_id: str) -> datetime:
-    """The open time of the candle Plotly reports under the mouse (its UTC date text)."""
-    text = wait_for(lambda: plot(page, dom_id, "gd._hoverdata && gd._hoverdata[0].x"))
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return wait_for(lambda: hover_time(page, dom_id))
 
 
 def label(moment: datetime) -> str:
@@ -141,11 +145,11 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
         nudges.append(1)
         hover_candle(page, "bt-chart", nudge=len(nudges) % 2, at=utc)
         redrawn = page.evaluate("!window.tzProbe.isConnected")  # Plotly's new text
-        hovered = plot(page, "bt-chart", "gd._hoverdata && gd._hoverdata[0].x")
+        hovered = hover_time(page, "bt-chart")
         seen[:] = [redrawn, hovered]
-        return redrawn and hovered and datetime.fromisoformat(hovered).replace(tzinfo=UTC) == utc
+        return redrawn and hovered == utc
 
-    try:  # (failed once in a plain run, not again in six: say what it saw)
+    try:  # (failed once in a plain run, not again in nine: say what it saw)
         wait_for(on_the_candle_again)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; last (redrawn, hovered): {seen}, wanted {utc}") from None
