@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.spans import Span
+from core.timefmt import format_ms
 from dashboard.panels.annotations import jump_range
 from tests.helpers.browser import click_point, figure_data, select_range, serve_app, x_range_ms
 from tests.helpers.waiting import wait_for
@@ -266,12 +267,20 @@ def test_note_and_label_are_cleared_after_save_and_bad_labels_are_refused(page, 
 # Client pixels of the middles of the candles ``backs`` candles before the newest closed one, read
 # from the axis and the candles as they are now, in one reading: a tick between two readings
 # would shift one position and not the other (a candle counted twice or missed).
+# With them, the axis they were read on.
 CANDLE_X = """(backs) => {
     const gd = document.querySelector('#chart-1s .js-plotly-plot');
     const xa = gd._fullLayout.xaxis, c = gd.data[0];
     const box = gd.getBoundingClientRect();
-    return backs.map(back => box.left + xa._offset
-                             + xa.l2p(xa.d2l(c.x[c.x.length - 2 - back]) + 500));
+    return [backs.map(back => box.left + xa._offset
+                              + xa.l2p(xa.d2l(c.x[c.x.length - 2 - back]) + 500)),
+            xa.range.join()];
+}"""
+
+# The candles the chart holds from one open time to another, both included.
+CANDLES_BETWEEN = """([first, last]) => {
+    const gd = document.querySelector('#chart-1s .js-plotly-plot'), xa = gd._fullLayout.xaxis;
+    return gd.data[0].x.filter(x => xa.d2l(x) >= first && xa.d2l(x) <= last).length;
 }"""
 
 # The open time of the candle under a client pixel, by the axis as it is now.
@@ -293,15 +302,25 @@ def newest_1s(served):
 def drag_on_1s(page, served, back_from: int, back_to: int):
     """Drag from the candle ``back_from`` back to the one ``back_to`` back, holding the mouse
     down while the feed adds two candles; (first, last) open time under the mouse at the
-    press, and whether the axis and the box held still."""
+    press, the candles the chart held between them then, and whether the axis and the box
+    held still."""
     box = page.locator("#chart-1s .nsewdrag").first.bounding_box()
     y0, y1 = box["y"] + box["height"] * 0.2, box["y"] + box["height"] * 0.7
-    # (A tick between the reading and the press moves both candles alike: as many are dragged.)
-    x0, x1 = page.evaluate(CANDLE_X, [back_from, back_to])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    first, last = page.evaluate(TIME_AT, x0), page.evaluate(TIME_AT, x1)
-    axis = page.evaluate(AXIS)
+    for _ in range(5):
+        (x0, x1), aimed = page.evaluate(CANDLE_X, [back_from, back_to])
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        first, last = page.evaluate(TIME_AT, x0), page.evaluate(TIME_AT, x1)
+        axis = page.evaluate(AXIS)
+        if axis == aimed:
+            break
+        # A redraw moved the view between the aim and the press: the pointer may not be on the
+        # candle aimed at. Finish this drag and aim again (the next drag's box replaces it).
+        page.mouse.move(x1, y1, steps=4)
+        page.mouse.up()
+    else:
+        raise AssertionError("the view moved between the aim and the press five times")
+    held_candles = page.evaluate(CANDLES_BETWEEN, [first, last])
     page.mouse.move(x1, y1, steps=8)
     newest = newest_1s(served)
     # The chart keeps ticking: two new candles arrive while the mouse is held.
@@ -310,17 +329,22 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     held = page.evaluate(AXIS) == axis
     outline = page.evaluate(OUTLINE)
     page.mouse.up()
-    return first, last, held, outline
+    return first, last, held_candles, held, outline
 
 
 def drag_and_save(page, served, name: str, back_from: int, back_to: int):
     """One drag on the 1 s chart, saved as span ``name``: (span, first and last candle under the
     mouse at the press)."""
-    first, last, held, outline = drag_on_1s(page, served, back_from, back_to)
+    first, last, held_candles, held, outline = drag_on_1s(page, served, back_from, back_to)
     assert held, "the chart moved during the drag"
     assert outline > 0, "no selection box was drawn during the drag"
+    seconds = (last - first) // 1000 + 1
+    # One candle a second, on the chart as in the store (a missing one would tell here).
+    assert held_candles == seconds, (first, last, held_candles)
     text = page.locator("#ann-selection-text")
-    wait_for(lambda: f"({(last - first) // 1000 + 1} candles)" in text.inner_text())
+    # (by its times too: a drag aimed again left a selection of as many candles before it)
+    wanted = f"{format_ms(first)} → {format_ms(last)} ({seconds} candles)"
+    wait_for(lambda: wanted in text.inner_text())
     page.locator("#ann-label").fill(name)
     page.get_by_role("button", name="Save span").click()
     wait_for(lambda: f"Saved {name}" in page.locator("#ann-message").inner_text())
