@@ -14,6 +14,7 @@ from tests.helpers.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     KeptPage,
+    WarmProfile,
     accept_common_autolabels,
     open_page,
     serve_app,
@@ -34,7 +35,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     if not shutil.os.path.exists(CHROMIUM):
@@ -43,9 +44,14 @@ def browser():
             "installs it) or `apt-get install -y chromium chromium-headless-shell`"
         )
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -54,17 +60,17 @@ def served(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def shared_context(browser):
-    """One context for the ``page`` fixture's pages (they share an origin, see ``serve_app``).
-    Not for speed: an opening in a fresh context costs the same CPU as in this one."""
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    yield context
-    context.close()
+def warm_profile(playwright, tmp_path_factory):
+    """The worker's ``WarmProfile``: the ``page`` fixture's pages and the kept pages, one after
+    another (a check that must keep its browser storage apart takes a context of its own)."""
+    profile = WarmProfile(playwright, tmp_path_factory.mktemp("profile"), DEFAULT_VIEWPORT)
+    yield profile
+    profile.close()
 
 
 @pytest.fixture
-def page(shared_context, served):
-    page = shared_context.new_page()
+def page(warm_profile, served):
+    page = warm_profile.context.new_page()
     page.set_default_timeout(60_000)  # sized for a busy machine
     page.on("console", lambda m: m.type == "error" and served.console_errors.append(m.text))
     page.on("pageerror", lambda e: served.console_errors.append(str(e)))
@@ -72,11 +78,9 @@ def page(shared_context, served):
     page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
-    # Same origin for every test: what this one stored in the browser must not reach the next.
-    if not page.is_closed() and page.url.startswith(served.url):
-        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-    shared_context.clear_cookies()
     page.close()
+    # Same origin for every test: what this one stored in the browser must not reach the next.
+    warm_profile.forget(served.url)
     # Every browser test also proves the page logged no error (a failed Patch shows only here).
     assert served.console_errors == [], (served.console_errors, served.server_errors)
 
@@ -87,16 +91,18 @@ def labelled(served):
 
 
 @pytest.fixture(scope="module")
-def page_keeper(request, browser):
-    """The module's ``KeptPage``, on the module's ``served`` app (module scope), in a context of
-    the module's ``VIEWPORT`` (else 1500x1000), tidied with the module's ``tidy(page)`` if any."""
+def page_keeper(request, warm_profile):
+    """The module's ``KeptPage``, on the module's ``served`` app (module scope), in the
+    worker's profile at the module's ``VIEWPORT`` (else 1500x1000), tidied with the module's
+    ``tidy(page)`` if any. What the module's pages stored in the browser goes with it."""
     served = request.getfixturevalue("served")
-    context = browser.new_context(viewport=getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT))
-    keeper = KeptPage(context, served.url, getattr(request.module, "tidy", None))
+    viewport = getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT)
+    keeper = KeptPage(warm_profile.context, served.url, getattr(request.module, "tidy", None),
+                      viewport)  # fmt: skip
     yield keeper
     left = list(keeper.errors)  # what the page logged after the module's last test on it
     keeper.close()
-    context.close()
+    warm_profile.forget(served.url)
     assert left == [], ("logged after the last test", left)
 
 
@@ -111,14 +117,17 @@ def kept_page(request, page_keeper):
 
 
 @pytest.fixture
-def own_page(request, browser, served, page_keeper):
-    """A page of the module's app in a context of its own (what it stores in the browser stays
-    there), for a check that leaves what the kept page's checks must not see. The kept page is
-    put away first: none ticks beside it."""
+def own_page(request, warm_profile, served, page_keeper):
+    """A page of the module's app that starts with nothing stored in the browser and takes what
+    it stores there with it, for a check that leaves what the kept page's checks must not see.
+    The kept page is put away first: none ticks beside it (and one opened after this starts
+    with nothing stored too, as the module's first did)."""
     page_keeper.put_away()
-    context = browser.new_context(viewport=getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT))
-    page, errors = open_page(context, served.url)
+    warm_profile.forget(served.url)
+    viewport = getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT)
+    page, errors = open_page(warm_profile.context, served.url, viewport)
     page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
     yield page
-    context.close()
+    page.close()
+    warm_profile.forget(served.url)
     assert errors == [], errors

@@ -120,10 +120,12 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
         orch.stop()
 
 
-def open_page(context, url: str):
+def open_page(context, url: str, viewport: dict | None = None):
     """(a page of ``context`` at ``url`` once the minute chart is drawn, the list its console
-    errors and page errors go to)."""
+    errors and page errors go to); ``viewport`` where it differs from the context's."""
     page = context.new_page()
+    if viewport:
+        page.set_viewport_size(viewport)
     page.set_default_timeout(60_000)  # sized for a busy machine
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -151,8 +153,8 @@ class KeptPage:
     module's own leftovers) and its own list of console errors. After a test that failed the page is
     closed, and the next one opens afresh: what a failure leaves behind is unknown."""
 
-    def __init__(self, context, url: str, tidy=None):
-        self.context, self.url, self.tidy = context, url, tidy
+    def __init__(self, context, url: str, tidy=None, viewport: dict | None = None):
+        self.context, self.url, self.tidy, self.viewport = context, url, tidy, viewport
         self.page, self.errors = None, []
 
     def take(self):
@@ -160,7 +162,7 @@ class KeptPage:
         since the last test (between tests it keeps ticking) fails this one."""
         try:
             if self.page is None or self.page.is_closed():
-                self.page, self.errors = open_page(self.context, self.url)
+                self.page, self.errors = open_page(self.context, self.url, self.viewport)
                 self.page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
                 return self.page, self.errors
             assert self.errors == [], ("logged between tests", self.errors)
@@ -205,6 +207,34 @@ class KeptPage:
         if self.page is not None and not self.page.is_closed():
             self.page.close()
         self.page, self.errors = None, []
+
+
+class WarmProfile:
+    """A browser profile on disk, shared by the pages of a worker's modules one after another.
+    Chromium keeps V8's compiled code of a script it has loaded twice in a profile's code cache,
+    and a context of Playwright's own (``browser.new_context``) has none: there every opening
+    compiles plotly.js and Dash's bundles again. Here an opening costs about 0.82x the chromium
+    CPU (``bench/warm_profile.py``). What a page stores in the browser is cleared when
+    its test or module ends (``forget``), since all of them share one origin (``serve_app``)."""
+
+    def __init__(self, playwright, folder, viewport: dict):
+        self.context = playwright.chromium.launch_persistent_context(
+            str(folder), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=viewport
+        )
+        # The blank page the profile opens with never navigates: it carries the DevTools
+        # session that clears an origin's storage once the pages that used it are gone.
+        self.devtools = self.context.new_cdp_session(self.context.pages[0])
+
+    def forget(self, url: str) -> None:
+        """Clears what pages of ``url``'s origin stored: cookies, local storage, IndexedDB (not
+        the HTTP or code cache; session storage ends with its page)."""
+        origin = "/".join(url.split("/")[:3])
+        types = "cookies,local_storage,indexeddb,cache_storage,service_workers,file_systems"
+        self.devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": types})
+        self.context.clear_cookies()
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def figure_data(page, tf: str, expr: str):
