@@ -213,8 +213,8 @@ class WarmProfile:
     """A browser profile on disk, shared by the pages of a worker's modules one after another.
     Chromium keeps V8's compiled code of a script it has loaded twice in a profile's code cache,
     and a context of Playwright's own (``browser.new_context``) has none: there every opening
-    compiles plotly.js and Dash's bundles again. Here an opening costs about 0.82x the chromium
-    CPU (``bench/warm_profile.py``). What a page stores in the browser is cleared when
+    compiles plotly.js and Dash's bundles again. Here an opening costs less of the chromium
+    CPU (0.75x in ``bench/warm_profile.py``). What a page stores in the browser is cleared when
     its test or module ends (``forget``), since all of them share one origin (``serve_app``)."""
 
     def __init__(self, playwright, folder, viewport: dict):
