@@ -5,8 +5,9 @@ twice. The browser tests open their pages in such a profile (``tests.helpers.bro
 WarmProfile``).
 
 The two take turns on one app (as ``make run`` serves it, with the simulator, at the tests' 2 s
-refresh), an opening each per round; the first two rounds warm up and are not counted. An
-opening is navigation to 3 s after both charts are drawn (``bench/page_cost.py``).
+refresh), an opening each per round, each first in every other round; the first two rounds warm
+up and are not counted. An opening is navigation to 3 s after both charts are drawn
+(``bench/page_cost.py``).
 
     python bench/warm_profile.py [--rounds 4] [--chromium PATH]
 """
@@ -41,7 +42,8 @@ def measure(rounds: int, chromium: str, folder: Path) -> dict[str, list[float]]:
         )
         for n in range(WARM_UP + rounds):
             context = browser.new_context(viewport=VIEWPORT)
-            for name, where in (("context", context), ("profile", profile)):
+            kinds = [("context", context), ("profile", profile)]
+            for name, where in kinds if n % 2 else kinds[::-1]:  # each goes first in turn
                 page, took, requests, used = open_page(where, server.url)
                 page.close()
                 print(f"round {n} {name}: {took:.2f} s to both charts, {requests} callback "

@@ -61,8 +61,9 @@ def served(tmp_path):
 
 @pytest.fixture(scope="session")
 def warm_profile(playwright, tmp_path_factory):
-    """The worker's ``WarmProfile``: the ``page`` fixture's pages and the kept pages, one after
-    another (a check that must keep its browser storage apart takes a context of its own)."""
+    """The worker's ``WarmProfile``: the ``page`` fixture's pages, the kept pages and
+    ``own_page``, one after another (a check that needs another time zone, a sign-in or two
+    people at once takes a context of its own)."""
     profile = WarmProfile(playwright, tmp_path_factory.mktemp("profile"), DEFAULT_VIEWPORT)
     yield profile
     profile.close()
@@ -97,8 +98,7 @@ def page_keeper(request, warm_profile):
     ``tidy(page)`` if any. What the module's pages stored in the browser goes with it."""
     served = request.getfixturevalue("served")
     viewport = getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT)
-    keeper = KeptPage(warm_profile.context, served.url, getattr(request.module, "tidy", None),
-                      viewport)  # fmt: skip
+    keeper = KeptPage(warm_profile, served.url, getattr(request.module, "tidy", None), viewport)
     yield keeper
     left = list(keeper.errors)  # what the page logged after the module's last test on it
     keeper.close()

@@ -292,6 +292,8 @@ TIME_AT = """(px) => {
 }"""
 
 OUTLINE = "() => document.querySelectorAll('#chart-1s .select-outline').length"
+SELECTIONS = """() => (document.querySelector('#chart-1s .js-plotly-plot')._fullLayout.selections
+                       || []).length"""
 AXIS = "() => document.querySelector('#chart-1s .js-plotly-plot')._fullLayout.xaxis.range.join()"
 
 
@@ -315,9 +317,13 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
         if axis == aimed:
             break
         # A redraw moved the view between the aim and the press: the pointer may not be on the
-        # candle aimed at. Finish this drag and aim again (the next drag's box replaces it).
+        # candle aimed at. Finish this drag, drop its box (Escape: a press on a drawn box moves
+        # the box, it draws no new one) and aim again.
         page.mouse.move(x1, y1, steps=4)
         page.mouse.up()
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Escape")
+        wait_for(lambda: page.evaluate(OUTLINE) == 0 and page.evaluate(SELECTIONS) == 0)
     else:
         raise AssertionError("the view moved between the aim and the press five times")
     held_candles = page.evaluate(CANDLES_BETWEEN, [first, last])

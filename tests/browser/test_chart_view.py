@@ -234,6 +234,7 @@ def test_the_view_is_kept_per_symbol(own_page):
 def test_layout_holds_still_and_fits_1400x900(browser, served, page_keeper):
     """Three symbols: the status line stays on the header's one line; the span table stays in
     the side panel; nothing moves after the first paint and nothing is cut off at the bottom."""
+    page_keeper.put_away()  # none ticks beside this page
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(60_000)  # sized for a busy machine

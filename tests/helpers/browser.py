@@ -73,8 +73,8 @@ class _Collect(logging.Handler):
 
 
 # Each test process serves its apps on one port, one after another: the page's origin stays the
-# same, so the shared browser context's HTTP cache hands the scripts to every test (a transfer
-# saved; an opening's CPU measured the same in a fresh context).
+# same, so the worker's browser profile (``WarmProfile``) keeps one HTTP cache and one code cache
+# for all of them.
 _PORT = {"last": 0}
 
 
@@ -122,16 +122,21 @@ def serve_app(tmp_path, overrides: dict | None = None, start: bool = True) -> It
 
 def open_page(context, url: str, viewport: dict | None = None):
     """(a page of ``context`` at ``url`` once the minute chart is drawn, the list its console
-    errors and page errors go to); ``viewport`` where it differs from the context's."""
+    errors and page errors go to), at ``viewport`` if given. A page that fails to open is
+    closed: in a worker's profile it would otherwise tick on against the next app."""
     page = context.new_page()
-    if viewport:
-        page.set_viewport_size(viewport)
-    page.set_default_timeout(60_000)  # sized for a busy machine
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    try:
+        if viewport:
+            page.set_viewport_size(viewport)
+        page.set_default_timeout(60_000)  # sized for a busy machine
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#chart-1m .js-plotly-plot .main-svg", timeout=60_000)
+    except BaseException:
+        page.close()
+        raise
     return page, errors
 
 
@@ -153,16 +158,20 @@ class KeptPage:
     module's own leftovers) and its own list of console errors. After a test that failed the page is
     closed, and the next one opens afresh: what a failure leaves behind is unknown."""
 
-    def __init__(self, context, url: str, tidy=None, viewport: dict | None = None):
-        self.context, self.url, self.tidy, self.viewport = context, url, tidy, viewport
+    def __init__(self, profile, url: str, tidy=None, viewport: dict | None = None):
+        self.profile, self.url, self.tidy, self.viewport = profile, url, tidy, viewport
         self.page, self.errors = None, []
+        self.opened = False
 
     def take(self):
         """(the page, the list its console errors go to from now on). An error the page logged
         since the last test (between tests it keeps ticking) fails this one."""
         try:
             if self.page is None or self.page.is_closed():
-                self.page, self.errors = open_page(self.context, self.url, self.viewport)
+                if self.opened:  # after a failure: what it stored in the browser goes too
+                    self.profile.forget(self.url)
+                self.opened = True
+                self.page, self.errors = open_page(self.profile.context, self.url, self.viewport)
                 self.page.wait_for_selector("#chart-1s .js-plotly-plot .main-svg", timeout=60_000)
                 return self.page, self.errors
             assert self.errors == [], ("logged between tests", self.errors)
@@ -221,13 +230,18 @@ class WarmProfile:
         self.context = playwright.chromium.launch_persistent_context(
             str(folder), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=viewport
         )
-        # The blank page the profile opens with never navigates: it carries the DevTools
-        # session that clears an origin's storage once the pages that used it are gone.
-        self.devtools = self.context.new_cdp_session(self.context.pages[0])
+        try:
+            # The blank page the profile opens with never navigates: it carries the DevTools
+            # session that clears an origin's storage once the pages that used it are gone.
+            self.devtools = self.context.new_cdp_session(self.context.pages[0])
+        except BaseException:
+            self.context.close()
+            raise
 
     def forget(self, url: str) -> None:
-        """Clears what pages of ``url``'s origin stored: cookies, local storage, IndexedDB (not
-        the HTTP or code cache; session storage ends with its page)."""
+        """Clears what pages of ``url``'s origin stored (local storage, IndexedDB, Cache
+        Storage, service workers, file systems) and every cookie of the profile; not the HTTP or
+        code cache. Session storage ends with its page."""
         origin = "/".join(url.split("/")[:3])
         types = "cookies,local_storage,indexeddb,cache_storage,service_workers,file_systems"
         self.devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": types})
