@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from backtest.request import RequestError
 from core.timefmt import format_ms
+from dashboard.figures.frozen import frozen
 from dashboard.figures.theme import (
     ACCENT,
     CALL_COLORS,
@@ -81,8 +82,12 @@ def _axis_times(times) -> list:
     return pd.to_datetime(np.asarray(times, dtype=np.int64), unit="ms").tolist()
 
 
-def placeholder(text: str, height: int) -> go.Figure:
-    """An empty panel that says what will appear there."""
+def placeholder(text: str, height: int) -> dict:
+    """An empty panel that says what will appear there (built once: ``frozen``)."""
+    return frozen(_placeholder, text, height)
+
+
+def _placeholder(text: str, height: int) -> go.Figure:
     note = {"text": text, "showarrow": False, "font": {"color": MUTED}, "xref": "paper",
             "yref": "paper", "x": 0.5, "y": 0.5}  # fmt: skip
     fig = go.Figure()
@@ -239,7 +244,7 @@ def compare_rows(runs: list[dict]) -> tuple[list[dict], list[dict]]:
     return columns, rows
 
 
-def compare_figure(runs: list[dict]) -> go.Figure:
+def compare_figure(runs: list[dict]) -> go.Figure | dict:
     """Equity curves of several runs overlaid, each relative to its starting cash."""
     if not runs:
         return placeholder("Tick two or more runs to compare their equity", 120)

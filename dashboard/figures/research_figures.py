@@ -28,7 +28,7 @@ def _frame(trials: list[dict], names: list[str]) -> pd.DataFrame:
     return frame
 
 
-def heatmap_figure(trials: list[dict], names: list[str], maximize: str) -> go.Figure:
+def heatmap_figure(trials: list[dict], names: list[str], maximize: str) -> go.Figure | dict:
     """One heatmap per pair of searched parameters: each cell the best ``maximize`` over the
     other parameters (max, as ``backtesting.lib.plot_heatmaps`` aggregates)."""
     pairs = list(itertools.combinations(names, 2))[:MAX_PAIRS]
@@ -62,7 +62,7 @@ def heatmap_figure(trials: list[dict], names: list[str], maximize: str) -> go.Fi
     return fig
 
 
-def parallel_figure(trials: list[dict], names: list[str], maximize: str) -> go.Figure:
+def parallel_figure(trials: list[dict], names: list[str], maximize: str) -> go.Figure | dict:
     """Parallel coordinates of the searched parameters and the value (more than two)."""
     if len(names) <= 2:
         return placeholder("Parallel coordinates appear with three or more parameters", 80)
@@ -129,7 +129,7 @@ def best_text(result: dict | None, maximize: str) -> str:
     return f"Best: {params} ({maximize} {shown}, {best['stats'].get('# Trades')} trades)"
 
 
-def walkforward_figure(result: dict | None) -> go.Figure:
+def walkforward_figure(result: dict | None) -> go.Figure | dict:
     """The stitched out-of-sample equity (compounded) beside each fold's in-sample run, both as
     % of the starting cash."""
     if not result or not result.get("oos_equity"):

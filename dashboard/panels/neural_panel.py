@@ -12,6 +12,7 @@ from core.jobs import RUNNING, JobBusy
 from dashboard import ids
 from dashboard.callbacks import CallbackSet
 from dashboard.context import orchestrator
+from dashboard.figures.frozen import frozen
 from dashboard.figures.theme import (
     ACCENT,
     DARK_LAYOUT,
@@ -65,7 +66,7 @@ def section() -> html.Div:
             ),
             dcc.Graph(
                 id=ids.NEURAL_LOSS,
-                figure=loss_figure([], ""),
+                figure=frozen(loss_figure, (), ""),
                 style={"height": "200px"},
                 config={"displayModeBar": False},
             ),
@@ -82,7 +83,7 @@ def banner() -> html.Div:
 
 
 # ---- pure helpers ----------------------------------------------------------------------
-def loss_figure(curve: list[float], title: str) -> go.Figure:
+def loss_figure(curve: list[float] | tuple, title: str) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
             x=list(range(1, len(curve) + 1)),
