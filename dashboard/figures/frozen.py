@@ -1,7 +1,7 @@
 """Figures that never change, built once per process and handed out as the dicts Plotly sends.
 
 Plotly copies and checks its whole dark template for every figure it builds (about 13 ms of CPU
-here), and the page's layout, built again for every page that opens, holds nine figures that
+here), and the page's layout, built again for every page that opens, holds eight figures that
 only say what will appear there: they took most of a layout request's 0.3 s of server CPU.
 """
 
