@@ -33,7 +33,7 @@ def feed_config(request, tmp_path):
         section = {"files": {SYMBOL: "btc.csv"}}
     if kind == "ccxt":
         server = FakeBinance()
-        section = {"api_url": server.url, "timeout_ms": 2000}
+        section = {"api_url": server.url, "timeout_ms": 30_000}  # sized for a busy machine
     config = config_from_dict(
         {"symbols": [SYMBOL], "feed": {"kind": kind, kind: section}}, base_dir=tmp_path
     )
