@@ -307,14 +307,18 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     held still."""
     box = page.locator("#chart-1s .nsewdrag").first.bounding_box()
     y0, y1 = box["y"] + box["height"] * 0.2, box["y"] + box["height"] * 0.7
-    x0 = page.evaluate(CANDLE_X, back_from)
+    # Whole pixels: chromium gives mouse events whole-pixel positions (it drops the fraction of
+    # a fractional move; pointer events keep it) and Plotly's box is drawn from those, so a
+    # fractional aim is read where the page does not see it. With a candle a pixel or two wide,
+    # the dropped fraction can be another candle.
+    x0 = round(page.evaluate(CANDLE_X, back_from))
     page.mouse.move(x0, y0)
     page.mouse.down()
     # The chart holds still from the press, so the end is aimed now: a redraw between the aim
     # of the start and the press can move the view, and can change its scale (a loaded run
     # dragged one candle more than aimed at, another two fewer, when both ends were aimed before).
     first = page.evaluate(TIME_AT, x0)
-    x1 = page.evaluate(PIXEL_OF, first + (back_from - back_to) * 1000)
+    x1 = round(page.evaluate(PIXEL_OF, first + (back_from - back_to) * 1000))
     last = page.evaluate(TIME_AT, x1)
     axis = page.evaluate(AXIS)
     held_candles = page.evaluate(CANDLES_BETWEEN, [first, last])
@@ -322,7 +326,7 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     newest = newest_1s(served)
     # The chart keeps ticking: two new candles arrive while the mouse is held.
     wait_for(lambda: newest_1s(served) >= newest + 2000, timeout=30)
-    page.mouse.move(x1 + 0.2, y1, steps=2)
+    page.mouse.move(x1, y1 + 2, steps=2)  # a last move after the ticks, on the same candle
     held = page.evaluate(AXIS) == axis
     outline = page.evaluate(OUTLINE)
     page.mouse.up()

@@ -202,7 +202,8 @@ def test_in_tokyo_the_charts_follow_their_candles_and_a_drag_stores_utc_times(to
     # candles under the mouse are read at the press: the chart holds still from there on.
     page.locator("#chart-1m .modebar-btn[data-title='Box Select']").click()
     wait_for(lambda: plot(page, "chart-1m", "gd._fullLayout.dragmode") == "select")
-    x0, x1 = page.evaluate(CANDLE_X, [40, 30])
+    # Whole pixels: what the mouse events carry (see test_annotations.py drag_on_1s).
+    x0, x1 = (round(x) for x in page.evaluate(CANDLE_X, [40, 30]))
     box = page.locator("#chart-1m .nsewdrag").first.bounding_box()
     page.mouse.move(x0, box["y"] + box["height"] * 0.2)
     page.mouse.down()
