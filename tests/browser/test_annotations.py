@@ -344,11 +344,8 @@ def drag_and_save(page, served, name: str, back_from: int, back_to: int):
     assert held_candles == seconds, (first, last, held_candles)
     text = page.locator("#ann-selection-text")
     wanted = f"{format_ms(first)} → {format_ms(last)} ({seconds} candles)"
-    seen = []
-    try:
-        wait_for(lambda: seen.append(text.inner_text()) or wanted in seen[-1])
-    except AssertionError as failed:  # say what the page showed instead (it once never matched)
-        raise AssertionError(f"wanted {wanted!r}, the page last showed {seen[-1:]!r}") from failed
+    wait_for(lambda: wanted in text.inner_text(),
+             shows=lambda: f"wanted {wanted!r}, the page shows {text.inner_text()!r}")  # fmt: skip
     page.locator("#ann-label").fill(name)
     page.get_by_role("button", name="Save span").click()
     wait_for(lambda: f"Saved {name}" in page.locator("#ann-message").inner_text())

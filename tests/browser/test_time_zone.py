@@ -149,10 +149,8 @@ def test_hover_boxes_read_local_time_and_utc_again(tokyo, served):
         seen[:] = [redrawn, hovered]
         return redrawn and hovered == utc
 
-    try:  # (failed once in a plain run, not again in nine: say what it saw)
-        wait_for(on_the_candle_again)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; last (redrawn, hovered): {seen}, wanted {utc}") from None
+    # (failed once in a plain run, not again in nine: say what it saw)
+    wait_for(on_the_candle_again, shows=lambda: f"last (redrawn, hovered): {seen}, wanted {utc}")
     assert label(utc + TOKYO) in hover_text(page, "bt-chart")
 
     page.locator("#time-zone").get_by_label("UTC").check()

@@ -13,13 +13,21 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 60.0, interval: float = 0.05) -> T:
-    """The first truthy ``predicate()``; an ``AssertionError`` if none comes within ``timeout``."""
+def wait_for(
+    predicate: Callable[[], T],
+    timeout: float = 60.0,
+    interval: float = 0.05,
+    shows: Callable[[], object] | None = None,
+) -> T:
+    """The first truthy ``predicate()``; an ``AssertionError`` if none comes within ``timeout``,
+    saying what ``shows()`` returns then (what the page showed instead, say): a wait that fails
+    once in many runs must say why the one time it does."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout:g} s")
+            said = f"; {shows()}" if shows else ""
+            raise AssertionError(f"condition not met within {timeout:g} s{said}")
         time.sleep(interval)
