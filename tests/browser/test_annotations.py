@@ -310,7 +310,8 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     # Whole pixels: chromium gives mouse events whole-pixel positions (it drops the fraction of
     # a fractional move; pointer events keep it) and Plotly's box is drawn from those, so a
     # fractional aim is read where the page does not see it. With a candle a pixel or two wide,
-    # the dropped fraction can be another candle.
+    # the dropped fraction can be another candle. Rounded, each end stays within half a pixel
+    # of its candle's middle: on its candle while a candle is wider than a pixel.
     x0 = round(page.evaluate(CANDLE_X, back_from))
     page.mouse.move(x0, y0)
     page.mouse.down()
@@ -326,7 +327,9 @@ def drag_on_1s(page, served, back_from: int, back_to: int):
     newest = newest_1s(served)
     # The chart keeps ticking: two new candles arrive while the mouse is held.
     wait_for(lambda: newest_1s(served) >= newest + 2000, timeout=30)
-    page.mouse.move(x1, y1 + 2, steps=2)  # a last move after the ticks, on the same candle
+    # A move after the ticks, so Plotly draws the box again on the held view; along y only, so
+    # the end stays on the aimed pixel.
+    page.mouse.move(x1, y1 + 2, steps=2)
     held = page.evaluate(AXIS) == axis
     outline = page.evaluate(OUTLINE)
     page.mouse.up()

@@ -28,6 +28,6 @@ def wait_for(
         if value:
             return value
         if time.monotonic() >= deadline:
-            said = f"; {shows()}" if shows else ""
+            said = f"; {shows()}" if shows is not None else ""
             raise AssertionError(f"condition not met within {timeout:g} s{said}")
         time.sleep(interval)
