@@ -13,6 +13,11 @@ from core.candles import Candle
 
 MARKETS = {"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT")}
 
+# The feed's timeout against this server where a test is not about timeouts. It answers in
+# milliseconds on a quiet machine, but a page of 1,000 candles once took over 2 s beside two CPU
+# hogs and three busy workers; the fault tests keep short timeouts against its 1 s stall.
+PATIENT_MS = 30_000
+
 
 # ---- the market the server serves: a deterministic function of time ---------------------------
 def _empty(second: int) -> bool:

@@ -11,13 +11,8 @@ from core.db import Database
 from market.candle_store import CandleStore
 from market.feed_runner import FeedRunner
 from market.feeds import CcxtFeed, FeedError
-from tests.helpers.exchange import FakeBinance, true_minute, true_second
+from tests.helpers.exchange import PATIENT_MS, FakeBinance, true_minute, true_second
 from tests.helpers.waiting import wait_for
-
-# The feed's timeout where the test is not about timeouts. The stand-in answers in milliseconds
-# on a quiet machine, but a page of 1,000 candles once took over 2 s beside two CPU hogs and
-# three busy workers; the fault tests keep their short timeouts against the server's 1 s stall.
-PATIENT_MS = 30_000
 
 
 # ---- fixtures -------------------------------------------------------------------------------

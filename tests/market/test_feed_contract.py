@@ -10,7 +10,7 @@ from core.config import FeedConfig
 from market.feeds import FEEDS, Feed, make_feed
 from market.feeds.sim import SimFeed
 from runtime.config import config_from_dict
-from tests.helpers.exchange import FakeBinance
+from tests.helpers.exchange import PATIENT_MS, FakeBinance
 
 SYMBOL = "BTC/USDT"
 
@@ -33,7 +33,7 @@ def feed_config(request, tmp_path):
         section = {"files": {SYMBOL: "btc.csv"}}
     if kind == "ccxt":
         server = FakeBinance()
-        section = {"api_url": server.url, "timeout_ms": 30_000}  # sized for a busy machine
+        section = {"api_url": server.url, "timeout_ms": PATIENT_MS}
     config = config_from_dict(
         {"symbols": [SYMBOL], "feed": {"kind": kind, kind: section}}, base_dir=tmp_path
     )
